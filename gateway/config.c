@@ -1,0 +1,749 @@
+/*
+ * config.c - strict JSON config loader (see config.h).
+ *
+ * Every object is checked against its list of known keys before any value
+ * is read, so an unknown key is always reported, whatever else is wrong.
+ * Messages have the form "<file>: $.json.path: what is wrong" and never
+ * contain a secret's value.
+ */
+#include "config.h"
+#include "codec.h"
+#include "err.h"
+#include "log.h"
+#include "profile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CFG_SECRET_MAX 4096
+
+struct ctx {
+    const char *name;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct ctx *x, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *x, const char *path, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(x->err, x->errlen, "%s: %s: %s", x->name, path, msg);
+    return HG_ECONFIG;
+}
+
+/* pathf - snprintf for JSON paths in messages (a long path is cut, which
+ * only shortens a message). */
+static void pathf(char *p, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void pathf(char *p, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p, cap, fmt, ap);
+    va_end(ap);
+}
+
+static int in_list(const char *key, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(key, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* check_keys - every key of obj must be in known; keys in later are part of
+ * the contract but not of this build, and are refused as such. */
+static int check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,
+                      const char *const *later)
+{
+    if (!json_is_object(obj))
+        return fail(x, path, "must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char p[512];
+        pathf(p, sizeof(p), "%s.%s", path, key);
+        if (in_list(key, later))
+            return fail(x, p, "not supported by this build yet");
+        if (!in_list(key, known))
+            return fail(x, p, "unknown key");
+    }
+    return HG_OK;
+}
+
+static int get_string(struct ctx *x, const char *path, json_t *v, char **out)
+{
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return fail(x, path, "must be a non-empty string");
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return fail(x, path, "must not contain NUL");
+    *out = strdup(json_string_value(v));
+    return *out ? HG_OK : HG_ENOMEM;
+}
+
+static int get_size(struct ctx *x, const char *path, json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 0) {
+        *out = (uint64_t)json_integer_value(v);
+        return HG_OK;
+    }
+    if (json_is_string(v) && parse_size(json_string_value(v), out) == HG_OK)
+        return HG_OK;
+    return fail(x, path, "must be a size like \"1MiB\", \"512KiB\" or a number of bytes");
+}
+
+static int get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+        json_integer_value(v) < (json_int_t)(UINT64_MAX / 1000)) {
+        *out = (uint64_t)json_integer_value(v) * 1000;
+        return HG_OK;
+    }
+    if (json_is_string(v) && parse_duration_ms(json_string_value(v), out) == HG_OK)
+        return HG_OK;
+    return fail(x, path, "must be a duration like \"250ms\", \"30s\", \"5m\", \"7d\" or seconds");
+}
+
+static int get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
+                    unsigned *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return fail(x, path, "must be an integer from %u to %u", lo, hi);
+    *out = (unsigned)json_integer_value(v);
+    return HG_OK;
+}
+
+/* read_secret_file - whole file, one trailing newline (LF or CRLF) removed. */
+static int read_secret_file(struct ctx *x, const char *path, const char *file, struct secret *s)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
+    s->data = malloc(CFG_SECRET_MAX + 1);
+    if (!s->data) {
+        close(fd);
+        return HG_ENOMEM;
+    }
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fd, s->data + n, CFG_SECRET_MAX + 1 - n)) > 0 && n <= CFG_SECRET_MAX)
+        n += (size_t)r;
+    close(fd);
+    if (r < 0)
+        return fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
+    if (n > CFG_SECRET_MAX)
+        return fail(x, path, "secret file %s is larger than %d bytes", file, CFG_SECRET_MAX);
+    if (n && s->data[n - 1] == '\n')
+        n--;
+    if (n && s->data[n - 1] == '\r')
+        n--;
+    s->len = n;
+    return HG_OK;
+}
+
+/* resolve_secret - env:NAME, file:PATH or a literal (warned about). */
+static int resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s)
+{
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return fail(x, path, "must be \"env:NAME\", \"file:PATH\" or a literal secret");
+    const char *str = json_string_value(v);
+    int rc = HG_OK;
+    if (strncmp(str, "env:", 4) == 0) {
+        const char *val = getenv(str + 4);
+        if (!val || !*val)
+            return fail(x, path, "environment variable %s is not set or empty", str + 4);
+        s->len = strlen(val);
+        s->data = (unsigned char *)strdup(val);
+        if (!s->data)
+            return HG_ENOMEM;
+    } else if (strncmp(str, "file:", 5) == 0) {
+        rc = read_secret_file(x, path, str + 5, s);
+    } else {
+        s->len = json_string_length(v);
+        s->data = malloc(s->len + 1);
+        if (!s->data)
+            return HG_ENOMEM;
+        memcpy(s->data, str, s->len);
+        log_msg(LOG_WARN, "literal secret in config; prefer env: or file:", "{s:s,s:s}", "file",
+                x->name, "key", path);
+    }
+    if (!rc && s->len == 0)
+        return fail(x, path, "secret is empty");
+    return rc;
+}
+
+static int parse_address(struct ctx *x, const char *path, const char *addr,
+                         struct cfg_listener *l)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr || !colon[1])
+        return fail(x, path, "must be \"HOST:PORT\" or \"[IPv6]:PORT\"");
+    char host[64];
+    size_t hlen = (size_t)(colon - addr);
+    if (addr[0] == '[') {
+        if (hlen < 3 || addr[hlen - 1] != ']')
+            return fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
+        addr++;
+        hlen -= 2;
+    }
+    if (hlen >= sizeof(host))
+        return fail(x, path, "host too long");
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    unsigned char tmp[16];
+    if (inet_pton(AF_INET, host, tmp) != 1 && inet_pton(AF_INET6, host, tmp) != 1)
+        return fail(x, path, "host must be a numeric IPv4 or IPv6 address");
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return fail(x, path, "port must be 0-65535");
+    l->host = strdup(host);
+    l->port = (unsigned)port;
+    return l->host ? HG_OK : HG_ENOMEM;
+}
+
+static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
+{
+    static const char *const known[] = {"address", "tls", NULL};
+    static const char *const tls_known[] = {"cert", "key", NULL};
+    static const char *const tls_later[] = {"client_ca", NULL};
+    char p[256];
+    int rc = check_keys(x, path, o, known, NULL);
+    if (rc)
+        return rc;
+    pathf(p, sizeof(p), "%s.address", path);
+    json_t *addr = json_object_get(o, "address");
+    if (!addr)
+        return fail(x, p, "is required");
+    if ((rc = get_string(x, p, addr, &l->address)) || (rc = parse_address(x, p, l->address, l)))
+        return rc;
+    json_t *tls = json_object_get(o, "tls");
+    if (!tls)
+        return HG_OK;
+    pathf(p, sizeof(p), "%s.tls", path);
+    if ((rc = check_keys(x, p, tls, tls_known, tls_later)))
+        return rc;
+    l->tls = 1;
+    const char *names[2] = {"cert", "key"};
+    char **dst[2] = {&l->cert, &l->key};
+    for (int i = 0; i < 2; i++) {
+        pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
+        json_t *v = json_object_get(tls, names[i]);
+        if (!v)
+            return fail(x, p, "is required");
+        if ((rc = get_string(x, p, v, dst[i])))
+            return rc;
+        if (access(*dst[i], R_OK) != 0)
+            return fail(x, p, "cannot read %s: %s", *dst[i], strerror(errno));
+    }
+    return HG_OK;
+}
+
+static int parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
+                      struct cfg_sink *s)
+{
+    static const char *const known[] = {"type", "types", NULL};
+    static const char *const later_types[] = {"unix", "exec", "pipe", "http", "jetstream", NULL};
+    char p[256];
+    if (!json_is_object(o))
+        return fail(x, path, "must be an object");
+    pathf(p, sizeof(p), "%s.type", path);
+    json_t *t = json_object_get(o, "type");
+    if (!json_is_string(t))
+        return fail(x, p, "is required: \"stdout\"");
+    if (in_list(json_string_value(t), later_types))
+        return fail(x, p, "sink type \"%s\" is not supported by this build yet",
+                    json_string_value(t));
+    if (strcmp(json_string_value(t), "stdout") != 0)
+        return fail(x, p, "unknown sink type \"%s\"", json_string_value(t));
+    int rc = check_keys(x, path, o, known, NULL);
+    if (rc)
+        return rc;
+    if (strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_.-") != strlen(name))
+        return fail(x, path, "sink names are 1-64 of [A-Za-z0-9_.-]");
+    s->type = SINK_STDOUT;
+    if (!(s->name = strdup(name)))
+        return HG_ENOMEM;
+    json_t *types = json_object_get(o, "types");
+    if (!types)
+        return HG_OK;
+    pathf(p, sizeof(p), "%s.types", path);
+    if (!json_is_array(types) || json_array_size(types) == 0)
+        return fail(x, p, "must be a non-empty array of glob patterns");
+    s->types = calloc(json_array_size(types) + 1, sizeof(char *));
+    if (!s->types)
+        return HG_ENOMEM;
+    size_t i;
+    json_t *v;
+    json_array_foreach(types, i, v)
+    {
+        pathf(p, sizeof(p), "%s.types[%zu]", path, i);
+        if ((rc = get_string(x, p, v, &s->types[i])))
+            return rc;
+    }
+    return HG_OK;
+}
+
+static int parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
+                       struct cfg_route *r)
+{
+    static const char *const known[] = {"path", "name", "profile", "secrets", "sinks",
+                                        "tolerance", NULL};
+    static const char *const later[] = {"allow", "allow_unsigned", "token", NULL};
+    char p[256];
+    int rc = check_keys(x, path, o, known, later);
+    if (rc)
+        return rc;
+    pathf(p, sizeof(p), "%s.path", path);
+    json_t *v = json_object_get(o, "path");
+    if (!v)
+        return fail(x, p, "is required");
+    if ((rc = get_string(x, p, v, &r->path)))
+        return rc;
+    if (r->path[0] != '/' || strlen(r->path) > 256)
+        return fail(x, p, "must start with '/' (at most 256 bytes)");
+    if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") ||
+        !strcmp(r->path, "/readyz"))
+        return fail(x, p, "%s is reserved", r->path);
+
+    pathf(p, sizeof(p), "%s.name", path);
+    if ((v = json_object_get(o, "name"))) {
+        if ((rc = get_string(x, p, v, &r->name)))
+            return rc;
+    } else {
+        const char *seg = strrchr(r->path, '/') + 1;
+        r->name = strdup(*seg ? seg : "root");
+        if (!r->name)
+            return HG_ENOMEM;
+    }
+
+    pathf(p, sizeof(p), "%s.profile", path);
+    v = json_object_get(o, "profile");
+    if (!json_is_string(v))
+        return fail(x, p, "is required (one of: %s)", profile_names());
+    if (!(r->profile = profile_find(json_string_value(v))))
+        return fail(x, p, "unknown profile \"%s\" (known: %s)", json_string_value(v),
+                    profile_names());
+
+    pathf(p, sizeof(p), "%s.secrets", path);
+    v = json_object_get(o, "secrets");
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
+        return fail(x, p, "must be an array of 1 to 16 secrets");
+    r->secrets = calloc(json_array_size(v), sizeof(struct secret));
+    if (!r->secrets)
+        return HG_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
+        r->nsecrets = i + 1;
+        if ((rc = resolve_secret(x, p, e, &r->secrets[i])))
+            return rc;
+    }
+
+    r->tolerance_s = r->profile->tolerance_s ? r->profile->tolerance_s : 300;
+    if ((v = json_object_get(o, "tolerance"))) {
+        uint64_t ms;
+        pathf(p, sizeof(p), "%s.tolerance", path);
+        if ((rc = get_duration(x, p, v, &ms)))
+            return rc;
+        if (ms < 1000 || ms > 86400000ULL)
+            return fail(x, p, "must be between 1s and 1d");
+        r->tolerance_s = (long)(ms / 1000);
+    }
+
+    pathf(p, sizeof(p), "%s.sinks", path);
+    v = json_object_get(o, "sinks");
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(x, p, "must be a non-empty array of sink names");
+    r->sinks = calloc(json_array_size(v), sizeof(size_t));
+    if (!r->sinks)
+        return HG_ENOMEM;
+    json_array_foreach(v, i, e)
+    {
+        pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
+        if (!json_is_string(e))
+            return fail(x, p, "must be a sink name");
+        size_t k;
+        for (k = 0; k < c->nsinks; k++)
+            if (strcmp(c->sinks[k].name, json_string_value(e)) == 0)
+                break;
+        if (k == c->nsinks)
+            return fail(x, p, "no sink named \"%s\" in $.sinks", json_string_value(e));
+        for (size_t j = 0; j < r->nsinks; j++)
+            if (r->sinks[j] == k)
+                return fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
+        r->sinks[r->nsinks++] = k;
+    }
+    if (verify_new(r->profile, r->secrets, r->nsecrets, &r->verifier))
+        return fail(x, path, "cannot initialise the signature verifier");
+    return HG_OK;
+}
+
+static int parse_limits(struct ctx *x, json_t *o, struct config *c)
+{
+    static const char *const known[] = {"max_body", "max_connections", "request_timeout",
+                                        "max_store_size", NULL};
+    int rc = check_keys(x, "$.limits", o, known, NULL);
+    json_t *v;
+    if (!rc && (v = json_object_get(o, "max_body")))
+        rc = get_size(x, "$.limits.max_body", v, &c->max_body);
+    if (!rc && (c->max_body < 1 || c->max_body > (1ULL << 30)))
+        rc = fail(x, "$.limits.max_body", "must be between 1 byte and 1GiB");
+    if (!rc && (v = json_object_get(o, "max_connections")))
+        rc = get_uint(x, "$.limits.max_connections", v, 1, 65536, &c->max_connections);
+    if (!rc && (v = json_object_get(o, "request_timeout")))
+        rc = get_duration(x, "$.limits.request_timeout", v, &c->request_timeout_ms);
+    if (!rc && (c->request_timeout_ms < 1000 || c->request_timeout_ms > 3600000))
+        rc = fail(x, "$.limits.request_timeout", "must be between 1s and 1h");
+    if (!rc && (v = json_object_get(o, "max_store_size")))
+        rc = get_size(x, "$.limits.max_store_size", v, &c->max_store_size);
+    if (!rc && c->max_store_size < (1ULL << 20))
+        rc = fail(x, "$.limits.max_store_size", "must be at least 1MiB");
+    return rc;
+}
+
+static int parse_retry(struct ctx *x, json_t *o, struct config *c)
+{
+    static const char *const known[] = {"max_attempts", "initial", "max", NULL};
+    int rc = check_keys(x, "$.retry", o, known, NULL);
+    json_t *v;
+    if (!rc && (v = json_object_get(o, "max_attempts")))
+        rc = get_uint(x, "$.retry.max_attempts", v, 1, 1000, &c->retry_max_attempts);
+    if (!rc && (v = json_object_get(o, "initial")))
+        rc = get_duration(x, "$.retry.initial", v, &c->retry_initial_ms);
+    if (!rc && (v = json_object_get(o, "max")))
+        rc = get_duration(x, "$.retry.max", v, &c->retry_max_ms);
+    if (!rc && (c->retry_initial_ms == 0 || c->retry_max_ms < c->retry_initial_ms))
+        rc = fail(x, "$.retry", "need 0 < initial <= max");
+    return rc;
+}
+
+static int parse_root(struct ctx *x, json_t *root, struct config *c)
+{
+    static const char *const known[] = {"listen", "data_dir", "limits", "dedupe_window",
+                                        "retry",  "routes",   "sinks",  "log_level",
+                                        "threads", NULL};
+    char p[256];
+    int rc = check_keys(x, "$", root, known, NULL);
+    if (rc)
+        return rc;
+    json_t *v = json_object_get(root, "listen");
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
+        return fail(x, "$.listen", "must be an array of 1 to 16 listeners");
+    c->listeners = calloc(json_array_size(v), sizeof(*c->listeners));
+    if (!c->listeners)
+        return HG_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        snprintf(p, sizeof(p), "$.listen[%zu]", i);
+        c->nlisteners = i + 1;
+        if ((rc = parse_listener(x, p, e, &c->listeners[i])))
+            return rc;
+    }
+    if ((v = json_object_get(root, "data_dir")) && (rc = get_string(x, "$.data_dir", v, &c->data_dir)))
+        return rc;
+    if (!c->data_dir && !(c->data_dir = strdup("./hookgate-data")))
+        return HG_ENOMEM;
+    if ((v = json_object_get(root, "limits")) && (rc = parse_limits(x, v, c)))
+        return rc;
+    if ((v = json_object_get(root, "dedupe_window")) &&
+        (rc = get_duration(x, "$.dedupe_window", v, &c->dedupe_window_ms)))
+        return rc;
+    if ((v = json_object_get(root, "retry")) && (rc = parse_retry(x, v, c)))
+        return rc;
+    if ((v = json_object_get(root, "threads")) &&
+        (rc = get_uint(x, "$.threads", v, 1, 64, &c->threads)))
+        return rc;
+    if ((v = json_object_get(root, "log_level"))) {
+        if (!json_is_string(v) || (c->log_level = log_level_parse(json_string_value(v))) < 0)
+            return fail(x, "$.log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
+    }
+
+    v = json_object_get(root, "sinks");
+    if (!json_is_object(v) || json_object_size(v) == 0)
+        return fail(x, "$.sinks", "must be an object of named sinks");
+    c->sinks = calloc(json_object_size(v), sizeof(*c->sinks));
+    if (!c->sinks)
+        return HG_ENOMEM;
+    const char *key;
+    json_object_foreach(v, key, e)
+    {
+        snprintf(p, sizeof(p), "$.sinks.%s", key);
+        if ((rc = parse_sink(x, p, key, e, &c->sinks[c->nsinks++])))
+            return rc;
+    }
+
+    v = json_object_get(root, "routes");
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return fail(x, "$.routes", "must be a non-empty array of routes");
+    c->routes = calloc(json_array_size(v), sizeof(*c->routes));
+    if (!c->routes)
+        return HG_ENOMEM;
+    json_array_foreach(v, i, e)
+    {
+        snprintf(p, sizeof(p), "$.routes[%zu]", i);
+        c->nroutes = i + 1;
+        if ((rc = parse_route(x, p, e, c, &c->routes[i])))
+            return rc;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(c->routes[j].path, c->routes[i].path) == 0)
+                return fail(x, p, "path %s is already used by $.routes[%zu]", c->routes[i].path, j);
+            if (strcmp(c->routes[j].name, c->routes[i].name) == 0)
+                return fail(x, p, "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
+                            c->routes[i].name, j);
+        }
+    }
+    return HG_OK;
+}
+
+static struct config *config_defaults(const char *name)
+{
+    struct config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->source = strdup(name);
+    c->max_body = 1ULL << 20;
+    c->max_connections = 1024;
+    c->request_timeout_ms = 10000;
+    c->max_store_size = 16ULL << 30;
+    c->dedupe_window_ms = 7ULL * 86400000;
+    c->retry_max_attempts = 12;
+    c->retry_initial_ms = 1000;
+    c->retry_max_ms = 3600000;
+    c->threads = 2;
+    c->log_level = LOG_INFO;
+    if (!c->source) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int config_load_string(const char *json, const char *name, struct config **out, char *err,
+                       size_t errlen)
+{
+    struct ctx x = {name, err, errlen};
+    json_error_t jerr;
+    json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "%s: line %d column %d: %s", name, jerr.line, jerr.column, jerr.text);
+        return HG_ECONFIG;
+    }
+    struct config *c = config_defaults(name);
+    int rc = c ? parse_root(&x, root, c) : HG_ENOMEM;
+    json_decref(root);
+    if (rc) {
+        if (rc == HG_ENOMEM)
+            snprintf(err, errlen, "%s: out of memory", name);
+        config_free(c);
+        return HG_ECONFIG;
+    }
+    *out = c;
+    return HG_OK;
+}
+
+int config_load_file(const char *path, struct config **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return HG_ECONFIG;
+    }
+    struct buf_s {
+        char *p;
+        size_t n;
+    } b = {NULL, 0};
+    size_t cap = 0;
+    size_t r;
+    char chunk[4096];
+    while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b.n + r + 1 > cap) {
+            cap = (b.n + r + 1) * 2;
+            if (cap > (16u << 20)) {
+                fclose(f);
+                free(b.p);
+                snprintf(err, errlen, "%s: larger than 16MiB", path);
+                return HG_ECONFIG;
+            }
+            char *np = realloc(b.p, cap);
+            if (!np) {
+                fclose(f);
+                free(b.p);
+                return HG_ENOMEM;
+            }
+            b.p = np;
+        }
+        memcpy(b.p + b.n, chunk, r);
+        b.n += r;
+    }
+    fclose(f);
+    if (!b.p) {
+        snprintf(err, errlen, "%s: empty file", path);
+        return HG_ECONFIG;
+    }
+    b.p[b.n] = '\0';
+    int rc = config_load_string(b.p, path, out, err, errlen);
+    free(b.p);
+    return rc;
+}
+
+/* default_secret_file - reuse or create data_dir/secret (0600, 32 random
+ * bytes as hex); the directory is created 0700. */
+static int default_secret_file(const char *dir, char *path, size_t cap, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return HG_ECONFIG;
+    }
+    snprintf(path, cap, "%s/secret", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return HG_OK;
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        return HG_ECONFIG;
+    }
+    unsigned char raw[32];
+    char hex[65];
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        close(fd);
+        unlink(path);
+        snprintf(err, errlen, "no randomness for the default secret");
+        return HG_ECONFIG;
+    }
+    hex_encode(raw, sizeof(raw), hex);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    hex[64] = '\n';
+    int ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+    OPENSSL_cleanse(hex, sizeof(hex));
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        snprintf(err, errlen, "cannot write %s", path);
+        return HG_ECONFIG;
+    }
+    return HG_OK;
+}
+
+int config_load_default(struct config **out, char **secret_path, char *err, size_t errlen)
+{
+    static const char *const dir = "./hookgate-data";
+    char spath[512], json[1024];
+    const char *secret = "env:HOOKGATE_SECRET";
+    if (secret_path)
+        *secret_path = NULL;
+    const char *env = getenv("HOOKGATE_SECRET");
+    if (!env || !*env) {
+        if (default_secret_file(dir, spath, sizeof(spath), err, errlen))
+            return HG_ECONFIG;
+        if (secret_path)
+            *secret_path = strdup(spath);
+        snprintf(json, sizeof(json), "file:%s", spath);
+        secret = json;
+    }
+    char secret_copy[600];
+    pathf(secret_copy, sizeof(secret_copy), "%s", secret);
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:8080\"}],\"data_dir\":\"%s\","
+             "\"routes\":[{\"path\":\"/webhooks\",\"profile\":\"generic\",\"secrets\":[\"%s\"],"
+             "\"sinks\":[\"stdout\"]}],\"sinks\":{\"stdout\":{\"type\":\"stdout\"}}}",
+             dir, secret_copy);
+    return config_load_string(json, "(embedded default)", out, err, errlen);
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nlisteners; i++) {
+        free(c->listeners[i].address);
+        free(c->listeners[i].host);
+        free(c->listeners[i].cert);
+        free(c->listeners[i].key);
+    }
+    free(c->listeners);
+    for (size_t i = 0; i < c->nroutes; i++) {
+        struct cfg_route *r = &c->routes[i];
+        free(r->path);
+        free(r->name);
+        for (size_t k = 0; k < r->nsecrets; k++) {
+            if (r->secrets[k].data)
+                OPENSSL_cleanse(r->secrets[k].data, r->secrets[k].len);
+            free(r->secrets[k].data);
+        }
+        free(r->secrets);
+        free(r->sinks);
+        verify_free(r->verifier);
+    }
+    free(c->routes);
+    for (size_t i = 0; i < c->nsinks; i++) {
+        free(c->sinks[i].name);
+        for (char **t = c->sinks[i].types; t && *t; t++)
+            free(*t);
+        free(c->sinks[i].types);
+    }
+    free(c->sinks);
+    free(c->data_dir);
+    free(c->source);
+    free(c);
+}
+
+void config_print(const struct config *c, FILE *f)
+{
+    fprintf(f, "config: %s\ndata_dir: %s\n", c->source, c->data_dir);
+    fprintf(f, "limits: max_body=%llu max_connections=%u request_timeout=%llums "
+               "max_store_size=%llu dedupe_window=%llums\n",
+            (unsigned long long)c->max_body, c->max_connections,
+            (unsigned long long)c->request_timeout_ms, (unsigned long long)c->max_store_size,
+            (unsigned long long)c->dedupe_window_ms);
+    for (size_t i = 0; i < c->nlisteners; i++)
+        fprintf(f, "listen: %s %s\n", c->listeners[i].address, c->listeners[i].tls ? "https" : "http");
+    for (size_t i = 0; i < c->nroutes; i++) {
+        const struct cfg_route *r = &c->routes[i];
+        fprintf(f, "route: POST %s name=%s profile=%s secrets=%zu tolerance=%lds sinks=", r->path,
+                r->name, r->profile->name, r->nsecrets, r->tolerance_s);
+        for (size_t k = 0; k < r->nsinks; k++)
+            fprintf(f, "%s%s", k ? "," : "", c->sinks[r->sinks[k]].name);
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < c->nsinks; i++) {
+        fprintf(f, "sink: %s type=stdout types=", c->sinks[i].name);
+        if (!c->sinks[i].types)
+            fputs("*", f);
+        for (char **t = c->sinks[i].types; t && *t; t++)
+            fprintf(f, "%s%s", t == c->sinks[i].types ? "" : ",", *t);
+        fputc('\n', f);
+    }
+}
+
+const struct cfg_route *config_route_find(const struct config *c, const char *path)
+{
+    for (size_t i = 0; i < c->nroutes; i++)
+        if (strcmp(c->routes[i].path, path) == 0)
+            return &c->routes[i];
+    return NULL;
+}

@@ -1,0 +1,99 @@
+/*
+ * config.h - the JSON configuration, parsed strictly into plain structs.
+ *
+ * Strict means: an unknown or mistyped key is an error naming its JSON path
+ * ("$.routes[1].secrtes"), because a typo must never silently disable a
+ * security setting.  Keys the contract reserves for features this build
+ * does not have yet are refused with "not supported by this build" rather
+ * than ignored.  Secrets are resolved (env:/file:/literal) at load, so a
+ * config that loads is a config that can run.
+ *
+ * Ownership: config_load_* returns a struct config the caller frees with
+ * config_free; everything hangs off it.  A loaded config is read-only and
+ * shared by all threads.
+ */
+#ifndef HG_CONFIG_H
+#define HG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "verify.h"
+
+struct profile;
+
+struct cfg_listener {
+    char *address; /* as written, for logs */
+    char *host;    /* numeric IPv4/IPv6 address */
+    unsigned port; /* 0 = ephemeral (tests); the bound port is logged */
+    int tls;
+    char *cert; /* PEM file paths when tls */
+    char *key;
+};
+
+enum sink_type { SINK_STDOUT = 0 };
+
+struct cfg_sink {
+    char *name;
+    enum sink_type type;
+    char **types; /* glob filters on the event type; NULL-terminated; NULL = all */
+};
+
+struct cfg_route {
+    char *path;   /* exact request path, e.g. "/hooks/iex" */
+    char *name;   /* "hookgateroute": the "name" key, else the last path segment */
+    const struct profile *profile;
+    struct secret *secrets;
+    size_t nsecrets;
+    long tolerance_s;
+    size_t *sinks; /* indexes into config.sinks */
+    size_t nsinks;
+    struct verifier *verifier; /* built at load */
+};
+
+struct config {
+    char *source; /* file path, or "(embedded default)" */
+    struct cfg_listener *listeners;
+    size_t nlisteners;
+    char *data_dir;
+    uint64_t max_body;
+    unsigned max_connections;
+    uint64_t request_timeout_ms;
+    uint64_t max_store_size;
+    uint64_t dedupe_window_ms;
+    unsigned retry_max_attempts;
+    uint64_t retry_initial_ms;
+    uint64_t retry_max_ms;
+    unsigned threads; /* HTTP worker threads per listener */
+    int log_level;
+    struct cfg_route *routes;
+    size_t nroutes;
+    struct cfg_sink *sinks;
+    size_t nsinks;
+};
+
+/* config_load_file - read and validate path.  On error returns HG_ECONFIG and
+ * writes a one-line message naming the file and the JSON path into err. */
+int config_load_file(const char *path, struct config **out, char *err, size_t errlen);
+
+/* config_load_string - same from a JSON text; name is used in messages. */
+int config_load_string(const char *json, const char *name, struct config **out, char *err,
+                       size_t errlen);
+
+/* config_load_default - the embedded default (contract section 4): HTTP on
+ * 127.0.0.1:8080, route /webhooks (generic) -> stdout, data in ./hookgate-data,
+ * secret $HOOKGATE_SECRET or a random one kept in ./hookgate-data/secret.
+ * *secret_path (may be NULL) gets the generated file's path or NULL. */
+int config_load_default(struct config **out, char **secret_path, char *err, size_t errlen);
+
+/* config_free - release everything, wiping secrets.  NULL-safe. */
+void config_free(struct config *c);
+
+/* config_print - the effective listeners, routes and sinks, for `check`. */
+void config_print(const struct config *c, FILE *f);
+
+/* config_route_find - the route whose path is exactly path, or NULL. */
+const struct cfg_route *config_route_find(const struct config *c, const char *path);
+
+#endif

@@ -1,0 +1,649 @@
+/*
+ * http.c - listeners, routing and the request lifecycle (see http.h).
+ *
+ * Request state (struct req) is created on the first call of the access
+ * handler - which sends nothing and decides 404/405/413/503 from the
+ * headers alone, before any body byte is read - and freed in exactly one
+ * place, on_completed().  The body goes into a bounded buffer sized from
+ * Content-Length; a body over max_body is a 413, never a truncation.
+ *
+ * Order of checks on a complete body: signature first (nothing about an
+ * unauthenticated body is parsed beyond what the scheme needs), then one
+ * validating JSON scan that also finds id/type/time, then the store.
+ */
+#include "http.h"
+#include "buf.h"
+#include "codec.h"
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "jscan.h"
+#include "log.h"
+#include "profile.h"
+#include "store.h"
+#include "verify.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HTTP_ID_MAX 256
+#define HTTP_TYPE_MAX 256
+#define HTTP_CTYPE_MAX 255
+#define HTTP_WANTED_MAX (3 * PROF_MAX_FIELDS)
+
+enum phase { PH_READ = 0, PH_WAIT, PH_PROBE };
+
+struct http;
+
+struct req {
+    struct http *h;
+    struct MHD_Connection *conn;
+    const struct cfg_route *route;
+    enum phase phase;
+    int too_big;
+    struct buf body;
+    struct buf resp;
+    struct store_item item;
+    char id[HTTP_ID_MAX + 1];
+    char type[HTTP_TYPE_MAX + 1];
+    char time[64];
+};
+
+struct listener {
+    struct MHD_Daemon *d;
+    char *cert_pem;
+    char *key_pem;
+};
+
+/* Canned answers, built once and shared by every daemon (MHD responses are
+ * reference-counted and may be queued any number of times). */
+enum canned { C_404, C_405, C_413, C_503_BUSY, C_503_STORE, C_HEALTH_OK, C_HEALTH_BAD, C_N };
+
+struct http {
+    const struct config *cfg;
+    struct store *st;
+    struct listener *ls;
+    size_t nls;
+    atomic_uint conns;
+    struct MHD_Response *canned[C_N];
+};
+
+static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (!ci || !ci->client_addr)
+        return out;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+    return out;
+}
+
+static void log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason)
+{
+    if (!log_enabled(LOG_WARN))
+        return;
+    char ip[64];
+    log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path", url, "status",
+            (int)hg_http_status(err), "reason", reason ? reason : hg_strerror(err), "client",
+            client_ip(conn, ip, sizeof(ip)));
+}
+
+static struct MHD_Response *make_canned(const char *body, const char *hname, const char *hval)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return NULL;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (hname)
+        MHD_add_response_header(r, hname, hval);
+    return r;
+}
+
+static int canned_init(struct http *h)
+{
+    h->canned[C_404] = make_canned("{\"error\":\"not found\"}\n", NULL, NULL);
+    h->canned[C_405] = make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "POST");
+    h->canned[C_413] = make_canned("{\"error\":\"body too large\"}\n", "Connection", "close");
+    h->canned[C_503_BUSY] = make_canned("{\"error\":\"busy, retry later\"}\n", "Retry-After", "1");
+    h->canned[C_503_STORE] =
+        make_canned("{\"error\":\"store unavailable, retry later\"}\n", "Retry-After", "5");
+    h->canned[C_HEALTH_OK] = make_canned("{\"status\":\"ok\"}\n", NULL, NULL);
+    h->canned[C_HEALTH_BAD] =
+        make_canned("{\"status\":\"store unavailable\"}\n", "Retry-After", "5");
+    for (int i = 0; i < C_N; i++)
+        if (!h->canned[i])
+            return HG_ENOMEM;
+    return HG_OK;
+}
+
+static enum MHD_Result queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
+                                    unsigned status)
+{
+    return MHD_queue_response(conn, status, h->canned[c]);
+}
+
+/* queue_error - the JSON error answer for err (canned where one exists). */
+static enum MHD_Result queue_error(struct req *r, int err)
+{
+    unsigned status = hg_http_status(err);
+    switch (err) {
+    case HG_ENOTFOUND:
+        return queue_canned(r->h, r->conn, C_404, status);
+    case HG_EMETHOD:
+        return queue_canned(r->h, r->conn, C_405, status);
+    case HG_ETOOBIG:
+        return queue_canned(r->h, r->conn, C_413, status);
+    case HG_EBUSY:
+    case HG_ESTOPPING:
+        return queue_canned(r->h, r->conn, C_503_BUSY, status);
+    default:
+        break;
+    }
+    if (status == 503)
+        return queue_canned(r->h, r->conn, C_503_STORE, status);
+    buf_reset(&r->resp);
+    if (buf_printf(&r->resp, "{\"error\":\"%s\"}\n", hg_strerror(err)))
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp.len, r->resp.p, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* queue_stored - the answer once the writer is done with the item. */
+static enum MHD_Result queue_stored(struct req *r)
+{
+    if (r->item.result)
+        return queue_error(r, r->item.result);
+    buf_reset(&r->resp);
+    int rc = buf_puts(&r->resp, r->item.duplicate ? "{\"status\":\"duplicate\",\"id\":"
+                                                  : "{\"status\":\"accepted\",\"id\":");
+    if (!rc)
+        rc = json_escape(&r->resp, r->item.ev.id.p, r->item.ev.id.len);
+    if (!rc && !r->item.duplicate)
+        rc = buf_printf(&r->resp, ",\"seq\":%llu", (unsigned long long)r->item.seq);
+    if (!rc)
+        rc = buf_puts(&r->resp, "}\n");
+    if (rc)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(r->resp.len, r->resp.p, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void on_stored(struct store_item *it, void *arg)
+{
+    (void)it;
+    struct req *r = arg;
+    MHD_resume_connection(r->conn);
+}
+
+/* submit - suspend first, then queue: the writer may resume at once. */
+static enum MHD_Result submit(struct req *r)
+{
+    r->item.done = on_stored;
+    r->item.arg = r;
+    MHD_suspend_connection(r->conn);
+    int rc = store_submit(r->h->st, &r->item);
+    if (rc) {
+        r->item.result = rc;
+        MHD_resume_connection(r->conn);
+    }
+    return MHD_YES;
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return name ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+/* header_of - the first header-sourced name in a profile field list. */
+static const char *header_of(struct MHD_Connection *conn, const struct prof_field *f)
+{
+    for (int i = 0; i < PROF_MAX_FIELDS && f[i].src; i++)
+        if (f[i].src == PROF_HEADER)
+            return header(conn, f[i].name);
+    return NULL;
+}
+
+/* printable - 1 if s has no control characters (ids and types end up in
+ * file names, log lines and environment variables downstream). */
+static int printable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* pick - first value found for fields: a header or a scanned body member.
+ * Strings are decoded into out; numbers copied as written.  Returns 1 if
+ * found, 0 if not, an HG_E* code if found but unusable. */
+static int pick(struct req *r, const struct prof_field *f, const char *const *wanted,
+                const struct jscan_span *found, size_t nwanted, char *out, size_t cap)
+{
+    for (int i = 0; i < PROF_MAX_FIELDS && f[i].src; i++) {
+        if (f[i].src == PROF_HEADER) {
+            const char *v = header(r->conn, f[i].name);
+            if (!v || !*v)
+                continue;
+            size_t n = strlen(v);
+            if (n >= cap || !printable(v, n))
+                return HG_EBADID;
+            memcpy(out, v, n + 1);
+            return 1;
+        }
+        for (size_t k = 0; k < nwanted; k++) {
+            if (strcmp(wanted[k], f[i].name) != 0 || found[k].kind == JSCAN_NONE)
+                continue;
+            size_t n;
+            if (found[k].kind == JSCAN_STRING) {
+                if (jscan_string_decode(found[k].ptr, found[k].len, out, cap, &n) != JSCAN_OK)
+                    return HG_EBADID;
+            } else if (found[k].kind == JSCAN_NUMBER) {
+                if (found[k].len >= cap)
+                    return HG_EBADID;
+                memcpy(out, found[k].ptr, found[k].len);
+                n = found[k].len;
+                out[n] = '\0';
+            } else {
+                return HG_EBADID;
+            }
+            if (n == 0)
+                break; /* empty: try the next place */
+            if (!printable(out, n))
+                return HG_EBADID;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* normalise_time - RFC 3339 kept as is; unix seconds formatted; else dropped. */
+static void normalise_time(char *t, size_t cap)
+{
+    size_t n = strlen(t);
+    if (!n || time_rfc3339_valid(t, n))
+        return;
+    char *end;
+    long long s = strtoll(t, &end, 10);
+    if (*end || s <= 0 || s > 253402300799LL) {
+        t[0] = '\0';
+        return;
+    }
+    time_format_ms((int64_t)s * 1000, t, cap);
+}
+
+/* process - the body is complete: verify, classify, extract, submit. */
+static enum MHD_Result process(struct req *r, const char *url)
+{
+    const struct cfg_route *rt = r->route;
+    const struct profile *p = rt->profile;
+    struct MHD_Connection *c = r->conn;
+    const char *body = r->body.p ? r->body.p : "";
+    size_t blen = r->body.len;
+
+    struct verify_input in = {
+        .body = body,
+        .body_len = blen,
+        .signature = header(c, p->sig_header),
+        .id = header_of(c, p->id),
+        .type = header_of(c, p->type),
+        .timestamp = header(c, p->timestamp_header),
+        .nonce = header(c, p->nonce_header),
+        .now_s = (int64_t)time(NULL),
+        .tolerance_s = rt->tolerance_s,
+    };
+    const char *why = NULL;
+    int rc = verify_check(rt->verifier, &in, &why);
+    if (rc) {
+        log_reject(c, url, rc, why);
+        return queue_error(r, rc);
+    }
+
+    const char *wanted[HTTP_WANTED_MAX];
+    struct jscan_span found[HTTP_WANTED_MAX];
+    size_t nw = 0;
+    const struct prof_field *lists[3] = {p->id, p->type, p->time};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < PROF_MAX_FIELDS && lists[l][i].src; i++)
+            if (lists[l][i].src == PROF_BODY)
+                wanted[nw++] = lists[l][i].name;
+    enum jscan_kind top = JSCAN_NONE;
+    enum event_body kind = EVENT_BODY_JSON;
+    int js = jscan_scan(body, blen, &top, wanted, nw, found);
+    if (js == JSCAN_EDUP) {
+        log_reject(c, url, HG_EBADJSON, "duplicate id/type/time key in body");
+        return queue_error(r, HG_EBADJSON);
+    }
+    if (js != JSCAN_OK || top != JSCAN_OBJECT) {
+        for (size_t k = 0; k < nw; k++)
+            found[k].kind = JSCAN_NONE;
+        if (js != JSCAN_OK)
+            kind = jscan_utf8_valid(body, blen) ? EVENT_BODY_TEXT : EVENT_BODY_BINARY;
+    }
+    if (kind != EVENT_BODY_JSON && p->needs_json) {
+        log_reject(c, url, HG_EBADJSON, "body is not JSON");
+        return queue_error(r, HG_EBADJSON);
+    }
+
+    int got = pick(r, p->id, wanted, found, nw, r->id, sizeof(r->id));
+    if (got <= 0) {
+        rc = got < 0 ? got : HG_ENOID;
+        log_reject(c, url, rc, got < 0 ? "event id too long or not printable" : NULL);
+        return queue_error(r, rc);
+    }
+    got = pick(r, p->type, wanted, found, nw, r->type, sizeof(r->type));
+    if (got < 0) {
+        log_reject(c, url, got, "event type too long or not printable");
+        return queue_error(r, got);
+    }
+    if (got == 0)
+        strcpy(r->type, "unknown");
+    if (pick(r, p->time, wanted, found, nw, r->time, sizeof(r->time)) == 1)
+        normalise_time(r->time, sizeof(r->time));
+    else
+        r->time[0] = '\0';
+
+    const char *ct = header(c, "Content-Type");
+    struct event *ev = &r->item.ev;
+    if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct))))
+        ct = NULL;
+    if (kind == EVENT_BODY_JSON && ct && !strstr(ct, "json"))
+        ct = NULL; /* JSON in "data" is described as JSON, whatever was claimed */
+    ev->route = (struct event_str){rt->name, strlen(rt->name)};
+    ev->source = (struct event_str){rt->path, strlen(rt->path)};
+    ev->id = (struct event_str){r->id, strlen(r->id)};
+    ev->type = (struct event_str){r->type, strlen(r->type)};
+    ev->time = (struct event_str){r->time, strlen(r->time)};
+    ev->ctype = (struct event_str){ct ? ct : "", ct ? strlen(ct) : 0};
+    ev->body = (struct event_str){body, blen};
+    ev->body_kind = kind;
+    ev->received_ms = time_now_ms();
+    r->item.kind = STORE_EVENT;
+    r->phase = PH_WAIT;
+    return submit(r);
+}
+
+static struct req *req_new(struct http *h, struct MHD_Connection *conn)
+{
+    struct req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->h = h;
+    r->conn = conn;
+    buf_init(&r->body, h->cfg->max_body);
+    buf_init(&r->resp, 8192);
+    return r;
+}
+
+/* first_call - headers are in, no body byte read yet. */
+static enum MHD_Result first_call(struct http *h, struct MHD_Connection *conn, const char *url,
+                                  const char *method, void **con_cls)
+{
+    if (strcmp(url, "/healthz") == 0) {
+        if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+            return queue_canned(h, conn, C_405, 405);
+        struct req *r = req_new(h, conn);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        r->phase = PH_PROBE;
+        r->item.kind = STORE_PROBE;
+        return submit(r);
+    }
+    const struct cfg_route *rt = config_route_find(h->cfg, url);
+    if (!rt) {
+        log_reject(conn, url, HG_ENOTFOUND, NULL);
+        return queue_canned(h, conn, C_404, 404);
+    }
+    if (strcmp(method, "POST") != 0) {
+        log_reject(conn, url, HG_EMETHOD, NULL);
+        return queue_canned(h, conn, C_405, 405);
+    }
+    if (atomic_load(&h->conns) > h->cfg->max_connections) {
+        log_reject(conn, url, HG_EBUSY, "max_connections reached");
+        return queue_canned(h, conn, C_503_BUSY, 503);
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long len = 0;
+    if (cl) {
+        char *end;
+        len = strtoull(cl, &end, 10);
+        if (*end || len > h->cfg->max_body) {
+            log_reject(conn, url, HG_ETOOBIG, "Content-Length over max_body");
+            return queue_canned(h, conn, C_413, 413);
+        }
+    }
+    struct req *r = req_new(h, conn);
+    if (!r)
+        return MHD_NO;
+    r->route = rt;
+    if (len && buf_reserve(&r->body, (size_t)len)) {
+        free(r);
+        return MHD_NO;
+    }
+    *con_cls = r;
+    return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct http *h = cls;
+    struct req *r = *con_cls;
+    if (!r)
+        return first_call(h, conn, url, method, con_cls);
+    switch (r->phase) {
+    case PH_PROBE:
+        if (!r->item.result && store_healthy(h->st))
+            return queue_canned(h, conn, C_HEALTH_OK, 200);
+        return queue_canned(h, conn, C_HEALTH_BAD, 503);
+    case PH_WAIT:
+        return queue_stored(r);
+    case PH_READ:
+        break;
+    }
+    if (*upload_size) {
+        if (!r->too_big && buf_append(&r->body, upload, *upload_size))
+            r->too_big = 1;
+        *upload_size = 0;
+        if (r->too_big) {
+            /* chunked body over max_body: MHD cannot answer mid-upload, so
+             * the connection is closed rather than the body read to its end */
+            log_reject(conn, url, HG_ETOOBIG, "streamed body over max_body; connection closed");
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    return process(r, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req *r = *con_cls;
+    if (!r)
+        return;
+    buf_free(&r->body);
+    buf_free(&r->resp);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    (void)socket_context;
+    struct http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&h->conns, 1);
+    else
+        atomic_fetch_sub(&h->conns, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_msg(LOG_WARN, "http", "{s:s}", "detail", msg);
+}
+
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc || !b.p) {
+        buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+static int start_listener(struct http *h, const struct cfg_listener *cl, struct listener *l)
+{
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, cl->host, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)cl->port);
+        sa = (struct sockaddr *)&sin;
+    } else {
+        inet_pton(AF_INET6, cl->host, &sin6.sin6_addr);
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)cl->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    }
+    unsigned timeout = (unsigned)(h->cfg->request_timeout_ms / 1000);
+    unsigned threads = h->cfg->threads ? h->cfg->threads : 2;
+    /* the hard cap sits a little above max_connections so that the excess
+     * gets a 503 with Retry-After rather than a silent close */
+    unsigned limit = h->cfg->max_connections + 16 * threads;
+    if (cl->tls) {
+        l->cert_pem = read_pem(cl->cert);
+        l->key_pem = read_pem(cl->key);
+        if (!l->cert_pem || !l->key_pem) {
+            log_msg(LOG_ERROR, "http: cannot read TLS certificate or key", "{s:s}", "listen",
+                    cl->address);
+            return HG_EIO;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+    l->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, h, MHD_OPTION_ARRAY,
+        cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
+    if (!l->d) {
+        log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
+        return HG_EIO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
+    log_msg(LOG_INFO, "listening", "{s:s,s:s,s:i,s:s}", "listen", cl->address, "host", cl->host,
+            "port", di ? (int)di->port : (int)cl->port, "scheme", cl->tls ? "https" : "http");
+    return HG_OK;
+}
+
+int http_start(const struct config *cfg, struct store *st, struct http **out)
+{
+    struct http *h = calloc(1, sizeof(*h));
+    if (!h)
+        return HG_ENOMEM;
+    h->cfg = cfg;
+    h->st = st;
+    atomic_init(&h->conns, 0);
+    h->ls = calloc(cfg->nlisteners, sizeof(*h->ls));
+    if (!h->ls || canned_init(h)) {
+        http_stop(h);
+        return HG_ENOMEM;
+    }
+    h->nls = cfg->nlisteners;
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        if (start_listener(h, &cfg->listeners[i], &h->ls[i])) {
+            http_stop(h);
+            return HG_EIO;
+        }
+    }
+    *out = h;
+    return HG_OK;
+}
+
+void http_quiesce(struct http *h)
+{
+    for (size_t i = 0; h && i < h->nls; i++)
+        if (h->ls[i].d)
+            MHD_quiesce_daemon(h->ls[i].d);
+}
+
+void http_stop(struct http *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->nls; i++) {
+        if (h->ls[i].d)
+            MHD_stop_daemon(h->ls[i].d);
+        free(h->ls[i].cert_pem);
+        free(h->ls[i].key_pem);
+    }
+    free(h->ls);
+    for (int i = 0; i < C_N; i++)
+        if (h->canned[i])
+            MHD_destroy_response(h->canned[i]);
+    free(h);
+}

@@ -1,0 +1,31 @@
+/*
+ * http.h - the listeners: libmicrohttpd daemons, routing and the request
+ * lifecycle (read body -> verify -> extract -> submit to the store ->
+ * suspended until the commit -> answer).
+ *
+ * One MHD daemon per configured listener, each with its own internal
+ * epoll thread pool.  The request path never blocks on the disk: a request
+ * whose body is complete and verified is suspended and handed to the
+ * store's writer, whose done() callback resumes it.
+ */
+#ifndef HG_HTTP_H
+#define HG_HTTP_H
+
+struct config;
+struct store;
+struct http;
+
+/* http_start - bind every listener of cfg and start serving.  cfg and st
+ * must outlive the returned handle.  Logs each bound address (with the real
+ * port when the config asked for port 0).  HG_EIO with a log line if a
+ * listener cannot start (nothing is left running then). */
+int http_start(const struct config *cfg, struct store *st, struct http **out);
+
+/* http_quiesce - stop accepting new connections; open ones go on. */
+void http_quiesce(struct http *h);
+
+/* http_stop - close every connection and free the handle.  Call after
+ * store_drain() so no connection is still suspended.  NULL-safe. */
+void http_stop(struct http *h);
+
+#endif

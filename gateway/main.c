@@ -1,0 +1,150 @@
+/*
+ * main.c - command line, start-up order and signal handling.
+ *
+ * serve: load config -> open store -> start delivery -> start listeners,
+ * then sigwait.  Stop (SIGTERM/SIGINT) runs the reverse with one twist:
+ * listeners stop accepting first, the store drains (every suspended
+ * request gets its real answer), and only then are connections closed.
+ * Signals are blocked in every thread and taken synchronously here, so no
+ * code runs in a signal handler.
+ */
+#include "config.h"
+#include "deliver.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <lmdb.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HG_VERSION "0.1.0"
+
+static int usage(void)
+{
+    fputs("usage: hookgate serve [-c FILE]\n"
+          "       hookgate check -c FILE\n"
+          "       hookgate version\n",
+          stderr);
+    return 2;
+}
+
+/* opt_config - the value of -c/--config in argv, NULL if absent; -1 on a bad argument. */
+static int parse_c(int argc, char **argv, const char **path)
+{
+    *path = NULL;
+    for (int i = 2; i < argc; i++) {
+        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+            *path = argv[++i];
+        else
+            return -1;
+    }
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    const char *path;
+    char err[1024];
+    struct config *c;
+    if (parse_c(argc, argv, &path) || !path)
+        return usage();
+    if (config_load_file(path, &c, err, sizeof(err))) {
+        fprintf(stderr, "hookgate: invalid config: %s\n", err);
+        return 1;
+    }
+    config_print(c, stdout);
+    printf("config ok\n");
+    config_free(c);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *path;
+    char err[1024];
+    char *secret_path = NULL;
+    struct config *c;
+    if (parse_c(argc, argv, &path))
+        return usage();
+    int rc = path ? config_load_file(path, &c, err, sizeof(err))
+                  : config_load_default(&c, &secret_path, err, sizeof(err));
+    if (rc) {
+        log_msg(LOG_ERROR, "invalid config", "{s:s}", "error", err);
+        return 1;
+    }
+    log_set_level(c->log_level);
+    if (!path)
+        log_msg(LOG_INFO, "running the embedded default config", "{s:s,s:s}", "route", "/webhooks",
+                "secret", secret_path ? secret_path : "env:HOOKGATE_SECRET");
+    free(secret_path);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct store_cfg scfg = {c->data_dir, c->max_store_size, c->dedupe_window_ms, 65536};
+    struct store *st = NULL;
+    struct deliver *dl = NULL;
+    struct http *h = NULL;
+    if (store_open(&scfg, &st) || deliver_start(c, st, &dl) || http_start(c, st, &h)) {
+        deliver_stop(dl);
+        if (st)
+            store_drain(st);
+        store_close(st);
+        config_free(c);
+        return 1;
+    }
+    log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
+    for (;;) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig == SIGHUP) {
+            log_msg(LOG_WARN, "SIGHUP: reload is not supported by this build yet; ignored", NULL);
+            continue;
+        }
+        log_msg(LOG_INFO, "stopping", "{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    http_quiesce(h);
+    store_drain(st);
+    http_stop(h);
+    deliver_stop(dl);
+    store_close(st);
+    config_free(c);
+    log_msg(LOG_INFO, "stopped", NULL);
+    return 0;
+}
+
+static int cmd_version(void)
+{
+    int maj, min, pat;
+    mdb_version(&maj, &min, &pat);
+    printf("hookgate %s\nlibmicrohttpd %s\nOpenSSL %s\njansson %s\nLMDB %d.%d.%d\n", HG_VERSION,
+           MHD_get_version(), OpenSSL_version(OPENSSL_VERSION_STRING), jansson_version_str(), maj,
+           min, pat);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    if (!strcmp(argv[1], "serve"))
+        return cmd_serve(argc, argv);
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(argc, argv);
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
+        return cmd_version();
+    return usage();
+}

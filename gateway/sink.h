@@ -1,0 +1,29 @@
+/*
+ * sink.h - the transport interface every sink type implements.
+ *
+ * A sink knows only its transport and the bytes it is given: deliver.c
+ * renders envelopes, filters by route and type, and keeps the cursor.  One
+ * table entry per type (like curl's vtls backends); deliver.c picks the
+ * entry by cfg_sink.type.
+ */
+#ifndef HG_SINK_H
+#define HG_SINK_H
+
+#include <stddef.h>
+
+struct cfg_sink;
+
+struct sink_ops {
+    const char *type;
+    /* open - prepare the transport; *state is passed to the others. */
+    int (*open)(const struct cfg_sink *cfg, void **state);
+    /* send - deliver buf (one or more complete NDJSON lines).  HG_OK only
+     * when every byte was handed over; any error means "retry all of it". */
+    int (*send)(void *state, const char *buf, size_t len);
+    /* close - release the transport.  NULL-safe on state. */
+    void (*close)(void *state);
+};
+
+extern const struct sink_ops sink_stdout_ops;
+
+#endif

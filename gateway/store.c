@@ -1,0 +1,541 @@
+/*
+ * store.c - LMDB store with a group-commit writer (see store.h).
+ *
+ * One writer thread owns every write transaction.  It sleeps on a condition
+ * variable until something is queued, takes the whole queue (up to
+ * STORE_BATCH_MAX), writes it in one transaction and commits with LMDB's
+ * default durability (fdatasync of data then meta page).  Only after
+ * mdb_txn_commit returns 0 does any item learn it is stored.
+ *
+ * MDB_MAP_FULL: the map is doubled (never past max_size) and the whole batch
+ * is replayed from scratch in a new transaction.  Growing the map needs no
+ * live read transaction in this process, so readers hold a read lock on
+ * resize_lock for the life of their transaction and the writer takes it
+ * exclusively to resize.
+ *
+ * Any other failure answers every item of the batch with an error.  After
+ * MDB_PANIC the environment is unusable: every later batch fails (503) and
+ * store_healthy() stays 0 - the operator's supervisor restarts the process.
+ */
+#include "store.h"
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define STORE_BATCH_MAX 4096
+#define STORE_MAX_CURSORS 64
+#define STORE_MAP_INITIAL (64ULL << 20)
+#define STORE_FORMAT "1"
+
+struct cursor_slot {
+    char name[72];
+    uint64_t seq;
+    int dirty;
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi events, seen, cursors, meta;
+    uint64_t map_size, max_size, window_ms;
+    pthread_rwlock_t resize_lock;
+
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t wake;  /* writer: work queued / stop */
+    pthread_cond_t idle;  /* drainers: queue empty */
+    pthread_cond_t commit; /* readers: last_seq moved */
+    struct store_item *head, *tail;
+    size_t queued, max_queue;
+    int busy; /* writer holds a batch */
+    int draining, stopping, healthy, broken;
+    uint64_t last_seq;
+    struct cursor_slot cur[STORE_MAX_CURSORS];
+    size_t ncur;
+
+    pthread_t writer;
+    int writer_started;
+};
+
+static void be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int map_err(int rc)
+{
+    if (rc == MDB_MAP_FULL || rc == ENOSPC)
+        return HG_EFULL;
+    return HG_ESTORE;
+}
+
+static int grow_map(struct store *st)
+{
+    if (st->map_size >= st->max_size)
+        return HG_EFULL;
+    uint64_t n = st->map_size * 2;
+    if (n > st->max_size)
+        n = st->max_size;
+    pthread_rwlock_wrlock(&st->resize_lock);
+    int rc = mdb_env_set_mapsize(st->env, (size_t)n);
+    pthread_rwlock_unlock(&st->resize_lock);
+    if (rc) {
+        log_msg(LOG_ERROR, "store: cannot grow map", "{s:I,s:s}", "size", (json_int_t)n, "error",
+                mdb_strerror(rc));
+        return HG_ESTORE;
+    }
+    log_msg(LOG_INFO, "store: map grown", "{s:I}", "size", (json_int_t)n);
+    st->map_size = n;
+    return HG_OK;
+}
+
+/* put_event - dedupe and write one event item inside txn. */
+static int put_event(struct store *st, MDB_txn *txn, struct store_item *it, uint64_t *next,
+                     int64_t now)
+{
+    unsigned char kbuf[2 * EVENT_STR_MAX + 2], sval[16], ekey[8];
+    size_t klen = it->ev.route.len + 1 + it->ev.id.len;
+    if (klen > (size_t)mdb_env_get_maxkeysize(st->env))
+        return EINVAL;
+    memcpy(kbuf, it->ev.route.p, it->ev.route.len);
+    kbuf[it->ev.route.len] = 0;
+    memcpy(kbuf + it->ev.route.len + 1, it->ev.id.p, it->ev.id.len);
+    MDB_val k = {klen, kbuf}, v;
+    int rc = mdb_get(txn, st->seen, &k, &v);
+    if (rc == 0 && v.mv_size == 16) {
+        uint64_t first = get_be64((unsigned char *)v.mv_data + 8);
+        if ((uint64_t)now < first + st->window_ms) {
+            it->duplicate = 1;
+            it->seq = get_be64(v.mv_data);
+            return 0;
+        }
+    } else if (rc != MDB_NOTFOUND && rc != 0) {
+        return rc;
+    }
+    it->duplicate = 0;
+    it->seq = ++*next;
+    be64(ekey, it->seq);
+    MDB_val ek = {8, ekey}, ev = {event_rec_size(&it->ev), NULL};
+    if ((rc = mdb_put(txn, st->events, &ek, &ev, MDB_APPEND | MDB_RESERVE)))
+        return rc;
+    event_rec_write(&it->ev, ev.mv_data);
+    be64(sval, it->seq);
+    be64(sval + 8, (uint64_t)now);
+    v.mv_size = 16;
+    v.mv_data = sval;
+    return mdb_put(txn, st->seen, &k, &v, 0);
+}
+
+/* write_batch - one transaction for items + cursors; returns an LMDB/errno code. */
+static int write_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
+                       size_t ncur, uint64_t *next)
+{
+    MDB_txn *txn;
+    int64_t now = now_ms();
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    for (struct store_item *it = items; it && !rc; it = it->next) {
+        if (it->kind == STORE_PROBE) {
+            unsigned char t[8];
+            be64(t, (uint64_t)now);
+            MDB_val k = {5, "probe"}, v = {8, t};
+            rc = mdb_put(txn, st->meta, &k, &v, 0);
+        } else {
+            rc = put_event(st, txn, it, next, now);
+        }
+    }
+    for (size_t i = 0; i < ncur && !rc; i++) {
+        unsigned char s[8];
+        be64(s, cur[i].seq);
+        MDB_val k = {strlen(cur[i].name), cur[i].name}, v = {8, s};
+        rc = mdb_put(txn, st->cursors, &k, &v, 0);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return mdb_txn_commit(txn);
+}
+
+static void commit_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
+                         size_t ncur, size_t nitems)
+{
+    uint64_t first = st->last_seq, next = first;
+    int rc = st->broken ? MDB_PANIC : 0, result = HG_OK;
+    if (!st->broken) {
+        for (int tries = 0; tries < 16; tries++) {
+            next = first;
+            rc = write_batch(st, items, cur, ncur, &next);
+            if (rc != MDB_MAP_FULL)
+                break;
+            if (grow_map(st))
+                break;
+        }
+    }
+    if (rc) {
+        result = map_err(rc);
+        if (rc == MDB_PANIC && !st->broken) {
+            st->broken = 1;
+            log_msg(LOG_ERROR, "store: environment unusable; restart required", NULL);
+        }
+        log_msg(LOG_ERROR, "store: commit failed; answering 503", "{s:s,s:I}", "error",
+                mdb_strerror(rc), "events", (json_int_t)nitems);
+    }
+    pthread_mutex_lock(&st->lock);
+    if (rc) {
+        st->healthy = 0;
+        for (size_t i = 0; i < ncur; i++) /* retry these cursors next time */
+            for (size_t k = 0; k < st->ncur; k++)
+                if (!strcmp(st->cur[k].name, cur[i].name))
+                    st->cur[k].dirty = 1;
+    } else {
+        st->healthy = 1;
+        st->last_seq = next;
+    }
+    pthread_mutex_unlock(&st->lock);
+    for (struct store_item *it = items, *nx; it; it = nx) {
+        nx = it->next;
+        it->result = result;
+        if (result)
+            it->duplicate = 0;
+        it->done(it, it->arg);
+    }
+    pthread_mutex_lock(&st->lock);
+    if (!rc && next != first)
+        pthread_cond_broadcast(&st->commit);
+    pthread_mutex_unlock(&st->lock);
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *st = arg;
+    struct cursor_slot cur[STORE_MAX_CURSORS];
+    pthread_mutex_lock(&st->lock);
+    for (;;) {
+        size_t ncur = 0;
+        for (size_t i = 0; i < st->ncur; i++)
+            ncur += st->cur[i].dirty != 0;
+        if (!st->head && !ncur) {
+            st->busy = 0;
+            pthread_cond_broadcast(&st->idle);
+            if (st->stopping)
+                break;
+            pthread_cond_wait(&st->wake, &st->lock);
+            continue;
+        }
+        st->busy = 1;
+        struct store_item *items = st->head, *last = NULL;
+        size_t n = 0;
+        for (struct store_item *it = items; it && n < STORE_BATCH_MAX; it = it->next, n++)
+            last = it;
+        if (last) {
+            st->head = last->next;
+            last->next = NULL;
+            if (!st->head)
+                st->tail = NULL;
+        }
+        st->queued -= n;
+        ncur = 0;
+        for (size_t i = 0; i < st->ncur; i++) {
+            if (st->cur[i].dirty) {
+                cur[ncur++] = st->cur[i];
+                st->cur[i].dirty = 0;
+            }
+        }
+        pthread_mutex_unlock(&st->lock);
+        commit_batch(st, items, cur, ncur, n);
+        pthread_mutex_lock(&st->lock);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
+static int open_dbs(struct store *st)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events)) ||
+        (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
+        (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &st->cursors)) ||
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta))) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    MDB_val k = {6, "format"}, v;
+    rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        v.mv_size = strlen(STORE_FORMAT);
+        v.mv_data = STORE_FORMAT;
+        rc = mdb_put(txn, st->meta, &k, &v, 0);
+    } else if (rc == 0 && (v.mv_size != strlen(STORE_FORMAT) ||
+                           memcmp(v.mv_data, STORE_FORMAT, v.mv_size))) {
+        log_msg(LOG_ERROR, "store: unknown format version", "{s:s%}", "format",
+                (const char *)v.mv_data, v.mv_size);
+        rc = MDB_INCOMPATIBLE;
+    }
+    MDB_cursor *c;
+    if (!rc && !(rc = mdb_cursor_open(txn, st->events, &c))) {
+        MDB_val ek, ev;
+        int r = mdb_cursor_get(c, &ek, &ev, MDB_LAST);
+        if (r == 0 && ek.mv_size == 8)
+            st->last_seq = get_be64(ek.mv_data);
+        else if (r != MDB_NOTFOUND)
+            rc = r ? r : MDB_CORRUPTED;
+        mdb_cursor_close(c);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return mdb_txn_commit(txn);
+}
+
+int store_open(const struct store_cfg *cfg, struct store **out)
+{
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return HG_ENOMEM;
+    pthread_rwlock_init(&st->resize_lock, NULL);
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->wake, NULL);
+    pthread_cond_init(&st->idle, NULL);
+    pthread_cond_init(&st->commit, NULL);
+    st->max_size = cfg->max_size;
+    st->window_ms = cfg->dedupe_window_ms;
+    st->max_queue = cfg->max_queue ? cfg->max_queue : 65536;
+    st->healthy = 1;
+
+    if (mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) {
+        log_msg(LOG_ERROR, "store: cannot create data_dir", "{s:s,s:s}", "dir", cfg->dir, "error",
+                strerror(errno));
+        free(st);
+        return HG_ESTORE;
+    }
+    struct stat sb;
+    if (stat(cfg->dir, &sb) == 0 && (sb.st_mode & 0077))
+        log_msg(LOG_WARN, "store: data_dir is accessible by other users; chmod 700 it", "{s:s}",
+                "dir", cfg->dir);
+    st->map_size = STORE_MAP_INITIAL < st->max_size ? STORE_MAP_INITIAL : st->max_size;
+    int rc = mdb_env_create(&st->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(st->env, 8);
+    if (!rc)
+        rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
+    if (!rc)
+        rc = mdb_env_open(st->env, cfg->dir, MDB_NOTLS, 0600);
+    if (!rc) {
+        MDB_envinfo info;
+        int dead = 0;
+        mdb_reader_check(st->env, &dead);
+        if (mdb_env_info(st->env, &info) == 0 && info.me_mapsize > st->map_size)
+            st->map_size = info.me_mapsize;
+        rc = open_dbs(st);
+    }
+    if (rc) {
+        log_msg(LOG_ERROR, "store: cannot open", "{s:s,s:s}", "dir", cfg->dir, "error",
+                mdb_strerror(rc));
+        if (st->env)
+            mdb_env_close(st->env);
+        free(st);
+        return HG_ESTORE;
+    }
+    if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+        mdb_env_close(st->env);
+        free(st);
+        return HG_ESTORE;
+    }
+    st->writer_started = 1;
+    log_msg(LOG_INFO, "store: open", "{s:s,s:I,s:I}", "dir", cfg->dir, "last_seq",
+            (json_int_t)st->last_seq, "map_size", (json_int_t)st->map_size);
+    *out = st;
+    return HG_OK;
+}
+
+int store_submit(struct store *st, struct store_item *it)
+{
+    pthread_mutex_lock(&st->lock);
+    int rc = HG_OK;
+    if (st->draining || st->stopping)
+        rc = HG_ESTOPPING;
+    else if (st->queued >= st->max_queue)
+        rc = HG_EBUSY;
+    if (!rc) {
+        it->next = NULL;
+        if (st->tail)
+            st->tail->next = it;
+        else
+            st->head = it;
+        st->tail = it;
+        st->queued++;
+        if (!st->busy)
+            pthread_cond_signal(&st->wake);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+void store_drain(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->draining = 1;
+    while (st->head || st->busy)
+        pthread_cond_wait(&st->idle, &st->lock);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&st->lock);
+    st->stopping = 1;
+    pthread_cond_broadcast(&st->wake);
+    pthread_cond_broadcast(&st->commit);
+    pthread_mutex_unlock(&st->lock);
+    if (st->writer_started)
+        pthread_join(st->writer, NULL);
+    mdb_env_close(st->env);
+    pthread_rwlock_destroy(&st->resize_lock);
+    pthread_mutex_destroy(&st->lock);
+    pthread_cond_destroy(&st->wake);
+    pthread_cond_destroy(&st->idle);
+    pthread_cond_destroy(&st->commit);
+    free(st);
+}
+
+uint64_t store_last_seq(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    uint64_t s = st->last_seq;
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}
+
+uint64_t store_wait(struct store *st, uint64_t after, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&st->lock);
+    while (st->last_seq <= after && !st->stopping)
+        if (pthread_cond_timedwait(&st->commit, &st->lock, &dl) == ETIMEDOUT)
+            break;
+    uint64_t s = st->last_seq;
+    pthread_mutex_unlock(&st->lock);
+    return s;
+}
+
+int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    unsigned char kb[8];
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (rc) {
+        pthread_rwlock_unlock(&st->resize_lock);
+        return HG_ESTORE;
+    }
+    if ((rc = mdb_cursor_open(txn, st->events, &c)) == 0) {
+        be64(kb, after + 1);
+        MDB_val k = {8, kb}, v;
+        MDB_cursor_op op = MDB_SET_RANGE;
+        for (size_t n = 0; n < max; n++, op = MDB_NEXT) {
+            if ((rc = mdb_cursor_get(c, &k, &v, op)))
+                break;
+            if (k.mv_size != 8 || fn(arg, get_be64(k.mv_data), v.mv_data, v.mv_size))
+                break;
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc == 0 || rc == MDB_NOTFOUND ? HG_OK : HG_ESTORE;
+}
+
+int store_cursor_get(struct store *st, const char *sink, uint64_t *out)
+{
+    *out = 0;
+    pthread_mutex_lock(&st->lock);
+    for (size_t i = 0; i < st->ncur; i++) {
+        if (!strcmp(st->cur[i].name, sink)) {
+            *out = st->cur[i].seq;
+            pthread_mutex_unlock(&st->lock);
+            return HG_OK;
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    MDB_txn *txn;
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        MDB_val k = {strlen(sink), (void *)sink}, v;
+        rc = mdb_get(txn, st->cursors, &k, &v);
+        if (rc == 0 && v.mv_size == 8)
+            *out = get_be64(v.mv_data);
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc == 0 || rc == MDB_NOTFOUND ? HG_OK : HG_ESTORE;
+}
+
+int store_cursor_set(struct store *st, const char *sink, uint64_t seq)
+{
+    if (strlen(sink) >= sizeof(st->cur[0].name))
+        return HG_EINVAL;
+    pthread_mutex_lock(&st->lock);
+    size_t i;
+    for (i = 0; i < st->ncur; i++)
+        if (!strcmp(st->cur[i].name, sink))
+            break;
+    if (i == st->ncur) {
+        if (st->ncur == STORE_MAX_CURSORS) {
+            pthread_mutex_unlock(&st->lock);
+            return HG_ENOMEM;
+        }
+        strcpy(st->cur[st->ncur++].name, sink);
+    }
+    st->cur[i].seq = seq;
+    st->cur[i].dirty = 1;
+    if (!st->busy)
+        pthread_cond_signal(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+    return HG_OK;
+}
+
+int store_healthy(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    int h = st->healthy && !st->broken;
+    pthread_mutex_unlock(&st->lock);
+    return h;
+}

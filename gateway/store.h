@@ -1,0 +1,96 @@
+/*
+ * store.h - the durable event store: LMDB plus a group-commit writer thread.
+ *
+ * Sub-databases: "events" (seq, big-endian u64 -> record, see event.h),
+ * "seen" (route NUL id -> seq + first-seen ms, the dedupe index),
+ * "cursors" (sink name -> last delivered seq), "meta" (format version).
+ *
+ * Group commit: request threads hand items to store_submit(); one writer
+ * thread takes everything queued, writes it in ONE transaction, commits
+ * (LMDB's default sync: fsync), and only then calls each item's done()
+ * callback with its result.  Batches form by themselves under load: the
+ * writer never waits on a timer.  Invariant: done() reports HG_OK only for
+ * items whose transaction committed; any failure reports an error (a 503
+ * upstream), never success.
+ *
+ * Threads: store_submit, store_cursor_set, store_wait, store_scan and
+ * store_cursor_get may be called from any thread.
+ */
+#ifndef HG_STORE_H
+#define HG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+struct store;
+
+struct store_cfg {
+    const char *dir;           /* created 0700 if missing; files are 0600 */
+    uint64_t max_size;         /* map never grows past this: then HG_EFULL */
+    uint64_t dedupe_window_ms; /* an id seen longer ago than this is new again */
+    size_t max_queue;          /* items waiting at most; more -> HG_EBUSY */
+};
+
+enum store_kind {
+    STORE_EVENT = 0, /* store ev unless (route, id) was seen within the window */
+    STORE_PROBE      /* write a meta key: proves the store is writable (healthz) */
+};
+
+struct store_item {
+    enum store_kind kind;
+    struct event ev; /* STORE_EVENT: must stay valid until done() */
+    /* results, valid in done(): */
+    int result;         /* HG_OK, HG_ESTORE, HG_EFULL */
+    int duplicate;      /* 1: seen within the window, nothing written */
+    uint64_t seq;       /* new seq, or the original's seq for a duplicate */
+    /* called on the writer thread after the commit (or its failure): */
+    void (*done)(struct store_item *it, void *arg);
+    void *arg;
+    struct store_item *next; /* private to the store */
+};
+
+/* store_open - open or create the store and start the writer.
+ * HG_ESTORE with a log line on failure. */
+int store_open(const struct store_cfg *cfg, struct store **out);
+
+/* store_submit - queue it for the next commit.  HG_OK: done() will be called
+ * exactly once, later, on the writer thread.  HG_EBUSY (queue full) or
+ * HG_ESTOPPING: not queued, done() will not be called. */
+int store_submit(struct store *st, struct store_item *it);
+
+/* store_drain - refuse new submissions and return once every queued item
+ * has been committed and its done() called. */
+void store_drain(struct store *st);
+
+/* store_close - flush cursors, stop the writer, close LMDB.  NULL-safe.
+ * Call store_drain (and stop every reader thread) first. */
+void store_close(struct store *st);
+
+/* store_last_seq - highest committed seq (0 if none). */
+uint64_t store_last_seq(struct store *st);
+
+/* store_wait - block until a seq > after is committed, timeout_ms passes
+ * or the store is closing.  Returns store_last_seq(). */
+uint64_t store_wait(struct store *st, uint64_t after, int timeout_ms);
+
+/* store_scan_fn - called for each stored event in seq order; rec is valid
+ * only during the call.  Return 0 to go on, non-zero to stop. */
+typedef int (*store_scan_fn)(void *arg, uint64_t seq, const void *rec, size_t len);
+
+/* store_scan - visit up to max events with seq > after.  HG_OK or HG_ESTORE. */
+int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg);
+
+/* store_cursor_get - the last delivered seq of sink (0 if never set). */
+int store_cursor_get(struct store *st, const char *sink, uint64_t *out);
+
+/* store_cursor_set - record that sink has everything up to seq; written by
+ * the writer with its next commit (at-least-once: a crash before that
+ * commit re-delivers).  HG_ENOMEM if too many sinks (64). */
+int store_cursor_set(struct store *st, const char *sink, uint64_t seq);
+
+/* store_healthy - 0 after a failed commit until the next good one. */
+int store_healthy(struct store *st);
+
+#endif
