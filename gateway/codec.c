@@ -48,8 +48,7 @@ int hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
     return HG_OK;
 }
 
-static const char b64_digits[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void b64_encode(const unsigned char *in, size_t n, char *out)
 {
@@ -106,7 +105,8 @@ int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, siz
             if (v[k] < 0)
                 return HG_EINVAL;
         }
-        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned w =
+            (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         size_t nb = 3 - (size_t)pad;
         if (o + nb > cap)
             return HG_ETOOBIG;
@@ -201,17 +201,22 @@ static int parse_with_units(const char *s, const struct unit *units, uint64_t ba
 
 int parse_size(const char *s, uint64_t *out)
 {
-    static const struct unit units[] = {
-        {"B", 1},           {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30},
-        {"TiB", 1ULL << 40}, {"KB", 1000},       {"MB", 1000000},     {"GB", 1000000000},
-        {NULL, 0}};
+    static const struct unit units[] = {{"B", 1},
+                                        {"KiB", 1ULL << 10},
+                                        {"MiB", 1ULL << 20},
+                                        {"GiB", 1ULL << 30},
+                                        {"TiB", 1ULL << 40},
+                                        {"KB", 1000},
+                                        {"MB", 1000000},
+                                        {"GB", 1000000000},
+                                        {NULL, 0}};
     return parse_with_units(s, units, 1, out);
 }
 
 int parse_duration_ms(const char *s, uint64_t *out)
 {
-    static const struct unit units[] = {{"ms", 1},        {"s", 1000},      {"m", 60000},
-                                        {"h", 3600000},   {"d", 86400000}, {NULL, 0}};
+    static const struct unit units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+                                        {"h", 3600000}, {"d", 86400000}, {NULL, 0}};
     return parse_with_units(s, units, 1000, out);
 }
 

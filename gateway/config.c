@@ -189,8 +189,7 @@ static int resolve_secret(struct ctx *x, const char *path, json_t *v, struct sec
     return rc;
 }
 
-static int parse_address(struct ctx *x, const char *path, const char *addr,
-                         struct cfg_listener *l)
+static int parse_address(struct ctx *x, const char *path, const char *addr, struct cfg_listener *l)
 {
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || !colon[1])
@@ -307,8 +306,8 @@ static int parse_sink(struct ctx *x, const char *path, const char *name, json_t 
 static int parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
                        struct cfg_route *r)
 {
-    static const char *const known[] = {"path", "name", "profile", "secrets", "sinks",
-                                        "tolerance", NULL};
+    static const char *const known[] = {"path",  "name",      "profile", "secrets",
+                                        "sinks", "tolerance", NULL};
     static const char *const later[] = {"allow", "allow_unsigned", "token", NULL};
     char p[256];
     int rc = check_keys(x, path, o, known, later);
@@ -322,8 +321,7 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
         return rc;
     if (r->path[0] != '/' || strlen(r->path) > 256)
         return fail(x, p, "must start with '/' (at most 256 bytes)");
-    if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") ||
-        !strcmp(r->path, "/readyz"))
+    if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/readyz"))
         return fail(x, p, "%s is reserved", r->path);
 
     pathf(p, sizeof(p), "%s.name", path);
@@ -442,9 +440,8 @@ static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 
 static int parse_root(struct ctx *x, json_t *root, struct config *c)
 {
-    static const char *const known[] = {"listen", "data_dir", "limits", "dedupe_window",
-                                        "retry",  "routes",   "sinks",  "log_level",
-                                        "threads", NULL};
+    static const char *const known[] = {"listen", "data_dir", "limits",    "dedupe_window", "retry",
+                                        "routes", "sinks",    "log_level", "threads",       NULL};
     char p[256];
     int rc = check_keys(x, "$", root, known, NULL);
     if (rc)
@@ -464,7 +461,8 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
         if ((rc = parse_listener(x, p, e, &c->listeners[i])))
             return rc;
     }
-    if ((v = json_object_get(root, "data_dir")) && (rc = get_string(x, "$.data_dir", v, &c->data_dir)))
+    if ((v = json_object_get(root, "data_dir")) &&
+        (rc = get_string(x, "$.data_dir", v, &c->data_dir)))
         return rc;
     if (!c->data_dir && !(c->data_dir = strdup("./hookgate-data")))
         return HG_ENOMEM;
@@ -513,7 +511,8 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
             if (strcmp(c->routes[j].path, c->routes[i].path) == 0)
                 return fail(x, p, "path %s is already used by $.routes[%zu]", c->routes[i].path, j);
             if (strcmp(c->routes[j].name, c->routes[i].name) == 0)
-                return fail(x, p, "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
+                return fail(x, p,
+                            "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
                             c->routes[i].name, j);
         }
     }
@@ -715,13 +714,15 @@ void config_free(struct config *c)
 void config_print(const struct config *c, FILE *f)
 {
     fprintf(f, "config: %s\ndata_dir: %s\n", c->source, c->data_dir);
-    fprintf(f, "limits: max_body=%llu max_connections=%u request_timeout=%llums "
-               "max_store_size=%llu dedupe_window=%llums\n",
+    fprintf(f,
+            "limits: max_body=%llu max_connections=%u request_timeout=%llums "
+            "max_store_size=%llu dedupe_window=%llums\n",
             (unsigned long long)c->max_body, c->max_connections,
             (unsigned long long)c->request_timeout_ms, (unsigned long long)c->max_store_size,
             (unsigned long long)c->dedupe_window_ms);
     for (size_t i = 0; i < c->nlisteners; i++)
-        fprintf(f, "listen: %s %s\n", c->listeners[i].address, c->listeners[i].tls ? "https" : "http");
+        fprintf(f, "listen: %s %s\n", c->listeners[i].address,
+                c->listeners[i].tls ? "https" : "http");
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct cfg_route *r = &c->routes[i];
         fprintf(f, "route: POST %s name=%s profile=%s secrets=%zu tolerance=%lds sinks=", r->path,

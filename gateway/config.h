@@ -41,8 +41,8 @@ struct cfg_sink {
 };
 
 struct cfg_route {
-    char *path;   /* exact request path, e.g. "/hooks/iex" */
-    char *name;   /* "hookgateroute": the "name" key, else the last path segment */
+    char *path; /* exact request path, e.g. "/hooks/iex" */
+    char *name; /* "hookgateroute": the "name" key, else the last path segment */
     const struct profile *profile;
     struct secret *secrets;
     size_t nsecrets;

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DELIVER_BATCH 256
+#define DELIVER_BATCH   256
 #define DELIVER_BUF_MAX (64u << 20)
 
 struct worker {
@@ -81,8 +81,8 @@ static int visit(void *arg, uint64_t seq, const void *rec, size_t len)
     struct worker *w = arg;
     struct event ev;
     if (event_rec_parse(rec, len, &ev)) {
-        log_msg(LOG_ERROR, "deliver: unreadable record skipped", "{s:s,s:I}", "sink",
-                w->sink->name, "seq", (json_int_t)seq);
+        log_msg(LOG_ERROR, "deliver: unreadable record skipped", "{s:s,s:I}", "sink", w->sink->name,
+                "seq", (json_int_t)seq);
         w->scanned = seq;
         return 0;
     }

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define REC_MAGIC 0x31454748u /* "HGE1" */
-#define REC_HDR (4 + 4 + 8 + 6 * 2 + 4)
+#define REC_HDR   (4 + 4 + 8 + 6 * 2 + 4)
 
 static void put_u16(unsigned char *p, size_t v)
 {

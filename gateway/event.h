@@ -18,8 +18,8 @@
 struct buf;
 
 enum event_body {
-    EVENT_BODY_JSON = 0, /* valid JSON: goes into "data" as is */
-    EVENT_BODY_TEXT = 1, /* valid UTF-8, not JSON: "data" is a JSON string */
+    EVENT_BODY_JSON = 0,  /* valid JSON: goes into "data" as is */
+    EVENT_BODY_TEXT = 1,  /* valid UTF-8, not JSON: "data" is a JSON string */
     EVENT_BODY_BINARY = 2 /* anything else: "data_base64" */
 };
 

@@ -31,9 +31,9 @@
 #include <string.h>
 #include <time.h>
 
-#define HTTP_ID_MAX 256
-#define HTTP_TYPE_MAX 256
-#define HTTP_CTYPE_MAX 255
+#define HTTP_ID_MAX     256
+#define HTTP_TYPE_MAX   256
+#define HTTP_CTYPE_MAX  255
 #define HTTP_WANTED_MAX (3 * PROF_MAX_FIELDS)
 
 enum phase { PH_READ = 0, PH_WAIT, PH_PROBE };
@@ -172,6 +172,10 @@ static enum MHD_Result queue_stored(struct req *r)
 {
     if (r->item.result)
         return queue_error(r, r->item.result);
+    if (log_enabled(LOG_DEBUG))
+        log_msg(LOG_DEBUG, r->item.duplicate ? "duplicate" : "accepted", "{s:s,s:s%,s:I}", "route",
+                r->route->name, "id", r->item.ev.id.p, r->item.ev.id.len, "seq",
+                (json_int_t)r->item.seq);
     buf_reset(&r->resp);
     int rc = buf_puts(&r->resp, r->item.duplicate ? "{\"status\":\"duplicate\",\"id\":"
                                                   : "{\"status\":\"accepted\",\"id\":");
@@ -584,12 +588,10 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
     struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
     l->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+        limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, h, MHD_OPTION_ARRAY,
-        cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
+        on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
     if (!l->d) {
         log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
         return HG_EIO;

@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define STORE_BATCH_MAX 4096
+#define STORE_BATCH_MAX   4096
 #define STORE_MAX_CURSORS 64
 #define STORE_MAP_INITIAL (64ULL << 20)
-#define STORE_FORMAT "1"
+#define STORE_FORMAT      "1"
 
 struct cursor_slot {
     char name[72];
@@ -46,9 +46,9 @@ struct store {
     uint64_t map_size, max_size, window_ms;
     pthread_rwlock_t resize_lock;
 
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t wake;  /* writer: work queued / stop */
-    pthread_cond_t idle;  /* drainers: queue empty */
+    pthread_mutex_t lock;  /* guards everything below */
+    pthread_cond_t wake;   /* writer: work queued / stop */
+    pthread_cond_t idle;   /* drainers: queue empty */
     pthread_cond_t commit; /* readers: last_seq moved */
     struct store_item *head, *tail;
     size_t queued, max_queue;
@@ -291,8 +291,8 @@ static int open_dbs(struct store *st)
         v.mv_size = strlen(STORE_FORMAT);
         v.mv_data = STORE_FORMAT;
         rc = mdb_put(txn, st->meta, &k, &v, 0);
-    } else if (rc == 0 && (v.mv_size != strlen(STORE_FORMAT) ||
-                           memcmp(v.mv_data, STORE_FORMAT, v.mv_size))) {
+    } else if (rc == 0 &&
+               (v.mv_size != strlen(STORE_FORMAT) || memcmp(v.mv_data, STORE_FORMAT, v.mv_size))) {
         log_msg(LOG_ERROR, "store: unknown format version", "{s:s%}", "format",
                 (const char *)v.mv_data, v.mv_size);
         rc = MDB_INCOMPATIBLE;

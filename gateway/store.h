@@ -42,9 +42,9 @@ struct store_item {
     enum store_kind kind;
     struct event ev; /* STORE_EVENT: must stay valid until done() */
     /* results, valid in done(): */
-    int result;         /* HG_OK, HG_ESTORE, HG_EFULL */
-    int duplicate;      /* 1: seen within the window, nothing written */
-    uint64_t seq;       /* new seq, or the original's seq for a duplicate */
+    int result;    /* HG_OK, HG_ESTORE, HG_EFULL */
+    int duplicate; /* 1: seen within the window, nothing written */
+    uint64_t seq;  /* new seq, or the original's seq for a duplicate */
     /* called on the writer thread after the commit (or its failure): */
     void (*done)(struct store_item *it, void *arg);
     void *arg;

@@ -200,7 +200,8 @@ int verify_sign(const struct verifier *v, const struct verify_input *in, char *o
     if (!len)
         return HG_EINVAL;
     const char *prefix = v->p->sig_prefix ? v->p->sig_prefix : "";
-    size_t need = strlen(prefix) + (v->p->sig_enc == PROF_ENC_HEX ? 2 * len : 4 * ((len + 2) / 3)) + 1;
+    size_t need =
+        strlen(prefix) + (v->p->sig_enc == PROF_ENC_HEX ? 2 * len : 4 * ((len + 2) / 3)) + 1;
     if (need > cap)
         return HG_ETOOBIG;
     strcpy(out, prefix);

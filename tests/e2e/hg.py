@@ -107,9 +107,16 @@ class Gateway:
         self.proc = None
         self.ports = []
 
-    def start(self):
+    def start(self, broken_stdout=False):
+        """broken_stdout: fd 1 is a pipe whose reader is already closed, so
+        every delivery to stdout fails (EPIPE) and events stay undelivered."""
         args = [BIN, "serve"] + (["-c", self.cfg_path] if self.cfg_path else [])
         self.out = open(self.out_path, "ab")
+        if broken_stdout:
+            rfd, wfd = os.pipe()
+            os.close(rfd)
+            self.out.close()
+            self.out = os.fdopen(wfd, "wb")
         self.err = open(self.err_path, "ab")
         self.err_offset = os.path.getsize(self.err_path)
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, env=self.env, cwd=self.cwd)
@@ -203,10 +210,10 @@ class GatewayTest(unittest.TestCase):
             g.stop(signal.SIGKILL)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def gateway(self, config=None, env=None, start=True, **kw):
+    def gateway(self, config=None, env=None, start=True, broken_stdout=False, **kw):
         g = Gateway(self.tmp, config, dict(ENV, **(env or {})), **kw)
         self.gws.append(g)
-        return g.start() if start else g
+        return g.start(broken_stdout) if start else g
 
     def post_generic(self, g, body, secret="generic-secret", headers=None, path="/hooks/generic", **kw):
         h = {"Content-Type": "application/json", "X-Webhook-Signature": sign_generic(secret, body)}

@@ -12,7 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int t_passed, t_failed, t_cur_failed;
+static int t_passed __attribute__((unused)), t_failed __attribute__((unused)),
+    t_cur_failed __attribute__((unused));
 
 #define T_CHECK(expr)                                                                              \
     do {                                                                                           \

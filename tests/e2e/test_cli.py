@@ -1,0 +1,112 @@
+"""The command line: check, version, usage errors, and serve on the embedded
+default config (contract sections 2 and 4)."""
+import json
+import os
+import socket
+import subprocess
+
+import hg
+
+
+def run(*args, env=None, cwd=None):
+    return subprocess.run([hg.BIN, *args], capture_output=True, text=True, timeout=30,
+                          env=dict(os.environ, **hg.ENV, **(env or {})), cwd=cwd)
+
+
+class Cli(hg.GatewayTest):
+    def write(self, cfg, name="c.json"):
+        p = os.path.join(self.tmp, name)
+        with open(p, "w") as f:
+            f.write(cfg if isinstance(cfg, str) else json.dumps(cfg))
+        return p
+
+    def test_check_valid_prints_routes_and_sinks(self):
+        p = run("check", "-c", self.write(hg.basic_config(self.tmp)))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("route: POST /hooks/generic name=generic profile=generic secrets=1", p.stdout)
+        self.assertIn("route: POST /hooks/iex name=iex profile=iex secrets=2 tolerance=300s", p.stdout)
+        self.assertIn("sink: out type=stdout", p.stdout)
+        self.assertIn("config ok", p.stdout)
+        self.assertNotIn("generic-secret", p.stdout + p.stderr)
+
+    def test_check_names_the_bad_key(self):
+        cases = [
+            (lambda c: c["routes"][0].update(secrtes=["x"]), "$.routes[0].secrtes: unknown key"),
+            (lambda c: c.update(lisen=[]), "$.lisen: unknown key"),
+            (lambda c: c.update(limits={"max_body": "1XB"}), "$.limits.max_body"),
+            (lambda c: c.update(dedupe_window="soon"), "$.dedupe_window"),
+            (lambda c: c["routes"][0].update(profile="nope"), "$.routes[0].profile: unknown profile"),
+            (lambda c: c["routes"][0].update(sinks=["missing"]), "$.routes[0].sinks[0]: no sink named"),
+            (lambda c: c["routes"][1].update(secrets=["env:HG_UNSET_VAR"]),
+             "$.routes[1].secrets[0]: environment variable HG_UNSET_VAR"),
+            (lambda c: c["routes"][0].update(allow=["10.0.0.0/8"]),
+             "$.routes[0].allow: not supported by this build yet"),
+            (lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address"),
+            (lambda c: c["sinks"].update(app={"type": "unix", "path": "/x"}),
+             "$.sinks.app.type: sink type \"unix\" is not supported by this build yet"),
+        ]
+        for mutate, expected in cases:
+            cfg = hg.basic_config(self.tmp)
+            mutate(cfg)
+            p = run("check", "-c", self.write(cfg))
+            self.assertEqual(p.returncode, 1, expected)
+            self.assertIn(expected, p.stderr)
+            self.assertEqual(p.stdout, "")
+
+    def test_check_bad_json_and_missing_file(self):
+        p = run("check", "-c", self.write('{"listen": [}'))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("line 1", p.stderr)
+        p = run("check", "-c", os.path.join(self.tmp, "absent.json"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("No such file", p.stderr)
+
+    def test_usage_and_version(self):
+        self.assertEqual(run().returncode, 2)
+        self.assertEqual(run("frobnicate").returncode, 2)
+        self.assertEqual(run("check").returncode, 2)
+        p = run("version")
+        self.assertEqual(p.returncode, 0)
+        for lib in ("hookgate", "libmicrohttpd", "OpenSSL", "jansson", "LMDB"):
+            self.assertIn(lib, p.stdout)
+
+    def test_serve_refuses_bad_config_with_a_log_line(self):
+        cfg = hg.basic_config(self.tmp)
+        cfg["routes"][0]["tolerence"] = "5m"
+        p = run("serve", "-c", self.write(cfg))
+        self.assertEqual(p.returncode, 1)
+        line = json.loads(p.stderr.strip().splitlines()[-1])
+        self.assertEqual(line["level"], "error")
+        self.assertIn("$.routes[0].tolerence: unknown key", line["error"])
+
+    def test_embedded_default(self):
+        """hookgate serve with no config: 127.0.0.1:8080, /webhooks, a secret
+        generated into ./hookgate-data/secret (0600) when $HOOKGATE_SECRET is unset."""
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", 8080))
+        except OSError:
+            self.skipTest("port 8080 is busy on this machine")
+        finally:
+            s.close()
+        env = {k: v for k, v in os.environ.items() if k != "HOOKGATE_SECRET"}
+        g = hg.Gateway(self.tmp, None, env, cwd=self.tmp)
+        self.gws.append(g)
+        g.start()
+        self.assertEqual(g.ports, [8080])
+        secret_file = os.path.join(self.tmp, "hookgate-data", "secret")
+        self.assertEqual(os.stat(secret_file).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.join(self.tmp, "hookgate-data")).st_mode & 0o777, 0o700)
+        started = [l for l in g.logs() if l.get("msg") == "running the embedded default config"]
+        self.assertEqual(started[0]["secret"], "./hookgate-data/secret")
+        with open(secret_file) as f:
+            secret = f.read().strip()
+        self.assertEqual(len(secret), 64)
+        self.assertNotIn(secret, g.stderr())
+        r = self.post_generic(g, b'{"event_id":"dflt","event":"ping"}', secret=secret, path="/webhooks")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(g.wait_events(1)[0]["hookgateroute"], "webhooks")
+
+
+if __name__ == "__main__":
+    hg.main()

