@@ -241,22 +241,28 @@ int64_t time_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int digits(const char *s, size_t n)
+/* num - the value of n digits at s, or -1 if any is not a digit. */
+static int num(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
         if (!isdigit((unsigned char)s[i]))
-            return 0;
-    return 1;
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
 }
 
 int time_rfc3339_valid(const char *s, size_t n)
 {
-    /* 2026-11-22T15:54:07 = 19 chars */
-    if (n < 20 || n > 40)
+    /* 2026-11-22T15:54:07 is 19 chars; then [.frac] and Z or +hh:mm */
+    if (n < 20 || n > 40 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':')
         return 0;
-    if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2) || s[13] != ':' ||
-        !digits(s + 14, 2) || s[16] != ':' || !digits(s + 17, 2))
+    int mon = num(s + 5, 2), day = num(s + 8, 2), hh = num(s + 11, 2), mm = num(s + 14, 2),
+        ss = num(s + 17, 2);
+    if (num(s, 4) < 0 || mon < 1 || mon > 12 || day < 1 || day > 31 || hh < 0 || hh > 23 ||
+        mm < 0 || mm > 59 || ss < 0 || ss > 60)
         return 0;
     size_t i = 19;
     if (s[i] == '.') {
@@ -266,10 +272,11 @@ int time_rfc3339_valid(const char *s, size_t n)
         if (i == j)
             return 0;
     }
-    if (i == n - 1 && (s[i] == 'Z' || s[i] == 'z'))
+    if (i == n - 1 && s[i] == 'Z')
         return 1;
-    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2) && s[i + 3] == ':' &&
-        digits(s + i + 4, 2))
-        return 1;
+    if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+        int oh = num(s + i + 1, 2), om = num(s + i + 4, 2);
+        return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+    }
     return 0;
 }

@@ -48,8 +48,10 @@ void time_format_ms(int64_t ms, char *out, size_t cap);
 /* time_now_ms - wall clock in unix milliseconds. */
 int64_t time_now_ms(void);
 
-/* time_rfc3339_valid - 1 if s[0..n) is an RFC 3339 date-time
- * (YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)), else 0. */
+/* time_rfc3339_valid - 1 if s[0..n) is an RFC 3339 date-time in the form
+ * JSON Schema's "date-time" accepts: YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM),
+ * uppercase T and Z, fields in range (month 1-12, day 1-31, hour 0-23,
+ * minute 0-59, second 0-60), else 0. */
 int time_rfc3339_valid(const char *s, size_t n);
 
 #endif

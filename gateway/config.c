@@ -196,7 +196,8 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
         return fail(x, path, "must be \"HOST:PORT\" or \"[IPv6]:PORT\"");
     char host[64];
     size_t hlen = (size_t)(colon - addr);
-    if (addr[0] == '[') {
+    int bracketed = addr[0] == '[';
+    if (bracketed) {
         if (hlen < 3 || addr[hlen - 1] != ']')
             return fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
         addr++;
@@ -211,10 +212,17 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
     unsigned char tmp[16];
     if (inet_pton(AF_INET, host, tmp) != 1 && inet_pton(AF_INET6, host, tmp) != 1)
         return fail(x, path, "host must be a numeric IPv4 or IPv6 address");
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535)
-        return fail(x, path, "port must be 0-65535");
+    if (!bracketed && strchr(host, ':'))
+        return fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
+    const char *ps = colon + 1;
+    long port = 0;
+    for (const char *q = ps; *q; q++) {
+        if (*q < '0' || *q > '9' || q - ps > 5 || (q == ps && *q == '0' && q[1]))
+            return fail(x, path, "port must be 0-65535 (digits only)");
+        port = port * 10 + (*q - '0');
+    }
+    if (port > 65535)
+        return fail(x, path, "port must be 0-65535 (digits only)");
     l->host = strdup(host);
     l->port = (unsigned)port;
     return l->host ? HG_OK : HG_ENOMEM;
@@ -277,7 +285,7 @@ static int parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     int rc = check_keys(x, path, o, known, NULL);
     if (rc)
         return rc;
-    if (strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if (!*name || strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                           "0123456789_.-") != strlen(name))
         return fail(x, path, "sink names are 1-64 of [A-Za-z0-9_.-]");
     s->type = SINK_STDOUT;

@@ -375,8 +375,12 @@ static enum MHD_Result process(struct req *r, const char *url)
     struct event *ev = &r->item.ev;
     if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct))))
         ct = NULL;
+    /* "data" is described by what it is, whatever was claimed: JSON as a
+     * JSON type, a string (text) never as JSON, base64 as sent */
     if (kind == EVENT_BODY_JSON && ct && !strstr(ct, "json"))
-        ct = NULL; /* JSON in "data" is described as JSON, whatever was claimed */
+        ct = NULL;
+    if (kind == EVENT_BODY_TEXT && ct && strstr(ct, "json"))
+        ct = NULL;
     ev->route = (struct event_str){rt->name, strlen(rt->name)};
     ev->source = (struct event_str){rt->path, strlen(rt->path)};
     ev->id = (struct event_str){r->id, strlen(r->id)};
