@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define CFG_SECRET_MAX 4096
+#define NAME_CHARS     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 struct ctx {
     const char *name;
@@ -150,10 +151,11 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
         return fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
     if (n > CFG_SECRET_MAX)
         return fail(x, path, "secret file %s is larger than %d bytes", file, CFG_SECRET_MAX);
-    if (n && s->data[n - 1] == '\n')
+    if (n && s->data[n - 1] == '\n') {
         n--;
-    if (n && s->data[n - 1] == '\r')
-        n--;
+        if (n && s->data[n - 1] == '\r')
+            n--;
+    }
     s->len = n;
     return HG_OK;
 }
@@ -285,8 +287,7 @@ static int parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     int rc = check_keys(x, path, o, known, NULL);
     if (rc)
         return rc;
-    if (!*name || strlen(name) > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                          "0123456789_.-") != strlen(name))
+    if (!*name || strlen(name) > 64 || strspn(name, NAME_CHARS) != strlen(name))
         return fail(x, path, "sink names are 1-64 of [A-Za-z0-9_.-]");
     s->type = SINK_STDOUT;
     if (!(s->name = strdup(name)))
@@ -342,6 +343,10 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
         if (!r->name)
             return HG_ENOMEM;
     }
+    if (strlen(r->name) > 64 || strspn(r->name, NAME_CHARS) != strlen(r->name))
+        return fail(x, p,
+                    "route names are 1-64 of [A-Za-z0-9_.-] (the default is the last path "
+                    "segment; set \"name\")");
 
     pathf(p, sizeof(p), "%s.profile", path);
     v = json_object_get(o, "profile");
@@ -557,6 +562,12 @@ int config_load_string(const char *json, const char *name, struct config **out, 
     json_error_t jerr;
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        /* jansson's text may quote the source ("near '...'"), which can be
+         * a literal secret: keep only what precedes the quote (except for a
+         * duplicate key, where the quote is the key's name) */
+        char *near = strstr(jerr.text, " near ");
+        if (near && strncmp(jerr.text, "duplicate object key", 20) != 0)
+            *near = '\0';
         snprintf(err, errlen, "%s: line %d column %d: %s", name, jerr.line, jerr.column, jerr.text);
         return HG_ECONFIG;
     }

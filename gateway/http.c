@@ -54,8 +54,15 @@ struct req {
     char time[64];
 };
 
+#define HTTP_MAX_THREADS 64
+
+/* One listener = one daemon per thread, all bound to the same address with
+ * SO_REUSEPORT: the kernel spreads connections evenly over them (a single
+ * MHD thread pool leaves most connections on whichever thread accepted
+ * first). */
 struct listener {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d[HTTP_MAX_THREADS];
+    unsigned nd;
     char *cert_pem;
     char *key_pem;
 };
@@ -571,6 +578,8 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
     }
     unsigned timeout = (unsigned)(h->cfg->request_timeout_ms / 1000);
     unsigned threads = h->cfg->threads ? h->cfg->threads : 2;
+    if (threads > HTTP_MAX_THREADS)
+        threads = HTTP_MAX_THREADS;
     /* the hard cap sits a little above max_connections so that the excess
      * gets a 503 with Retry-After rather than a silent close */
     unsigned limit = h->cfg->max_connections + 16 * threads;
@@ -590,19 +599,33 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
         {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {MHD_OPTION_END, 0, NULL}};
     struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-    l->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-        limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
-    if (!l->d) {
-        log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
-        return HG_EIO;
+    unsigned port = cl->port;
+    for (unsigned k = 0; k < threads; k++) {
+        if (sa->sa_family == AF_INET)
+            sin.sin_port = htons((uint16_t)port);
+        else
+            sin6.sin6_port = htons((uint16_t)port);
+        l->d[k] = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(threads > 1),
+            MHD_OPTION_CONNECTION_LIMIT, limit / threads + 1, MHD_OPTION_CONNECTION_TIMEOUT,
+            timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
+        if (!l->d[k]) {
+            log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
+            return HG_EIO;
+        }
+        l->nd = k + 1;
+        if (k == 0) {
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(l->d[0], MHD_DAEMON_INFO_BIND_PORT);
+            if (di)
+                port = di->port;
+        }
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
-    log_msg(LOG_INFO, "listening", "{s:s,s:s,s:i,s:s}", "listen", cl->address, "host", cl->host,
-            "port", di ? (int)di->port : (int)cl->port, "scheme", cl->tls ? "https" : "http");
+    log_msg(LOG_INFO, "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen", cl->address, "host", cl->host,
+            "port", (int)port, "scheme", cl->tls ? "https" : "http", "threads", (int)threads);
     return HG_OK;
 }
 
@@ -633,8 +656,8 @@ int http_start(const struct config *cfg, struct store *st, struct http **out)
 void http_quiesce(struct http *h)
 {
     for (size_t i = 0; h && i < h->nls; i++)
-        if (h->ls[i].d)
-            MHD_quiesce_daemon(h->ls[i].d);
+        for (unsigned k = 0; k < h->ls[i].nd; k++)
+            MHD_quiesce_daemon(h->ls[i].d[k]);
 }
 
 void http_stop(struct http *h)
@@ -642,8 +665,8 @@ void http_stop(struct http *h)
     if (!h)
         return;
     for (size_t i = 0; i < h->nls; i++) {
-        if (h->ls[i].d)
-            MHD_stop_daemon(h->ls[i].d);
+        for (unsigned k = 0; k < h->ls[i].nd; k++)
+            MHD_stop_daemon(h->ls[i].d[k]);
         free(h->ls[i].cert_pem);
         free(h->ls[i].key_pem);
     }

@@ -7,11 +7,11 @@
  *
  * Group commit: request threads hand items to store_submit(); one writer
  * thread takes everything queued, writes it in ONE transaction, commits
- * (LMDB's default sync: fsync), and only then calls each item's done()
- * callback with its result.  Batches form by themselves under load: the
- * writer never waits on a timer.  Invariant: done() reports HG_OK only for
- * items whose transaction committed; any failure reports an error (a 503
- * upstream), never success.
+ * (LMDB's default sync: fsync), and only then are the items handed to a
+ * completer thread that calls each item's done() callback with its result.  Batches form by
+ * themselves under load: the writer never waits on a timer.  Invariant: done() reports HG_OK only
+ * for items whose transaction committed; any failure reports an error (a 503 upstream), never
+ * success.
  *
  * Threads: store_submit, store_cursor_set, store_wait, store_scan and
  * store_cursor_get may be called from any thread.
@@ -30,7 +30,7 @@ struct store_cfg {
     const char *dir;           /* created 0700 if missing; files are 0600 */
     uint64_t max_size;         /* map never grows past this: then HG_EFULL */
     uint64_t dedupe_window_ms; /* an id seen longer ago than this is new again */
-    size_t max_queue;          /* items waiting at most; more -> HG_EBUSY */
+    size_t max_queue;          /* items submitted and not yet completed; more -> HG_EBUSY */
 };
 
 enum store_kind {
@@ -45,7 +45,7 @@ struct store_item {
     int result;    /* HG_OK, HG_ESTORE, HG_EFULL */
     int duplicate; /* 1: seen within the window, nothing written */
     uint64_t seq;  /* new seq, or the original's seq for a duplicate */
-    /* called on the writer thread after the commit (or its failure): */
+    /* called on the store's completer thread after the commit (or its failure): */
     void (*done)(struct store_item *it, void *arg);
     void *arg;
     struct store_item *next; /* private to the store */
@@ -56,7 +56,7 @@ struct store_item {
 int store_open(const struct store_cfg *cfg, struct store **out);
 
 /* store_submit - queue it for the next commit.  HG_OK: done() will be called
- * exactly once, later, on the writer thread.  HG_EBUSY (queue full) or
+ * exactly once, later, on the store's completer thread.  HG_EBUSY (queue full) or
  * HG_ESTOPPING: not queued, done() will not be called. */
 int store_submit(struct store *st, struct store_item *it);
 

@@ -1,2 +1,881 @@
+/*
+ * store_test.c - unit tests for the LMDB store and its group-commit writer
+ * (gateway/store.c).
+ *
+ * Covers: open (directory created 0700, data file 0600), seq assignment
+ * 1..N in submission order with done() called exactly once, dedupe (within
+ * one batch, across batches, per route, across a reopen, and with a zero
+ * window), store_scan order and limits, cursors (get/set, persistence across
+ * close/reopen, limits), last_seq persistence, map growth (in-process
+ * doubling with batch replay; HG_EFULL once max_size is reached and never
+ * HG_OK after; accepting again after reopening with a larger max), probes,
+ * HG_EBUSY on a full queue, HG_ESTOPPING after store_drain, store_wait.
+ *
+ * Completion is observed through done() callbacks with a mutex/condvar; to
+ * get several items into ONE batch the writer is held inside the done() of
+ * a "gate" item while the others are queued.  No timing assertions.
+ */
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "store.h"
 #include "t.h"
-int main(void){return t_finish();}
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char tmpdir[64]; /* mkdtemp'd in main */
+
+/* ---- completion tracking ----------------------------------------------------- */
+
+struct tracker {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int pending; /* submitted, done() not yet called */
+};
+
+/* an item plus bookkeeping; `it` first so done() can find the rest */
+struct titem {
+    struct store_item it;
+    int calls; /* how many times done() ran */
+    char id[48];
+};
+
+static void tracker_init(struct tracker *t)
+{
+    pthread_mutex_init(&t->m, NULL);
+    pthread_cond_init(&t->c, NULL);
+    t->pending = 0;
+}
+
+static void tracker_destroy(struct tracker *t)
+{
+    pthread_mutex_destroy(&t->m);
+    pthread_cond_destroy(&t->c);
+}
+
+static void on_done(struct store_item *it, void *arg)
+{
+    struct tracker *t = arg;
+    pthread_mutex_lock(&t->m);
+    ((struct titem *)it)->calls++;
+    t->pending--;
+    pthread_cond_broadcast(&t->c);
+    pthread_mutex_unlock(&t->m);
+}
+
+/* wait until every submitted item is done; 0 on success, -1 after 120 s */
+static int wait_done(struct tracker *t)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 120; /* a hang guard, not a timing assertion */
+    int rc = 0;
+    pthread_mutex_lock(&t->m);
+    while (t->pending > 0 && rc == 0)
+        if (pthread_cond_timedwait(&t->c, &t->m, &dl) == ETIMEDOUT)
+            rc = -1;
+    pthread_mutex_unlock(&t->m);
+    T_EQ_INT(rc, 0);
+    return rc;
+}
+
+static struct event_str S(const char *s) {
+    struct event_str e = {s, strlen(s)};
+    return e;
+}
+
+/* set up ti as an event on route with ti->id, body of blen bytes */
+static void
+ev_init(struct titem *ti, struct tracker *t, const char *route, const char *body, size_t blen)
+{
+    memset(&ti->it, 0, sizeof(ti->it));
+    ti->calls = 0;
+    ti->it.kind = STORE_EVENT;
+    ti->it.ev.route = S(route);
+    ti->it.ev.source = S("/hooks/test");
+    ti->it.ev.id = S(ti->id);
+    ti->it.ev.type = S("test.event");
+    ti->it.ev.body.p = body;
+    ti->it.ev.body.len = blen;
+    ti->it.ev.body_kind = EVENT_BODY_JSON;
+    ti->it.ev.received_ms = 1763846959000LL;
+    ti->it.result = -1;
+    ti->it.duplicate = -1;
+    ti->it.done = on_done;
+    ti->it.arg = t;
+}
+
+static int submit(struct store *st, struct tracker *t, struct titem *ti)
+{
+    pthread_mutex_lock(&t->m);
+    t->pending++;
+    pthread_mutex_unlock(&t->m);
+    int rc = store_submit(st, &ti->it);
+    if (rc != HG_OK) { /* not queued: done() will not come */
+        pthread_mutex_lock(&t->m);
+        t->pending--;
+        pthread_mutex_unlock(&t->m);
+    }
+    return rc;
+}
+
+/* submit one event and wait for it */
+static struct titem *put1(struct store *st, struct titem *ti, const char *route, const char *id)
+{
+    struct tracker t;
+    tracker_init(&t);
+    snprintf(ti->id, sizeof(ti->id), "%s", id);
+    ev_init(ti, &t, route, "{}", 2);
+    T_EQ_INT(submit(st, &t, ti), HG_OK);
+    wait_done(&t);
+    T_EQ_INT(ti->calls, 1);
+    tracker_destroy(&t);
+    return ti;
+}
+
+/* ---- the gate: hold the writer inside a done() callback ---------------------- */
+
+struct gate {
+    struct titem ti;
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int entered, open;
+};
+
+static void gate_done(struct store_item *it, void *arg)
+{
+    (void)it;
+    struct gate *g = arg;
+    pthread_mutex_lock(&g->m);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->c);
+    while (!g->open)
+        pthread_cond_wait(&g->c, &g->m);
+    pthread_mutex_unlock(&g->m);
+}
+
+/* submit the gate item and return once the writer is blocked in it */
+static void gate_close(struct store *st, struct gate *g)
+{
+    pthread_mutex_init(&g->m, NULL);
+    pthread_cond_init(&g->c, NULL);
+    g->entered = g->open = 0;
+    snprintf(g->ti.id, sizeof(g->ti.id), "gate");
+    ev_init(&g->ti, NULL, "gate", "{}", 2);
+    g->ti.it.done = gate_done;
+    g->ti.it.arg = g;
+    T_EQ_INT(store_submit(st, &g->ti.it), HG_OK);
+    pthread_mutex_lock(&g->m);
+    while (!g->entered)
+        pthread_cond_wait(&g->c, &g->m);
+    pthread_mutex_unlock(&g->m);
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->m);
+    g->open = 1;
+    pthread_cond_broadcast(&g->c);
+    pthread_mutex_unlock(&g->m);
+}
+
+static void gate_destroy(struct gate *g)
+{
+    pthread_mutex_destroy(&g->m);
+    pthread_cond_destroy(&g->c);
+}
+
+/* ---- store helpers ---------------------------------------------------------- */
+
+static int test_no;
+
+/* a fresh, not yet existing directory name under tmpdir */
+static void fresh_dir(char *dir, size_t cap)
+{
+    snprintf(dir, cap, "%s/s%d", tmpdir, ++test_no);
+}
+
+static struct store *open_store(const char *dir, uint64_t max_size, uint64_t window_ms,
+                                size_t max_queue)
+{
+    struct store_cfg cfg = {dir, max_size, window_ms, max_queue};
+    struct store *st = NULL;
+    int rc = store_open(&cfg, &st);
+    T_EQ_INT(rc, HG_OK);
+    T_CHECK(rc != HG_OK || st != NULL);
+    return rc == HG_OK ? st : NULL;
+}
+
+#define WEEK_MS (7ULL * 86400 * 1000)
+
+static void shut(struct store *st)
+{
+    if (!st)
+        return;
+    store_drain(st);
+    store_close(st);
+}
+
+/* scan collector */
+struct seen {
+    uint64_t seqs[512];
+    char ids[512][48];
+    size_t n;
+    size_t stop_after; /* 0 = never stop */
+    int bad;           /* a record that did not parse */
+};
+
+static int collect(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct seen *s = arg;
+    struct event ev;
+    if (event_rec_parse(rec, len, &ev) != HG_OK || ev.id.len >= sizeof(s->ids[0])) {
+        s->bad = 1;
+    } else if (s->n < 512) {
+        s->seqs[s->n] = seq;
+        memcpy(s->ids[s->n], ev.id.p, ev.id.len);
+        s->ids[s->n][ev.id.len] = '\0';
+        s->n++;
+    }
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_open_creates_private_files(void)
+{
+    char dir[128], path[160];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct stat sb;
+    T_EQ_INT(stat(dir, &sb), 0);
+    T_CHECK(S_ISDIR(sb.st_mode));
+    T_EQ_INT(sb.st_mode & 07777, 0700);
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    T_EQ_INT(stat(path, &sb), 0);
+    T_EQ_INT(sb.st_mode & 07777, 0600);
+    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+    T_EQ_INT(stat(path, &sb), 0);
+    T_EQ_INT(sb.st_mode & 07777, 0600);
+    T_EQ_INT(store_last_seq(st), 0);
+    T_EQ_INT(store_healthy(st), 1);
+    uint64_t c = 99;
+    T_EQ_INT(store_cursor_get(st, "stdout", &c), HG_OK);
+    T_EQ_INT(c, 0);
+    shut(st);
+    store_close(NULL); /* NULL-safe */
+
+    /* a directory that cannot be created */
+    struct store_cfg cfg = {"/proc/hookgate-cannot-exist/x", 1 << 20, 0, 0};
+    struct store *bad = NULL;
+    T_EQ_INT(store_open(&cfg, &bad), HG_ESTORE);
+}
+
+static void test_seq_assigned_in_order(void)
+{
+    enum { N = 100 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    static struct titem items[N];
+    struct tracker t;
+    tracker_init(&t);
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "evt-%03d", i);
+        ev_init(&items[i], &t, "r", "{\"n\":1}", 7);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    wait_done(&t);
+    int ok = 1;
+    for (int i = 0; i < N; i++) {
+        if (items[i].calls != 1 || items[i].it.result != HG_OK || items[i].it.duplicate != 0 ||
+            items[i].it.seq != (uint64_t)i + 1) {
+            fprintf(stderr, "  item %d: calls %d result %d dup %d seq %llu\n", i, items[i].calls,
+                    items[i].it.result, items[i].it.duplicate, (unsigned long long)items[i].it.seq);
+            ok = 0;
+        }
+    }
+    T_CHECK(ok);
+    T_EQ_INT(store_last_seq(st), N);
+    T_EQ_INT(store_wait(st, 0, 0), N);
+    T_EQ_INT(store_wait(st, N, 10), N); /* nothing newer: returns at the timeout */
+    T_EQ_INT(store_healthy(st), 1);
+    shut(st);
+    tracker_destroy(&t);
+}
+
+static void test_duplicates_within_one_batch(void)
+{
+    enum { N = 50 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    static struct titem items[N];
+    struct tracker t;
+    tracker_init(&t);
+    struct gate g;
+    gate_close(st, &g); /* the writer is now busy: all N go into one batch */
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "same-id");
+        ev_init(&items[i], &t, "r", "{}", 2);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    gate_open(&g);
+    wait_done(&t);
+    T_EQ_INT(g.ti.it.result, HG_OK);
+    T_EQ_INT(g.ti.it.seq, 1);
+    int fresh = 0, same_seq = 1, all_ok = 1;
+    for (int i = 0; i < N; i++) {
+        fresh += items[i].it.duplicate == 0;
+        all_ok &= items[i].it.result == HG_OK && items[i].calls == 1;
+        same_seq &= items[i].it.seq == items[0].it.seq;
+    }
+    T_EQ_INT(fresh, 1);
+    T_EQ_INT(items[0].it.duplicate, 0); /* the first one submitted is the original */
+    T_EQ_INT(items[0].it.seq, 2);
+    T_CHECK(same_seq);
+    T_CHECK(all_ok);
+    T_EQ_INT(store_last_seq(st), 2);
+    /* only two events are stored */
+    struct seen s = {0};
+    T_EQ_INT(store_scan(st, 0, 100, collect, &s), HG_OK);
+    T_EQ_INT(s.n, 2);
+    T_EQ_STR(s.ids[1], "same-id");
+    shut(st);
+    gate_destroy(&g);
+    tracker_destroy(&t);
+}
+
+static void test_duplicates_across_batches_and_routes(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem a, b, c, d, e, f;
+    put1(st, &a, "iex", "evt-1");
+    T_EQ_INT(a.it.result, HG_OK);
+    T_EQ_INT(a.it.duplicate, 0);
+    T_EQ_INT(a.it.seq, 1);
+    put1(st, &b, "iex", "evt-1"); /* same route, same id, later batch */
+    T_EQ_INT(b.it.result, HG_OK);
+    T_EQ_INT(b.it.duplicate, 1);
+    T_EQ_INT(b.it.seq, 1);
+    put1(st, &c, "github", "evt-1"); /* same id on another route */
+    T_EQ_INT(c.it.result, HG_OK);
+    T_EQ_INT(c.it.duplicate, 0);
+    T_EQ_INT(c.it.seq, 2);
+    /* the dedupe key keeps route and id apart: "ab"+"c" is not "a"+"bc" */
+    put1(st, &d, "ab", "c");
+    put1(st, &e, "a", "bc");
+    T_EQ_INT(d.it.duplicate, 0);
+    T_EQ_INT(e.it.duplicate, 0);
+    T_EQ_INT(e.it.seq, 4);
+    put1(st, &f, "iex", "evt-2");
+    T_EQ_INT(f.it.duplicate, 0);
+    T_EQ_INT(f.it.seq, 5);
+    T_EQ_INT(store_last_seq(st), 5);
+    shut(st);
+}
+
+static void test_dedupe_window_zero(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, 0, 0);
+    if (!st)
+        return;
+    struct titem a, b, c;
+    put1(st, &a, "r", "again");
+    put1(st, &b, "r", "again");
+    put1(st, &c, "r", "again");
+    T_EQ_INT(a.it.duplicate, 0);
+    T_EQ_INT(b.it.duplicate, 0);
+    T_EQ_INT(c.it.duplicate, 0);
+    T_EQ_INT(a.it.seq, 1);
+    T_EQ_INT(b.it.seq, 2);
+    T_EQ_INT(c.it.seq, 3);
+    shut(st);
+}
+
+static void test_scan_in_order_after_cursor(void)
+{
+    enum { N = 20 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    static struct titem items[N];
+    struct tracker t;
+    tracker_init(&t);
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "scan-%02d", i + 1);
+        ev_init(&items[i], &t, "r", "[1]", 3);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    wait_done(&t);
+
+    struct seen s = {0};
+    T_EQ_INT(store_scan(st, 0, 1000, collect, &s), HG_OK);
+    T_EQ_INT(s.n, N);
+    T_EQ_INT(s.bad, 0);
+    int in_order = 1;
+    for (size_t i = 0; i < s.n; i++) {
+        char want[48];
+        snprintf(want, sizeof(want), "scan-%02zu", i + 1);
+        in_order &= s.seqs[i] == i + 1 && strcmp(s.ids[i], want) == 0;
+    }
+    T_CHECK(in_order);
+
+    struct seen after = {0};
+    T_EQ_INT(store_scan(st, 15, 1000, collect, &after), HG_OK);
+    T_EQ_INT(after.n, 5);
+    T_EQ_INT(after.seqs[0], 16);
+    T_EQ_INT(after.seqs[4], 20);
+    T_EQ_STR(after.ids[0], "scan-16");
+
+    struct seen none = {0};
+    T_EQ_INT(store_scan(st, 20, 1000, collect, &none), HG_OK);
+    T_EQ_INT(none.n, 0);
+    T_EQ_INT(store_scan(st, 1000, 1000, collect, &none), HG_OK);
+    T_EQ_INT(none.n, 0);
+
+    struct seen limited = {0};
+    T_EQ_INT(store_scan(st, 3, 4, collect, &limited), HG_OK);
+    T_EQ_INT(limited.n, 4);
+    T_EQ_INT(limited.seqs[0], 4);
+    T_EQ_INT(limited.seqs[3], 7);
+
+    struct seen stopped = {.stop_after = 2};
+    T_EQ_INT(store_scan(st, 0, 1000, collect, &stopped), HG_OK);
+    T_EQ_INT(stopped.n, 2);
+    shut(st);
+    tracker_destroy(&t);
+}
+
+static void test_cursor_set_get(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    uint64_t v = 1;
+    T_EQ_INT(store_cursor_get(st, "stdout", &v), HG_OK);
+    T_EQ_INT(v, 0);
+    T_EQ_INT(store_cursor_set(st, "stdout", 5), HG_OK);
+    T_EQ_INT(store_cursor_get(st, "stdout", &v), HG_OK);
+    T_EQ_INT(v, 5);
+    T_EQ_INT(store_cursor_set(st, "stdout", 7), HG_OK);
+    T_EQ_INT(store_cursor_get(st, "stdout", &v), HG_OK);
+    T_EQ_INT(v, 7);
+    T_EQ_INT(store_cursor_get(st, "other", &v), HG_OK);
+    T_EQ_INT(v, 0);
+
+    /* names longer than the slot are refused */
+    char longname[100];
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    T_EQ_INT(store_cursor_set(st, longname, 1), HG_EINVAL);
+
+    /* at most 64 sinks */
+    int ok = 1;
+    for (int i = 1; i < 64; i++) { /* "stdout" is the first */
+        char name[16];
+        snprintf(name, sizeof(name), "sink%d", i);
+        ok &= store_cursor_set(st, name, (uint64_t)i) == HG_OK;
+    }
+    T_CHECK(ok);
+    T_EQ_INT(store_cursor_set(st, "one-too-many", 1), HG_ENOMEM);
+    T_EQ_INT(store_cursor_set(st, "sink63", 630), HG_OK); /* existing ones still move */
+    T_EQ_INT(store_cursor_get(st, "sink63", &v), HG_OK);
+    T_EQ_INT(v, 630);
+    shut(st);
+}
+
+static void test_cursor_persists_across_reopen(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem a;
+    put1(st, &a, "r", "x");
+    T_EQ_INT(store_cursor_set(st, "sinkA", 3), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "sinkB", 9), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "sinkA", 4), HG_OK); /* last value wins */
+    store_drain(st);
+    store_close(st);
+
+    st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    uint64_t v = 0;
+    T_EQ_INT(store_cursor_get(st, "sinkA", &v), HG_OK);
+    T_EQ_INT(v, 4);
+    T_EQ_INT(store_cursor_get(st, "sinkB", &v), HG_OK);
+    T_EQ_INT(v, 9);
+    T_EQ_INT(store_cursor_get(st, "sinkC", &v), HG_OK);
+    T_EQ_INT(v, 0);
+    shut(st);
+}
+
+static void test_last_seq_and_dedupe_persist(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem it[5];
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "p%d", i);
+        put1(st, &it[i], "r", id);
+    }
+    T_EQ_INT(store_last_seq(st), 5);
+    shut(st);
+
+    st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    T_EQ_INT(store_last_seq(st), 5);
+    struct titem again, next;
+    put1(st, &again, "r", "p2"); /* still a duplicate after the restart */
+    T_EQ_INT(again.it.duplicate, 1);
+    T_EQ_INT(again.it.seq, 3);
+    put1(st, &next, "r", "p5");
+    T_EQ_INT(next.it.duplicate, 0);
+    T_EQ_INT(next.it.seq, 6);
+    struct seen s = {0};
+    T_EQ_INT(store_scan(st, 0, 100, collect, &s), HG_OK);
+    T_EQ_INT(s.n, 6);
+    T_EQ_STR(s.ids[5], "p5");
+    shut(st);
+}
+
+static void test_probe(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct tracker t;
+    tracker_init(&t);
+    struct titem p;
+    memset(&p, 0, sizeof(p));
+    p.it.kind = STORE_PROBE;
+    p.it.result = -1;
+    p.it.done = on_done;
+    p.it.arg = &t;
+    T_EQ_INT(submit(st, &t, &p), HG_OK);
+    wait_done(&t);
+    T_EQ_INT(p.calls, 1);
+    T_EQ_INT(p.it.result, HG_OK);
+    T_EQ_INT(store_last_seq(st), 0); /* a probe is not an event */
+    T_EQ_INT(store_healthy(st), 1);
+    shut(st);
+    tracker_destroy(&t);
+}
+
+static void test_busy_when_queue_full(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    /* max_queue counts items until their done() returns: the gate plus two */
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 3);
+    if (!st)
+        return;
+    struct tracker t;
+    tracker_init(&t);
+    struct gate g;
+    gate_close(st, &g); /* the completer is held inside the gate's done() */
+    struct titem a, b, c;
+    snprintf(a.id, sizeof(a.id), "a");
+    snprintf(b.id, sizeof(b.id), "b");
+    snprintf(c.id, sizeof(c.id), "c");
+    ev_init(&a, &t, "r", "{}", 2);
+    ev_init(&b, &t, "r", "{}", 2);
+    ev_init(&c, &t, "r", "{}", 2);
+    T_EQ_INT(submit(st, &t, &a), HG_OK);
+    T_EQ_INT(submit(st, &t, &b), HG_OK);
+    T_EQ_INT(submit(st, &t, &c), HG_EBUSY);
+    gate_open(&g);
+    wait_done(&t);
+    T_EQ_INT(a.calls, 1);
+    T_EQ_INT(b.calls, 1);
+    T_EQ_INT(c.calls, 0); /* refused: never called */
+    T_EQ_INT(a.it.seq, 2);
+    T_EQ_INT(b.it.seq, 3);
+    /* room again once the items are completed */
+    struct titem d;
+    put1(st, &d, "r", "d");
+    T_EQ_INT(d.it.result, HG_OK);
+    shut(st);
+    gate_destroy(&g);
+    tracker_destroy(&t);
+}
+
+static void test_submit_after_drain_is_stopping(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem a;
+    put1(st, &a, "r", "before");
+    store_drain(st);
+    struct tracker t;
+    tracker_init(&t);
+    struct titem b;
+    snprintf(b.id, sizeof(b.id), "after");
+    ev_init(&b, &t, "r", "{}", 2);
+    T_EQ_INT(submit(st, &t, &b), HG_ESTOPPING);
+    struct titem p;
+    memset(&p, 0, sizeof(p));
+    p.it.kind = STORE_PROBE;
+    p.it.done = on_done;
+    p.it.arg = &t;
+    T_EQ_INT(submit(st, &t, &p), HG_ESTOPPING);
+    store_close(st);
+    T_EQ_INT(b.calls, 0);
+    T_EQ_INT(p.calls, 0);
+    tracker_destroy(&t);
+}
+
+/* event.h allows route and id of up to EVENT_STR_MAX (1024) bytes each.  An
+ * event whose route + NUL + id is longer than LMDB's key limit (511 bytes)
+ * must still be stored (or at worst refused on its own) - it must not fail
+ * the other events that happen to share its batch. */
+static void test_long_id_in_batch(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    static char long_id[EVENT_STR_MAX + 1];
+    memset(long_id, 'i', EVENT_STR_MAX);
+    struct tracker t;
+    tracker_init(&t);
+    struct gate g;
+    gate_close(st, &g);
+    struct titem before, lng, after;
+    snprintf(before.id, sizeof(before.id), "normal-1");
+    snprintf(after.id, sizeof(after.id), "normal-2");
+    ev_init(&before, &t, "r", "{}", 2);
+    ev_init(&lng, &t, "r", "{}", 2);
+    lng.it.ev.id.p = long_id;
+    lng.it.ev.id.len = EVENT_STR_MAX;
+    ev_init(&after, &t, "r", "{}", 2);
+    T_EQ_INT(submit(st, &t, &before), HG_OK);
+    T_EQ_INT(submit(st, &t, &lng), HG_OK);
+    T_EQ_INT(submit(st, &t, &after), HG_OK);
+    gate_open(&g);
+    wait_done(&t);
+    T_EQ_INT(before.it.result, HG_OK); /* innocent batch-mates */
+    T_EQ_INT(after.it.result, HG_OK);
+    T_EQ_INT(lng.calls, 1); /* its own result may be an error, theirs not */
+    T_EQ_INT(store_healthy(st), 1);
+    shut(st);
+    gate_destroy(&g);
+    tracker_destroy(&t);
+}
+
+/* store_wait wakes up on a commit made by another thread */
+struct waiter_arg {
+    struct store *st;
+    uint64_t got;
+};
+
+static void *waiter_main(void *arg)
+{
+    struct waiter_arg *w = arg;
+    w->got = store_wait(w->st, 0, 120000);
+    return NULL;
+}
+
+static void test_store_wait_wakes_on_commit(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct waiter_arg w = {st, 0};
+    pthread_t th;
+    T_EQ_INT(pthread_create(&th, NULL, waiter_main, &w), 0);
+    struct titem a;
+    put1(st, &a, "r", "wake");
+    pthread_join(th, NULL);
+    T_EQ_INT(w.got, 1);
+    shut(st);
+}
+
+/* 16 KiB events until max_size is reached */
+#define BIG_BODY (16 * 1024)
+static char big_body[BIG_BODY];
+
+static void test_map_full_then_larger_max(void)
+{
+    enum { N = 200 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 2ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    static struct titem items[N];
+    log_set_level(LOG_ERROR + 1); /* quiet: every failed commit logs */
+    int ok = 0, full = 0, ok_after_full = 0, other = 0;
+    for (int i = 0; i < N; i++) { /* one at a time: each result is its own */
+        char id[16];
+        snprintf(id, sizeof(id), "big-%03d", i);
+        struct tracker t;
+        tracker_init(&t);
+        snprintf(items[i].id, sizeof(items[i].id), "%s", id);
+        ev_init(&items[i], &t, "r", big_body, BIG_BODY);
+        items[i].it.ev.body_kind = EVENT_BODY_BINARY;
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+        wait_done(&t);
+        tracker_destroy(&t);
+        int rc = items[i].it.result;
+        if (rc == HG_OK) {
+            ok++;
+            ok_after_full += full > 0;
+        } else if (rc == HG_EFULL) {
+            full++;
+            T_EQ_INT(items[i].it.duplicate, 0);
+        } else {
+            other++;
+        }
+    }
+    log_set_level(LOG_WARN);
+    T_CHECK(ok > 10);   /* early ones fit */
+    T_CHECK(full > 10); /* 3.2 MiB of bodies cannot fit in 2 MiB */
+    T_EQ_INT(ok_after_full, 0);
+    T_EQ_INT(other, 0);
+    T_EQ_INT(ok + full, N);
+    T_EQ_INT(store_last_seq(st), ok);
+    if (ok > 0)
+        T_EQ_INT(items[ok - 1].it.seq, ok);
+    T_EQ_INT(store_healthy(st), 0); /* the last commit failed */
+    shut(st);
+
+    /* reopened with a larger max: the map grows and events fit again */
+    st = open_store(dir, 8ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    T_EQ_INT(store_last_seq(st), ok);
+    struct tracker t;
+    tracker_init(&t);
+    static struct titem more[20];
+    for (int i = 0; i < 20; i++) {
+        snprintf(more[i].id, sizeof(more[i].id), "more-%02d", i);
+        ev_init(&more[i], &t, "r", big_body, BIG_BODY);
+        T_EQ_INT(submit(st, &t, &more[i]), HG_OK);
+    }
+    wait_done(&t);
+    int all_ok = 1;
+    for (int i = 0; i < 20; i++)
+        all_ok &= more[i].it.result == HG_OK && more[i].it.seq == (uint64_t)(ok + 1 + i);
+    T_CHECK(all_ok);
+    T_EQ_INT(store_healthy(st), 1);
+    /* one that failed before is new now (a failed event is not "seen") */
+    struct titem retry;
+    put1(st, &retry, "r", items[N - 1].id);
+    T_EQ_INT(retry.it.result, HG_OK);
+    T_EQ_INT(retry.it.duplicate, 0);
+    shut(st);
+    tracker_destroy(&t);
+}
+
+/* In-process growth: past the initial 64 MiB map, a batch hitting
+ * MDB_MAP_FULL is replayed after the map is doubled (capped at max_size). */
+static void test_map_grows_in_process(void)
+{
+    enum { N = 4200 }; /* ~84 MiB of overflow pages: needs growth past 64 MiB */
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 96ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem *items = calloc(N, sizeof(*items));
+    struct tracker t;
+    tracker_init(&t);
+    for (int i = 0; i < N; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "grow-%04d", i);
+        ev_init(&items[i], &t, "r", big_body, BIG_BODY);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    wait_done(&t);
+    int all_ok = 1, in_order = 1;
+    for (int i = 0; i < N; i++) {
+        all_ok &= items[i].it.result == HG_OK && items[i].calls == 1;
+        in_order &= items[i].it.seq == (uint64_t)i + 1 && items[i].it.duplicate == 0;
+    }
+    T_CHECK(all_ok);
+    T_CHECK(in_order);
+    T_EQ_INT(store_last_seq(st), N);
+    char path[160];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    T_EQ_INT(stat(path, &sb), 0);
+    T_CHECK((uint64_t)sb.st_size > (64ULL << 20)); /* the map really grew */
+    shut(st);
+    free(items);
+    tracker_destroy(&t);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+int main(void)
+{
+    log_set_level(LOG_WARN);
+    memset(big_body, 'b', sizeof(big_body));
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/hgstore-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    T_RUN(test_open_creates_private_files);
+    T_RUN(test_seq_assigned_in_order);
+    T_RUN(test_duplicates_within_one_batch);
+    T_RUN(test_duplicates_across_batches_and_routes);
+    T_RUN(test_dedupe_window_zero);
+    T_RUN(test_scan_in_order_after_cursor);
+    T_RUN(test_cursor_set_get);
+    T_RUN(test_cursor_persists_across_reopen);
+    T_RUN(test_last_seq_and_dedupe_persist);
+    T_RUN(test_probe);
+    T_RUN(test_busy_when_queue_full);
+    T_RUN(test_submit_after_drain_is_stopping);
+    T_RUN(test_long_id_in_batch);
+    T_RUN(test_store_wait_wakes_on_commit);
+    T_RUN(test_map_full_then_larger_max);
+    T_RUN(test_map_grows_in_process);
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return t_finish();
+}

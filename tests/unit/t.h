@@ -18,7 +18,7 @@ static int t_passed __attribute__((unused)), t_failed __attribute__((unused)),
 #define T_CHECK(expr)                                                                              \
     do {                                                                                           \
         if (!(expr)) {                                                                             \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);            \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #expr);             \
             t_cur_failed = 1;                                                                      \
         }                                                                                          \
     } while (0)
