@@ -26,24 +26,30 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define HTTP_ID_MAX     256
-#define HTTP_TYPE_MAX   256
-#define HTTP_CTYPE_MAX  255
-#define HTTP_WANTED_MAX (3 * PROF_MAX_FIELDS)
+#define HTTP_ID_MAX       256
+#define HTTP_TYPE_MAX     256
+#define HTTP_CTYPE_MAX    255
+#define HTTP_WANTED_MAX   (3 * PROF_MAX_FIELDS)
+#define HTTP_POOL_MAX     256        /* idle request states kept per thread */
+#define HTTP_POOL_BUF_MAX (64 << 10) /* a larger body buffer is not kept */
 
 enum phase { PH_READ = 0, PH_WAIT, PH_PROBE };
 
 struct http;
 
+/* Per-request state.  Everything before id is zeroed on reuse; body and
+ * resp keep their allocations. */
 struct req {
     struct http *h;
     struct MHD_Connection *conn;
     const struct cfg_route *route;
+    struct req *next_free;
     enum phase phase;
     int too_big;
     struct buf body;
@@ -60,8 +66,17 @@ struct req {
  * SO_REUSEPORT: the kernel spreads connections evenly over them (a single
  * MHD thread pool leaves most connections on whichever thread accepted
  * first). */
+/* One per daemon (one thread each): all its callbacks run on that thread,
+ * so its request free list needs no lock. */
+struct dctx {
+    struct http *h;
+    struct req *free;
+    unsigned nfree;
+};
+
 struct listener {
     struct MHD_Daemon *d[HTTP_MAX_THREADS];
+    struct dctx ctx[HTTP_MAX_THREADS];
     unsigned nd;
     char *cert_pem;
     char *key_pem;
@@ -402,26 +417,68 @@ static enum MHD_Result process(struct req *r, const char *url)
     return submit(r);
 }
 
-static struct req *req_new(struct http *h, struct MHD_Connection *conn)
+/* req_new - a request state from the daemon's free list, or a new one.
+ * Buffers keep their allocation across reuse, so a steady stream of
+ * similar requests allocates nothing. */
+static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
 {
-    struct req *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
-    r->h = h;
+    struct req *r = dc->free;
+    if (r) {
+        dc->free = r->next_free;
+        dc->nfree--;
+        struct buf body = r->body, resp = r->resp;
+        memset(r, 0, offsetof(struct req, id));
+        r->id[0] = r->type[0] = r->time[0] = '\0';
+        r->body = body;
+        r->resp = resp;
+        buf_reset(&r->body);
+        buf_reset(&r->resp);
+    } else {
+        if (!(r = calloc(1, sizeof(*r))))
+            return NULL;
+        buf_init(&r->body, dc->h->cfg->max_body);
+        buf_init(&r->resp, 8192);
+    }
+    r->h = dc->h;
     r->conn = conn;
-    buf_init(&r->body, h->cfg->max_body);
-    buf_init(&r->resp, 8192);
     return r;
 }
 
+/* req_release - back to the free list (bounded), or freed. */
+static void req_release(struct dctx *dc, struct req *r)
+{
+    if (dc->nfree < HTTP_POOL_MAX && r->body.cap <= HTTP_POOL_BUF_MAX) {
+        r->next_free = dc->free;
+        dc->free = r;
+        dc->nfree++;
+        return;
+    }
+    buf_free(&r->body);
+    buf_free(&r->resp);
+    free(r);
+}
+
+static void pool_free(struct dctx *dc)
+{
+    for (struct req *r = dc->free, *nx; r; r = nx) {
+        nx = r->next_free;
+        buf_free(&r->body);
+        buf_free(&r->resp);
+        free(r);
+    }
+    dc->free = NULL;
+    dc->nfree = 0;
+}
+
 /* first_call - headers are in, no body byte read yet. */
-static enum MHD_Result first_call(struct http *h, struct MHD_Connection *conn, const char *url,
+static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
 {
+    struct http *h = dc->h;
     if (strcmp(url, "/healthz") == 0) {
         if (strcmp(method, "GET") && strcmp(method, "HEAD"))
             return queue_canned(h, conn, C_405, 405);
-        struct req *r = req_new(h, conn);
+        struct req *r = req_new(dc, conn);
         if (!r)
             return MHD_NO;
         *con_cls = r;
@@ -452,12 +509,12 @@ static enum MHD_Result first_call(struct http *h, struct MHD_Connection *conn, c
             return queue_canned(h, conn, C_413, 413);
         }
     }
-    struct req *r = req_new(h, conn);
+    struct req *r = req_new(dc, conn);
     if (!r)
         return MHD_NO;
     r->route = rt;
     if (len && buf_reserve(&r->body, (size_t)len)) {
-        free(r);
+        req_release(dc, r);
         return MHD_NO;
     }
     *con_cls = r;
@@ -469,10 +526,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  size_t *upload_size, void **con_cls)
 {
     (void)version;
-    struct http *h = cls;
+    struct dctx *dc = cls;
+    struct http *h = dc->h;
     struct req *r = *con_cls;
     if (!r)
-        return first_call(h, conn, url, method, con_cls);
+        return first_call(dc, conn, url, method, con_cls);
     switch (r->phase) {
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st))
@@ -501,15 +559,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
     struct req *r = *con_cls;
     if (!r)
         return;
-    buf_free(&r->body);
-    buf_free(&r->resp);
-    free(r);
+    req_release(cls, r);
     *con_cls = NULL;
 }
 
@@ -605,12 +660,13 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
             sin.sin_port = htons((uint16_t)port);
         else
             sin6.sin6_port = htons((uint16_t)port);
+        l->ctx[k].h = h;
         l->d[k] = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+            flags, 0, NULL, NULL, on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(threads > 1),
             MHD_OPTION_CONNECTION_LIMIT, limit / threads + 1, MHD_OPTION_CONNECTION_TIMEOUT,
             timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l->ctx[k], MHD_OPTION_NOTIFY_CONNECTION,
             on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
         if (!l->d[k]) {
             log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
@@ -665,8 +721,10 @@ void http_stop(struct http *h)
     if (!h)
         return;
     for (size_t i = 0; i < h->nls; i++) {
-        for (unsigned k = 0; k < h->ls[i].nd; k++)
+        for (unsigned k = 0; k < h->ls[i].nd; k++) {
             MHD_stop_daemon(h->ls[i].d[k]);
+            pool_free(&h->ls[i].ctx[k]);
+        }
         free(h->ls[i].cert_pem);
         free(h->ls[i].key_pem);
     }

@@ -35,7 +35,7 @@
 
 #define STORE_BATCH_MAX       4096
 #define STORE_MAX_CURSORS     64
-#define STORE_MAP_INITIAL     (64ULL << 20)
+#define STORE_MAP_INITIAL     (1ULL << 30) /* virtual; the file grows as pages are written */
 #define STORE_CURSOR_DELAY_MS 1000
 #define STORE_FORMAT          "1"
 
