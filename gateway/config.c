@@ -495,8 +495,8 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
     }
 
     v = json_object_get(root, "sinks");
-    if (!json_is_object(v) || json_object_size(v) == 0)
-        return fail(x, "$.sinks", "must be an object of named sinks");
+    if (!json_is_object(v) || json_object_size(v) == 0 || json_object_size(v) > 64)
+        return fail(x, "$.sinks", "must be an object of named sinks (1 to 64)");
     c->sinks = calloc(json_object_size(v), sizeof(*c->sinks));
     if (!c->sinks)
         return HG_ENOMEM;

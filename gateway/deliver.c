@@ -25,7 +25,7 @@
 #include <time.h>
 
 #define DELIVER_BATCH   256
-#define DELIVER_BUF_MAX (64u << 20)
+#define DELIVER_BUF_MIN (64u << 20)
 
 struct worker {
     struct deliver *d;
@@ -39,6 +39,7 @@ struct worker {
     uint64_t scanned; /* last seq looked at in the current batch */
     size_t lines;
     int render_err;
+    uint64_t render_seq;
 };
 
 struct deliver {
@@ -87,11 +88,14 @@ static int visit(void *arg, uint64_t seq, const void *rec, size_t len)
         return 0;
     }
     if (wants(w, &ev)) {
-        if (w->lines && w->out.len + ev.body.len * 2 + 4096 > w->out.max)
-            return 1; /* buffer full: stop here, this event goes in the next batch */
+        /* JSON escaping may grow text 6-fold: stop before a batch could
+         * overflow; this event then opens the next batch */
+        if (w->lines && w->out.len + 6 * ev.body.len + 65536 > w->out.max)
+            return 1;
         int rc = event_envelope(&ev, seq, &w->out);
         if (rc) {
             w->render_err = rc;
+            w->render_seq = seq;
             return 1;
         }
         w->lines++;
@@ -126,6 +130,7 @@ static void *worker_main(void *arg)
     if (store_cursor_get(d->st, w->sink->name, &cursor))
         log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
                 w->sink->name);
+    size_t sent = 0; /* bytes of this batch already handed over by a partial send */
     while (!atomic_load(&d->stop)) {
         buf_reset(&w->out);
         w->lines = 0;
@@ -135,16 +140,24 @@ static void *worker_main(void *arg)
             sleep_ms(100);
             continue;
         }
+        int rc = HG_OK;
         if (w->render_err && !w->lines) {
-            log_msg(LOG_ERROR, "deliver: event too large to render; skipped", "{s:s,s:I}", "sink",
-                    w->sink->name, "seq", (json_int_t)(cursor + 1));
-            w->scanned = cursor + 1;
-        }
-        if (w->scanned == cursor) {
+            /* never skipped: the buffer is sized for the largest body, so
+             * this is a transient allocation failure */
+            rc = w->render_err;
+            log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}", "sink",
+                    w->sink->name, "seq", (json_int_t)w->render_seq, "error", hg_strerror(rc));
+        } else if (w->scanned == cursor) {
             store_wait(d->st, cursor, 500);
             continue;
+        } else if (w->lines) {
+            /* a retry re-renders the same events from the same cursor, so the
+             * bytes already written are an exact prefix: skip them */
+            size_t off = sent <= w->out.len ? sent : 0, n = 0;
+            rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
+            sent = off + n;
         }
-        if (w->lines && w->ops->send(w->state, w->out.p, w->out.len)) {
+        if (rc) {
             uint64_t ms = backoff_ms(d->cfg, attempt++, &seed);
             log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink",
                     w->sink->name, "retry_in_ms", (json_int_t)ms, "attempt", (int)attempt);
@@ -152,9 +165,11 @@ static void *worker_main(void *arg)
                 sleep_ms(ms - t < 50 ? ms - t : 50);
             continue;
         }
+        sent = 0;
         attempt = 0;
         cursor = w->scanned;
-        store_cursor_set(d->st, w->sink->name, cursor);
+        if (store_cursor_set(d->st, w->sink->name, cursor))
+            log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
     }
     return NULL;
 }
@@ -164,7 +179,9 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
     w->d = d;
     w->sink = s;
     w->ops = ops_for(s);
-    buf_init(&w->out, DELIVER_BUF_MAX);
+    /* room for the largest envelope: a max_body text body escaped 6-fold */
+    size_t max = (size_t)d->cfg->max_body * 6 + (1u << 20);
+    buf_init(&w->out, max > DELIVER_BUF_MIN ? max : DELIVER_BUF_MIN);
     size_t n = 0;
     for (size_t i = 0; i < d->cfg->nroutes; i++)
         for (size_t k = 0; k < d->cfg->routes[i].nsinks; k++)

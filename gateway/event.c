@@ -77,6 +77,8 @@ int event_rec_parse(const void *rec, size_t len, struct event *out)
     size_t off = REC_HDR;
     for (int i = 0; i < 6; i++) {
         s[i]->len = (size_t)r[16 + 2 * i] | (size_t)r[17 + 2 * i] << 8;
+        if (s[i]->len > EVENT_STR_MAX) /* a damaged record must not reach fixed buffers */
+            return HG_EINVAL;
         s[i]->p = (const char *)r + off;
         off += s[i]->len;
     }

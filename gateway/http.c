@@ -25,17 +25,21 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define HTTP_ID_MAX       256
 #define HTTP_TYPE_MAX     256
 #define HTTP_CTYPE_MAX    255
 #define HTTP_WANTED_MAX   (3 * PROF_MAX_FIELDS)
+#define HTTP_RESERVE_MAX  (64 << 10) /* body bytes reserved before they arrive */
 #define HTTP_POOL_MAX     256        /* idle request states kept per thread */
 #define HTTP_POOL_BUF_MAX (64 << 10) /* a larger body buffer is not kept */
 
@@ -52,12 +56,14 @@ struct req {
     struct req *next_free;
     enum phase phase;
     int too_big;
+    int64_t deadline_ms; /* request_timeout counted from the headers */
     struct buf body;
     struct buf resp;
     struct store_item item;
     char id[HTTP_ID_MAX + 1];
     char type[HTTP_TYPE_MAX + 1];
     char time[64];
+    char dedupe[7 + 2 * SHA256_DIGEST_LENGTH + 1];
 };
 
 #define HTTP_MAX_THREADS 64
@@ -84,14 +90,27 @@ struct listener {
 
 /* Canned answers, built once and shared by every daemon (MHD responses are
  * reference-counted and may be queued any number of times). */
-enum canned { C_404, C_405, C_413, C_503_BUSY, C_503_STORE, C_HEALTH_OK, C_HEALTH_BAD, C_N };
+enum canned {
+    C_400,
+    C_404,
+    C_405,
+    C_405_GET,
+    C_413,
+    C_503_BUSY,
+    C_503_STORE,
+    C_HEALTH_OK,
+    C_HEALTH_BAD,
+    C_N
+};
 
 struct http {
     const struct config *cfg;
     struct store *st;
     struct listener *ls;
     size_t nls;
-    atomic_uint conns;
+    atomic_uint conns;            /* open connections, all daemons */
+    atomic_uint active;           /* request states in use */
+    _Atomic int64_t health_ok_ms; /* last successful /healthz probe */
     struct MHD_Response *canned[C_N];
 };
 
@@ -116,10 +135,10 @@ static void log_reject(struct MHD_Connection *conn, const char *url, int err, co
 {
     if (!log_enabled(LOG_WARN))
         return;
-    char ip[64];
-    log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path", url, "status",
-            (int)hg_http_status(err), "reason", reason ? reason : hg_strerror(err), "client",
-            client_ip(conn, ip, sizeof(ip)));
+    char ip[64], path[256];
+    log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path",
+            log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err), "reason",
+            reason ? reason : hg_strerror(err), "client", client_ip(conn, ip, sizeof(ip)));
 }
 
 static struct MHD_Response *make_canned(const char *body, const char *hname, const char *hval)
@@ -137,7 +156,10 @@ static struct MHD_Response *make_canned(const char *body, const char *hname, con
 static int canned_init(struct http *h)
 {
     h->canned[C_404] = make_canned("{\"error\":\"not found\"}\n", NULL, NULL);
+    h->canned[C_400] = make_canned("{\"error\":\"invalid request\"}\n", "Connection", "close");
     h->canned[C_405] = make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "POST");
+    h->canned[C_405_GET] =
+        make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "GET, HEAD");
     h->canned[C_413] = make_canned("{\"error\":\"body too large\"}\n", "Connection", "close");
     h->canned[C_503_BUSY] = make_canned("{\"error\":\"busy, retry later\"}\n", "Retry-After", "1");
     h->canned[C_503_STORE] =
@@ -240,6 +262,16 @@ static enum MHD_Result submit(struct req *r)
     return MHD_YES;
 }
 
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                            const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Content-Length") == 0)
+        ++*(unsigned *)cls;
+    return MHD_YES;
+}
+
 static const char *header(struct MHD_Connection *conn, const char *name)
 {
     return name ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) : NULL;
@@ -268,7 +300,8 @@ static int printable(const char *s, size_t n)
  * Strings are decoded into out; numbers copied as written.  Returns 1 if
  * found, 0 if not, an HG_E* code if found but unusable. */
 static int pick(struct req *r, const struct prof_field *f, const char *const *wanted,
-                const struct jscan_span *found, size_t nwanted, char *out, size_t cap)
+                const struct jscan_span *found, size_t nwanted, char *out, size_t cap,
+                int *from_header)
 {
     for (int i = 0; i < PROF_MAX_FIELDS && f[i].src; i++) {
         if (f[i].src == PROF_HEADER) {
@@ -276,9 +309,11 @@ static int pick(struct req *r, const struct prof_field *f, const char *const *wa
             if (!v || !*v)
                 continue;
             size_t n = strlen(v);
-            if (n >= cap || !printable(v, n))
+            if (n >= cap || !printable(v, n) || !jscan_utf8_valid(v, n))
                 return HG_EBADID;
             memcpy(out, v, n + 1);
+            if (from_header)
+                *from_header = 1;
             return 1;
         }
         for (size_t k = 0; k < nwanted; k++) {
@@ -375,33 +410,35 @@ static enum MHD_Result process(struct req *r, const char *url)
         return queue_error(r, HG_EBADJSON);
     }
 
-    int got = pick(r, p->id, wanted, found, nw, r->id, sizeof(r->id));
+    int id_from_header = 0;
+    int got = pick(r, p->id, wanted, found, nw, r->id, sizeof(r->id), &id_from_header);
     if (got <= 0) {
         rc = got < 0 ? got : HG_ENOID;
         log_reject(c, url, rc, got < 0 ? "event id too long or not printable" : NULL);
         return queue_error(r, rc);
     }
-    got = pick(r, p->type, wanted, found, nw, r->type, sizeof(r->type));
+    got = pick(r, p->type, wanted, found, nw, r->type, sizeof(r->type), NULL);
     if (got < 0) {
         log_reject(c, url, got, "event type too long or not printable");
         return queue_error(r, got);
     }
     if (got == 0)
         strcpy(r->type, "unknown");
-    if (pick(r, p->time, wanted, found, nw, r->time, sizeof(r->time)) == 1)
+    if (pick(r, p->time, wanted, found, nw, r->time, sizeof(r->time), NULL) == 1)
         normalise_time(r->time, sizeof(r->time));
     else
         r->time[0] = '\0';
 
     const char *ct = header(c, "Content-Type");
     struct event *ev = &r->item.ev;
-    if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct))))
+    if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct)) ||
+               !jscan_utf8_valid(ct, strlen(ct))))
         ct = NULL;
     /* "data" is described by what it is, whatever was claimed: JSON as a
      * JSON type, a string (text) never as JSON, base64 as sent */
-    if (kind == EVENT_BODY_JSON && ct && !strstr(ct, "json"))
+    if (kind == EVENT_BODY_JSON && ct && !strcasestr(ct, "json"))
         ct = NULL;
-    if (kind == EVENT_BODY_TEXT && ct && strstr(ct, "json"))
+    if (kind == EVENT_BODY_TEXT && ct && strcasestr(ct, "json"))
         ct = NULL;
     ev->route = (struct event_str){rt->name, strlen(rt->name)};
     ev->source = (struct event_str){rt->path, strlen(rt->path)};
@@ -412,6 +449,17 @@ static enum MHD_Result process(struct req *r, const char *url)
     ev->body = (struct event_str){body, blen};
     ev->body_kind = kind;
     ev->received_ms = time_now_ms();
+    r->item.dedupe = (struct event_str){NULL, 0};
+    if (id_from_header && !strstr(p->signed_template, "{id}")) {
+        /* the signature does not cover this id: anyone holding one signed
+         * body could replay it under fresh ids, so it is deduplicated by
+         * the body it was signed over */
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)body, blen, md);
+        memcpy(r->dedupe, "sha256:", 7);
+        hex_encode(md, sizeof(md), r->dedupe + 7);
+        r->item.dedupe = (struct event_str){r->dedupe, strlen(r->dedupe)};
+    }
     r->item.kind = STORE_EVENT;
     r->phase = PH_WAIT;
     return submit(r);
@@ -441,12 +489,14 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
     }
     r->h = dc->h;
     r->conn = conn;
+    atomic_fetch_add(&dc->h->active, 1);
     return r;
 }
 
 /* req_release - back to the free list (bounded), or freed. */
 static void req_release(struct dctx *dc, struct req *r)
 {
+    atomic_fetch_sub(&dc->h->active, 1);
     if (dc->nfree < HTTP_POOL_MAX && r->body.cap <= HTTP_POOL_BUF_MAX) {
         r->next_free = dc->free;
         dc->free = r;
@@ -477,7 +527,11 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     struct http *h = dc->h;
     if (strcmp(url, "/healthz") == 0) {
         if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-            return queue_canned(h, conn, C_405, 405);
+            return queue_canned(h, conn, C_405_GET, 405);
+        /* a probe is an fsync'd write: answer from a fresh result (< 1 s)
+         * so that /healthz cannot be used to make the disk work */
+        if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
+            return queue_canned(h, conn, C_HEALTH_OK, 200);
         struct req *r = req_new(dc, conn);
         if (!r)
             return MHD_NO;
@@ -499,6 +553,12 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         log_reject(conn, url, HG_EBUSY, "max_connections reached");
         return queue_canned(h, conn, C_503_BUSY, 503);
     }
+    unsigned ncl = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
+    if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
+        log_reject(conn, url, HG_EINVAL, "several Content-Length headers");
+        return queue_canned(h, conn, C_400, 400);
+    }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     unsigned long long len = 0;
     if (cl) {
@@ -513,7 +573,10 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     if (!r)
         return MHD_NO;
     r->route = rt;
-    if (len && buf_reserve(&r->body, (size_t)len)) {
+    r->deadline_ms = time_now_ms() + (int64_t)h->cfg->request_timeout_ms;
+    /* reserve up front only what a small body needs: a slow client must not
+     * pin max_body of memory before sending it */
+    if (len && buf_reserve(&r->body, (size_t)(len < HTTP_RESERVE_MAX ? len : HTTP_RESERVE_MAX))) {
         req_release(dc, r);
         return MHD_NO;
     }
@@ -533,8 +596,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return first_call(dc, conn, url, method, con_cls);
     switch (r->phase) {
     case PH_PROBE:
-        if (!r->item.result && store_healthy(h->st))
+        if (!r->item.result && store_healthy(h->st)) {
+            atomic_store(&h->health_ok_ms, time_now_ms());
             return queue_canned(h, conn, C_HEALTH_OK, 200);
+        }
         return queue_canned(h, conn, C_HEALTH_BAD, 503);
     case PH_WAIT:
         return queue_stored(r);
@@ -542,6 +607,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         break;
     }
     if (*upload_size) {
+        if (time_now_ms() > r->deadline_ms) {
+            log_reject(conn, url, HG_EBUSY, "request_timeout: body too slow; connection closed");
+            return MHD_NO;
+        }
         if (!r->too_big && buf_append(&r->body, upload, *upload_size))
             r->too_big = 1;
         *upload_size = 0;
@@ -664,7 +733,7 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
         l->d[k] = MHD_start_daemon(
             flags, 0, NULL, NULL, on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(threads > 1),
-            MHD_OPTION_CONNECTION_LIMIT, limit / threads + 1, MHD_OPTION_CONNECTION_TIMEOUT,
+            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
             timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l->ctx[k], MHD_OPTION_NOTIFY_CONNECTION,
             on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
@@ -712,8 +781,21 @@ int http_start(const struct config *cfg, struct store *st, struct http **out)
 void http_quiesce(struct http *h)
 {
     for (size_t i = 0; h && i < h->nls; i++)
-        for (unsigned k = 0; k < h->ls[i].nd; k++)
-            MHD_quiesce_daemon(h->ls[i].d[k]);
+        for (unsigned k = 0; k < h->ls[i].nd; k++) {
+            /* the listen socket is ours now: close it so that the kernel
+             * refuses new connections instead of queueing them */
+            MHD_socket fd = MHD_quiesce_daemon(h->ls[i].d[k]);
+            if (fd != MHD_INVALID_SOCKET)
+                close(fd);
+        }
+}
+
+void http_wait_idle(struct http *h, int timeout_ms)
+{
+    for (int t = 0; h && atomic_load(&h->active) > 0 && t < timeout_ms; t += 10) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void http_stop(struct http *h)
@@ -726,6 +808,8 @@ void http_stop(struct http *h)
             pool_free(&h->ls[i].ctx[k]);
         }
         free(h->ls[i].cert_pem);
+        if (h->ls[i].key_pem)
+            OPENSSL_cleanse(h->ls[i].key_pem, strlen(h->ls[i].key_pem));
         free(h->ls[i].key_pem);
     }
     free(h->ls);

@@ -24,6 +24,11 @@ int http_start(const struct config *cfg, struct store *st, struct http **out);
 /* http_quiesce - stop accepting new connections; open ones go on. */
 void http_quiesce(struct http *h);
 
+/* http_wait_idle - after store_drain(): wait up to timeout_ms for every
+ * request in progress to be answered, so committed events get their 200
+ * rather than a closed connection. */
+void http_wait_idle(struct http *h, int timeout_ms);
+
 /* http_stop - close every connection and free the handle.  Call after
  * store_drain() so no connection is still suspended.  NULL-safe. */
 void http_stop(struct http *h);

@@ -10,6 +10,7 @@
 #define HG_LOG_H
 
 #include <jansson.h> /* json_int_t for "I" fields */
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -26,5 +27,11 @@ int log_enabled(int level);
  * object ("{s:s,s:i}") followed by its arguments, or NULL for no fields.
  * A bad format still logs msg, with a "log_error" field. */
 void log_msg(int level, const char *msg, const char *fields, ...);
+
+/* log_clean - copy untrusted text (a URL path, a header) into out for a log
+ * field: at most cap-1 bytes, every byte outside printable ASCII replaced
+ * by '?', so a client can neither break a line nor make the field
+ * unloggable.  Returns out. */
+char *log_clean(const char *in, char *out, size_t cap);
 
 #endif

@@ -93,7 +93,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct store_cfg scfg = {c->data_dir, c->max_store_size, c->dedupe_window_ms, 65536};
+    struct store_cfg scfg = {c->data_dir, c->max_store_size, c->dedupe_window_ms, 65536, 0};
     struct store *st = NULL;
     struct deliver *dl = NULL;
     struct http *h = NULL;
@@ -118,6 +118,7 @@ static int cmd_serve(int argc, char **argv)
     }
     http_quiesce(h);
     store_drain(st);
+    http_wait_idle(h, 10000);
     http_stop(h);
     deliver_stop(dl);
     store_close(st);

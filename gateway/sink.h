@@ -17,9 +17,11 @@ struct sink_ops {
     const char *type;
     /* open - prepare the transport; *state is passed to the others. */
     int (*open)(const struct cfg_sink *cfg, void **state);
-    /* send - deliver buf (one or more complete NDJSON lines).  HG_OK only
-     * when every byte was handed over; any error means "retry all of it". */
-    int (*send)(void *state, const char *buf, size_t len);
+    /* send - deliver buf (one or more complete NDJSON lines).  *sent gets
+     * the bytes handed over even on error; HG_OK only when that is all of
+     * them.  deliver.c retries from the first byte not sent, so a consumer
+     * never sees a torn or repeated line because of a short write. */
+    int (*send)(void *state, const char *buf, size_t len, size_t *sent);
     /* close - release the transport.  NULL-safe on state. */
     void (*close)(void *state);
 };

@@ -1,16 +1,18 @@
 /*
  * sink_stdout.c - NDJSON on standard output.
  *
- * Writes straight to fd 1 with write(2) (no stdio buffer to flush or lose)
- * and retries short writes and EINTR.  stdout carries nothing but events:
- * every log line goes to stderr.  EPIPE (the reader went away) is an error
- * that deliver.c retries with backoff; SIGPIPE is ignored process-wide.
+ * Writes straight to fd 1 with write(2) (no stdio buffer to flush or lose),
+ * continues short writes, waits out EAGAIN on a non-blocking stdout, and
+ * reports how far it got on error so that a retry resumes mid-buffer.  stdout carries nothing but
+ * events: every log line goes to stderr.  EPIPE (the reader went away) is an error that deliver.c
+ * retries with backoff; SIGPIPE is ignored process-wide.
  */
 #include "err.h"
 #include "log.h"
 #include "sink.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,20 +23,26 @@ static int stdout_open(const struct cfg_sink *cfg, void **state)
     return HG_OK;
 }
 
-static int stdout_send(void *state, const char *buf, size_t len)
+static int stdout_send(void *state, const char *buf, size_t len, size_t *sent)
 {
     (void)state;
-    while (len > 0) {
-        ssize_t w = write(1, buf, len);
+    *sent = 0;
+    while (*sent < len) {
+        ssize_t w = write(1, buf + *sent, len - *sent);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* stdout may be non-blocking (shared with a parent): wait */
+            struct pollfd p = {.fd = 1, .events = POLLOUT};
+            if (poll(&p, 1, 1000) >= 0 || errno == EINTR)
+                continue;
+        }
         if (w <= 0) {
             log_msg(LOG_ERROR, "sink stdout: write failed", "{s:s}", "error",
                     w < 0 ? strerror(errno) : "short write");
             return HG_EIO;
         }
-        buf += w;
-        len -= (size_t)w;
+        *sent += (size_t)w;
     }
     return HG_OK;
 }

@@ -127,14 +127,15 @@ static int put_event(struct store *st, MDB_txn *txn, struct store_item *it, uint
                      int64_t now)
 {
     unsigned char kbuf[2 * EVENT_STR_MAX + 2], sval[16], ekey[8];
-    size_t klen = it->ev.route.len + 1 + it->ev.id.len;
+    const struct event_str *id = it->dedupe.len ? &it->dedupe : &it->ev.id;
+    size_t klen = it->ev.route.len + 1 + id->len;
     if (klen > (size_t)mdb_env_get_maxkeysize(st->env)) {
         it->result = HG_EBADID; /* this item only; the batch goes on */
         return 0;
     }
     memcpy(kbuf, it->ev.route.p, it->ev.route.len);
     kbuf[it->ev.route.len] = 0;
-    memcpy(kbuf + it->ev.route.len + 1, it->ev.id.p, it->ev.id.len);
+    memcpy(kbuf + it->ev.route.len + 1, id->p, id->len);
     MDB_val k = {klen, kbuf}, v;
     int rc = mdb_get(txn, st->seen, &k, &v);
     if (rc == 0 && v.mv_size == 16) {
@@ -415,7 +416,9 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (stat(cfg->dir, &sb) == 0 && (sb.st_mode & 0077))
         log_msg(LOG_WARN, "store: data_dir is accessible by other users; chmod 700 it", "{s:s}",
                 "dir", cfg->dir);
-    st->map_size = STORE_MAP_INITIAL < st->max_size ? STORE_MAP_INITIAL : st->max_size;
+    st->map_size = cfg->initial_size ? cfg->initial_size : STORE_MAP_INITIAL;
+    if (st->map_size > st->max_size)
+        st->map_size = st->max_size;
     int rc = mdb_env_create(&st->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(st->env, 8);

@@ -31,6 +31,7 @@ struct store_cfg {
     uint64_t max_size;         /* map never grows past this: then HG_EFULL */
     uint64_t dedupe_window_ms; /* an id seen longer ago than this is new again */
     size_t max_queue;          /* items submitted and not yet completed; more -> HG_EBUSY */
+    uint64_t initial_size;     /* first map size (address space only); 0 = 1 GiB */
 };
 
 enum store_kind {
@@ -41,6 +42,9 @@ enum store_kind {
 struct store_item {
     enum store_kind kind;
     struct event ev; /* STORE_EVENT: must stay valid until done() */
+    /* dedupe key in place of ev.id when set (an id the signature does not
+     * cover is deduplicated by its body's hash instead) */
+    struct event_str dedupe;
     /* results, valid in done(): */
     int result;    /* HG_OK, HG_ESTORE, HG_EFULL */
     int duplicate; /* 1: seen within the window, nothing written */

@@ -107,12 +107,16 @@ class Gateway:
         self.proc = None
         self.ports = []
 
-    def start(self, broken_stdout=False):
+    def start(self, broken_stdout=False, stdout_fd=None):
         """broken_stdout: fd 1 is a pipe whose reader is already closed, so
-        every delivery to stdout fails (EPIPE) and events stay undelivered."""
+        every delivery to stdout fails (EPIPE) and events stay undelivered.
+        stdout_fd: a file descriptor to use as fd 1 (closed here after the start)."""
         args = [BIN, "serve"] + (["-c", self.cfg_path] if self.cfg_path else [])
         self.out = open(self.out_path, "ab")
-        if broken_stdout:
+        if stdout_fd is not None:
+            self.out.close()
+            self.out = os.fdopen(stdout_fd, "wb")
+        elif broken_stdout:
             rfd, wfd = os.pipe()
             os.close(rfd)
             self.out.close()
@@ -153,7 +157,8 @@ class Gateway:
 
     def events(self):
         with open(self.out_path, "rb") as f:
-            return [json.loads(l) for l in f.read().splitlines() if l.strip()]
+            # only complete lines: the gateway may be writing the last one now
+            return [json.loads(l) for l in f.read().split(b"\n")[:-1] if l.strip()]
 
     def wait_events(self, n, timeout=20):
         """Wait until at least n event lines are on stdout (delivery is asynchronous)."""
