@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -204,7 +206,35 @@ ENV = {"T_SECRET": "generic-secret", "T_OLD": "iex-old-secret", "T_NEW": "iex-ne
 
 
 class GatewayTest(unittest.TestCase):
-    """Base class: a fresh temp dir per test, gateways stopped at the end."""
+    """Base class: a fresh temp dir per test, gateways stopped at the end.
+
+    scheme = "https" in a subclass runs the same tests over TLS: config()
+    gives the gateway a listener with a certificate generated for the test,
+    and req()/post_generic()/connect() talk to it over TLS, verifying it."""
+
+    scheme = "http"
+    cert = None
+
+    def config(self, **kw):
+        """basic_config with this class's scheme on its one listener."""
+        if self.scheme == "https":
+            self.cert, key = make_cert(self.tmp)
+            kw["listen"] = [{"address": "127.0.0.1:0", "tls": {"cert": self.cert, "key": key}}]
+        return basic_config(self.tmp, **kw)
+
+    def u(self, g, path):
+        return g.url(path, scheme=self.scheme)
+
+    def req(self, g, path, body=None, headers=None, **kw):
+        return curl(self.u(g, path), body, headers, cacert=self.cert, **kw)
+
+    def connect(self, g, timeout=10):
+        """A raw client socket to the gateway (TLS-wrapped for https)."""
+        s = socket.create_connection(("127.0.0.1", g.ports[0]), timeout=timeout)
+        if self.scheme == "https":
+            ctx = ssl.create_default_context(cafile=self.cert)
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+        return s
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="hg-e2e-")
@@ -223,6 +253,9 @@ class GatewayTest(unittest.TestCase):
     def post_generic(self, g, body, secret="generic-secret", headers=None, path="/hooks/generic", **kw):
         h = {"Content-Type": "application/json", "X-Webhook-Signature": sign_generic(secret, body)}
         h.update(headers or {})
+        kw.setdefault("scheme", self.scheme)
+        if kw["scheme"] == "https":
+            kw.setdefault("cacert", self.cert)
         return curl(g.url(path, **{k: v for k, v in kw.items() if k in ("i", "scheme")}), body, h,
                     **{k: v for k, v in kw.items() if k not in ("i", "scheme")})
 

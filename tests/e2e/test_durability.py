@@ -9,7 +9,7 @@ import hg
 
 class Durability(hg.GatewayTest):
     def test_kill9_after_200_then_restart_delivers_and_dedupes(self):
-        cfg = hg.basic_config(self.tmp)
+        cfg = self.config()
         # stdout is a pipe with no reader: every event is acknowledged and
         # stored, but none can be delivered before the kill
         g = self.gateway(cfg, broken_stdout=True)
@@ -43,7 +43,7 @@ class Durability(hg.GatewayTest):
         self.assertEqual(r.json()["seq"], 21)
 
     def test_clean_stop_does_not_redeliver(self):
-        cfg = hg.basic_config(self.tmp)
+        cfg = self.config()
         g = self.gateway(cfg)
         for i in range(5):
             self.assertEqual(self.post_generic(g, ('{"event_id":"c%d"}' % i).encode()).status, 200)
@@ -56,7 +56,7 @@ class Durability(hg.GatewayTest):
         self.assertEqual([e["id"] for e in ev], ["c0", "c1", "c2", "c3", "c4", "c-next"])
 
     def test_store_full_answers_503_never_200(self):
-        cfg = hg.basic_config(self.tmp, limits={"max_store_size": "1MiB", "max_body": "256KiB"})
+        cfg = self.config(limits={"max_store_size": "1MiB", "max_body": "256KiB"})
         g = self.gateway(cfg)
         pad = "x" * (60 * 1024)
         codes, accepted = [], []
@@ -86,7 +86,7 @@ class Durability(hg.GatewayTest):
         self.assertIn("store: commit failed; answering 503", [l.get("msg") for l in g.logs()])
 
     def test_files_are_private(self):
-        g = self.gateway(hg.basic_config(self.tmp))
+        g = self.gateway(self.config())
         self.assertEqual(self.post_generic(g, b'{"event_id":"p"}').status, 200)
         d = os.path.join(self.tmp, "data")
         self.assertEqual(os.stat(d).st_mode & 0o777, 0o700)
@@ -96,6 +96,10 @@ class Durability(hg.GatewayTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         for db in ("events", "seen", "cursors", "meta"):
             self.assertIn("Status of " + db, p.stdout)
+
+
+class DurabilityTLS(Durability):
+    scheme = "https"
 
 
 if __name__ == "__main__":

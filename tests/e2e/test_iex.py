@@ -10,13 +10,13 @@ class Iex(hg.GatewayTest):
         super().setUp()
         v = hg.vectors("iex")[0]
         self.v = v
-        cfg = hg.basic_config(self.tmp)
+        cfg = self.config()
         cfg["routes"].append({"path": "/hooks/iex-wide", "profile": "iex", "secrets": [v["secret"]],
                               "tolerance": "3650d" if False else "1d", "sinks": ["out"]})
         self.g = self.gateway(cfg)
 
     def post(self, body, headers, path="/hooks/iex"):
-        return hg.curl(self.g.url(path), body, headers)
+        return self.req(self.g, path, body, headers)
 
     def test_accepts_both_rotated_secrets(self):
         for i, secret in enumerate(["iex-old-secret", "iex-new-secret"]):
@@ -84,6 +84,10 @@ class Iex(hg.GatewayTest):
         e = self.g.wait_events(1)[0]
         self.assertEqual(e["time"], "2026-06-23T10:00:00Z")
         self.assertEqual(e["type"], "order.status_changed")
+
+
+class IexTLS(Iex):
+    scheme = "https"
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def mdb_entries(data_dir, db):
 class Receive(hg.GatewayTest):
     def setUp(self):
         super().setUp()
-        cfg = hg.basic_config(self.tmp, limits={"max_body": "64KiB"})
+        cfg = self.config(limits={"max_body": "64KiB"})
         cfg["routes"].append({"path": "/hooks/vector", "profile": "generic",
                               "secrets": [hg.vectors("generic")[0]["secret"]], "sinks": ["out"]})
         self.g = self.gateway(cfg)
@@ -55,9 +55,9 @@ class Receive(hg.GatewayTest):
     def test_fixture_vector_generic(self):
         v = hg.vectors("generic")[0]
         h = dict(v["headers"], **{"Content-Type": "application/json"})
-        r = hg.curl(self.g.url("/hooks/generic"), v["body"].encode(), h)
+        r = self.req(self.g, "/hooks/generic", v["body"].encode(), h)
         self.assertEqual(r.status, 401)  # that route's secret is not the vector's
-        r = hg.curl(self.g.url("/hooks/vector"), v["body"].encode(), h)
+        r = self.req(self.g, "/hooks/vector", v["body"].encode(), h)
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json()["id"], json.loads(v["body"])["event_id"])
         e = self.g.wait_events(1)[0]
@@ -72,12 +72,12 @@ class Receive(hg.GatewayTest):
             {},
         ]
         for h in cases:
-            r = hg.curl(self.g.url("/hooks/generic"), body, dict(h, **{"Content-Type": "application/json"}))
+            r = self.req(self.g, "/hooks/generic", body, dict(h, **{"Content-Type": "application/json"}))
             self.assertEqual(r.status, 401, h)
             self.assertEqual(r.json(), {"error": "invalid signature"})
         # a body signed, then altered by one byte
         sig = hg.sign_generic("generic-secret", body)
-        r = hg.curl(self.g.url("/hooks/generic"), body.replace(b"bad", b"bae"), {"X-Webhook-Signature": sig})
+        r = self.req(self.g, "/hooks/generic", body.replace(b"bad", b"bae"), {"X-Webhook-Signature": sig})
         self.assertEqual(r.status, 401)
         self.assertEqual(mdb_entries(self.data, "events"), 0)
         self.assertEqual(mdb_entries(self.data, "seen"), 0)
@@ -92,7 +92,7 @@ class Receive(hg.GatewayTest):
     def test_bare_hex_and_header_id(self):
         body = b"plain text, not json"
         sig = hg.sign_generic("generic-secret", body)[len("sha256="):]
-        r = hg.curl(self.g.url("/hooks/generic"), body,
+        r = self.req(self.g, "/hooks/generic", body,
                     {"X-Webhook-Signature": sig, "Content-Type": "text/plain",
                      "X-Webhook-Event-Id": "hdr-1", "X-Webhook-Event": "note.posted"})
         self.assertEqual(r.status, 200, r.body)
@@ -121,18 +121,18 @@ class Receive(hg.GatewayTest):
         self.assertEqual(mdb_entries(self.data, "events"), 0)
 
     def test_not_found_and_method(self):
-        r = hg.curl(self.g.url("/nope"), b"{}")
+        r = self.req(self.g, "/nope", b"{}")
         self.assertEqual(r.status, 404)
         self.assertEqual(r.json(), {"error": "not found"})
-        r = hg.curl(self.g.url("/hooks/generic"))
+        r = self.req(self.g, "/hooks/generic")
         self.assertEqual(r.status, 405)
         self.assertEqual(r.headers.get("allow"), "POST")
         self.assertEqual(r.json(), {"error": "method not allowed"})
-        r = hg.curl(self.g.url("/hooks/generic"), b"{}", method="PUT")
+        r = self.req(self.g, "/hooks/generic", b"{}", method="PUT")
         self.assertEqual(r.status, 405)
 
     def test_healthz(self):
-        r = hg.curl(self.g.url("/healthz"))
+        r = self.req(self.g, "/healthz")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json(), {"status": "ok"})
 
@@ -146,7 +146,7 @@ class Receive(hg.GatewayTest):
 
     def test_413_answered_before_the_body(self):
         """Announce 100 MiB, send none of it: the answer must come anyway."""
-        s = socket.create_connection(("127.0.0.1", self.g.ports[0]), timeout=10)
+        s = self.connect(self.g)
         s.sendall(b"POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"X-Webhook-Signature: sha256=00\r\nContent-Length: 104857600\r\n\r\n")
         data = b""
@@ -188,9 +188,14 @@ class Receive(hg.GatewayTest):
     def test_same_id_on_two_routes_is_two_events(self):
         body = b'{"x":1}'
         r1 = self.post_generic(self.g, body, headers={"X-Webhook-Event-Id": "shared"})
-        r2 = hg.curl(self.g.url("/hooks/iex"), body, hg.iex_headers("iex-new-secret", body, "shared", "t"))
+        r2 = self.req(self.g, "/hooks/iex", body, hg.iex_headers("iex-new-secret", body, "shared", "t"))
         self.assertEqual(r1.json()["status"], "accepted")
         self.assertEqual(r2.json()["status"], "accepted")
+
+
+class ReceiveTLS(Receive):
+    """The same cases over HTTPS, with a certificate generated for the test."""
+    scheme = "https"
 
 
 if __name__ == "__main__":
