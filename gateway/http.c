@@ -723,6 +723,11 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
         {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {MHD_OPTION_END, 0, NULL}};
     struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+    /* SO_REUSEPORT only when this listener has several daemons to share the
+     * port: a lone daemon keeps MHD's default (SO_REUSEADDR), so a second
+     * gateway started by mistake fails to bind instead of sharing traffic */
+    struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+                                          {MHD_OPTION_END, 0, NULL}};
     unsigned port = cl->port;
     for (unsigned k = 0; k < threads; k++) {
         if (sa->sa_family == AF_INET)
@@ -732,7 +737,7 @@ static int start_listener(struct http *h, const struct cfg_listener *cl, struct 
         l->ctx[k].h = h;
         l->d[k] = MHD_start_daemon(
             flags, 0, NULL, NULL, on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)(threads > 1),
+            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_ARRAY, threads > 1 ? reuse_opts : no_opts,
             MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
             timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l->ctx[k], MHD_OPTION_NOTIFY_CONNECTION,

@@ -30,7 +30,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #define STORE_BATCH_MAX       4096
@@ -67,6 +71,7 @@ struct store {
     struct cursor_slot cur[STORE_MAX_CURSORS];
     size_t ncur;
 
+    int lock_fd; /* flock'd writer.lock: one gateway per data_dir */
     pthread_t writer, completer;
     int writer_started, completer_started;
 
@@ -412,6 +417,19 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         free(st);
         return HG_ESTORE;
     }
+    /* one writer process per store: a second gateway on the same data_dir
+     * would deliver every event twice */
+    char lpath[4096];
+    snprintf(lpath, sizeof(lpath), "%s/writer.lock", cfg->dir);
+    st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        log_msg(LOG_ERROR, "store: data_dir is in use by another hookgate process", "{s:s,s:s}",
+                "dir", cfg->dir, "error", strerror(errno));
+        if (st->lock_fd >= 0)
+            close(st->lock_fd);
+        free(st);
+        return HG_ESTORE;
+    }
     struct stat sb;
     if (stat(cfg->dir, &sb) == 0 && (sb.st_mode & 0077))
         log_msg(LOG_WARN, "store: data_dir is accessible by other users; chmod 700 it", "{s:s}",
@@ -439,12 +457,14 @@ int store_open(const struct store_cfg *cfg, struct store **out)
                 mdb_strerror(rc));
         if (st->env)
             mdb_env_close(st->env);
+        close(st->lock_fd);
         free(st);
         return HG_ESTORE;
     }
     st->writer_running = 1;
     if (pthread_create(&st->completer, NULL, completer_main, st) != 0) {
         mdb_env_close(st->env);
+        close(st->lock_fd);
         free(st);
         return HG_ESTORE;
     }
@@ -513,6 +533,7 @@ void store_close(struct store *st)
                 (double)st->n_items / (double)st->n_commits, "avg_commit_ms",
                 (double)st->commit_us / 1000.0 / (double)st->n_commits);
     mdb_env_close(st->env);
+    close(st->lock_fd);
     pthread_rwlock_destroy(&st->resize_lock);
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->wake);

@@ -79,6 +79,29 @@ class Cli(hg.GatewayTest):
         self.assertEqual(line["level"], "error")
         self.assertIn("$.routes[0].tolerence: unknown key", line["error"])
 
+    def test_threads_and_one_gateway_per_store(self):
+        """threads 1 and 2 both serve; with one thread a second gateway on
+        the same fixed port fails to bind; and whatever the port, a second
+        gateway on the same data_dir is refused (it would deliver twice)."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        for threads in (1, 2):
+            cfg = hg.basic_config(self.tmp, listen=[{"address": f"127.0.0.1:{port}"}], threads=threads)
+            cfg["data_dir"] = os.path.join(self.tmp, f"data{threads}")
+            g = self.gateway(cfg)
+            self.assertEqual(g.ports, [port])
+            self.assertEqual(self.post_generic(g, b'{"event_id":"t%d"}' % threads).status, 200)
+            if threads == 1:
+                p = run("serve", "-c", self.write(dict(cfg, data_dir=os.path.join(self.tmp, "other"))))
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("http: cannot start listener", p.stderr)
+            p = run("serve", "-c", self.write(dict(cfg, listen=[{"address": "127.0.0.1:0"}])))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("data_dir is in use by another hookgate process", p.stderr)
+            g.stop()
+
     def test_embedded_default(self):
         """hookgate serve with no config: 127.0.0.1:8080, /webhooks, a secret
         generated into ./hookgate-data/secret (0600) when $HOOKGATE_SECRET is unset."""
