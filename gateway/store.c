@@ -40,6 +40,7 @@
 #define STORE_BATCH_MAX       4096
 #define STORE_MAX_CURSORS     64
 #define STORE_MAP_INITIAL     (1ULL << 30) /* virtual; the file grows as pages are written */
+#define STORE_UNHEALTHY_MS    30000
 #define STORE_CURSOR_DELAY_MS 1000
 #define STORE_FORMAT          "1"
 
@@ -67,6 +68,7 @@ struct store {
     int completing;     /* completer is calling done() */
     int writer_running; /* writer thread has not exited */
     int draining, stopping, healthy, broken;
+    int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
     uint64_t last_seq;
     struct cursor_slot cur[STORE_MAX_CURSORS];
     size_t ncur;
@@ -205,6 +207,9 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
 {
     uint64_t first = st->last_seq, next = first;
     int rc = st->broken ? MDB_PANIC : 0, result = HG_OK;
+    int has_events = 0;
+    for (struct store_item *it = items; it && !has_events; it = it->next)
+        has_events = it->kind == STORE_EVENT;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!st->broken) {
@@ -234,12 +239,16 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     pthread_mutex_lock(&st->lock);
     if (rc) {
         st->healthy = 0;
+        if (has_events)
+            st->event_fail_ms = now_ms();
         for (size_t i = 0; i < ncur; i++) /* retry these cursors next time */
             for (size_t k = 0; k < st->ncur; k++)
                 if (!strcmp(st->cur[k].name, cur[i].name))
                     st->cur[k].dirty = 1;
     } else {
         st->healthy = 1;
+        if (has_events)
+            st->event_fail_ms = 0;
         st->last_seq = next;
     }
     struct store_item *last = NULL;
@@ -649,7 +658,11 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq)
 int store_healthy(struct store *st)
 {
     pthread_mutex_lock(&st->lock);
-    int h = st->healthy && !st->broken;
+    /* a probe can succeed on a full disk (it fits in freed pages) while
+     * every event fails: recent event failures count until an event commit
+     * succeeds, or for STORE_UNHEALTHY_MS with no event traffic */
+    int h = st->healthy && !st->broken &&
+            !(st->event_fail_ms && now_ms() - st->event_fail_ms < STORE_UNHEALTHY_MS);
     pthread_mutex_unlock(&st->lock);
     return h;
 }

@@ -94,7 +94,9 @@ int store_cursor_get(struct store *st, const char *sink, uint64_t *out);
  * commit re-delivers).  HG_ENOMEM if too many sinks (64). */
 int store_cursor_set(struct store *st, const char *sink, uint64_t seq);
 
-/* store_healthy - 0 after a failed commit until the next good one. */
+/* store_healthy - 0 after a failed commit until the next good one, and
+ * while commits holding events have failed in the last 30 s with none
+ * succeeding since (a small probe write can succeed on a full disk). */
 int store_healthy(struct store *st);
 
 #endif
