@@ -267,24 +267,87 @@ static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg
     return HG_OK;
 }
 
+/* get_strings - a non-empty array of non-empty strings into a NULL-terminated
+ * array owned by the config. */
+static int get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 256)
+        return fail(x, path, "must be a non-empty array of strings");
+    *out = calloc(json_array_size(v) + 1, sizeof(char *));
+    if (!*out)
+        return HG_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        char p[256];
+        pathf(p, sizeof(p), "%s[%zu]", path, i);
+        int rc = get_string(x, p, e, &(*out)[i]);
+        if (rc)
+            return rc;
+    }
+    return HG_OK;
+}
+
+static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_EXEC;
+    s->concurrency = 1;
+    s->timeout_ms = 30000;
+    pathf(p, sizeof(p), "%s.command", path);
+    if (!(v = json_object_get(o, "command")))
+        return fail(x, p, "is required: an argv array such as [\"/usr/local/bin/on-event\"]");
+    if ((rc = get_strings(x, p, v, &s->command)))
+        return rc;
+    if (s->command[0][0] != '/' && !strchr(s->command[0], '/') && !getenv("PATH"))
+        return fail(x, p, "command[0] must be a path when PATH is unset");
+    pathf(p, sizeof(p), "%s.concurrency", path);
+    if ((v = json_object_get(o, "concurrency")) && (rc = get_uint(x, p, v, 1, 64, &s->concurrency)))
+        return rc;
+    pathf(p, sizeof(p), "%s.timeout", path);
+    if ((v = json_object_get(o, "timeout"))) {
+        if ((rc = get_duration(x, p, v, &s->timeout_ms)))
+            return rc;
+        if (s->timeout_ms < 100 || s->timeout_ms > 86400000ULL)
+            return fail(x, p, "must be between 100ms and 1d");
+    }
+    pathf(p, sizeof(p), "%s.env", path);
+    if ((v = json_object_get(o, "env"))) {
+        if ((rc = get_strings(x, p, v, &s->env)))
+            return rc;
+        for (char **e = s->env; *e; e++)
+            if (strchr(*e, '=') || !strncmp(*e, "HOOKGATE_", 9))
+                return fail(x, p,
+                            "names an environment variable to pass through (no '=', not "
+                            "HOOKGATE_*)");
+    }
+    return HG_OK;
+}
+
 static int parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
                       struct cfg_sink *s)
 {
-    static const char *const known[] = {"type", "types", NULL};
-    static const char *const later_types[] = {"unix", "exec", "pipe", "http", "jetstream", NULL};
+    static const char *const stdout_keys[] = {"type", "types", NULL};
+    static const char *const exec_keys[] = {"type",    "types", "command", "concurrency",
+                                            "timeout", "env",   NULL};
+    static const char *const later_types[] = {"unix", "pipe", "http", "jetstream", NULL};
     char p[256];
     if (!json_is_object(o))
         return fail(x, path, "must be an object");
     pathf(p, sizeof(p), "%s.type", path);
     json_t *t = json_object_get(o, "type");
     if (!json_is_string(t))
-        return fail(x, p, "is required: \"stdout\"");
-    if (in_list(json_string_value(t), later_types))
-        return fail(x, p, "sink type \"%s\" is not supported by this build yet",
-                    json_string_value(t));
-    if (strcmp(json_string_value(t), "stdout") != 0)
-        return fail(x, p, "unknown sink type \"%s\"", json_string_value(t));
-    int rc = check_keys(x, path, o, known, NULL);
+        return fail(x, p, "is required: \"stdout\" or \"exec\"");
+    const char *type = json_string_value(t);
+    if (in_list(type, later_types))
+        return fail(x, p, "sink type \"%s\" is not supported by this build yet", type);
+    int is_exec = strcmp(type, "exec") == 0;
+    if (!is_exec && strcmp(type, "stdout") != 0)
+        return fail(x, p, "unknown sink type \"%s\"", type);
+    int rc = check_keys(x, path, o, is_exec ? exec_keys : stdout_keys, NULL);
     if (rc)
         return rc;
     if (!*name || strlen(name) > 64 || strspn(name, NAME_CHARS) != strlen(name))
@@ -292,24 +355,15 @@ static int parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     s->type = SINK_STDOUT;
     if (!(s->name = strdup(name)))
         return HG_ENOMEM;
+    if (is_exec && (rc = parse_exec(x, path, o, s)))
+        return rc;
     json_t *types = json_object_get(o, "types");
     if (!types)
         return HG_OK;
     pathf(p, sizeof(p), "%s.types", path);
     if (!json_is_array(types) || json_array_size(types) == 0)
         return fail(x, p, "must be a non-empty array of glob patterns");
-    s->types = calloc(json_array_size(types) + 1, sizeof(char *));
-    if (!s->types)
-        return HG_ENOMEM;
-    size_t i;
-    json_t *v;
-    json_array_foreach(types, i, v)
-    {
-        pathf(p, sizeof(p), "%s.types[%zu]", path, i);
-        if ((rc = get_string(x, p, v, &s->types[i])))
-            return rc;
-    }
-    return HG_OK;
+    return get_strings(x, p, types, &s->types);
 }
 
 static int parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
@@ -720,9 +774,12 @@ void config_free(struct config *c)
     free(c->routes);
     for (size_t i = 0; i < c->nsinks; i++) {
         free(c->sinks[i].name);
-        for (char **t = c->sinks[i].types; t && *t; t++)
-            free(*t);
-        free(c->sinks[i].types);
+        char **lists[3] = {c->sinks[i].types, c->sinks[i].command, c->sinks[i].env};
+        for (int l = 0; l < 3; l++) {
+            for (char **t = lists[l]; t && *t; t++)
+                free(*t);
+            free(lists[l]);
+        }
     }
     free(c->sinks);
     free(c->data_dir);
@@ -751,7 +808,16 @@ void config_print(const struct config *c, FILE *f)
         fputc('\n', f);
     }
     for (size_t i = 0; i < c->nsinks; i++) {
-        fprintf(f, "sink: %s type=stdout types=", c->sinks[i].name);
+        const struct cfg_sink *k = &c->sinks[i];
+        if (k->type == SINK_EXEC) {
+            fprintf(f, "sink: %s type=exec command=", k->name);
+            for (char **a = k->command; *a; a++)
+                fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
+            fprintf(f, " concurrency=%u timeout=%llums types=", k->concurrency,
+                    (unsigned long long)k->timeout_ms);
+        } else {
+            fprintf(f, "sink: %s type=stdout types=", k->name);
+        }
         if (!c->sinks[i].types)
             fputs("*", f);
         for (char **t = c->sinks[i].types; t && *t; t++)

@@ -32,12 +32,17 @@ struct cfg_listener {
     char *key;
 };
 
-enum sink_type { SINK_STDOUT = 0 };
+enum sink_type { SINK_STDOUT = 0, SINK_EXEC };
 
 struct cfg_sink {
     char *name;
     enum sink_type type;
     char **types; /* glob filters on the event type; NULL-terminated; NULL = all */
+    /* exec: */
+    char **command;       /* argv, NULL-terminated; run without a shell */
+    char **env;           /* names passed through from hookgate's environment */
+    unsigned concurrency; /* events handled at once (1) */
+    uint64_t timeout_ms;  /* per attempt; the process group is killed (30 s) */
 };
 
 struct cfg_route {

@@ -10,14 +10,17 @@
  */
 #include "deliver.h"
 #include "buf.h"
+#include "codec.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "exec.h"
 #include "log.h"
 #include "sink.h"
 #include "store.h"
 
 #include <fnmatch.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -55,6 +58,8 @@ static const struct sink_ops *ops_for(const struct cfg_sink *s)
     switch (s->type) {
     case SINK_STDOUT:
         return &sink_stdout_ops;
+    case SINK_EXEC:
+        return NULL; /* one process per event: exec_main, not a byte stream */
     }
     return NULL;
 }
@@ -174,6 +179,176 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- exec sinks: one process per event, up to `concurrency` at once ---- */
+
+struct slot {
+    int used; /* holds an event not yet delivered or dead */
+    uint64_t seq;
+    unsigned attempt; /* attempts started so far */
+    int64_t retry_at; /* start (again) at this time; -1 while a job runs */
+    struct exec_job *job;
+    struct buf line; /* the rendered envelope */
+    char id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1], source[EVENT_STR_MAX + 1],
+        route[EVENT_STR_MAX + 1];
+};
+
+struct fill {
+    struct worker *w;
+    struct slot *slot;
+    int found;
+    int rc;
+};
+
+static void cstr(char *dst, const struct event_str *s)
+{
+    memcpy(dst, s->p, s->len);
+    dst[s->len] = '\0';
+}
+
+/* visit_one - stop at the first event this sink wants, rendered into the slot. */
+static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct fill *f = arg;
+    struct event ev;
+    f->w->scanned = seq;
+    if (event_rec_parse(rec, len, &ev)) {
+        log_msg(LOG_ERROR, "deliver: unreadable record skipped", "{s:s,s:I}", "sink",
+                f->w->sink->name, "seq", (json_int_t)seq);
+        return 0;
+    }
+    if (!wants(f->w, &ev))
+        return 0;
+    struct slot *sl = f->slot;
+    buf_reset(&sl->line);
+    if ((f->rc = event_envelope(&ev, seq, &sl->line))) {
+        f->w->scanned = seq - 1; /* not taken: retried on the next fill */
+        return 1;
+    }
+    cstr(sl->id, &ev.id);
+    cstr(sl->type, &ev.type);
+    cstr(sl->source, &ev.source);
+    cstr(sl->route, &ev.route);
+    sl->seq = seq;
+    f->found = 1;
+    return 1;
+}
+
+/* finish - a job ended: delivered, retry later, or dead letter. */
+static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *seed)
+{
+    char err[256] = "";
+    int rc = exec_job_result(sl->job, err, sizeof(err));
+    exec_job_free(sl->job);
+    sl->job = NULL;
+    if (rc == HG_OK) {
+        sl->used = 0;
+        return;
+    }
+    const struct config *c = w->d->cfg;
+    if (sl->attempt >= c->retry_max_attempts) {
+        log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters", "{s:s,s:I,s:i,s:s}",
+                "sink", w->sink->name, "seq", (json_int_t)sl->seq, "attempts", (int)sl->attempt,
+                "error", err);
+        if (store_dead_add(w->d->st, w->sink->name, sl->seq, sl->attempt, err) == HG_OK) {
+            sl->used = 0;
+            return;
+        }
+    }
+    uint64_t ms = backoff_ms(c, sl->attempt - 1, seed);
+    log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
+            w->sink->name, "seq", (json_int_t)sl->seq, "attempt", (int)sl->attempt, "error", err,
+            "retry_in_ms", (json_int_t)ms);
+    sl->retry_at = now + (int64_t)ms;
+}
+
+static void *exec_main(void *arg)
+{
+    struct worker *w = arg;
+    struct deliver *d = w->d;
+    unsigned n = w->sink->concurrency ? w->sink->concurrency : 1;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
+    struct slot *slots = calloc(n, sizeof(*slots));
+    uint64_t cursor = 0, next;
+    if (!slots)
+        return NULL;
+    for (unsigned i = 0; i < n; i++)
+        buf_init(&slots[i].line, w->out.max);
+    if (store_cursor_get(d->st, w->sink->name, &cursor))
+        log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
+                w->sink->name);
+    next = cursor;
+    while (!atomic_load(&d->stop)) {
+        int64_t now = time_now_ms();
+        int busy = 0;
+        for (unsigned i = 0; i < n; i++) { /* take new events into free slots */
+            if (slots[i].used)
+                continue;
+            struct fill f = {w, &slots[i], 0, 0};
+            w->scanned = next;
+            if (store_scan(d->st, next, DELIVER_BATCH, visit_one, &f))
+                break;
+            next = w->scanned;
+            if (!f.found)
+                break;
+            slots[i].used = 1;
+            slots[i].attempt = 0;
+            slots[i].retry_at = now;
+        }
+        struct pollfd pfd[3 * 64];
+        int npfd = 0;
+        int64_t wake = now + 20;
+        for (unsigned i = 0; i < n; i++) {
+            struct slot *sl = &slots[i];
+            if (!sl->used)
+                continue;
+            busy = 1;
+            if (!sl->job && sl->retry_at <= now) {
+                sl->attempt++;
+                struct exec_event e = {sl->id,  sl->type,    sl->source, sl->route,
+                                       sl->seq, sl->attempt, sl->line.p, sl->line.len};
+                if (exec_job_start(w->sink, &e, now, &sl->job)) {
+                    sl->attempt--;
+                    sl->retry_at = now + 100;
+                    continue;
+                }
+            }
+            if (sl->job) {
+                npfd += exec_job_pollfds(sl->job, pfd + npfd);
+                if (exec_job_deadline(sl->job) < wake)
+                    wake = exec_job_deadline(sl->job);
+            } else if (sl->retry_at < wake) {
+                wake = sl->retry_at;
+            }
+        }
+        if (!busy) {
+            store_wait(d->st, next, 500);
+            continue;
+        }
+        int timeout = wake > now ? (int)(wake - now) : 0;
+        poll(pfd, (nfds_t)npfd, timeout < 20 ? timeout : 20);
+        now = time_now_ms();
+        uint64_t low = next;
+        for (unsigned i = 0; i < n; i++) {
+            struct slot *sl = &slots[i];
+            if (sl->used && sl->job && exec_job_step(sl->job, now))
+                finish(w, sl, now, &seed);
+            if (sl->used && sl->seq - 1 < low)
+                low = sl->seq - 1;
+        }
+        if (low > cursor) { /* everything up to low is delivered or dead */
+            cursor = low;
+            if (store_cursor_set(d->st, w->sink->name, cursor))
+                log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
+        }
+    }
+    for (unsigned i = 0; i < n; i++) { /* stop: in-flight events are re-run after restart */
+        exec_job_free(slots[i].job);
+        buf_free(&slots[i].line);
+    }
+    free(slots);
+    return NULL;
+}
+
 static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sink *s)
 {
     w->d = d;
@@ -187,16 +362,16 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
         for (size_t k = 0; k < d->cfg->routes[i].nsinks; k++)
             n += &d->cfg->sinks[d->cfg->routes[i].sinks[k]] == s;
     w->routes = calloc(n + 1, sizeof(char *));
-    if (!w->routes || !w->ops)
+    if (!w->routes || (!w->ops && s->type != SINK_EXEC))
         return HG_ENOMEM;
     n = 0;
     for (size_t i = 0; i < d->cfg->nroutes; i++)
         for (size_t k = 0; k < d->cfg->routes[i].nsinks; k++)
             if (&d->cfg->sinks[d->cfg->routes[i].sinks[k]] == s)
                 w->routes[n++] = d->cfg->routes[i].name;
-    if (w->ops->open(s, &w->state))
+    if (w->ops && w->ops->open(s, &w->state))
         return HG_EIO;
-    if (pthread_create(&w->thread, NULL, worker_main, w))
+    if (pthread_create(&w->thread, NULL, w->ops ? worker_main : exec_main, w))
         return HG_ENOMEM;
     w->started = 1;
     return HG_OK;

@@ -8,6 +8,7 @@
  * Signals are blocked in every thread and taken synchronously here, so no
  * code runs in a signal handler.
  */
+#include "cli.h"
 #include "config.h"
 #include "deliver.h"
 #include "err.h"
@@ -30,6 +31,9 @@ static int usage(void)
 {
     fputs("usage: hookgate serve [-c FILE]\n"
           "       hookgate check -c FILE\n"
+          "       hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
+          "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
+          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
           "       hookgate version\n",
           stderr);
     return 2;
@@ -145,6 +149,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc, argv);
     if (!strcmp(argv[1], "check"))
         return cmd_check(argc, argv);
+    if (!strcmp(argv[1], "events"))
+        return cli_events(argc, argv);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
         return cmd_version();
     return usage();

@@ -43,6 +43,16 @@
 #define STORE_UNHEALTHY_MS    30000
 #define STORE_CURSOR_DELAY_MS 1000
 #define STORE_FORMAT          "1"
+#define STORE_SINK_MAX        64
+
+struct dead_rec {
+    struct dead_rec *next;
+    char sink[STORE_SINK_MAX + 1];
+    uint64_t seq;
+    int64_t time_ms;
+    unsigned attempts;
+    char err[256];
+};
 
 struct cursor_slot {
     char name[72];
@@ -52,7 +62,9 @@ struct cursor_slot {
 
 struct store {
     MDB_env *env;
-    MDB_dbi events, seen, cursors, meta;
+    MDB_dbi events, seen, cursors, meta, dead;
+    int reader;                            /* opened by store_open_reader: no threads, no writes */
+    struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
     uint64_t map_size, max_size, window_ms;
     pthread_rwlock_t resize_lock;
 
@@ -189,6 +201,20 @@ static int write_batch(struct store *st, struct store_item *items, struct cursor
             rc = put_event(st, txn, it, next, now);
         }
     }
+    for (struct dead_rec *d = st->wdead; d && !rc; d = d->next) {
+        unsigned char kb[STORE_SINK_MAX + 9], vb[12 + sizeof(d->err)];
+        size_t nl = strlen(d->sink), el = strlen(d->err);
+        memcpy(kb, d->sink, nl + 1);
+        be64(kb + nl + 1, d->seq);
+        be64(vb, (uint64_t)d->time_ms);
+        vb[8] = (unsigned char)(d->attempts >> 24);
+        vb[9] = (unsigned char)(d->attempts >> 16);
+        vb[10] = (unsigned char)(d->attempts >> 8);
+        vb[11] = (unsigned char)d->attempts;
+        memcpy(vb + 12, d->err, el);
+        MDB_val k = {nl + 9, kb}, v = {12 + el, vb};
+        rc = mdb_put(txn, st->dead, &k, &v, 0);
+    }
     for (size_t i = 0; i < ncur && !rc; i++) {
         unsigned char s[8];
         be64(s, cur[i].seq);
@@ -237,6 +263,19 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
                 mdb_strerror(rc), "events", (json_int_t)nitems);
     }
     pthread_mutex_lock(&st->lock);
+    if (rc && st->wdead) { /* keep them for the next commit */
+        struct dead_rec *t = st->wdead;
+        while (t->next)
+            t = t->next;
+        t->next = st->dead_pending;
+        st->dead_pending = st->wdead;
+    } else {
+        for (struct dead_rec *d = st->wdead, *nx; d; d = nx) {
+            nx = d->next;
+            free(d);
+        }
+    }
+    st->wdead = NULL;
     if (rc) {
         st->healthy = 0;
         if (has_events)
@@ -313,7 +352,7 @@ static void *writer_main(void *arg)
         size_t ncur = 0;
         for (size_t i = 0; i < st->ncur; i++)
             ncur += st->cur[i].dirty != 0;
-        if (!st->head) {
+        if (!st->head && !st->dead_pending) {
             st->busy = 0;
             pthread_cond_broadcast(&st->idle);
             if (!ncur) {
@@ -354,6 +393,10 @@ static void *writer_main(void *arg)
                 st->cur[i].dirty = 0;
             }
         }
+        /* dead letters go in the same transaction as (or one before) the
+         * cursor that moves past them: they were added first */
+        st->wdead = st->dead_pending;
+        st->dead_pending = NULL;
         pthread_mutex_unlock(&st->lock);
         commit_batch(st, items, cur, ncur, n);
         pthread_mutex_lock(&st->lock);
@@ -371,7 +414,8 @@ static int open_dbs(struct store *st)
     if ((rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events)) ||
         (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
         (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &st->cursors)) ||
-        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta))) {
+        (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
+        (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &st->dead))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -542,7 +586,12 @@ void store_close(struct store *st)
                 (double)st->n_items / (double)st->n_commits, "avg_commit_ms",
                 (double)st->commit_us / 1000.0 / (double)st->n_commits);
     mdb_env_close(st->env);
-    close(st->lock_fd);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    for (struct dead_rec *d = st->dead_pending, *nx; d; d = nx) {
+        nx = d->next;
+        free(d);
+    }
     pthread_rwlock_destroy(&st->resize_lock);
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->wake);
@@ -665,4 +714,169 @@ int store_healthy(struct store *st)
             !(st->event_fail_ms && now_ms() - st->event_fail_ms < STORE_UNHEALTHY_MS);
     pthread_mutex_unlock(&st->lock);
     return h;
+}
+
+int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
+                   const char *err)
+{
+    struct dead_rec *d = calloc(1, sizeof(*d));
+    if (!d)
+        return HG_ENOMEM;
+    snprintf(d->sink, sizeof(d->sink), "%s", sink);
+    snprintf(d->err, sizeof(d->err), "%s", err ? err : "");
+    d->seq = seq;
+    d->attempts = attempts;
+    d->time_ms = now_ms();
+    pthread_mutex_lock(&st->lock);
+    struct dead_rec **tail = &st->dead_pending;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = d;
+    pthread_cond_signal(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+    return HG_OK;
+}
+
+int store_open_reader(const char *dir, struct store **out)
+{
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return HG_ENOMEM;
+    st->reader = 1;
+    st->lock_fd = -1;
+    pthread_rwlock_init(&st->resize_lock, NULL);
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->wake, NULL);
+    pthread_cond_init(&st->idle, NULL);
+    pthread_cond_init(&st->commit, NULL);
+    pthread_cond_init(&st->completer_wake, NULL);
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&st->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(st->env, 8);
+    if (!rc)
+        rc = mdb_env_open(st->env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "events", 0, &st->events);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "seen", 0, &st->seen);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "cursors", 0, &st->cursors);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
+    if (!rc && mdb_dbi_open(txn, "dead", 0, &st->dead) != 0)
+        st->dead = 0; /* a store from before dead letters: none */
+    MDB_cursor *c;
+    if (!rc && !mdb_cursor_open(txn, st->events, &c)) {
+        MDB_val k, v;
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            st->last_seq = get_be64(k.mv_data);
+        mdb_cursor_close(c);
+    }
+    if (txn && rc)
+        mdb_txn_abort(txn);
+    else if (txn) /* committing (even read-only) keeps the DBI handles open */
+        rc = mdb_txn_commit(txn);
+    if (rc) {
+        fprintf(stderr, "hookgate: cannot open the store in %s: %s\n", dir, mdb_strerror(rc));
+        store_close(st);
+        return HG_ESTORE;
+    }
+    *out = st;
+    return HG_OK;
+}
+
+int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg)
+{
+    if (!st->dead)
+        return HG_OK;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (!rc && !(rc = mdb_cursor_open(txn, st->dead, &c))) {
+        MDB_val k, v;
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            const unsigned char *kb = k.mv_data, *vb = v.mv_data;
+            size_t nl = strnlen((const char *)kb, k.mv_size);
+            if (nl + 9 != k.mv_size || v.mv_size < 12)
+                continue;
+            if (sink && (strlen(sink) != nl || memcmp(sink, kb, nl)))
+                continue;
+            char name[STORE_SINK_MAX + 1], err[256];
+            snprintf(name, sizeof(name), "%.*s", (int)nl, (const char *)kb);
+            size_t el = v.mv_size - 12 < sizeof(err) - 1 ? v.mv_size - 12 : sizeof(err) - 1;
+            memcpy(err, vb + 12, el);
+            err[el] = '\0';
+            unsigned att =
+                (unsigned)vb[8] << 24 | (unsigned)vb[9] << 16 | (unsigned)vb[10] << 8 | vb[11];
+            if (fn(arg, name, get_be64(kb + nl + 1), att, (int64_t)get_be64(vb), err))
+                break;
+        }
+        mdb_cursor_close(c);
+    }
+    if (txn && !rc)
+        mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc ? HG_ESTORE : HG_OK;
+}
+
+int store_cursor_scan(struct store *st, store_cursor_fn fn, void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        if (!(rc = mdb_cursor_open(txn, st->cursors, &c))) {
+            MDB_val k, v;
+            for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                char name[STORE_SINK_MAX + 1];
+                if (k.mv_size > STORE_SINK_MAX || v.mv_size != 8)
+                    continue;
+                memcpy(name, k.mv_data, k.mv_size);
+                name[k.mv_size] = '\0';
+                if (fn(arg, name, get_be64(v.mv_data)))
+                    break;
+            }
+            mdb_cursor_close(c);
+        }
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc ? HG_ESTORE : HG_OK;
+}
+
+int store_find_id(struct store *st, const char *id, uint64_t *seq)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    size_t il = strlen(id);
+    *seq = 0;
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        if (!(rc = mdb_cursor_open(txn, st->seen, &c))) {
+            MDB_val k, v;
+            for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+                const char *kb = k.mv_data;
+                size_t rl = strnlen(kb, k.mv_size);
+                if (rl < k.mv_size && k.mv_size - rl - 1 == il && !memcmp(kb + rl + 1, id, il) &&
+                    v.mv_size == 16) {
+                    uint64_t s = get_be64(v.mv_data);
+                    if (s > *seq)
+                        *seq = s; /* the newest event with this id */
+                }
+            }
+            mdb_cursor_close(c);
+        }
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc ? HG_ESTORE : HG_OK;
 }

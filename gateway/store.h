@@ -94,6 +94,37 @@ int store_cursor_get(struct store *st, const char *sink, uint64_t *out);
  * commit re-delivers).  HG_ENOMEM if too many sinks (64). */
 int store_cursor_set(struct store *st, const char *sink, uint64_t seq);
 
+/* store_dead_add - record that sink gave up on seq after attempts, with the
+ * last error (cut to 255 bytes).  Written with the writer's next commit, in
+ * the same transaction as or before any cursor set after this call, so a
+ * cursor never moves past an event whose dead letter is not on disk. */
+int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
+                   const char *err);
+
+/* store_dead_fn - one dead letter; return non-zero to stop. */
+typedef int (*store_dead_fn)(void *arg, const char *sink, uint64_t seq, unsigned attempts,
+                             int64_t time_ms, const char *err);
+
+/* store_dead_scan - visit the dead letters of sink (all sinks if NULL) in
+ * (sink, seq) order.  HG_OK or HG_ESTORE. */
+int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg);
+
+/* store_cursor_fn - one sink cursor; return non-zero to stop. */
+typedef int (*store_cursor_fn)(void *arg, const char *sink, uint64_t seq);
+
+/* store_cursor_scan - visit the committed cursors of every sink. */
+int store_cursor_scan(struct store *st, store_cursor_fn fn, void *arg);
+
+/* store_find_id - the newest seq stored under event id on any route (its
+ * dedupe key), 0 if none.  A full scan of the dedupe index: for the CLI. */
+int store_find_id(struct store *st, const char *id, uint64_t *seq);
+
+/* store_open_reader - open an existing store read-only, with no threads and
+ * no lock: for the command line while `serve` runs (LMDB readers never
+ * block the writer).  Reads work as on a full store; writes must not be
+ * called.  Close with store_close.  Messages go to stderr. */
+int store_open_reader(const char *dir, struct store **out);
+
 /* store_healthy - 0 after a failed commit until the next good one, and
  * while commits holding events have failed in the last 30 s with none
  * succeeding since (a small probe write can succeed on a full disk). */

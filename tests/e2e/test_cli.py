@@ -102,6 +102,38 @@ class Cli(hg.GatewayTest):
             self.assertIn("data_dir is in use by another hookgate process", p.stderr)
             g.stop()
 
+    def test_events_list_and_show_while_serving(self):
+        g = self.gateway(hg.basic_config(self.tmp))
+        data = os.path.join(self.tmp, "data")
+        for i in range(3):
+            body = b'{"event_id":"cli-%d","event":"order.created"}' % i
+            self.assertEqual(self.post_generic(g, body).status, 200)
+        self.post_generic(g, b'{"note":"header id"}', headers={"X-Webhook-Event-Id": "hdr-id"})
+        g.wait_events(4)
+        p = run("events", "list", "--data", data, "--limit", "2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [l.split("\t") for l in p.stdout.splitlines()[1:]]
+        self.assertEqual([r[0] for r in rows], ["3", "4"])
+        self.assertEqual(rows[0][2:5], ["generic", "cli-2", "order.created"])
+        p = run("events", "list", "-c", g.cfg_path)
+        self.assertEqual(len(p.stdout.splitlines()), 5)
+        for key in ("2", "cli-1", "hdr-id"):
+            p = run("events", "show", key, "--data", data)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            e = json.loads(p.stdout)
+            self.assertEqual(e["specversion"], "1.0")
+        self.assertEqual(json.loads(run("events", "show", "cli-1", "--data", data).stdout)["hookgateseq"], 2)
+        self.assertEqual(json.loads(run("events", "show", "hdr-id", "--data", data).stdout)["id"], "hdr-id")
+        p = run("events", "show", "nope", "--data", data)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no event nope", p.stderr)
+        self.assertEqual(run("events", "show", "--data", data).returncode, 2)
+        self.assertEqual(run("events", "list").returncode, 2)
+        p = run("events", "dead", "--data", data)
+        self.assertEqual(p.stdout.splitlines(), ["SINK\tSEQ\tATTEMPTS\tFAILED_AT\tLAST_ERROR"])
+        p = run("events", "list", "--data", os.path.join(self.tmp, "nowhere"))
+        self.assertEqual(p.returncode, 1)
+
     def test_embedded_default(self):
         """hookgate serve with no config: 127.0.0.1:8080, /webhooks, a secret
         generated into ./hookgate-data/secret (0600) when $HOOKGATE_SECRET is unset."""

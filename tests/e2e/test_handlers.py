@@ -41,5 +41,34 @@ class Handlers(hg.GatewayTest):
             handler.wait(10)
 
 
+class ExecAppend(hg.GatewayTest):
+    def test_exec_append_handler(self):
+        script = os.path.join(os.path.dirname(HANDLER), "exec-append.sh")
+        out = os.path.join(self.tmp, "archive")
+        cfg = self.config()
+        cfg["sinks"] = {"archive": {"type": "exec", "command": [script, out], "timeout": "10s"}}
+        cfg["routes"] = [{"path": "/hooks/generic", "profile": "generic", "secrets": ["env:T_SECRET"],
+                          "sinks": ["archive"]}]
+        g = self.gateway(cfg)
+        for i, typ in enumerate(["order.created", "../../escape", "order.created"]):
+            body = ('{"event_id":"a%d","event":"%s"}' % (i, typ)).encode()
+            self.assertEqual(self.post_generic(g, body).status, 200)
+        deadline = time.time() + 20
+        files = {}
+        while time.time() < deadline:
+            files = {}
+            for root, _, names in os.walk(out):
+                for n in names:
+                    with open(os.path.join(root, n)) as f:
+                        files[os.path.relpath(os.path.join(root, n), out)] = f.read().splitlines()
+            if sum(len(v) for v in files.values()) >= 3:
+                break
+            time.sleep(0.05)
+        day = sorted(files)[0].split("/")[0]
+        self.assertEqual(sorted(files), [day + "/.._.._escape.ndjson", day + "/order.created.ndjson"])
+        self.assertEqual([__import__("json").loads(l)["id"] for l in files[day + "/order.created.ndjson"]],
+                         ["a0", "a2"])
+
+
 if __name__ == "__main__":
     hg.main()

@@ -107,7 +107,7 @@ def minus_refused(cfg):
     it does not have, route allow/token/allow_unsigned, sinks other than stdout
     (a route left without a sink is sent to the first stdout sink)."""
     cfg = copy.deepcopy(cfg)
-    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] == "stdout"}
+    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec")}
     fallback = next(iter(cfg["sinks"]))
     routes = []
     for r in cfg["routes"]:
@@ -173,8 +173,12 @@ INVALID = [
      "$.listen[0].tls.client_ca: not supported by this build yet"),
     ("sink type unix", lambda c: c["sinks"].update(app={"type": "unix", "path": "/x"}),
      "$.sinks.app.type: sink type \"unix\" is not supported by this build yet"),
-    ("sink type exec", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"]}),
-     "$.sinks.app.type: sink type \"exec\" is not supported by this build yet"),
+    ("exec without command", lambda c: c["sinks"].update(app={"type": "exec"}),
+     "$.sinks.app.command: is required"),
+    ("exec key on stdout", lambda c: c["sinks"].update(app={"type": "stdout", "command": ["true"]}),
+     "$.sinks.app.command: unknown key"),
+    ("exec concurrency 0", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "concurrency": 0}),
+     "$.sinks.app.concurrency"),
     ("sink type pipe", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"]}),
      "$.sinks.app.type: sink type \"pipe\" is not supported by this build yet"),
     ("sink type http", lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:1/"}),
@@ -324,7 +328,7 @@ class ConfigSchema(hg.GatewayTest):
         for k in ("listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks", "log_level",
                   "threads", "address", "tls", "cert", "key", "max_body", "max_connections", "request_timeout",
                   "max_store_size", "max_attempts", "initial", "max", "path", "name", "profile", "secrets",
-                  "tolerance", "type", "types"):
+                  "tolerance", "type", "types", "command", "concurrency", "timeout", "env"):
             self.assertIn(k, seen)
         # refused keys are documented as such, not allowed
         text = json.dumps(self.schema)
@@ -334,7 +338,7 @@ class ConfigSchema(hg.GatewayTest):
         for k in REFUSED_ROUTE_KEYS:
             self.assertNotIn(k, defs["route"]["properties"])
         self.assertNotIn("client_ca", defs["listener"]["properties"]["tls"]["properties"])
-        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout"])
+        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec"])
         self.assertEqual(defs["route"]["properties"]["profile"]["enum"], list(BUILT_PROFILES))
 
     def test_basic_config_validates_and_loads(self):
@@ -352,7 +356,8 @@ class ConfigSchema(hg.GatewayTest):
         self.assertNotEqual(errors(self.v, full), [], "the schema must refuse what this build refuses")
         cfg = minus_refused(full)
         self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex"])
-        self.assertEqual(list(cfg["sinks"]), ["stream"])
+        self.assertEqual(list(cfg["sinks"]), ["stream", "orders"])
+        self.assertEqual(cfg["routes"][0]["sinks"], ["orders"])
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
         cert, key = hg.make_cert(self.tmp)
@@ -390,10 +395,10 @@ class ConfigSchema(hg.GatewayTest):
         cases = [("route " + k, lambda c, k=k, v=v: route0(c).update({k: v}), f"$.routes[0].{k}: not supported")
                  for k, v in (("allow", ex["routes"][2]["allow"]), ("token", "env:T_SECRET"), ("allow_unsigned", True))]
         cases += [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}), f"sink type \"{s['type']}\" is not supported")
-                  for n, s in ex["sinks"].items() if s["type"] != "stdout"]
+                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec")]
         cases += [(f"profile {r['profile']}", lambda c, p=r["profile"]: route0(c).update(profile=p), "unknown profile")
                   for r in ex["routes"] if r["profile"] not in BUILT_PROFILES]
-        self.assertEqual(len(cases), 3 + 5 + 2)
+        self.assertEqual(len(cases), 3 + 4 + 2)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)

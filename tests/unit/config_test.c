@@ -322,10 +322,44 @@ static void test_reserved_tls_client_ca(void)
                "$.listen[0].tls.client_ca", "not supported by this build yet");
 }
 
+static void test_exec_sink(void)
+{
+    struct config *c = NULL;
+    const char *sinks = "\"sinks\":{\"out\":{\"type\":\"exec\",\"command\":[\"/bin/true\",\"-x\"],"
+                        "\"concurrency\":3,\"timeout\":\"2s\",\"env\":[\"HOME\"]}}";
+    char json[2048];
+    snprintf(json, sizeof(json), "{" LISTEN ",%s,\"routes\":[" ROUTE("") "]}", sinks);
+    T_EQ_INT(config_load_string(json, "test.json", &c, err, sizeof(err)), HG_OK);
+    if (c) {
+        T_EQ_INT(c->sinks[0].type, SINK_EXEC);
+        T_EQ_STR(c->sinks[0].command[0], "/bin/true");
+        T_EQ_STR(c->sinks[0].command[1], "-x");
+        T_CHECK(c->sinks[0].command[2] == NULL);
+        T_EQ_INT(c->sinks[0].concurrency, 3);
+        T_EQ_INT(c->sinks[0].timeout_ms, 2000);
+        T_EQ_STR(c->sinks[0].env[0], "HOME");
+        config_free(c);
+    }
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"exec\"}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.command", "is required");
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"exec\",\"command\":\"/bin/sh -c x\"}},"
+               "\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.command", "non-empty array of strings");
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"exec\",\"command\":[\"x\"],"
+               "\"concurrency\":65}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.concurrency", "from 1 to 64");
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"exec\",\"command\":[\"x\"],"
+               "\"env\":[\"HOOKGATE_SEQ\"]}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.env", "pass through");
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"stdout\",\"command\":[\"x\"]}},"
+               "\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.command", "unknown key");
+}
+
 static void test_reserved_sink_types(void)
 {
-    static const char *const types[] = {"unix", "exec", "pipe", "http", "jetstream"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const types[] = {"unix", "pipe", "http", "jetstream"};
+    for (int i = 0; i < 4; i++) {
         char json[1024], want[64];
         snprintf(json, sizeof(json),
                  "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"%s\"}},\"routes\":[" ROUTE("") "]}",
@@ -1009,6 +1043,7 @@ int main(void)
     T_RUN(test_reserved_route_keys);
     T_RUN(test_reserved_tls_client_ca);
     T_RUN(test_reserved_sink_types);
+    T_RUN(test_exec_sink);
     T_RUN(test_bad_size);
     T_RUN(test_bad_duration);
     T_RUN(test_bad_integers_and_enums);

@@ -1,0 +1,256 @@
+/*
+ * cli.c - `hookgate events list | show | dead` (see cli.h).
+ *
+ * The store is found from --data DIR, or from the data_dir of -c FILE (read
+ * with a plain JSON parse, so a config whose env: secrets are not set in
+ * this shell still names its store).  Output is plain text, one record a
+ * line, for people and for grep/awk; `show` prints the envelope itself.
+ */
+#include "cli.h"
+#include "buf.h"
+#include "codec.h"
+#include "err.h"
+#include "event.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_MAX_SINKS 64
+
+struct opts {
+    const char *data, *config, *route, *sink;
+    unsigned long limit;
+    const char *arg; /* show: ID_OR_SEQ */
+};
+
+static int usage(void)
+{
+    fputs("usage: hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
+          "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
+          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n",
+          stderr);
+    return 2;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->limit = 20;
+    for (int i = 3; i < argc; i++) { /* argv: hookgate events SUB ... */
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-c") && v)
+            o->config = argv[++i];
+        else if (!strcmp(a, "--data") && v)
+            o->data = argv[++i];
+        else if (!strcmp(a, "--route") && v)
+            o->route = argv[++i];
+        else if (!strcmp(a, "--sink") && v)
+            o->sink = argv[++i];
+        else if (!strcmp(a, "--limit") && v) {
+            char *end;
+            o->limit = strtoul(argv[++i], &end, 10);
+            if (*end || !o->limit)
+                return -1;
+        } else if (a[0] != '-' && !o->arg)
+            o->arg = a;
+        else
+            return -1;
+    }
+    return (o->data || o->config) ? 0 : -1;
+}
+
+/* open_store - via --data or the config's data_dir. */
+static int open_store(const struct opts *o, struct store **st)
+{
+    char dir[4096];
+    if (o->data) {
+        snprintf(dir, sizeof(dir), "%s", o->data);
+    } else {
+        json_error_t jerr;
+        json_t *root = json_load_file(o->config, 0, &jerr);
+        if (!root) {
+            fprintf(stderr, "hookgate: %s: line %d: cannot read the config\n", o->config,
+                    jerr.line);
+            return 1;
+        }
+        json_t *d = json_object_get(root, "data_dir");
+        snprintf(dir, sizeof(dir), "%s",
+                 json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+        json_decref(root);
+    }
+    return store_open_reader(dir, st) ? 1 : 0;
+}
+
+struct sinks {
+    size_t n;
+    char name[CLI_MAX_SINKS][72];
+    uint64_t cursor[CLI_MAX_SINKS];
+};
+
+static int on_cursor(void *arg, const char *sink, uint64_t seq)
+{
+    struct sinks *s = arg;
+    if (s->n == CLI_MAX_SINKS)
+        return 1;
+    snprintf(s->name[s->n], sizeof(s->name[0]), "%s", sink);
+    s->cursor[s->n++] = seq;
+    return 0;
+}
+
+struct dead_find {
+    const char *sink;
+    uint64_t seq;
+    int found;
+};
+
+static int on_dead_find(void *arg, const char *sink, uint64_t seq, unsigned attempts,
+                        int64_t time_ms, const char *err)
+{
+    (void)sink;
+    (void)attempts;
+    (void)time_ms;
+    (void)err;
+    struct dead_find *f = arg;
+    if (seq == f->seq)
+        f->found = 1;
+    return f->found;
+}
+
+struct list {
+    struct store *st;
+    const struct opts *o;
+    struct sinks *sinks;
+};
+
+static int on_event(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct list *l = arg;
+    struct event ev;
+    if (event_rec_parse(rec, len, &ev)) {
+        printf("%llu\t(unreadable record)\n", (unsigned long long)seq);
+        return 0;
+    }
+    if (l->o->route &&
+        (strlen(l->o->route) != ev.route.len || memcmp(l->o->route, ev.route.p, ev.route.len)))
+        return 0;
+    char when[40];
+    time_format_ms(ev.received_ms, when, sizeof(when));
+    printf("%llu\t%s\t%.*s\t%.*s\t%.*s\t", (unsigned long long)seq, when, (int)ev.route.len,
+           ev.route.p, (int)ev.id.len, ev.id.p, (int)ev.type.len, ev.type.p);
+    for (size_t i = 0; i < l->sinks->n; i++) {
+        struct dead_find f = {l->sinks->name[i], seq, 0};
+        store_dead_scan(l->st, l->sinks->name[i], on_dead_find, &f);
+        printf("%s%s:%s", i ? " " : "", l->sinks->name[i],
+               f.found                      ? "dead"
+               : seq <= l->sinks->cursor[i] ? "delivered"
+                                            : "pending");
+    }
+    printf("\n");
+    return 0;
+}
+
+static int cmd_list(struct store *st, const struct opts *o)
+{
+    struct sinks sinks = {0};
+    store_cursor_scan(st, on_cursor, &sinks);
+    uint64_t last = store_last_seq(st);
+    uint64_t after = last > o->limit ? last - o->limit : 0;
+    struct list l = {st, o, &sinks};
+    printf("SEQ\tRECEIVED\tROUTE\tID\tTYPE\tDELIVERY (sink:state; the state is by cursor, "
+           "whether or not the sink takes this route)\n");
+    return store_scan(st, after, o->limit, on_event, &l) ? 1 : 0;
+}
+
+static int on_show(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct buf *b = arg;
+    struct event ev;
+    if (event_rec_parse(rec, len, &ev) == HG_OK)
+        event_envelope(&ev, seq, b);
+    return 1;
+}
+
+struct id_find {
+    const char *id;
+    uint64_t seq;
+};
+
+static int on_id(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct id_find *f = arg;
+    struct event ev;
+    if (event_rec_parse(rec, len, &ev) == HG_OK && ev.id.len == strlen(f->id) &&
+        !memcmp(ev.id.p, f->id, ev.id.len))
+        f->seq = seq; /* keep the newest */
+    return 0;
+}
+
+static int cmd_show(struct store *st, const struct opts *o)
+{
+    if (!o->arg)
+        return usage();
+    char *end;
+    uint64_t seq = strtoull(o->arg, &end, 10);
+    if (*end || !seq) { /* not a number: an event id */
+        if (store_find_id(st, o->arg, &seq))
+            return 1;
+    }
+    struct buf b;
+    buf_init(&b, (size_t)1 << 34);
+    if (!seq && *end) { /* deduplicated by body hash (an unsigned header id): look at every event */
+        struct id_find f = {o->arg, 0};
+        store_scan(st, 0, SIZE_MAX, on_id, &f);
+        seq = f.seq;
+    }
+    if (seq)
+        store_scan(st, seq - 1, 1, on_show, &b);
+    if (!b.len) {
+        fprintf(stderr, "hookgate: no event %s\n", o->arg);
+        buf_free(&b);
+        return 1;
+    }
+    fwrite(b.p, 1, b.len, stdout);
+    buf_free(&b);
+    return 0;
+}
+
+static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts, int64_t time_ms,
+                   const char *err)
+{
+    (void)arg;
+    char when[40];
+    time_format_ms(time_ms, when, sizeof(when));
+    printf("%s\t%llu\t%u\t%s\t%s\n", sink, (unsigned long long)seq, attempts, when, err);
+    return 0;
+}
+
+int cli_events(int argc, char **argv)
+{
+    struct opts o;
+    if (argc < 3 || parse(argc, argv, &o))
+        return usage();
+    const char *sub = argv[2];
+    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "dead"))
+        return usage();
+    if (!strcmp(sub, "show") != !!o.arg)
+        return usage(); /* show takes ID_OR_SEQ, the others take none */
+    struct store *st;
+    if (open_store(&o, &st))
+        return 1;
+    int rc;
+    if (!strcmp(sub, "list")) {
+        rc = cmd_list(st, &o);
+    } else if (!strcmp(sub, "show")) {
+        rc = cmd_show(st, &o);
+    } else {
+        printf("SINK\tSEQ\tATTEMPTS\tFAILED_AT\tLAST_ERROR\n");
+        rc = store_dead_scan(st, o.sink, on_dead, NULL) ? 1 : 0;
+    }
+    store_close(st);
+    return rc;
+}

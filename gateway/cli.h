@@ -1,0 +1,16 @@
+/*
+ * cli.h - the store commands of the command line (`hookgate events ...`).
+ *
+ * They open the store read-only (store_open_reader), so they work while
+ * `serve` runs: LMDB readers never block the writer and see the last
+ * committed state.
+ */
+#ifndef HG_CLI_H
+#define HG_CLI_H
+
+/* cli_events - `hookgate events list|show|dead ...` (argv[0] is "events").
+ * Prints to stdout; returns the process exit code (0 ok, 1 runtime error,
+ * 2 usage error). */
+int cli_events(int argc, char **argv);
+
+#endif

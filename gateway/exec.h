@@ -1,0 +1,63 @@
+/*
+ * exec.h - running one handler process for one event (the exec sink).
+ *
+ * A job is started with posix_spawn, argv exactly as configured (no shell,
+ * so payload bytes can never become shell syntax), in its own process group,
+ * with a minimal environment: PATH, the HOOKGATE_* variables of the event
+ * and the names the sink passes through.  The envelope is written to its
+ * stdin; its stdout and stderr are read (the first EXEC_OUTPUT_MAX bytes of
+ * each are kept for the log, the rest drained and dropped).  All of it is
+ * non-blocking: deliver.c polls many jobs from one thread.
+ *
+ * Outcome: exit status 0 = delivered; any other exit, a signal, a spawn
+ * failure or the timeout (the whole process group is SIGKILLed) = failed.
+ */
+#ifndef HG_EXEC_H
+#define HG_EXEC_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg_sink;
+struct exec_job;
+
+#define EXEC_OUTPUT_MAX 4096
+
+/* exec_event - what a job needs to know about its event (C strings). */
+struct exec_event {
+    const char *id, *type, *source, *route;
+    uint64_t seq;
+    unsigned attempt; /* 1 for the first try */
+    const char *line; /* the NDJSON envelope, newline included */
+    size_t len;
+};
+
+/* exec_job_start - spawn the sink's command for e.  The job copies nothing
+ * from e but the envelope pointer: e->line must stay valid until the job
+ * is freed.  Always returns a job (HG_OK) unless out of memory; a spawn
+ * failure is a job that is already finished, failed. */
+int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t now_ms,
+                   struct exec_job **out);
+
+/* exec_job_pollfds - the descriptors to poll for this job into pfd (at most
+ * 3); returns how many. */
+int exec_job_pollfds(const struct exec_job *j, struct pollfd *pfd);
+
+/* exec_job_step - move the job on (write stdin, read output, reap, enforce
+ * the deadline).  Returns 1 once the job has finished, else 0. */
+int exec_job_step(struct exec_job *j, int64_t now_ms);
+
+/* exec_job_deadline - when the job times out (ms). */
+int64_t exec_job_deadline(const struct exec_job *j);
+
+/* exec_job_result - after exec_job_step returned 1: HG_OK (exit 0) or
+ * HG_EIO with a short reason in err ("exit 3", "killed by signal 9",
+ * "timeout after 30000 ms", "cannot run: No such file or directory"). */
+int exec_job_result(const struct exec_job *j, char *err, size_t errlen);
+
+/* exec_job_free - kill the process group if still running, reap, close,
+ * free.  NULL-safe. */
+void exec_job_free(struct exec_job *j);
+
+#endif
