@@ -18,11 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CLI_MAX_SINKS 64
 
 struct opts {
-    const char *data, *config, *route, *sink;
+    const char *data, *config, *route, *sink, *since;
+    uint64_t seq;
+    int dead;
     unsigned long limit;
     const char *arg; /* show: ID_OR_SEQ */
 };
@@ -31,7 +34,9 @@ static int usage(void)
 {
     fputs("usage: hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
           "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
-          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n",
+          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
+          "       hookgate events replay --sink S (--seq N | --since TIME | --dead) "
+          "(-c FILE | --data DIR)\n",
           stderr);
     return 2;
 }
@@ -51,7 +56,16 @@ static int parse(int argc, char **argv, struct opts *o)
             o->route = argv[++i];
         else if (!strcmp(a, "--sink") && v)
             o->sink = argv[++i];
-        else if (!strcmp(a, "--limit") && v) {
+        else if (!strcmp(a, "--since") && v)
+            o->since = argv[++i];
+        else if (!strcmp(a, "--dead"))
+            o->dead = 1;
+        else if (!strcmp(a, "--seq") && v) {
+            char *end;
+            o->seq = strtoull(argv[++i], &end, 10);
+            if (*end || !o->seq)
+                return -1;
+        } else if (!strcmp(a, "--limit") && v) {
             char *end;
             o->limit = strtoul(argv[++i], &end, 10);
             if (*end || !o->limit)
@@ -64,12 +78,104 @@ static int parse(int argc, char **argv, struct opts *o)
     return (o->data || o->config) ? 0 : -1;
 }
 
-/* open_store - via --data or the config's data_dir. */
-static int open_store(const struct opts *o, struct store **st)
+/* parse_time_ms - RFC 3339 (UTC "Z" or an offset) or unix seconds -> ms. */
+static int parse_time_ms(const char *s, int64_t *out)
 {
-    char dir[4096];
+    char *end;
+    long long secs = strtoll(s, &end, 10);
+    if (*s && !*end) {
+        *out = secs * 1000;
+        return 0;
+    }
+    if (!time_rfc3339_valid(s, strlen(s)))
+        return -1;
+    struct tm tm = {0};
+    tm.tm_year = atoi(s) - 1900;
+    tm.tm_mon = atoi(s + 5) - 1;
+    tm.tm_mday = atoi(s + 8);
+    tm.tm_hour = atoi(s + 11);
+    tm.tm_min = atoi(s + 14);
+    tm.tm_sec = atoi(s + 17);
+    int64_t t = (int64_t)timegm(&tm);
+    const char *z = s + 19;
+    while (*z && *z != 'Z' && *z != '+' && *z != '-')
+        z++;
+    if (*z == '+' || *z == '-') {
+        int off = atoi(z + 1) * 3600 + atoi(z + 4) * 60;
+        t -= *z == '+' ? off : -off;
+    }
+    *out = t * 1000;
+    return 0;
+}
+
+struct since {
+    int64_t ms;
+    uint64_t seq;
+};
+
+static int on_since(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct since *s = arg;
+    struct event ev;
+    if (event_rec_parse(rec, len, &ev) == HG_OK && ev.received_ms >= s->ms) {
+        s->seq = seq;
+        return 1;
+    }
+    return 0;
+}
+
+static int count_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts, int64_t t,
+                      const char *err)
+{
+    (void)sink;
+    (void)seq;
+    (void)attempts;
+    (void)t;
+    (void)err;
+    ++*(size_t *)arg;
+    return 0;
+}
+
+/* cmd_replay - resolve the request and print it; the caller writes it after
+ * closing its reader (LMDB allows one open of an environment per process).
+ * Returns an exit code; *from is 0 when there is nothing to request. */
+static int cmd_replay(struct store *st, const struct opts *o, uint64_t *from_out)
+{
+    *from_out = 0;
+    if (!o->sink || (!!o->seq + !!o->since + o->dead) != 1)
+        return usage();
+    uint64_t from = o->seq;
+    if (o->since) {
+        struct since s = {0, 0};
+        if (parse_time_ms(o->since, &s.ms)) {
+            fprintf(stderr, "hookgate: --since takes RFC 3339 (2026-11-22T10:00:00Z) or unix "
+                            "seconds\n");
+            return 2;
+        }
+        store_scan(st, 0, SIZE_MAX, on_since, &s);
+        if (!s.seq) {
+            printf("no event received since %s: nothing to replay\n", o->since);
+            return 0;
+        }
+        from = s.seq;
+    }
+    size_t n = 0;
+    if (o->dead)
+        store_dead_scan(st, o->sink, count_dead, &n);
+    *from_out = o->dead ? 1 : from;
+    if (o->dead)
+        printf("replay of %zu dead letter(s) of sink %s\n", n, o->sink);
+    else
+        printf("replay of sink %s from seq %llu (to %llu)\n", o->sink, (unsigned long long)from,
+               (unsigned long long)store_last_seq(st));
+    return 0;
+}
+
+/* open_store - via --data or the config's data_dir. */
+static int open_store(const struct opts *o, struct store **st, char *dir, size_t cap)
+{
     if (o->data) {
-        snprintf(dir, sizeof(dir), "%s", o->data);
+        snprintf(dir, cap, "%s", o->data);
     } else {
         json_error_t jerr;
         json_t *root = json_load_file(o->config, 0, &jerr);
@@ -79,8 +185,7 @@ static int open_store(const struct opts *o, struct store **st)
             return 1;
         }
         json_t *d = json_object_get(root, "data_dir");
-        snprintf(dir, sizeof(dir), "%s",
-                 json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+        snprintf(dir, cap, "%s", json_is_string(d) ? json_string_value(d) : "./hookgate-data");
         json_decref(root);
     }
     return store_open_reader(dir, st) ? 1 : 0;
@@ -235,18 +340,30 @@ int cli_events(int argc, char **argv)
     if (argc < 3 || parse(argc, argv, &o))
         return usage();
     const char *sub = argv[2];
-    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "dead"))
+    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "dead") && strcmp(sub, "replay"))
         return usage();
     if (!strcmp(sub, "show") != !!o.arg)
         return usage(); /* show takes ID_OR_SEQ, the others take none */
     struct store *st;
-    if (open_store(&o, &st))
+    char dir[4096];
+    if (open_store(&o, &st, dir, sizeof(dir)))
         return 1;
     int rc;
     if (!strcmp(sub, "list")) {
         rc = cmd_list(st, &o);
     } else if (!strcmp(sub, "show")) {
         rc = cmd_show(st, &o);
+    } else if (!strcmp(sub, "replay")) {
+        uint64_t from;
+        rc = cmd_replay(st, &o, &from);
+        store_close(st);
+        if (!rc && from) {
+            rc = store_replay_request(dir, o.sink, o.dead, o.dead ? 0 : from) ? 1 : 0;
+            if (!rc)
+                printf("requested: a running gateway picks it up within a second; otherwise "
+                       "at its next start\n");
+        }
+        return rc;
     } else {
         printf("SINK\tSEQ\tATTEMPTS\tFAILED_AT\tLAST_ERROR\n");
         rc = store_dead_scan(st, o.sink, on_dead, NULL) ? 1 : 0;

@@ -27,8 +27,9 @@
 #include <string.h>
 #include <time.h>
 
-#define DELIVER_BATCH   256
-#define DELIVER_BUF_MIN (64u << 20)
+#define DELIVER_BATCH          256
+#define DELIVER_BUF_MIN        (64u << 20)
+#define DELIVER_REPLAY_POLL_MS 500
 
 struct worker {
     struct deliver *d;
@@ -126,6 +127,15 @@ static uint64_t backoff_ms(const struct config *c, unsigned attempt, unsigned *s
     return cap ? (uint64_t)rand_r(seed) % (cap + 1) : 0;
 }
 
+static void log_replay(const struct worker *w, const struct store_replay *rq)
+{
+    if (rq->dead)
+        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
+    else
+        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
+                "from_seq", (json_int_t)rq->from_seq);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -136,7 +146,21 @@ static void *worker_main(void *arg)
         log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
                 w->sink->name);
     size_t sent = 0; /* bytes of this batch already handed over by a partial send */
+    int64_t replay_check = 0;
     while (!atomic_load(&d->stop)) {
+        struct store_replay rq;
+        /* replays apply between batches: never in the middle of a partial send */
+        if (!sent && time_now_ms() >= replay_check) {
+            replay_check = time_now_ms() + DELIVER_REPLAY_POLL_MS;
+            if (store_replay_next(d->st, w->sink->name, &rq)) {
+                if (!rq.dead && rq.from_seq && rq.from_seq - 1 < cursor) {
+                    cursor = rq.from_seq - 1;
+                    store_cursor_set(d->st, w->sink->name, cursor);
+                }
+                log_replay(w, &rq);
+                store_replay_done(d->st, w->sink->name, rq.id);
+            }
+        }
         buf_reset(&w->out);
         w->lines = 0;
         w->render_err = 0;
@@ -182,7 +206,8 @@ static void *worker_main(void *arg)
 /* ---- exec sinks: one process per event, up to `concurrency` at once ---- */
 
 struct slot {
-    int used; /* holds an event not yet delivered or dead */
+    int used;   /* holds an event not yet delivered or dead */
+    int replay; /* a dead letter taken again: outside the cursor's window */
     uint64_t seq;
     unsigned attempt; /* attempts started so far */
     int64_t retry_at; /* start (again) at this time; -1 while a job runs */
@@ -233,6 +258,50 @@ static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
     return 1;
 }
 
+/* visit_exact - render event f->slot->seq (a dead letter being replayed). */
+static int visit_exact(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct fill *f = arg;
+    struct event ev;
+    struct slot *sl = f->slot;
+    if (seq != sl->seq || event_rec_parse(rec, len, &ev))
+        return 1;
+    buf_reset(&sl->line);
+    if ((f->rc = event_envelope(&ev, seq, &sl->line)))
+        return 1;
+    cstr(sl->id, &ev.id);
+    cstr(sl->type, &ev.type);
+    cstr(sl->source, &ev.source);
+    cstr(sl->route, &ev.route);
+    f->found = 1;
+    return 1;
+}
+
+struct redo {
+    uint64_t *seq;
+    size_t n, cap;
+};
+
+static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned attempts,
+                        int64_t time_ms, const char *err)
+{
+    (void)sink;
+    (void)attempts;
+    (void)time_ms;
+    (void)err;
+    struct redo *r = arg;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        uint64_t *p = realloc(r->seq, cap * sizeof(*p));
+        if (!p)
+            return 1;
+        r->seq = p;
+        r->cap = cap;
+    }
+    r->seq[r->n++] = seq;
+    return 0;
+}
+
 /* finish - a job ended: delivered, retry later, or dead letter. */
 static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *seed)
 {
@@ -241,6 +310,8 @@ static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *see
     exec_job_free(sl->job);
     sl->job = NULL;
     if (rc == HG_OK) {
+        if (sl->replay)
+            store_dead_del(w->d->st, w->sink->name, sl->seq);
         sl->used = 0;
         return;
     }
@@ -277,12 +348,45 @@ static void *exec_main(void *arg)
         log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
                 w->sink->name);
     next = cursor;
+    struct redo redo = {NULL, 0, 0};
+    size_t redo_pos = 0;
+    int64_t replay_check = 0;
     while (!atomic_load(&d->stop)) {
         int64_t now = time_now_ms();
         int busy = 0;
+        struct store_replay rq;
+        if (now >= replay_check) {
+            replay_check = now + DELIVER_REPLAY_POLL_MS;
+            if (store_replay_next(d->st, w->sink->name, &rq)) {
+                log_replay(w, &rq);
+                if (rq.dead) { /* queue every dead letter of this sink again */
+                    redo.n = redo_pos = 0;
+                    store_dead_scan(d->st, w->sink->name, on_dead_redo, &redo);
+                } else if (rq.from_seq && rq.from_seq - 1 < next) {
+                    next = rq.from_seq - 1;
+                    if (next < cursor) {
+                        cursor = next;
+                        store_cursor_set(d->st, w->sink->name, cursor);
+                    }
+                }
+                store_replay_done(d->st, w->sink->name, rq.id);
+            }
+        }
+        for (unsigned i = 0; i < n && redo_pos < redo.n; i++) { /* dead letters first */
+            if (slots[i].used)
+                continue;
+            struct fill f = {w, &slots[i], 0, 0};
+            slots[i].seq = redo.seq[redo_pos++];
+            if (store_scan(d->st, slots[i].seq - 1, 1, visit_exact, &f) || !f.found)
+                continue;
+            slots[i].used = slots[i].replay = 1;
+            slots[i].attempt = 0;
+            slots[i].retry_at = now;
+        }
         for (unsigned i = 0; i < n; i++) { /* take new events into free slots */
             if (slots[i].used)
                 continue;
+            slots[i].replay = 0;
             struct fill f = {w, &slots[i], 0, 0};
             w->scanned = next;
             if (store_scan(d->st, next, DELIVER_BATCH, visit_one, &f))
@@ -332,7 +436,7 @@ static void *exec_main(void *arg)
             struct slot *sl = &slots[i];
             if (sl->used && sl->job && exec_job_step(sl->job, now))
                 finish(w, sl, now, &seed);
-            if (sl->used && sl->seq - 1 < low)
+            if (sl->used && !sl->replay && sl->seq - 1 < low)
                 low = sl->seq - 1;
         }
         if (low > cursor) { /* everything up to low is delivered or dead */
@@ -346,6 +450,7 @@ static void *exec_main(void *arg)
         buf_free(&slots[i].line);
     }
     free(slots);
+    free(redo.seq);
     return NULL;
 }
 

@@ -45,8 +45,13 @@
 #define STORE_FORMAT          "1"
 #define STORE_SINK_MAX        64
 
+enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL };
+
+/* A change to a sink's records (dead letters, replay requests), queued by a
+ * delivery worker and written by the writer with its next commit. */
 struct dead_rec {
     struct dead_rec *next;
+    enum pend_op op;
     char sink[STORE_SINK_MAX + 1];
     uint64_t seq;
     int64_t time_ms;
@@ -62,7 +67,7 @@ struct cursor_slot {
 
 struct store {
     MDB_env *env;
-    MDB_dbi events, seen, cursors, meta, dead;
+    MDB_dbi events, seen, cursors, meta, dead, replay;
     int reader;                            /* opened by store_open_reader: no threads, no writes */
     struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
     uint64_t map_size, max_size, window_ms;
@@ -206,6 +211,13 @@ static int write_batch(struct store *st, struct store_item *items, struct cursor
         size_t nl = strlen(d->sink), el = strlen(d->err);
         memcpy(kb, d->sink, nl + 1);
         be64(kb + nl + 1, d->seq);
+        if (d->op != OP_DEAD_ADD) {
+            MDB_val k = {nl + 9, kb};
+            rc = mdb_del(txn, d->op == OP_DEAD_DEL ? st->dead : st->replay, &k, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+            continue;
+        }
         be64(vb, (uint64_t)d->time_ms);
         vb[8] = (unsigned char)(d->attempts >> 24);
         vb[9] = (unsigned char)(d->attempts >> 16);
@@ -415,7 +427,8 @@ static int open_dbs(struct store *st)
         (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
         (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &st->cursors)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
-        (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &st->dead))) {
+        (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &st->dead)) ||
+        (rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &st->replay))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -716,12 +729,13 @@ int store_healthy(struct store *st)
     return h;
 }
 
-int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
-                   const char *err)
+static int pend(struct store *st, enum pend_op op, const char *sink, uint64_t seq,
+                unsigned attempts, const char *err)
 {
     struct dead_rec *d = calloc(1, sizeof(*d));
     if (!d)
         return HG_ENOMEM;
+    d->op = op;
     snprintf(d->sink, sizeof(d->sink), "%s", sink);
     snprintf(d->err, sizeof(d->err), "%s", err ? err : "");
     d->seq = seq;
@@ -768,6 +782,8 @@ int store_open_reader(const char *dir, struct store **out)
         rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
     if (!rc && mdb_dbi_open(txn, "dead", 0, &st->dead) != 0)
         st->dead = 0; /* a store from before dead letters: none */
+    if (!rc && mdb_dbi_open(txn, "replay", 0, &st->replay) != 0)
+        st->replay = 0;
     MDB_cursor *c;
     if (!rc && !mdb_cursor_open(txn, st->events, &c)) {
         MDB_val k, v;
@@ -878,5 +894,87 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq)
         mdb_txn_abort(txn);
     }
     pthread_rwlock_unlock(&st->resize_lock);
+    return rc ? HG_ESTORE : HG_OK;
+}
+
+int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
+                   const char *err)
+{
+    return pend(st, OP_DEAD_ADD, sink, seq, attempts, err);
+}
+
+int store_dead_del(struct store *st, const char *sink, uint64_t seq)
+{
+    return pend(st, OP_DEAD_DEL, sink, seq, 0, NULL);
+}
+
+int store_replay_done(struct store *st, const char *sink, uint64_t id)
+{
+    return pend(st, OP_REPLAY_DEL, sink, id, 0, NULL);
+}
+
+int store_replay_next(struct store *st, const char *sink, struct store_replay *out)
+{
+    if (!st->replay)
+        return 0;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    unsigned char kb[STORE_SINK_MAX + 9];
+    size_t nl = strlen(sink);
+    int found = 0;
+    if (nl > STORE_SINK_MAX)
+        return 0;
+    memcpy(kb, sink, nl + 1);
+    memset(kb + nl + 1, 0, 8);
+    pthread_rwlock_rdlock(&st->resize_lock);
+    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
+        if (!mdb_cursor_open(txn, st->replay, &c)) {
+            MDB_val k = {nl + 9, kb}, v;
+            if (!mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) && k.mv_size == nl + 9 &&
+                !memcmp(k.mv_data, kb, nl + 1) && v.mv_size == 9) {
+                const unsigned char *vb = v.mv_data;
+                out->id = get_be64((const unsigned char *)k.mv_data + nl + 1);
+                out->dead = vb[0] == 1;
+                out->from_seq = get_be64(vb + 1);
+                found = 1;
+            }
+            mdb_cursor_close(c);
+        }
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return found;
+}
+
+int store_replay_request(const char *dir, const char *sink, int dead, uint64_t from_seq)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    unsigned char kb[STORE_SINK_MAX + 9], vb[9];
+    size_t nl = strlen(sink);
+    if (nl > STORE_SINK_MAX)
+        return HG_EINVAL;
+    memcpy(kb, sink, nl + 1);
+    be64(kb + nl + 1, (uint64_t)now_ms());
+    vb[0] = dead ? 1 : 0;
+    be64(vb + 1, from_seq);
+    int rc = mdb_env_create(&env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(env, 8);
+    if (!rc) /* a writer beside `serve`: LMDB serialises the two */
+        rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+    if (!rc && !(rc = mdb_txn_begin(env, NULL, 0, &txn))) {
+        MDB_val k = {nl + 9, kb}, v = {9, vb};
+        if ((rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &dbi)) ||
+            (rc = mdb_put(txn, dbi, &k, &v, 0)))
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn);
+    }
+    if (rc)
+        fprintf(stderr, "hookgate: cannot write the replay request in %s: %s\n", dir,
+                mdb_strerror(rc));
+    mdb_env_close(env);
     return rc ? HG_ESTORE : HG_OK;
 }

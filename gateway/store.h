@@ -101,6 +101,29 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq);
 int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
                    const char *err);
 
+/* store_dead_del - remove a dead letter (it was delivered by a replay);
+ * written with the writer's next commit. */
+int store_dead_del(struct store *st, const char *sink, uint64_t seq);
+
+/* store_replay - a replay request written by `hookgate events replay`. */
+struct store_replay {
+    uint64_t id;       /* request key, for store_replay_done */
+    int dead;          /* 1: deliver the sink's dead letters again */
+    uint64_t from_seq; /* else: deliver again every event from this seq on */
+};
+
+/* store_replay_request - from another process (the CLI), while `serve` may
+ * run: queue a replay of sink's dead letters (dead=1) or of every event
+ * from from_seq.  Opens the store for one write transaction. */
+int store_replay_request(const char *dir, const char *sink, int dead, uint64_t from_seq);
+
+/* store_replay_next - the oldest pending request for sink: 1 and *out, or 0. */
+int store_replay_next(struct store *st, const char *sink, struct store_replay *out);
+
+/* store_replay_done - remove request id of sink, with the next commit (put it
+ * in the same commit as the cursor change that carries it out). */
+int store_replay_done(struct store *st, const char *sink, uint64_t id);
+
 /* store_dead_fn - one dead letter; return non-zero to stop. */
 typedef int (*store_dead_fn)(void *arg, const char *sink, uint64_t seq, unsigned attempts,
                              int64_t time_ms, const char *err);

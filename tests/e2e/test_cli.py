@@ -134,6 +134,25 @@ class Cli(hg.GatewayTest):
         p = run("events", "list", "--data", os.path.join(self.tmp, "nowhere"))
         self.assertEqual(p.returncode, 1)
 
+    def test_replay_to_stdout(self):
+        g = self.gateway(hg.basic_config(self.tmp))
+        data = os.path.join(self.tmp, "data")
+        for i in range(3):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"rp-%d"}' % i).status, 200)
+        g.wait_events(3)
+        p = run("events", "replay", "--sink", "out", "--seq", "2", "--data", data)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ids = [e["id"] for e in g.wait_events(5)]
+        self.assertEqual(ids, ["rp-0", "rp-1", "rp-2", "rp-1", "rp-2"])
+        p = run("events", "replay", "--sink", "out", "--since", "2000-01-01T00:00:00Z", "--data", data)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("from seq 1", p.stdout)
+        self.assertEqual(len(g.wait_events(8)), 8)
+        p = run("events", "replay", "--sink", "out", "--since", "2999-01-01T00:00:00Z", "--data", data)
+        self.assertIn("nothing to replay", p.stdout)
+        self.assertEqual(run("events", "replay", "--sink", "out", "--since", "yesterday",
+                             "--data", data).returncode, 2)
+
     def test_embedded_default(self):
         """hookgate serve with no config: 127.0.0.1:8080, /webhooks, a secret
         generated into ./hookgate-data/secret (0600) when $HOOKGATE_SECRET is unset."""

@@ -131,6 +131,43 @@ class Exec(hg.GatewayTest):
         self.assertFalse([l for l in g2.logs(since_start=True)
                           if l.get("msg") == "deliver: attempt failed; will retry"])
 
+    def test_replay_dead_letters_once_fixed(self):
+        fixed = os.path.join(self.tmp, "fixed")
+        got = os.path.join(self.tmp, "got")
+        h = script(os.path.join(self.tmp, "h.sh"),
+                   '[ -e "%s" ] || exit 3\necho "$HOOKGATE_EVENT_ID $HOOKGATE_ATTEMPT" >> "%s"\n' % (fixed, got))
+        g = self.gateway(self.exec_config([h]))
+        data = os.path.join(self.tmp, "data")
+        for i in range(3):
+            self.post(g, "r%d" % i)
+
+        def dead():
+            p = subprocess.run([hg.BIN, "events", "dead", "--sink", "run", "--data", data],
+                               capture_output=True, text=True)
+            return p.stdout.splitlines()[1:]
+        self.assertTrue(wait_for(lambda: len(dead()) == 3))
+        self.assertEqual(read(got), "")
+        with open(fixed, "w"):
+            pass
+        p = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--dead", "--data", data],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("replay of 3 dead letter(s) of sink run", p.stdout)
+        self.assertTrue(wait_for(lambda: len(read(got).split("\n")) > 3 and dead() == []))
+        time.sleep(0.5)
+        self.assertEqual(sorted(read(got).split("\n")[:-1]), ["x-r0 1", "x-r1 1", "x-r2 1"])
+        self.assertEqual(dead(), [])
+        # and a range replay delivers them (again) from a seq on
+        p = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--seq", "2", "--data", data],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(wait_for(lambda: len(read(got).split("\n")) > 5))
+        time.sleep(0.5)
+        self.assertEqual(sorted(read(got).split("\n")[3:-1]), ["x-r1 1", "x-r2 1"])
+        bad = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--data", data],
+                             capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2)
+
     def test_timeout_kills_the_process_group(self):
         pids = os.path.join(self.tmp, "pids")
         h = script(os.path.join(self.tmp, "h.sh"),
