@@ -11,6 +11,7 @@
 #include "codec.h"
 #include "err.h"
 #include "event.h"
+#include "gc.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -370,4 +371,65 @@ int cli_events(int argc, char **argv)
     }
     store_close(st);
     return rc;
+}
+
+int cli_gc(int argc, char **argv)
+{
+    const char *data = NULL, *config = NULL, *window = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "-c") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strcmp(argv[i], "--window") && i + 1 < argc)
+            window = argv[++i];
+        else
+            data = config = NULL, i = argc;
+    }
+    if (!data && !config) {
+        fputs("usage: hookgate gc (-c FILE | --data DIR) [--window DURATION]\n", stderr);
+        return 2;
+    }
+    char dir[4096];
+    uint64_t window_ms = 7ULL * 86400000;
+    const char *names[CLI_MAX_SINKS];
+    size_t nsinks = 0;
+    json_t *root = NULL;
+    if (config) {
+        json_error_t jerr;
+        if (!(root = json_load_file(config, 0, &jerr))) {
+            fprintf(stderr, "hookgate: %s: line %d: cannot read the config\n", config, jerr.line);
+            return 1;
+        }
+        json_t *d = json_object_get(root, "data_dir"), *w = json_object_get(root, "dedupe_window");
+        snprintf(dir, sizeof(dir), "%s",
+                 json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+        if (json_is_integer(w))
+            window_ms = (uint64_t)json_integer_value(w) * 1000;
+        else if (json_is_string(w))
+            parse_duration_ms(json_string_value(w), &window_ms);
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(root, "sinks"), key, v)
+        {
+            if (nsinks < CLI_MAX_SINKS)
+                names[nsinks++] = key;
+        }
+    } else {
+        snprintf(dir, sizeof(dir), "%s", data);
+    }
+    if (window && parse_duration_ms(window, &window_ms)) {
+        fprintf(stderr, "hookgate: --window takes a duration such as 7d or 12h\n");
+        json_decref(root);
+        return 2;
+    }
+    struct gc_stats gs;
+    int rc = gc_dir(dir, window_ms, nsinks ? names : NULL, nsinks, &gs);
+    json_decref(root);
+    if (rc)
+        return 1;
+    printf("removed %llu dedupe key(s) and %llu delivered event(s) older than %llu s\n",
+           (unsigned long long)gs.seen, (unsigned long long)gs.events,
+           (unsigned long long)(window_ms / 1000));
+    return 0;
 }

@@ -13,4 +13,9 @@
  * 2 usage error). */
 int cli_events(int argc, char **argv);
 
+/* cli_gc - `hookgate gc (-c FILE | --data DIR) [--window DURATION]`: prune
+ * dedupe keys and delivered events older than the window (the config's
+ * dedupe_window, default 7d), beside a running gateway. */
+int cli_gc(int argc, char **argv);
+
 #endif

@@ -507,8 +507,9 @@ static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 
 static int parse_root(struct ctx *x, json_t *root, struct config *c)
 {
-    static const char *const known[] = {"listen", "data_dir", "limits",    "dedupe_window", "retry",
-                                        "routes", "sinks",    "log_level", "threads",       NULL};
+    static const char *const known[] = {"listen",  "data_dir",    "limits", "dedupe_window",
+                                        "retry",   "routes",      "sinks",  "log_level",
+                                        "threads", "gc_interval", NULL};
     char p[256];
     int rc = check_keys(x, "$", root, known, NULL);
     if (rc)
@@ -540,6 +541,12 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
         return rc;
     if ((v = json_object_get(root, "retry")) && (rc = parse_retry(x, v, c)))
         return rc;
+    if ((v = json_object_get(root, "gc_interval"))) {
+        if ((rc = get_duration(x, "$.gc_interval", v, &c->gc_interval_ms)))
+            return rc;
+        if (c->gc_interval_ms < 1000)
+            return fail(x, "$.gc_interval", "must be at least 1s");
+    }
     if ((v = json_object_get(root, "threads")) &&
         (rc = get_uint(x, "$.threads", v, 1, 64, &c->threads)))
         return rc;
@@ -601,6 +608,7 @@ static struct config *config_defaults(const char *name)
     c->retry_initial_ms = 1000;
     c->retry_max_ms = 3600000;
     c->threads = 2;
+    c->gc_interval_ms = 60000;
     c->log_level = LOG_INFO;
     if (!c->source) {
         free(c);

@@ -70,7 +70,8 @@ struct config {
     unsigned retry_max_attempts;
     uint64_t retry_initial_ms;
     uint64_t retry_max_ms;
-    unsigned threads; /* HTTP worker threads per listener */
+    unsigned threads;        /* HTTP worker threads per listener */
+    uint64_t gc_interval_ms; /* retention sweep period (60 s) */
     int log_level;
     struct cfg_route *routes;
     size_t nroutes;

@@ -34,6 +34,7 @@ static int usage(void)
           "       hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
           "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
           "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
+          "       hookgate gc (-c FILE | --data DIR) [--window DURATION]\n"
           "       hookgate version\n",
           stderr);
     return 2;
@@ -97,16 +98,26 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct store_cfg scfg = {c->data_dir, c->max_store_size, c->dedupe_window_ms, 65536, 0};
+    const char **sinks = calloc(c->nsinks + 1, sizeof(char *));
+    for (size_t i = 0; sinks && i < c->nsinks; i++)
+        sinks[i] = c->sinks[i].name;
+    struct store_cfg scfg = {.dir = c->data_dir,
+                             .max_size = c->max_store_size,
+                             .dedupe_window_ms = c->dedupe_window_ms,
+                             .max_queue = 65536,
+                             .sinks = sinks,
+                             .nsinks = c->nsinks,
+                             .gc_interval_ms = c->gc_interval_ms};
     struct store *st = NULL;
     struct deliver *dl = NULL;
     struct http *h = NULL;
-    if (store_open(&scfg, &st) || deliver_start(c, st, &dl) || http_start(c, st, &h)) {
+    if (!sinks || store_open(&scfg, &st) || deliver_start(c, st, &dl) || http_start(c, st, &h)) {
         deliver_stop(dl);
         if (st)
             store_drain(st);
         store_close(st);
         config_free(c);
+        free(sinks);
         return 1;
     }
     log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
@@ -127,6 +138,7 @@ static int cmd_serve(int argc, char **argv)
     deliver_stop(dl);
     store_close(st);
     config_free(c);
+    free(sinks);
     log_msg(LOG_INFO, "stopped", NULL);
     return 0;
 }
@@ -151,6 +163,8 @@ int main(int argc, char **argv)
         return cmd_check(argc, argv);
     if (!strcmp(argv[1], "events"))
         return cli_events(argc, argv);
+    if (!strcmp(argv[1], "gc"))
+        return cli_gc(argc, argv);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
         return cmd_version();
     return usage();

@@ -22,6 +22,7 @@
  * store_healthy() stays 0 - the operator's supervisor restarts the process.
  */
 #include "store.h"
+#include "gc.h"
 #include "err.h"
 #include "log.h"
 
@@ -80,6 +81,7 @@ struct store {
     struct store_item *head, *tail;
     size_t queued, max_queue;                 /* submitted, done() not yet returned */
     int busy;                                 /* writer holds a batch */
+    int idle_wait;                            /* writer asleep: nothing queued, no dirty cursor */
     struct store_item *done_head, *done_tail; /* committed, done() not yet called */
     pthread_cond_t completer_wake;
     int completing;     /* completer is calling done() */
@@ -91,8 +93,11 @@ struct store {
     size_t ncur;
 
     int lock_fd; /* flock'd writer.lock: one gateway per data_dir */
-    pthread_t writer, completer;
-    int writer_started, completer_started;
+    pthread_t writer, completer, sweeper;
+    int writer_started, completer_started, sweeper_started;
+    const char *const *gc_sinks;
+    size_t gc_nsinks;
+    uint64_t gc_interval_ms;
 
     /* writer-only counters, logged at close (and later exported as metrics) */
     uint64_t n_commits, n_items, commit_us;
@@ -373,7 +378,9 @@ static void *writer_main(void *arg)
                     pthread_cond_signal(&st->completer_wake);
                     break;
                 }
+                st->idle_wait = 1;
                 pthread_cond_wait(&st->wake, &st->lock);
+                st->idle_wait = 0;
                 continue;
             }
             /* Cursors ride along with the next event commit; alone they wait
@@ -461,6 +468,47 @@ static int open_dbs(struct store *st)
     return mdb_txn_commit(txn);
 }
 
+/* sweeper_main - retention in the background: one bounded gc transaction
+ * every gc_interval_ms (sooner while there is a backlog). */
+static void *sweeper_main(void *arg)
+{
+    struct store *st = arg;
+    uint64_t wait_ms = st->gc_interval_ms;
+    pthread_mutex_lock(&st->lock);
+    while (!st->stopping) {
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += (time_t)(wait_ms / 1000);
+        dl.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+        if (dl.tv_nsec >= 1000000000) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&st->commit, &st->lock, &dl);
+        if (st->stopping || st->broken)
+            continue;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec < dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec < dl.tv_nsec))
+            continue; /* woken by a commit, not by the clock */
+        pthread_mutex_unlock(&st->lock);
+        struct gc_stats gs = {0, 0, 0};
+        pthread_rwlock_rdlock(&st->resize_lock); /* no remap under an open transaction */
+        int rc = gc_txn(st->env, st->window_ms, st->gc_sinks, st->gc_nsinks, 10000, &gs);
+        pthread_rwlock_unlock(&st->resize_lock);
+        if (rc)
+            log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
+                    mdb_strerror(rc));
+        else if (gs.seen || gs.events)
+            log_msg(LOG_INFO, "store: retention sweep", "{s:I,s:I}", "dedupe_keys",
+                    (json_int_t)gs.seen, "events", (json_int_t)gs.events);
+        wait_ms = (!rc && gs.more) ? 100 : st->gc_interval_ms;
+        pthread_mutex_lock(&st->lock);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return NULL;
+}
+
 int store_open(const struct store_cfg *cfg, struct store **out)
 {
     struct store *st = calloc(1, sizeof(*st));
@@ -541,6 +589,11 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         return HG_ESTORE;
     }
     st->writer_started = 1;
+    st->gc_sinks = cfg->sinks;
+    st->gc_nsinks = cfg->nsinks;
+    st->gc_interval_ms = cfg->gc_interval_ms;
+    if (st->gc_interval_ms && pthread_create(&st->sweeper, NULL, sweeper_main, st) == 0)
+        st->sweeper_started = 1;
     log_msg(LOG_INFO, "store: open", "{s:s,s:I,s:I}", "dir", cfg->dir, "last_seq",
             (json_int_t)st->last_seq, "map_size", (json_int_t)st->map_size);
     *out = st;
@@ -589,6 +642,8 @@ void store_close(struct store *st)
     pthread_cond_broadcast(&st->commit);
     pthread_cond_broadcast(&st->completer_wake);
     pthread_mutex_unlock(&st->lock);
+    if (st->sweeper_started)
+        pthread_join(st->sweeper, NULL);
     if (st->writer_started)
         pthread_join(st->writer, NULL);
     if (st->completer_started)
@@ -713,6 +768,8 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq)
     }
     st->cur[i].seq = seq;
     st->cur[i].dirty = 1;
+    if (st->idle_wait) /* a writer asleep with nothing to do would never write it */
+        pthread_cond_signal(&st->wake);
     pthread_mutex_unlock(&st->lock);
     return HG_OK;
 }

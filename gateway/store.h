@@ -32,6 +32,9 @@ struct store_cfg {
     uint64_t dedupe_window_ms; /* an id seen longer ago than this is new again */
     size_t max_queue;          /* items submitted and not yet completed; more -> HG_EBUSY */
     uint64_t initial_size;     /* first map size (address space only); 0 = 1 GiB */
+    const char *const *sinks;  /* the configured sinks, for retention (NULL: all known) */
+    size_t nsinks;
+    uint64_t gc_interval_ms; /* retention sweep period; 0 = no sweep */
 };
 
 enum store_kind {

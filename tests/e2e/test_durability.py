@@ -55,6 +55,26 @@ class Durability(hg.GatewayTest):
         ev = g2.wait_events(6)
         self.assertEqual([e["id"] for e in ev], ["c0", "c1", "c2", "c3", "c4", "c-next"])
 
+    def test_idle_cursor_reaches_disk(self):
+        """A sink's progress is written within about a second even when no
+        new event arrives: a kill -9 after that re-delivers nothing."""
+        cfg = self.config()
+        g = self.gateway(cfg)
+        for i in range(3):
+            self.assertEqual(self.post_generic(g, ('{"event_id":"idle-%d"}' % i).encode()).status, 200)
+        self.assertEqual(len(g.wait_events(3)), 3)
+        import time
+        time.sleep(2.5)
+        g.proc.send_signal(signal.SIGKILL)
+        g.proc.wait()
+        g.stop()
+        g2 = self.gateway(cfg)
+        self.assertEqual(self.post_generic(g2, b'{"event_id":"idle-next"}').status, 200)
+        ids = [e["id"] for e in g2.wait_events(4)]
+        time.sleep(0.3)
+        ids = [e["id"] for e in g2.events()]
+        self.assertEqual(ids, ["idle-0", "idle-1", "idle-2", "idle-next"])
+
     def test_store_full_answers_503_never_200(self):
         cfg = self.config(limits={"max_store_size": "1MiB", "max_body": "256KiB"})
         g = self.gateway(cfg)

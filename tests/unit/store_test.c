@@ -204,7 +204,8 @@ static void fresh_dir(char *dir, size_t cap)
 static struct store *open_store(const char *dir, uint64_t max_size, uint64_t window_ms,
                                 size_t max_queue)
 {
-    struct store_cfg cfg = {dir, max_size, window_ms, max_queue, 0};
+    struct store_cfg cfg = {
+        .dir = dir, .max_size = max_size, .dedupe_window_ms = window_ms, .max_queue = max_queue};
     struct store *st = NULL;
     int rc = store_open(&cfg, &st);
     T_EQ_INT(rc, HG_OK);
@@ -274,7 +275,7 @@ static void test_open_creates_private_files(void)
     store_close(NULL); /* NULL-safe */
 
     /* a directory that cannot be created */
-    struct store_cfg cfg = {"/proc/hookgate-cannot-exist/x", 1 << 20, 0, 0, 0};
+    struct store_cfg cfg = {.dir = "/proc/hookgate-cannot-exist/x", .max_size = 1 << 20};
     struct store *bad = NULL;
     T_EQ_INT(store_open(&cfg, &bad), HG_ESTORE);
 }
@@ -813,7 +814,10 @@ static void test_map_grows_in_process(void)
     enum { N = 1200 }; /* ~24 MiB of overflow pages: the 4 MiB map must double 3 times */
     char dir[128];
     fresh_dir(dir, sizeof(dir));
-    struct store_cfg cfg = {dir, 96ULL << 20, WEEK_MS, 0, 4ULL << 20};
+    struct store_cfg cfg = {.dir = dir,
+                            .max_size = 96ULL << 20,
+                            .dedupe_window_ms = WEEK_MS,
+                            .initial_size = 4ULL << 20};
     struct store *st = NULL;
     T_EQ_INT(store_open(&cfg, &st), HG_OK);
     if (!st)

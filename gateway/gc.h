@@ -1,0 +1,28 @@
+/*
+ * gc.h - retention of the store (see gc.c).
+ */
+#ifndef HG_GC_H
+#define HG_GC_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gc_stats {
+    uint64_t seen;   /* dedupe keys removed */
+    uint64_t events; /* events removed */
+    int more;        /* the last transaction stopped at its limit */
+};
+
+/* gc_txn - one write transaction of at most max deletions on env, adding
+ * to *out.  sinks/nsinks: the configured sinks (NULL/0: every sink that
+ * has a cursor).  Returns an LMDB code (0 ok). */
+int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t nsinks, size_t max,
+           struct gc_stats *out);
+
+/* gc_dir - open the store in dir beside a running gateway and prune until
+ * done (sinks as for gc_txn).  HG_OK or HG_ESTORE (message on stderr). */
+int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t nsinks,
+           struct gc_stats *out);
+
+#endif
