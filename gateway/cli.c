@@ -15,6 +15,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,23 +209,22 @@ static int on_cursor(void *arg, const char *sink, uint64_t seq)
     return 0;
 }
 
-struct dead_find {
-    const char *sink;
-    uint64_t seq;
-    int found;
-};
-
-static int on_dead_find(void *arg, const char *sink, uint64_t seq, unsigned attempts,
-                        int64_t time_ms, const char *err)
+/* term_safe - an id or type for a terminal: C0/C1 controls and DEL become
+ * '?' (ids are printable on the way in, but UTF-8 C1 controls pass). */
+static const char *term_safe(const struct event_str *s, char *out)
 {
-    (void)sink;
-    (void)attempts;
-    (void)time_ms;
-    (void)err;
-    struct dead_find *f = arg;
-    if (seq == f->seq)
-        f->found = 1;
-    return f->found;
+    size_t o = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        unsigned char c = (unsigned char)s->p[i];
+        if (c == 0xc2 && i + 1 < s->len && (unsigned char)s->p[i + 1] < 0xa0) {
+            out[o++] = '?';
+            i++;
+        } else {
+            out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }
 
 struct list {
@@ -246,18 +246,16 @@ static int on_event(void *arg, uint64_t seq, const void *rec, size_t len)
         return 0;
     char when[40];
     time_format_ms(ev.received_ms, when, sizeof(when));
-    printf("%llu\t%s\t%.*s\t%.*s\t%.*s\t", (unsigned long long)seq, when, (int)ev.route.len,
-           ev.route.p, (int)ev.id.len, ev.id.p, (int)ev.type.len, ev.type.p);
-    for (size_t i = 0; i < l->sinks->n; i++) {
-        struct dead_find f = {l->sinks->name[i], seq, 0};
-        store_dead_scan(l->st, l->sinks->name[i], on_dead_find, &f);
+    char id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1];
+    printf("%llu\t%s\t%.*s\t%s\t%s\t", (unsigned long long)seq, when, (int)ev.route.len, ev.route.p,
+           term_safe(&ev.id, id), term_safe(&ev.type, type));
+    for (size_t i = 0; i < l->sinks->n; i++)
         printf("%s%s:%s", i ? " " : "", l->sinks->name[i],
-               f.found                      ? "dead"
-               : seq <= l->sinks->cursor[i] ? "delivered"
-                                            : "pending");
-    }
+               store_dead_has(l->st, l->sinks->name[i], seq) ? "dead"
+               : seq <= l->sinks->cursor[i]                  ? "delivered"
+                                                             : "pending");
     printf("\n");
-    return 0;
+    return ferror(stdout) ? 1 : 0; /* the reader went away: stop scanning */
 }
 
 static int cmd_list(struct store *st, const struct opts *o)
@@ -332,12 +330,13 @@ static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts,
     char when[40];
     time_format_ms(time_ms, when, sizeof(when));
     printf("%s\t%llu\t%u\t%s\t%s\n", sink, (unsigned long long)seq, attempts, when, err);
-    return 0;
+    return ferror(stdout) ? 1 : 0;
 }
 
 int cli_events(int argc, char **argv)
 {
     struct opts o;
+    signal(SIGPIPE, SIG_IGN); /* `| head` must end the scan, not kill us mid-transaction */
     if (argc < 3 || parse(argc, argv, &o))
         return usage();
     const char *sub = argv[2];

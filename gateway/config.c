@@ -319,9 +319,9 @@ static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sin
         if ((rc = get_strings(x, p, v, &s->env)))
             return rc;
         for (char **e = s->env; *e; e++)
-            if (strchr(*e, '=') || !strncmp(*e, "HOOKGATE_", 9))
+            if (strchr(*e, '=') || !strncmp(*e, "HOOKGATE_", 9) || !strcmp(*e, "PATH"))
                 return fail(x, p,
-                            "names an environment variable to pass through (no '=', not "
+                            "names environment variables to pass through (no '=', not PATH or "
                             "HOOKGATE_*)");
     }
     return HG_OK;

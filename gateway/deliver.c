@@ -30,6 +30,16 @@
 #define DELIVER_BATCH          256
 #define DELIVER_BUF_MIN        (64u << 20)
 #define DELIVER_REPLAY_POLL_MS 500
+#define DELIVER_FILL_SCANS     64   /* scans of DELIVER_BATCH events per fill */
+#define DELIVER_STOP_GRACE_MS  2000 /* SIGTERM to SIGKILL for handlers at stop */
+
+/* mono_ms - a clock that never jumps: handler deadlines and retry times. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct worker {
     struct deliver *d;
@@ -352,7 +362,7 @@ static void *exec_main(void *arg)
     size_t redo_pos = 0;
     int64_t replay_check = 0;
     while (!atomic_load(&d->stop)) {
-        int64_t now = time_now_ms();
+        int64_t now = mono_ms();
         int busy = 0;
         struct store_replay rq;
         if (now >= replay_check) {
@@ -383,7 +393,7 @@ static void *exec_main(void *arg)
             slots[i].attempt = 0;
             slots[i].retry_at = now;
         }
-        for (unsigned i = 0; i < n; i++) { /* take new events into free slots */
+        for (unsigned i = 0, scans = 0; i < n; i++) { /* take new events into free slots */
             if (slots[i].used)
                 continue;
             slots[i].replay = 0;
@@ -391,9 +401,23 @@ static void *exec_main(void *arg)
             w->scanned = next;
             if (store_scan(d->st, next, DELIVER_BATCH, visit_one, &f))
                 break;
+            int moved = w->scanned != next;
             next = w->scanned;
-            if (!f.found)
+            if (f.rc) {
+                log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}",
+                        "sink", w->sink->name, "seq", (json_int_t)(next + 1), "error",
+                        hg_strerror(f.rc));
+                sleep_ms(100);
                 break;
+            }
+            if (!f.found) {
+                /* only events for other sinks so far: look further (bounded) */
+                if (moved && ++scans < DELIVER_FILL_SCANS)
+                    i--;
+                else
+                    break;
+                continue;
+            }
             slots[i].used = 1;
             slots[i].attempt = 0;
             slots[i].retry_at = now;
@@ -430,7 +454,7 @@ static void *exec_main(void *arg)
         }
         int timeout = wake > now ? (int)(wake - now) : 0;
         poll(pfd, (nfds_t)npfd, timeout < 20 ? timeout : 20);
-        now = time_now_ms();
+        now = mono_ms();
         uint64_t low = next;
         for (unsigned i = 0; i < n; i++) {
             struct slot *sl = &slots[i];
@@ -445,7 +469,21 @@ static void *exec_main(void *arg)
                 log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
         }
     }
-    for (unsigned i = 0; i < n; i++) { /* stop: in-flight events are re-run after restart */
+    /* stop: ask running handlers to finish (SIGTERM), give them a moment,
+     * then kill what is left; their events are run again after a restart */
+    int64_t grace = mono_ms() + DELIVER_STOP_GRACE_MS;
+    for (unsigned i = 0; i < n; i++)
+        if (slots[i].job)
+            exec_job_terminate(slots[i].job);
+    for (int running = 1; running && mono_ms() < grace;) {
+        running = 0;
+        for (unsigned i = 0; i < n; i++)
+            if (slots[i].job && !exec_job_step(slots[i].job, mono_ms()))
+                running = 1;
+        if (running)
+            sleep_ms(20);
+    }
+    for (unsigned i = 0; i < n; i++) {
         exec_job_free(slots[i].job);
         buf_free(&slots[i].line);
     }

@@ -165,7 +165,7 @@ int exec_job_pollfds(const struct exec_job *j, struct pollfd *pfd)
 static void drain(int *fd, char *buf, size_t *len, int *trunc)
 {
     char tmp[4096];
-    for (;;) {
+    for (int n = 0; n < 16; n++) { /* at most 64 KiB a step: a flood cannot hog the thread */
         ssize_t r = read(*fd, tmp, sizeof(tmp));
         if (r > 0) {
             size_t keep = EXEC_OUTPUT_MAX - *len;
@@ -275,6 +275,12 @@ int exec_job_result(const struct exec_job *j, char *err, size_t errlen)
     else
         snprintf(err, errlen, "ended with status %d", j->status);
     return HG_EIO;
+}
+
+void exec_job_terminate(struct exec_job *j)
+{
+    if (j && j->pid > 0)
+        kill(-j->pid, SIGTERM);
 }
 
 void exec_job_free(struct exec_job *j)

@@ -9,6 +9,8 @@
  * each are kept for the log, the rest drained and dropped).  All of it is
  * non-blocking: deliver.c polls many jobs from one thread.
  *
+ * Deadlines are in the caller's clock (deliver.c uses CLOCK_MONOTONIC).
+ *
  * Outcome: exit status 0 = delivered; any other exit, a signal, a spawn
  * failure or the timeout (the whole process group is SIGKILLed) = failed.
  */
@@ -55,6 +57,10 @@ int64_t exec_job_deadline(const struct exec_job *j);
  * HG_EIO with a short reason in err ("exit 3", "killed by signal 9",
  * "timeout after 30000 ms", "cannot run: No such file or directory"). */
 int exec_job_result(const struct exec_job *j, char *err, size_t errlen);
+
+/* exec_job_terminate - send SIGTERM to the job's process group (a graceful
+ * stop); exec_job_step then sees it end. */
+void exec_job_terminate(struct exec_job *j);
 
 /* exec_job_free - kill the process group if still running, reap, close,
  * free.  NULL-safe. */

@@ -79,9 +79,10 @@ struct store {
     pthread_cond_t idle;   /* drainers: queue empty */
     pthread_cond_t commit; /* readers: last_seq moved */
     struct store_item *head, *tail;
-    size_t queued, max_queue;                 /* submitted, done() not yet returned */
-    int busy;                                 /* writer holds a batch */
-    int idle_wait;                            /* writer asleep: nothing queued, no dirty cursor */
+    size_t queued, max_queue; /* submitted, done() not yet returned */
+    int busy;                 /* writer holds a batch */
+    int idle_wait;            /* writer asleep: nothing queued, no dirty cursor */
+    int commit_failed;        /* the last commit failed: sink state waits before retrying */
     struct store_item *done_head, *done_tail; /* committed, done() not yet called */
     pthread_cond_t completer_wake;
     int completing;     /* completer is calling done() */
@@ -295,6 +296,7 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     st->wdead = NULL;
     if (rc) {
         st->healthy = 0;
+        st->commit_failed = 1;
         if (has_events)
             st->event_fail_ms = now_ms();
         for (size_t i = 0; i < ncur; i++) /* retry these cursors next time */
@@ -303,6 +305,7 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
                     st->cur[k].dirty = 1;
     } else {
         st->healthy = 1;
+        st->commit_failed = 0;
         if (has_events)
             st->event_fail_ms = 0;
         st->last_seq = next;
@@ -369,10 +372,10 @@ static void *writer_main(void *arg)
         size_t ncur = 0;
         for (size_t i = 0; i < st->ncur; i++)
             ncur += st->cur[i].dirty != 0;
-        if (!st->head && !st->dead_pending) {
+        if (!st->head) {
             st->busy = 0;
             pthread_cond_broadcast(&st->idle);
-            if (!ncur) {
+            if (!ncur && !st->dead_pending) {
                 if (st->stopping) {
                     st->writer_running = 0;
                     pthread_cond_signal(&st->completer_wake);
@@ -383,10 +386,28 @@ static void *writer_main(void *arg)
                 st->idle_wait = 0;
                 continue;
             }
+            if (st->stopping && st->commit_failed) {
+                /* the store refuses writes and we are leaving: what cannot
+                 * be written is re-delivered after the restart */
+                log_msg(LOG_ERROR,
+                        "store: dropping unwritten sink state at stop; events "
+                        "will be delivered again",
+                        NULL);
+                for (struct dead_rec *d = st->dead_pending, *nx; d; d = nx) {
+                    nx = d->next;
+                    free(d);
+                }
+                st->dead_pending = NULL;
+                for (size_t i = 0; i < st->ncur; i++)
+                    st->cur[i].dirty = 0;
+                continue;
+            }
             /* Cursors ride along with the next event commit; alone they wait
              * STORE_CURSOR_DELAY_MS, so delivery never costs an fsync of its
-             * own under load (a crash in between only re-delivers). */
-            if (!st->stopping) {
+             * own under load (a crash in between only re-delivers).  Dead
+             * letters and replay changes go at once - unless the last commit
+             * failed: then they wait too, rather than spin on a full disk. */
+            if (!st->stopping && (!st->dead_pending || st->commit_failed)) {
                 struct timespec dl;
                 clock_gettime(CLOCK_REALTIME, &dl);
                 dl.tv_sec += STORE_CURSOR_DELAY_MS / 1000;
@@ -492,6 +513,10 @@ static void *sweeper_main(void *arg)
         if (now.tv_sec < dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec < dl.tv_nsec))
             continue; /* woken by a commit, not by the clock */
         pthread_mutex_unlock(&st->lock);
+        int dead_readers = 0; /* a killed `events` command leaves its reader slot */
+        mdb_reader_check(st->env, &dead_readers);
+        if (dead_readers)
+            log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
         struct gc_stats gs = {0, 0, 0};
         pthread_rwlock_rdlock(&st->resize_lock); /* no remap under an open transaction */
         int rc = gc_txn(st->env, st->window_ms, st->gc_sinks, st->gc_nsinks, 10000, &gs);
@@ -559,6 +584,10 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (!rc)
         rc = mdb_env_open(st->env, cfg->dir, MDB_NOTLS, 0600);
     if (!rc) {
+        /* LMDB opens data.mdb without O_CLOEXEC: no handler may inherit it */
+        int dfd;
+        if (mdb_env_get_fd(st->env, &dfd) == 0)
+            fcntl(dfd, F_SETFD, fcntl(dfd, F_GETFD) | FD_CLOEXEC);
         MDB_envinfo info;
         int dead = 0;
         mdb_reader_check(st->env, &dead);
@@ -865,7 +894,7 @@ int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *
 {
     if (!st->dead)
         return HG_OK;
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     MDB_cursor *c;
     pthread_rwlock_rdlock(&st->resize_lock);
     int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
@@ -891,7 +920,7 @@ int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *
         }
         mdb_cursor_close(c);
     }
-    if (txn && !rc)
+    if (txn)
         mdb_txn_abort(txn);
     pthread_rwlock_unlock(&st->resize_lock);
     return rc ? HG_ESTORE : HG_OK;
@@ -1034,4 +1063,24 @@ int store_replay_request(const char *dir, const char *sink, int dead, uint64_t f
                 mdb_strerror(rc));
     mdb_env_close(env);
     return rc ? HG_ESTORE : HG_OK;
+}
+
+int store_dead_has(struct store *st, const char *sink, uint64_t seq)
+{
+    unsigned char kb[STORE_SINK_MAX + 9];
+    size_t nl = strlen(sink);
+    MDB_txn *txn;
+    int has = 0;
+    if (!st->dead || nl > STORE_SINK_MAX)
+        return 0;
+    memcpy(kb, sink, nl + 1);
+    be64(kb + nl + 1, seq);
+    pthread_rwlock_rdlock(&st->resize_lock);
+    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
+        MDB_val k = {nl + 9, kb}, v;
+        has = mdb_get(txn, st->dead, &k, &v) == 0;
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return has;
 }

@@ -104,6 +104,9 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq);
 int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
                    const char *err);
 
+/* store_dead_has - 1 if sink holds seq as a dead letter. */
+int store_dead_has(struct store *st, const char *sink, uint64_t seq);
+
 /* store_dead_del - remove a dead letter (it was delivered by a replay);
  * written with the writer's next commit. */
 int store_dead_del(struct store *st, const char *sink, uint64_t seq);

@@ -105,6 +105,26 @@ class Durability(hg.GatewayTest):
         self.assertEqual(r.json()["status"], "accepted", "a 503'd event must not count as stored")
         self.assertIn("store: commit failed; answering 503", [l.get("msg") for l in g.logs()])
 
+    def test_full_store_with_dead_letters_does_not_spin(self):
+        """Dead letters that cannot be written (the store is full) wait and
+        retry; they must not spin the writer, and SIGTERM still stops it."""
+        cfg = self.config(limits={"max_store_size": "1MiB", "max_body": "256KiB"},
+                          retry={"initial": "100ms", "max": "100ms", "max_attempts": 1})
+        cfg["sinks"]["fail"] = {"type": "exec", "command": ["/bin/false"]}
+        cfg["routes"][0]["sinks"] = ["out", "fail"]
+        g = self.gateway(cfg)
+        pad = "x" * (60 * 1024)
+        for i in range(40):
+            r = self.post_generic(g, ('{"event_id":"sp-%d","pad":"%s"}' % (i, pad)).encode())
+            if r.status == 503:
+                break
+        self.assertEqual(r.status, 503)
+        import time
+        time.sleep(3)
+        failed = [l for l in g.logs() if l.get("msg") == "store: commit failed; answering 503"]
+        self.assertLess(len(failed), 50, "the writer is spinning on failed commits")
+        self.assertEqual(g.stop(), 0)
+
     def test_files_are_private(self):
         g = self.gateway(self.config())
         self.assertEqual(self.post_generic(g, b'{"event_id":"p"}').status, 200)

@@ -78,6 +78,18 @@ class Exec(hg.GatewayTest):
         self.assertNotIn("T_SECRET", env)
         self.assertNotIn("HOME", env)
 
+    def test_handler_inherits_only_stdio(self):
+        """ls run directly (no shell) lists its own descriptors into its stdout,
+        which the gateway logs: only 0-2, and ls's own directory handle."""
+        g = self.gateway(self.exec_config(["/bin/ls", "-l", "/proc/self/fd"]))
+        self.post(g, "fds")
+        out = wait_for(lambda: [l for l in g.logs() if l.get("msg") == "exec: handler output"])
+        self.assertTrue(out)
+        listing = out[0]["stdout"]
+        fds = sorted(int(l.split()[-3]) for l in listing.split("?") if " -> " in l)
+        self.assertEqual(fds, [0, 1, 2, 3], listing)
+        self.assertNotIn("mdb", listing)
+
     def test_env_pass_through(self):
         out = os.path.join(self.tmp, "env.txt")
         h = script(os.path.join(self.tmp, "h.sh"), 'env > "%s.tmp"; mv "%s.tmp" "%s"\n' % (out, out, out))
