@@ -22,6 +22,7 @@
  * store_healthy() stays 0 - the operator's supervisor restarts the process.
  */
 #include "store.h"
+#include "store_int.h"
 #include "gc.h"
 #include "err.h"
 #include "log.h"
@@ -39,91 +40,10 @@
 #include <time.h>
 
 #define STORE_BATCH_MAX       4096
-#define STORE_MAX_CURSORS     64
 #define STORE_MAP_INITIAL     (1ULL << 30) /* virtual; the file grows as pages are written */
 #define STORE_UNHEALTHY_MS    30000
 #define STORE_CURSOR_DELAY_MS 1000
 #define STORE_FORMAT          "1"
-#define STORE_SINK_MAX        64
-
-enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL };
-
-/* A change to a sink's records (dead letters, replay requests), queued by a
- * delivery worker and written by the writer with its next commit. */
-struct dead_rec {
-    struct dead_rec *next;
-    enum pend_op op;
-    char sink[STORE_SINK_MAX + 1];
-    uint64_t seq;
-    int64_t time_ms;
-    unsigned attempts;
-    char err[256];
-};
-
-struct cursor_slot {
-    char name[72];
-    uint64_t seq;
-    int dirty;
-};
-
-struct store {
-    MDB_env *env;
-    MDB_dbi events, seen, cursors, meta, dead, replay;
-    int reader;                            /* opened by store_open_reader: no threads, no writes */
-    struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
-    uint64_t map_size, max_size, window_ms;
-    pthread_rwlock_t resize_lock;
-
-    pthread_mutex_t lock;  /* guards everything below */
-    pthread_cond_t wake;   /* writer: work queued / stop */
-    pthread_cond_t idle;   /* drainers: queue empty */
-    pthread_cond_t commit; /* readers: last_seq moved */
-    struct store_item *head, *tail;
-    size_t queued, max_queue; /* submitted, done() not yet returned */
-    int busy;                 /* writer holds a batch */
-    int idle_wait;            /* writer asleep: nothing queued, no dirty cursor */
-    int commit_failed;        /* the last commit failed: sink state waits before retrying */
-    struct store_item *done_head, *done_tail; /* committed, done() not yet called */
-    pthread_cond_t completer_wake;
-    int completing;     /* completer is calling done() */
-    int writer_running; /* writer thread has not exited */
-    int draining, stopping, healthy, broken;
-    int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
-    uint64_t last_seq;
-    struct cursor_slot cur[STORE_MAX_CURSORS];
-    size_t ncur;
-
-    int lock_fd; /* flock'd writer.lock: one gateway per data_dir */
-    pthread_t writer, completer, sweeper;
-    int writer_started, completer_started, sweeper_started;
-    const char *const *gc_sinks;
-    size_t gc_nsinks;
-    uint64_t gc_interval_ms;
-
-    /* writer-only counters, logged at close (and later exported as metrics) */
-    uint64_t n_commits, n_items, commit_us;
-};
-
-static void be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t get_be64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int map_err(int rc)
 {
@@ -725,34 +645,6 @@ uint64_t store_wait(struct store *st, uint64_t after, int timeout_ms)
     return s;
 }
 
-int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg)
-{
-    MDB_txn *txn;
-    MDB_cursor *c;
-    unsigned char kb[8];
-    pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (rc) {
-        pthread_rwlock_unlock(&st->resize_lock);
-        return HG_ESTORE;
-    }
-    if ((rc = mdb_cursor_open(txn, st->events, &c)) == 0) {
-        be64(kb, after + 1);
-        MDB_val k = {8, kb}, v;
-        MDB_cursor_op op = MDB_SET_RANGE;
-        for (size_t n = 0; n < max; n++, op = MDB_NEXT) {
-            if ((rc = mdb_cursor_get(c, &k, &v, op)))
-                break;
-            if (k.mv_size != 8 || fn(arg, get_be64(k.mv_data), v.mv_data, v.mv_size))
-                break;
-        }
-        mdb_cursor_close(c);
-    }
-    mdb_txn_abort(txn);
-    pthread_rwlock_unlock(&st->resize_lock);
-    return rc == 0 || rc == MDB_NOTFOUND ? HG_OK : HG_ESTORE;
-}
-
 int store_cursor_get(struct store *st, const char *sink, uint64_t *out)
 {
     *out = 0;
@@ -837,152 +729,6 @@ static int pend(struct store *st, enum pend_op op, const char *sink, uint64_t se
     return HG_OK;
 }
 
-int store_open_reader(const char *dir, struct store **out)
-{
-    struct store *st = calloc(1, sizeof(*st));
-    if (!st)
-        return HG_ENOMEM;
-    st->reader = 1;
-    st->lock_fd = -1;
-    pthread_rwlock_init(&st->resize_lock, NULL);
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->wake, NULL);
-    pthread_cond_init(&st->idle, NULL);
-    pthread_cond_init(&st->commit, NULL);
-    pthread_cond_init(&st->completer_wake, NULL);
-    MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&st->env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 8);
-    if (!rc)
-        rc = mdb_env_open(st->env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
-    if (!rc)
-        rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "events", 0, &st->events);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "seen", 0, &st->seen);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "cursors", 0, &st->cursors);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "meta", 0, &st->meta);
-    if (!rc && mdb_dbi_open(txn, "dead", 0, &st->dead) != 0)
-        st->dead = 0; /* a store from before dead letters: none */
-    if (!rc && mdb_dbi_open(txn, "replay", 0, &st->replay) != 0)
-        st->replay = 0;
-    MDB_cursor *c;
-    if (!rc && !mdb_cursor_open(txn, st->events, &c)) {
-        MDB_val k, v;
-        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-            st->last_seq = get_be64(k.mv_data);
-        mdb_cursor_close(c);
-    }
-    if (txn && rc)
-        mdb_txn_abort(txn);
-    else if (txn) /* committing (even read-only) keeps the DBI handles open */
-        rc = mdb_txn_commit(txn);
-    if (rc) {
-        fprintf(stderr, "hookgate: cannot open the store in %s: %s\n", dir, mdb_strerror(rc));
-        store_close(st);
-        return HG_ESTORE;
-    }
-    *out = st;
-    return HG_OK;
-}
-
-int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg)
-{
-    if (!st->dead)
-        return HG_OK;
-    MDB_txn *txn = NULL;
-    MDB_cursor *c;
-    pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (!rc && !(rc = mdb_cursor_open(txn, st->dead, &c))) {
-        MDB_val k, v;
-        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-             r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            const unsigned char *kb = k.mv_data, *vb = v.mv_data;
-            size_t nl = strnlen((const char *)kb, k.mv_size);
-            if (nl + 9 != k.mv_size || v.mv_size < 12)
-                continue;
-            if (sink && (strlen(sink) != nl || memcmp(sink, kb, nl)))
-                continue;
-            char name[STORE_SINK_MAX + 1], err[256];
-            snprintf(name, sizeof(name), "%.*s", (int)nl, (const char *)kb);
-            size_t el = v.mv_size - 12 < sizeof(err) - 1 ? v.mv_size - 12 : sizeof(err) - 1;
-            memcpy(err, vb + 12, el);
-            err[el] = '\0';
-            unsigned att =
-                (unsigned)vb[8] << 24 | (unsigned)vb[9] << 16 | (unsigned)vb[10] << 8 | vb[11];
-            if (fn(arg, name, get_be64(kb + nl + 1), att, (int64_t)get_be64(vb), err))
-                break;
-        }
-        mdb_cursor_close(c);
-    }
-    if (txn)
-        mdb_txn_abort(txn);
-    pthread_rwlock_unlock(&st->resize_lock);
-    return rc ? HG_ESTORE : HG_OK;
-}
-
-int store_cursor_scan(struct store *st, store_cursor_fn fn, void *arg)
-{
-    MDB_txn *txn;
-    MDB_cursor *c;
-    pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (!rc) {
-        if (!(rc = mdb_cursor_open(txn, st->cursors, &c))) {
-            MDB_val k, v;
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-                char name[STORE_SINK_MAX + 1];
-                if (k.mv_size > STORE_SINK_MAX || v.mv_size != 8)
-                    continue;
-                memcpy(name, k.mv_data, k.mv_size);
-                name[k.mv_size] = '\0';
-                if (fn(arg, name, get_be64(v.mv_data)))
-                    break;
-            }
-            mdb_cursor_close(c);
-        }
-        mdb_txn_abort(txn);
-    }
-    pthread_rwlock_unlock(&st->resize_lock);
-    return rc ? HG_ESTORE : HG_OK;
-}
-
-int store_find_id(struct store *st, const char *id, uint64_t *seq)
-{
-    MDB_txn *txn;
-    MDB_cursor *c;
-    size_t il = strlen(id);
-    *seq = 0;
-    pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-    if (!rc) {
-        if (!(rc = mdb_cursor_open(txn, st->seen, &c))) {
-            MDB_val k, v;
-            for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
-                 r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-                const char *kb = k.mv_data;
-                size_t rl = strnlen(kb, k.mv_size);
-                if (rl < k.mv_size && k.mv_size - rl - 1 == il && !memcmp(kb + rl + 1, id, il) &&
-                    v.mv_size == 16) {
-                    uint64_t s = get_be64(v.mv_data);
-                    if (s > *seq)
-                        *seq = s; /* the newest event with this id */
-                }
-            }
-            mdb_cursor_close(c);
-        }
-        mdb_txn_abort(txn);
-    }
-    pthread_rwlock_unlock(&st->resize_lock);
-    return rc ? HG_ESTORE : HG_OK;
-}
-
 int store_dead_add(struct store *st, const char *sink, uint64_t seq, unsigned attempts,
                    const char *err)
 {
@@ -997,90 +743,4 @@ int store_dead_del(struct store *st, const char *sink, uint64_t seq)
 int store_replay_done(struct store *st, const char *sink, uint64_t id)
 {
     return pend(st, OP_REPLAY_DEL, sink, id, 0, NULL);
-}
-
-int store_replay_next(struct store *st, const char *sink, struct store_replay *out)
-{
-    if (!st->replay)
-        return 0;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    unsigned char kb[STORE_SINK_MAX + 9];
-    size_t nl = strlen(sink);
-    int found = 0;
-    if (nl > STORE_SINK_MAX)
-        return 0;
-    memcpy(kb, sink, nl + 1);
-    memset(kb + nl + 1, 0, 8);
-    pthread_rwlock_rdlock(&st->resize_lock);
-    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
-        if (!mdb_cursor_open(txn, st->replay, &c)) {
-            MDB_val k = {nl + 9, kb}, v;
-            if (!mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) && k.mv_size == nl + 9 &&
-                !memcmp(k.mv_data, kb, nl + 1) && v.mv_size == 9) {
-                const unsigned char *vb = v.mv_data;
-                out->id = get_be64((const unsigned char *)k.mv_data + nl + 1);
-                out->dead = vb[0] == 1;
-                out->from_seq = get_be64(vb + 1);
-                found = 1;
-            }
-            mdb_cursor_close(c);
-        }
-        mdb_txn_abort(txn);
-    }
-    pthread_rwlock_unlock(&st->resize_lock);
-    return found;
-}
-
-int store_replay_request(const char *dir, const char *sink, int dead, uint64_t from_seq)
-{
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    unsigned char kb[STORE_SINK_MAX + 9], vb[9];
-    size_t nl = strlen(sink);
-    if (nl > STORE_SINK_MAX)
-        return HG_EINVAL;
-    memcpy(kb, sink, nl + 1);
-    be64(kb + nl + 1, (uint64_t)now_ms());
-    vb[0] = dead ? 1 : 0;
-    be64(vb + 1, from_seq);
-    int rc = mdb_env_create(&env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(env, 8);
-    if (!rc) /* a writer beside `serve`: LMDB serialises the two */
-        rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
-    if (!rc && !(rc = mdb_txn_begin(env, NULL, 0, &txn))) {
-        MDB_val k = {nl + 9, kb}, v = {9, vb};
-        if ((rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &dbi)) ||
-            (rc = mdb_put(txn, dbi, &k, &v, 0)))
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn);
-    }
-    if (rc)
-        fprintf(stderr, "hookgate: cannot write the replay request in %s: %s\n", dir,
-                mdb_strerror(rc));
-    mdb_env_close(env);
-    return rc ? HG_ESTORE : HG_OK;
-}
-
-int store_dead_has(struct store *st, const char *sink, uint64_t seq)
-{
-    unsigned char kb[STORE_SINK_MAX + 9];
-    size_t nl = strlen(sink);
-    MDB_txn *txn;
-    int has = 0;
-    if (!st->dead || nl > STORE_SINK_MAX)
-        return 0;
-    memcpy(kb, sink, nl + 1);
-    be64(kb + nl + 1, seq);
-    pthread_rwlock_rdlock(&st->resize_lock);
-    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
-        MDB_val k = {nl + 9, kb}, v;
-        has = mdb_get(txn, st->dead, &k, &v) == 0;
-        mdb_txn_abort(txn);
-    }
-    pthread_rwlock_unlock(&st->resize_lock);
-    return has;
 }

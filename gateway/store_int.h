@@ -1,0 +1,98 @@
+/*
+ * store_int.h - the inside of struct store, shared by store.c (the writer,
+ * open/close, sink state) and store_read.c (reads and the command line's
+ * access).  Nothing outside those two files includes it.
+ */
+#ifndef HG_STORE_INT_H
+#define HG_STORE_INT_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "store.h"
+
+#define STORE_SINK_MAX    64
+#define STORE_MAX_CURSORS 64
+
+enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL };
+
+/* A change to a sink's records (dead letters, replay requests), queued by a
+ * delivery worker and written by the writer with its next commit. */
+struct dead_rec {
+    struct dead_rec *next;
+    enum pend_op op;
+    char sink[STORE_SINK_MAX + 1];
+    uint64_t seq;
+    int64_t time_ms;
+    unsigned attempts;
+    char err[256];
+};
+
+struct cursor_slot {
+    char name[72];
+    uint64_t seq;
+    int dirty;
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi events, seen, cursors, meta, dead, replay;
+    int reader;                            /* opened by store_open_reader: no threads, no writes */
+    struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
+    uint64_t map_size, max_size, window_ms;
+    pthread_rwlock_t resize_lock;
+
+    pthread_mutex_t lock;  /* guards everything below */
+    pthread_cond_t wake;   /* writer: work queued / stop */
+    pthread_cond_t idle;   /* drainers: queue empty */
+    pthread_cond_t commit; /* readers: last_seq moved */
+    struct store_item *head, *tail;
+    size_t queued, max_queue; /* submitted, done() not yet returned */
+    int busy;                 /* writer holds a batch */
+    int idle_wait;            /* writer asleep: nothing queued, no dirty cursor */
+    int commit_failed;        /* the last commit failed: sink state waits before retrying */
+    struct store_item *done_head, *done_tail; /* committed, done() not yet called */
+    pthread_cond_t completer_wake;
+    int completing;     /* completer is calling done() */
+    int writer_running; /* writer thread has not exited */
+    int draining, stopping, healthy, broken;
+    int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
+    uint64_t last_seq;
+    struct cursor_slot cur[STORE_MAX_CURSORS];
+    size_t ncur;
+
+    int lock_fd; /* flock'd writer.lock: one gateway per data_dir */
+    pthread_t writer, completer, sweeper;
+    int writer_started, completer_started, sweeper_started;
+    const char *const *gc_sinks;
+    size_t gc_nsinks;
+    uint64_t gc_interval_ms;
+
+    /* writer-only counters, logged at close (and later exported as metrics) */
+    uint64_t n_commits, n_items, commit_us;
+};
+
+static inline void be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static inline uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static inline int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif
