@@ -327,27 +327,58 @@ static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     return HG_OK;
 }
 
+static int parse_unix(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_UNIX;
+    s->ack_timeout_ms = 30000;
+    pathf(p, sizeof(p), "%s.path", path);
+    if (!(v = json_object_get(o, "path")))
+        return fail(x, p, "is required: the consumer's socket, e.g. \"/run/app/events.sock\"");
+    if ((rc = get_string(x, p, v, &s->path)))
+        return rc;
+    if (s->path[0] != '/' || strlen(s->path) >= 108)
+        return fail(x, p, "must be an absolute path shorter than 108 bytes");
+    pathf(p, sizeof(p), "%s.ack", path);
+    if ((v = json_object_get(o, "ack"))) {
+        if (!json_is_boolean(v))
+            return fail(x, p, "must be true or false");
+        s->ack = json_is_true(v);
+    }
+    pathf(p, sizeof(p), "%s.ack_timeout", path);
+    if ((v = json_object_get(o, "ack_timeout"))) {
+        if ((rc = get_duration(x, p, v, &s->ack_timeout_ms)))
+            return rc;
+        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
+            return fail(x, p, "must be between 100ms and 1h");
+    }
+    return HG_OK;
+}
+
 static int parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
                       struct cfg_sink *s)
 {
     static const char *const stdout_keys[] = {"type", "types", NULL};
     static const char *const exec_keys[] = {"type",    "types", "command", "concurrency",
                                             "timeout", "env",   NULL};
-    static const char *const later_types[] = {"unix", "pipe", "http", "jetstream", NULL};
+    static const char *const unix_keys[] = {"type", "types", "path", "ack", "ack_timeout", NULL};
+    static const char *const later_types[] = {"pipe", "http", "jetstream", NULL};
     char p[256];
     if (!json_is_object(o))
         return fail(x, path, "must be an object");
     pathf(p, sizeof(p), "%s.type", path);
     json_t *t = json_object_get(o, "type");
     if (!json_is_string(t))
-        return fail(x, p, "is required: \"stdout\" or \"exec\"");
+        return fail(x, p, "is required: \"stdout\", \"exec\" or \"unix\"");
     const char *type = json_string_value(t);
     if (in_list(type, later_types))
         return fail(x, p, "sink type \"%s\" is not supported by this build yet", type);
-    int is_exec = strcmp(type, "exec") == 0;
-    if (!is_exec && strcmp(type, "stdout") != 0)
+    int is_exec = strcmp(type, "exec") == 0, is_unix = strcmp(type, "unix") == 0;
+    if (!is_exec && !is_unix && strcmp(type, "stdout") != 0)
         return fail(x, p, "unknown sink type \"%s\"", type);
-    int rc = check_keys(x, path, o, is_exec ? exec_keys : stdout_keys, NULL);
+    int rc = check_keys(x, path, o, is_exec ? exec_keys : is_unix ? unix_keys : stdout_keys, NULL);
     if (rc)
         return rc;
     if (!*name || strlen(name) > 64 || strspn(name, NAME_CHARS) != strlen(name))
@@ -356,6 +387,8 @@ static int parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     if (!(s->name = strdup(name)))
         return HG_ENOMEM;
     if (is_exec && (rc = parse_exec(x, path, o, s)))
+        return rc;
+    if (is_unix && (rc = parse_unix(x, path, o, s)))
         return rc;
     json_t *types = json_object_get(o, "types");
     if (!types)
@@ -782,6 +815,7 @@ void config_free(struct config *c)
     free(c->routes);
     for (size_t i = 0; i < c->nsinks; i++) {
         free(c->sinks[i].name);
+        free(c->sinks[i].path);
         char **lists[3] = {c->sinks[i].types, c->sinks[i].command, c->sinks[i].env};
         for (int l = 0; l < 3; l++) {
             for (char **t = lists[l]; t && *t; t++)
@@ -823,6 +857,9 @@ void config_print(const struct config *c, FILE *f)
                 fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
             fprintf(f, " concurrency=%u timeout=%llums types=", k->concurrency,
                     (unsigned long long)k->timeout_ms);
+        } else if (k->type == SINK_UNIX) {
+            fprintf(f, "sink: %s type=unix path=%s ack=%s types=", k->name, k->path,
+                    k->ack ? "true" : "false");
         } else {
             fprintf(f, "sink: %s type=stdout types=", k->name);
         }

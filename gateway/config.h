@@ -32,7 +32,7 @@ struct cfg_listener {
     char *key;
 };
 
-enum sink_type { SINK_STDOUT = 0, SINK_EXEC };
+enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX };
 
 struct cfg_sink {
     char *name;
@@ -43,6 +43,10 @@ struct cfg_sink {
     char **env;           /* names passed through from hookgate's environment */
     unsigned concurrency; /* events handled at once (1) */
     uint64_t timeout_ms;  /* per attempt; the process group is killed (30 s) */
+    /* unix: */
+    char *path;              /* the consumer's listening socket */
+    int ack;                 /* 1: delivered only once the consumer echoes the id */
+    uint64_t ack_timeout_ms; /* wait for a batch's acks (30 s) */
 };
 
 struct cfg_route {

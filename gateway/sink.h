@@ -27,5 +27,6 @@ struct sink_ops {
 };
 
 extern const struct sink_ops sink_stdout_ops;
+extern const struct sink_ops sink_unix_ops;
 
 #endif

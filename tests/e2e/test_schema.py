@@ -107,7 +107,7 @@ def minus_refused(cfg):
     it does not have, route allow/token/allow_unsigned, sinks other than stdout
     (a route left without a sink is sent to the first stdout sink)."""
     cfg = copy.deepcopy(cfg)
-    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec")}
+    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec", "unix")}
     fallback = next(iter(cfg["sinks"]))
     routes = []
     for r in cfg["routes"]:
@@ -171,8 +171,10 @@ INVALID = [
     ("tls without key", lambda c: c["listen"][0].update(tls={"cert": "/nonexistent.pem"}), "$.listen[0].tls"),
     ("tls client_ca", lambda c: c["listen"][0].update(tls={"client_ca": "/x.pem"}),
      "$.listen[0].tls.client_ca: not supported by this build yet"),
-    ("sink type unix", lambda c: c["sinks"].update(app={"type": "unix", "path": "/x"}),
-     "$.sinks.app.type: sink type \"unix\" is not supported by this build yet"),
+    ("unix without path", lambda c: c["sinks"].update(app={"type": "unix"}),
+     "$.sinks.app.path: is required"),
+    ("unix relative path", lambda c: c["sinks"].update(app={"type": "unix", "path": "run/x.sock"}),
+     "$.sinks.app.path: must be an absolute path"),
     ("exec without command", lambda c: c["sinks"].update(app={"type": "exec"}),
      "$.sinks.app.command: is required"),
     ("exec key on stdout", lambda c: c["sinks"].update(app={"type": "stdout", "command": ["true"]}),
@@ -328,7 +330,8 @@ class ConfigSchema(hg.GatewayTest):
         for k in ("listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks", "log_level",
                   "threads", "address", "tls", "cert", "key", "max_body", "max_connections", "request_timeout",
                   "max_store_size", "max_attempts", "initial", "max", "path", "name", "profile", "secrets",
-                  "tolerance", "type", "types", "command", "concurrency", "timeout", "env"):
+                  "tolerance", "type", "types", "command", "concurrency", "timeout", "env", "path",
+                  "ack", "ack_timeout"):
             self.assertIn(k, seen)
         # refused keys are documented as such, not allowed
         text = json.dumps(self.schema)
@@ -338,7 +341,7 @@ class ConfigSchema(hg.GatewayTest):
         for k in REFUSED_ROUTE_KEYS:
             self.assertNotIn(k, defs["route"]["properties"])
         self.assertNotIn("client_ca", defs["listener"]["properties"]["tls"]["properties"])
-        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec"])
+        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec", "unix"])
         self.assertEqual(defs["route"]["properties"]["profile"]["enum"], list(BUILT_PROFILES))
 
     def test_basic_config_validates_and_loads(self):
@@ -356,7 +359,7 @@ class ConfigSchema(hg.GatewayTest):
         self.assertNotEqual(errors(self.v, full), [], "the schema must refuse what this build refuses")
         cfg = minus_refused(full)
         self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex"])
-        self.assertEqual(list(cfg["sinks"]), ["stream", "orders"])
+        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders"])
         self.assertEqual(cfg["routes"][0]["sinks"], ["orders"])
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
@@ -395,10 +398,10 @@ class ConfigSchema(hg.GatewayTest):
         cases = [("route " + k, lambda c, k=k, v=v: route0(c).update({k: v}), f"$.routes[0].{k}: not supported")
                  for k, v in (("allow", ex["routes"][2]["allow"]), ("token", "env:T_SECRET"), ("allow_unsigned", True))]
         cases += [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}), f"sink type \"{s['type']}\" is not supported")
-                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec")]
+                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec", "unix")]
         cases += [(f"profile {r['profile']}", lambda c, p=r["profile"]: route0(c).update(profile=p), "unknown profile")
                   for r in ex["routes"] if r["profile"] not in BUILT_PROFILES]
-        self.assertEqual(len(cases), 3 + 4 + 2)
+        self.assertEqual(len(cases), 3 + 3 + 2)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)
