@@ -7,6 +7,7 @@
  * contain a secret's value.
  */
 #include "config.h"
+#include "config_int.h"
 #include "codec.h"
 #include "err.h"
 #include "log.h"
@@ -26,18 +27,8 @@
 #include <unistd.h>
 
 #define CFG_SECRET_MAX 4096
-#define NAME_CHARS     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
-struct ctx {
-    const char *name;
-    char *err;
-    size_t errlen;
-};
-
-static int fail(struct ctx *x, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(struct ctx *x, const char *path, const char *fmt, ...)
+int cfgp_fail(struct ctx *x, const char *path, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -48,11 +39,9 @@ static int fail(struct ctx *x, const char *path, const char *fmt, ...)
     return HG_ECONFIG;
 }
 
-/* pathf - snprintf for JSON paths in messages (a long path is cut, which
+/* cfgp_pathf - snprintf for JSON paths in messages (a long path is cut, which
  * only shortens a message). */
-static void pathf(char *p, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void pathf(char *p, size_t cap, const char *fmt, ...)
+void cfgp_pathf(char *p, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -60,7 +49,7 @@ static void pathf(char *p, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static int in_list(const char *key, const char *const *list)
+int cfgp_in_list(const char *key, const char *const *list)
 {
     for (; list && *list; list++)
         if (strcmp(key, *list) == 0)
@@ -70,31 +59,31 @@ static int in_list(const char *key, const char *const *list)
 
 /* check_keys - every key of obj must be in known; keys in later are part of
  * the contract but not of this build, and are refused as such. */
-static int check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,
-                      const char *const *later)
+int cfgp_check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,
+                    const char *const *later)
 {
     if (!json_is_object(obj))
-        return fail(x, path, "must be an object");
+        return cfgp_fail(x, path, "must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v)
     {
         char p[512];
-        pathf(p, sizeof(p), "%s.%s", path, key);
-        if (in_list(key, later))
-            return fail(x, p, "not supported by this build yet");
-        if (!in_list(key, known))
-            return fail(x, p, "unknown key");
+        cfgp_pathf(p, sizeof(p), "%s.%s", path, key);
+        if (cfgp_in_list(key, later))
+            return cfgp_fail(x, p, "not supported by this build yet");
+        if (!cfgp_in_list(key, known))
+            return cfgp_fail(x, p, "unknown key");
     }
     return HG_OK;
 }
 
-static int get_string(struct ctx *x, const char *path, json_t *v, char **out)
+int cfgp_get_string(struct ctx *x, const char *path, json_t *v, char **out)
 {
     if (!json_is_string(v) || json_string_length(v) == 0)
-        return fail(x, path, "must be a non-empty string");
+        return cfgp_fail(x, path, "must be a non-empty string");
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return fail(x, path, "must not contain NUL");
+        return cfgp_fail(x, path, "must not contain NUL");
     *out = strdup(json_string_value(v));
     return *out ? HG_OK : HG_ENOMEM;
 }
@@ -107,10 +96,10 @@ static int get_size(struct ctx *x, const char *path, json_t *v, uint64_t *out)
     }
     if (json_is_string(v) && parse_size(json_string_value(v), out) == HG_OK)
         return HG_OK;
-    return fail(x, path, "must be a size like \"1MiB\", \"512KiB\" or a number of bytes");
+    return cfgp_fail(x, path, "must be a size like \"1MiB\", \"512KiB\" or a number of bytes");
 }
 
-static int get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out)
+int cfgp_get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out)
 {
     if (json_is_integer(v) && json_integer_value(v) >= 0 &&
         json_integer_value(v) < (json_int_t)(UINT64_MAX / 1000)) {
@@ -119,14 +108,15 @@ static int get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *ou
     }
     if (json_is_string(v) && parse_duration_ms(json_string_value(v), out) == HG_OK)
         return HG_OK;
-    return fail(x, path, "must be a duration like \"250ms\", \"30s\", \"5m\", \"7d\" or seconds");
+    return cfgp_fail(x, path,
+                     "must be a duration like \"250ms\", \"30s\", \"5m\", \"7d\" or seconds");
 }
 
-static int get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
-                    unsigned *out)
+int cfgp_get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
+                  unsigned *out)
 {
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return fail(x, path, "must be an integer from %u to %u", lo, hi);
+        return cfgp_fail(x, path, "must be an integer from %u to %u", lo, hi);
     *out = (unsigned)json_integer_value(v);
     return HG_OK;
 }
@@ -136,7 +126,7 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
+        return cfgp_fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
     s->data = malloc(CFG_SECRET_MAX + 1);
     if (!s->data) {
         close(fd);
@@ -148,9 +138,9 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
         n += (size_t)r;
     close(fd);
     if (r < 0)
-        return fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
+        return cfgp_fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
     if (n > CFG_SECRET_MAX)
-        return fail(x, path, "secret file %s is larger than %d bytes", file, CFG_SECRET_MAX);
+        return cfgp_fail(x, path, "secret file %s is larger than %d bytes", file, CFG_SECRET_MAX);
     if (n && s->data[n - 1] == '\n') {
         n--;
         if (n && s->data[n - 1] == '\r')
@@ -164,13 +154,13 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
 static int resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s)
 {
     if (!json_is_string(v) || json_string_length(v) == 0)
-        return fail(x, path, "must be \"env:NAME\", \"file:PATH\" or a literal secret");
+        return cfgp_fail(x, path, "must be \"env:NAME\", \"file:PATH\" or a literal secret");
     const char *str = json_string_value(v);
     int rc = HG_OK;
     if (strncmp(str, "env:", 4) == 0) {
         const char *val = getenv(str + 4);
         if (!val || !*val)
-            return fail(x, path, "environment variable %s is not set or empty", str + 4);
+            return cfgp_fail(x, path, "environment variable %s is not set or empty", str + 4);
         s->len = strlen(val);
         s->data = (unsigned char *)strdup(val);
         if (!s->data)
@@ -187,7 +177,7 @@ static int resolve_secret(struct ctx *x, const char *path, json_t *v, struct sec
                 x->name, "key", path);
     }
     if (!rc && s->len == 0)
-        return fail(x, path, "secret is empty");
+        return cfgp_fail(x, path, "secret is empty");
     return rc;
 }
 
@@ -195,36 +185,36 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
 {
     const char *colon = strrchr(addr, ':');
     if (!colon || colon == addr || !colon[1])
-        return fail(x, path, "must be \"HOST:PORT\" or \"[IPv6]:PORT\"");
+        return cfgp_fail(x, path, "must be \"HOST:PORT\" or \"[IPv6]:PORT\"");
     char host[64];
     size_t hlen = (size_t)(colon - addr);
     int bracketed = addr[0] == '[';
     if (bracketed) {
         if (hlen < 3 || addr[hlen - 1] != ']')
-            return fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
+            return cfgp_fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
         addr++;
         hlen -= 2;
     }
     if (hlen >= sizeof(host))
-        return fail(x, path, "host too long");
+        return cfgp_fail(x, path, "host too long");
     memcpy(host, addr, hlen);
     host[hlen] = '\0';
     if (strcmp(host, "localhost") == 0)
         strcpy(host, "127.0.0.1");
     unsigned char tmp[16];
     if (inet_pton(AF_INET, host, tmp) != 1 && inet_pton(AF_INET6, host, tmp) != 1)
-        return fail(x, path, "host must be a numeric IPv4 or IPv6 address");
+        return cfgp_fail(x, path, "host must be a numeric IPv4 or IPv6 address");
     if (!bracketed && strchr(host, ':'))
-        return fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
+        return cfgp_fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
     const char *ps = colon + 1;
     long port = 0;
     for (const char *q = ps; *q; q++) {
         if (*q < '0' || *q > '9' || q - ps > 5 || (q == ps && *q == '0' && q[1]))
-            return fail(x, path, "port must be 0-65535 (digits only)");
+            return cfgp_fail(x, path, "port must be 0-65535 (digits only)");
         port = port * 10 + (*q - '0');
     }
     if (port > 65535)
-        return fail(x, path, "port must be 0-65535 (digits only)");
+        return cfgp_fail(x, path, "port must be 0-65535 (digits only)");
     l->host = strdup(host);
     l->port = (unsigned)port;
     return l->host ? HG_OK : HG_ENOMEM;
@@ -236,43 +226,44 @@ static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg
     static const char *const tls_known[] = {"cert", "key", NULL};
     static const char *const tls_later[] = {"client_ca", NULL};
     char p[256];
-    int rc = check_keys(x, path, o, known, NULL);
+    int rc = cfgp_check_keys(x, path, o, known, NULL);
     if (rc)
         return rc;
-    pathf(p, sizeof(p), "%s.address", path);
+    cfgp_pathf(p, sizeof(p), "%s.address", path);
     json_t *addr = json_object_get(o, "address");
     if (!addr)
-        return fail(x, p, "is required");
-    if ((rc = get_string(x, p, addr, &l->address)) || (rc = parse_address(x, p, l->address, l)))
+        return cfgp_fail(x, p, "is required");
+    if ((rc = cfgp_get_string(x, p, addr, &l->address)) ||
+        (rc = parse_address(x, p, l->address, l)))
         return rc;
     json_t *tls = json_object_get(o, "tls");
     if (!tls)
         return HG_OK;
-    pathf(p, sizeof(p), "%s.tls", path);
-    if ((rc = check_keys(x, p, tls, tls_known, tls_later)))
+    cfgp_pathf(p, sizeof(p), "%s.tls", path);
+    if ((rc = cfgp_check_keys(x, p, tls, tls_known, tls_later)))
         return rc;
     l->tls = 1;
     const char *names[2] = {"cert", "key"};
     char **dst[2] = {&l->cert, &l->key};
     for (int i = 0; i < 2; i++) {
-        pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
+        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
         json_t *v = json_object_get(tls, names[i]);
         if (!v)
-            return fail(x, p, "is required");
-        if ((rc = get_string(x, p, v, dst[i])))
+            return cfgp_fail(x, p, "is required");
+        if ((rc = cfgp_get_string(x, p, v, dst[i])))
             return rc;
         if (access(*dst[i], R_OK) != 0)
-            return fail(x, p, "cannot read %s: %s", *dst[i], strerror(errno));
+            return cfgp_fail(x, p, "cannot read %s: %s", *dst[i], strerror(errno));
     }
     return HG_OK;
 }
 
 /* get_strings - a non-empty array of non-empty strings into a NULL-terminated
  * array owned by the config. */
-static int get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
+int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
 {
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 256)
-        return fail(x, path, "must be a non-empty array of strings");
+        return cfgp_fail(x, path, "must be a non-empty array of strings");
     *out = calloc(json_array_size(v) + 1, sizeof(char *));
     if (!*out)
         return HG_ENOMEM;
@@ -281,122 +272,12 @@ static int get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
     json_array_foreach(v, i, e)
     {
         char p[256];
-        pathf(p, sizeof(p), "%s[%zu]", path, i);
-        int rc = get_string(x, p, e, &(*out)[i]);
+        cfgp_pathf(p, sizeof(p), "%s[%zu]", path, i);
+        int rc = cfgp_get_string(x, p, e, &(*out)[i]);
         if (rc)
             return rc;
     }
     return HG_OK;
-}
-
-static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
-{
-    char p[256];
-    int rc;
-    json_t *v;
-    s->type = SINK_EXEC;
-    s->concurrency = 1;
-    s->timeout_ms = 30000;
-    pathf(p, sizeof(p), "%s.command", path);
-    if (!(v = json_object_get(o, "command")))
-        return fail(x, p, "is required: an argv array such as [\"/usr/local/bin/on-event\"]");
-    if ((rc = get_strings(x, p, v, &s->command)))
-        return rc;
-    if (s->command[0][0] != '/' && !strchr(s->command[0], '/') && !getenv("PATH"))
-        return fail(x, p, "command[0] must be a path when PATH is unset");
-    pathf(p, sizeof(p), "%s.concurrency", path);
-    if ((v = json_object_get(o, "concurrency")) && (rc = get_uint(x, p, v, 1, 64, &s->concurrency)))
-        return rc;
-    pathf(p, sizeof(p), "%s.timeout", path);
-    if ((v = json_object_get(o, "timeout"))) {
-        if ((rc = get_duration(x, p, v, &s->timeout_ms)))
-            return rc;
-        if (s->timeout_ms < 100 || s->timeout_ms > 86400000ULL)
-            return fail(x, p, "must be between 100ms and 1d");
-    }
-    pathf(p, sizeof(p), "%s.env", path);
-    if ((v = json_object_get(o, "env"))) {
-        if ((rc = get_strings(x, p, v, &s->env)))
-            return rc;
-        for (char **e = s->env; *e; e++)
-            if (strchr(*e, '=') || !strncmp(*e, "HOOKGATE_", 9) || !strcmp(*e, "PATH"))
-                return fail(x, p,
-                            "names environment variables to pass through (no '=', not PATH or "
-                            "HOOKGATE_*)");
-    }
-    return HG_OK;
-}
-
-static int parse_unix(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
-{
-    char p[256];
-    int rc;
-    json_t *v;
-    s->type = SINK_UNIX;
-    s->ack_timeout_ms = 30000;
-    pathf(p, sizeof(p), "%s.path", path);
-    if (!(v = json_object_get(o, "path")))
-        return fail(x, p, "is required: the consumer's socket, e.g. \"/run/app/events.sock\"");
-    if ((rc = get_string(x, p, v, &s->path)))
-        return rc;
-    if (s->path[0] != '/' || strlen(s->path) >= 108)
-        return fail(x, p, "must be an absolute path shorter than 108 bytes");
-    pathf(p, sizeof(p), "%s.ack", path);
-    if ((v = json_object_get(o, "ack"))) {
-        if (!json_is_boolean(v))
-            return fail(x, p, "must be true or false");
-        s->ack = json_is_true(v);
-    }
-    pathf(p, sizeof(p), "%s.ack_timeout", path);
-    if ((v = json_object_get(o, "ack_timeout"))) {
-        if ((rc = get_duration(x, p, v, &s->ack_timeout_ms)))
-            return rc;
-        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
-            return fail(x, p, "must be between 100ms and 1h");
-    }
-    return HG_OK;
-}
-
-static int parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
-                      struct cfg_sink *s)
-{
-    static const char *const stdout_keys[] = {"type", "types", NULL};
-    static const char *const exec_keys[] = {"type",    "types", "command", "concurrency",
-                                            "timeout", "env",   NULL};
-    static const char *const unix_keys[] = {"type", "types", "path", "ack", "ack_timeout", NULL};
-    static const char *const later_types[] = {"pipe", "http", "jetstream", NULL};
-    char p[256];
-    if (!json_is_object(o))
-        return fail(x, path, "must be an object");
-    pathf(p, sizeof(p), "%s.type", path);
-    json_t *t = json_object_get(o, "type");
-    if (!json_is_string(t))
-        return fail(x, p, "is required: \"stdout\", \"exec\" or \"unix\"");
-    const char *type = json_string_value(t);
-    if (in_list(type, later_types))
-        return fail(x, p, "sink type \"%s\" is not supported by this build yet", type);
-    int is_exec = strcmp(type, "exec") == 0, is_unix = strcmp(type, "unix") == 0;
-    if (!is_exec && !is_unix && strcmp(type, "stdout") != 0)
-        return fail(x, p, "unknown sink type \"%s\"", type);
-    int rc = check_keys(x, path, o, is_exec ? exec_keys : is_unix ? unix_keys : stdout_keys, NULL);
-    if (rc)
-        return rc;
-    if (!*name || strlen(name) > 64 || strspn(name, NAME_CHARS) != strlen(name))
-        return fail(x, path, "sink names are 1-64 of [A-Za-z0-9_.-]");
-    s->type = SINK_STDOUT;
-    if (!(s->name = strdup(name)))
-        return HG_ENOMEM;
-    if (is_exec && (rc = parse_exec(x, path, o, s)))
-        return rc;
-    if (is_unix && (rc = parse_unix(x, path, o, s)))
-        return rc;
-    json_t *types = json_object_get(o, "types");
-    if (!types)
-        return HG_OK;
-    pathf(p, sizeof(p), "%s.types", path);
-    if (!json_is_array(types) || json_array_size(types) == 0)
-        return fail(x, p, "must be a non-empty array of glob patterns");
-    return get_strings(x, p, types, &s->types);
 }
 
 static int parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
@@ -406,23 +287,23 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
                                         "sinks", "tolerance", NULL};
     static const char *const later[] = {"allow", "allow_unsigned", "token", NULL};
     char p[256];
-    int rc = check_keys(x, path, o, known, later);
+    int rc = cfgp_check_keys(x, path, o, known, later);
     if (rc)
         return rc;
-    pathf(p, sizeof(p), "%s.path", path);
+    cfgp_pathf(p, sizeof(p), "%s.path", path);
     json_t *v = json_object_get(o, "path");
     if (!v)
-        return fail(x, p, "is required");
-    if ((rc = get_string(x, p, v, &r->path)))
+        return cfgp_fail(x, p, "is required");
+    if ((rc = cfgp_get_string(x, p, v, &r->path)))
         return rc;
     if (r->path[0] != '/' || strlen(r->path) > 256)
-        return fail(x, p, "must start with '/' (at most 256 bytes)");
+        return cfgp_fail(x, p, "must start with '/' (at most 256 bytes)");
     if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/readyz"))
-        return fail(x, p, "%s is reserved", r->path);
+        return cfgp_fail(x, p, "%s is reserved", r->path);
 
-    pathf(p, sizeof(p), "%s.name", path);
+    cfgp_pathf(p, sizeof(p), "%s.name", path);
     if ((v = json_object_get(o, "name"))) {
-        if ((rc = get_string(x, p, v, &r->name)))
+        if ((rc = cfgp_get_string(x, p, v, &r->name)))
             return rc;
     } else {
         const char *seg = strrchr(r->path, '/') + 1;
@@ -431,22 +312,22 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
             return HG_ENOMEM;
     }
     if (strlen(r->name) > 64 || strspn(r->name, NAME_CHARS) != strlen(r->name))
-        return fail(x, p,
-                    "route names are 1-64 of [A-Za-z0-9_.-] (the default is the last path "
-                    "segment; set \"name\")");
+        return cfgp_fail(x, p,
+                         "route names are 1-64 of [A-Za-z0-9_.-] (the default is the last path "
+                         "segment; set \"name\")");
 
-    pathf(p, sizeof(p), "%s.profile", path);
+    cfgp_pathf(p, sizeof(p), "%s.profile", path);
     v = json_object_get(o, "profile");
     if (!json_is_string(v))
-        return fail(x, p, "is required (one of: %s)", profile_names());
+        return cfgp_fail(x, p, "is required (one of: %s)", profile_names());
     if (!(r->profile = profile_find(json_string_value(v))))
-        return fail(x, p, "unknown profile \"%s\" (known: %s)", json_string_value(v),
-                    profile_names());
+        return cfgp_fail(x, p, "unknown profile \"%s\" (known: %s)", json_string_value(v),
+                         profile_names());
 
-    pathf(p, sizeof(p), "%s.secrets", path);
+    cfgp_pathf(p, sizeof(p), "%s.secrets", path);
     v = json_object_get(o, "secrets");
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
-        return fail(x, p, "must be an array of 1 to 16 secrets");
+        return cfgp_fail(x, p, "must be an array of 1 to 16 secrets");
     r->secrets = calloc(json_array_size(v), sizeof(struct secret));
     if (!r->secrets)
         return HG_ENOMEM;
@@ -454,7 +335,7 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
     json_t *e;
     json_array_foreach(v, i, e)
     {
-        pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
+        cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
         r->nsecrets = i + 1;
         if ((rc = resolve_secret(x, p, e, &r->secrets[i])))
             return rc;
@@ -463,39 +344,39 @@ static int parse_route(struct ctx *x, const char *path, json_t *o, struct config
     r->tolerance_s = r->profile->tolerance_s ? r->profile->tolerance_s : 300;
     if ((v = json_object_get(o, "tolerance"))) {
         uint64_t ms;
-        pathf(p, sizeof(p), "%s.tolerance", path);
-        if ((rc = get_duration(x, p, v, &ms)))
+        cfgp_pathf(p, sizeof(p), "%s.tolerance", path);
+        if ((rc = cfgp_get_duration(x, p, v, &ms)))
             return rc;
         if (ms < 1000 || ms > 86400000ULL)
-            return fail(x, p, "must be between 1s and 1d");
+            return cfgp_fail(x, p, "must be between 1s and 1d");
         r->tolerance_s = (long)(ms / 1000);
     }
 
-    pathf(p, sizeof(p), "%s.sinks", path);
+    cfgp_pathf(p, sizeof(p), "%s.sinks", path);
     v = json_object_get(o, "sinks");
     if (!json_is_array(v) || json_array_size(v) == 0)
-        return fail(x, p, "must be a non-empty array of sink names");
+        return cfgp_fail(x, p, "must be a non-empty array of sink names");
     r->sinks = calloc(json_array_size(v), sizeof(size_t));
     if (!r->sinks)
         return HG_ENOMEM;
     json_array_foreach(v, i, e)
     {
-        pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
+        cfgp_pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
         if (!json_is_string(e))
-            return fail(x, p, "must be a sink name");
+            return cfgp_fail(x, p, "must be a sink name");
         size_t k;
         for (k = 0; k < c->nsinks; k++)
             if (strcmp(c->sinks[k].name, json_string_value(e)) == 0)
                 break;
         if (k == c->nsinks)
-            return fail(x, p, "no sink named \"%s\" in $.sinks", json_string_value(e));
+            return cfgp_fail(x, p, "no sink named \"%s\" in $.sinks", json_string_value(e));
         for (size_t j = 0; j < r->nsinks; j++)
             if (r->sinks[j] == k)
-                return fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
+                return cfgp_fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
         r->sinks[r->nsinks++] = k;
     }
     if (verify_new(r->profile, r->secrets, r->nsecrets, &r->verifier))
-        return fail(x, path, "cannot initialise the signature verifier");
+        return cfgp_fail(x, path, "cannot initialise the signature verifier");
     return HG_OK;
 }
 
@@ -503,38 +384,38 @@ static int parse_limits(struct ctx *x, json_t *o, struct config *c)
 {
     static const char *const known[] = {"max_body", "max_connections", "request_timeout",
                                         "max_store_size", NULL};
-    int rc = check_keys(x, "$.limits", o, known, NULL);
+    int rc = cfgp_check_keys(x, "$.limits", o, known, NULL);
     json_t *v;
     if (!rc && (v = json_object_get(o, "max_body")))
         rc = get_size(x, "$.limits.max_body", v, &c->max_body);
     if (!rc && (c->max_body < 1 || c->max_body > (1ULL << 30)))
-        rc = fail(x, "$.limits.max_body", "must be between 1 byte and 1GiB");
+        rc = cfgp_fail(x, "$.limits.max_body", "must be between 1 byte and 1GiB");
     if (!rc && (v = json_object_get(o, "max_connections")))
-        rc = get_uint(x, "$.limits.max_connections", v, 1, 65536, &c->max_connections);
+        rc = cfgp_get_uint(x, "$.limits.max_connections", v, 1, 65536, &c->max_connections);
     if (!rc && (v = json_object_get(o, "request_timeout")))
-        rc = get_duration(x, "$.limits.request_timeout", v, &c->request_timeout_ms);
+        rc = cfgp_get_duration(x, "$.limits.request_timeout", v, &c->request_timeout_ms);
     if (!rc && (c->request_timeout_ms < 1000 || c->request_timeout_ms > 3600000))
-        rc = fail(x, "$.limits.request_timeout", "must be between 1s and 1h");
+        rc = cfgp_fail(x, "$.limits.request_timeout", "must be between 1s and 1h");
     if (!rc && (v = json_object_get(o, "max_store_size")))
         rc = get_size(x, "$.limits.max_store_size", v, &c->max_store_size);
     if (!rc && c->max_store_size < (1ULL << 20))
-        rc = fail(x, "$.limits.max_store_size", "must be at least 1MiB");
+        rc = cfgp_fail(x, "$.limits.max_store_size", "must be at least 1MiB");
     return rc;
 }
 
 static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 {
     static const char *const known[] = {"max_attempts", "initial", "max", NULL};
-    int rc = check_keys(x, "$.retry", o, known, NULL);
+    int rc = cfgp_check_keys(x, "$.retry", o, known, NULL);
     json_t *v;
     if (!rc && (v = json_object_get(o, "max_attempts")))
-        rc = get_uint(x, "$.retry.max_attempts", v, 1, 1000, &c->retry_max_attempts);
+        rc = cfgp_get_uint(x, "$.retry.max_attempts", v, 1, 1000, &c->retry_max_attempts);
     if (!rc && (v = json_object_get(o, "initial")))
-        rc = get_duration(x, "$.retry.initial", v, &c->retry_initial_ms);
+        rc = cfgp_get_duration(x, "$.retry.initial", v, &c->retry_initial_ms);
     if (!rc && (v = json_object_get(o, "max")))
-        rc = get_duration(x, "$.retry.max", v, &c->retry_max_ms);
+        rc = cfgp_get_duration(x, "$.retry.max", v, &c->retry_max_ms);
     if (!rc && (c->retry_initial_ms == 0 || c->retry_max_ms < c->retry_initial_ms))
-        rc = fail(x, "$.retry", "need 0 < initial <= max");
+        rc = cfgp_fail(x, "$.retry", "need 0 < initial <= max");
     return rc;
 }
 
@@ -544,12 +425,12 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
                                         "retry",   "routes",      "sinks",  "log_level",
                                         "threads", "gc_interval", NULL};
     char p[256];
-    int rc = check_keys(x, "$", root, known, NULL);
+    int rc = cfgp_check_keys(x, "$", root, known, NULL);
     if (rc)
         return rc;
     json_t *v = json_object_get(root, "listen");
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
-        return fail(x, "$.listen", "must be an array of 1 to 16 listeners");
+        return cfgp_fail(x, "$.listen", "must be an array of 1 to 16 listeners");
     c->listeners = calloc(json_array_size(v), sizeof(*c->listeners));
     if (!c->listeners)
         return HG_ENOMEM;
@@ -563,34 +444,35 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
             return rc;
     }
     if ((v = json_object_get(root, "data_dir")) &&
-        (rc = get_string(x, "$.data_dir", v, &c->data_dir)))
+        (rc = cfgp_get_string(x, "$.data_dir", v, &c->data_dir)))
         return rc;
     if (!c->data_dir && !(c->data_dir = strdup("./hookgate-data")))
         return HG_ENOMEM;
     if ((v = json_object_get(root, "limits")) && (rc = parse_limits(x, v, c)))
         return rc;
     if ((v = json_object_get(root, "dedupe_window")) &&
-        (rc = get_duration(x, "$.dedupe_window", v, &c->dedupe_window_ms)))
+        (rc = cfgp_get_duration(x, "$.dedupe_window", v, &c->dedupe_window_ms)))
         return rc;
     if ((v = json_object_get(root, "retry")) && (rc = parse_retry(x, v, c)))
         return rc;
     if ((v = json_object_get(root, "gc_interval"))) {
-        if ((rc = get_duration(x, "$.gc_interval", v, &c->gc_interval_ms)))
+        if ((rc = cfgp_get_duration(x, "$.gc_interval", v, &c->gc_interval_ms)))
             return rc;
         if (c->gc_interval_ms < 1000)
-            return fail(x, "$.gc_interval", "must be at least 1s");
+            return cfgp_fail(x, "$.gc_interval", "must be at least 1s");
     }
     if ((v = json_object_get(root, "threads")) &&
-        (rc = get_uint(x, "$.threads", v, 1, 64, &c->threads)))
+        (rc = cfgp_get_uint(x, "$.threads", v, 1, 64, &c->threads)))
         return rc;
     if ((v = json_object_get(root, "log_level"))) {
         if (!json_is_string(v) || (c->log_level = log_level_parse(json_string_value(v))) < 0)
-            return fail(x, "$.log_level", "must be \"debug\", \"info\", \"warn\" or \"error\"");
+            return cfgp_fail(x, "$.log_level",
+                             "must be \"debug\", \"info\", \"warn\" or \"error\"");
     }
 
     v = json_object_get(root, "sinks");
     if (!json_is_object(v) || json_object_size(v) == 0 || json_object_size(v) > 64)
-        return fail(x, "$.sinks", "must be an object of named sinks (1 to 64)");
+        return cfgp_fail(x, "$.sinks", "must be an object of named sinks (1 to 64)");
     c->sinks = calloc(json_object_size(v), sizeof(*c->sinks));
     if (!c->sinks)
         return HG_ENOMEM;
@@ -598,13 +480,13 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
     json_object_foreach(v, key, e)
     {
         snprintf(p, sizeof(p), "$.sinks.%s", key);
-        if ((rc = parse_sink(x, p, key, e, &c->sinks[c->nsinks++])))
+        if ((rc = config_parse_sink(x, p, key, e, &c->sinks[c->nsinks++])))
             return rc;
     }
 
     v = json_object_get(root, "routes");
     if (!json_is_array(v) || json_array_size(v) == 0)
-        return fail(x, "$.routes", "must be a non-empty array of routes");
+        return cfgp_fail(x, "$.routes", "must be a non-empty array of routes");
     c->routes = calloc(json_array_size(v), sizeof(*c->routes));
     if (!c->routes)
         return HG_ENOMEM;
@@ -616,11 +498,12 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
             return rc;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(c->routes[j].path, c->routes[i].path) == 0)
-                return fail(x, p, "path %s is already used by $.routes[%zu]", c->routes[i].path, j);
+                return cfgp_fail(x, p, "path %s is already used by $.routes[%zu]",
+                                 c->routes[i].path, j);
             if (strcmp(c->routes[j].name, c->routes[i].name) == 0)
-                return fail(x, p,
-                            "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
-                            c->routes[i].name, j);
+                return cfgp_fail(x, p,
+                                 "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
+                                 c->routes[i].name, j);
         }
     }
     return HG_OK;
@@ -779,7 +662,7 @@ int config_load_default(struct config **out, char **secret_path, char *err, size
         secret = json;
     }
     char secret_copy[600];
-    pathf(secret_copy, sizeof(secret_copy), "%s", secret);
+    cfgp_pathf(secret_copy, sizeof(secret_copy), "%s", secret);
     snprintf(json, sizeof(json),
              "{\"listen\":[{\"address\":\"127.0.0.1:8080\"}],\"data_dir\":\"%s\","
              "\"routes\":[{\"path\":\"/webhooks\",\"profile\":\"generic\",\"secrets\":[\"%s\"],"
@@ -857,6 +740,11 @@ void config_print(const struct config *c, FILE *f)
                 fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
             fprintf(f, " concurrency=%u timeout=%llums types=", k->concurrency,
                     (unsigned long long)k->timeout_ms);
+        } else if (k->type == SINK_PIPE) {
+            fprintf(f, "sink: %s type=pipe command=", k->name);
+            for (char **a = k->command; *a; a++)
+                fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
+            fprintf(f, " types=");
         } else if (k->type == SINK_UNIX) {
             fprintf(f, "sink: %s type=unix path=%s ack=%s types=", k->name, k->path,
                     k->ack ? "true" : "false");

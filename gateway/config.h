@@ -32,7 +32,7 @@ struct cfg_listener {
     char *key;
 };
 
-enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX };
+enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE };
 
 struct cfg_sink {
     char *name;

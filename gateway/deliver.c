@@ -71,6 +71,8 @@ static const struct sink_ops *ops_for(const struct cfg_sink *s)
         return &sink_stdout_ops;
     case SINK_UNIX:
         return &sink_unix_ops;
+    case SINK_PIPE:
+        return &sink_pipe_ops;
     case SINK_EXEC:
         return NULL; /* one process per event: exec_main, not a byte stream */
     }

@@ -28,5 +28,6 @@ struct sink_ops {
 
 extern const struct sink_ops sink_stdout_ops;
 extern const struct sink_ops sink_unix_ops;
+extern const struct sink_ops sink_pipe_ops;
 
 #endif

@@ -107,7 +107,7 @@ def minus_refused(cfg):
     it does not have, route allow/token/allow_unsigned, sinks other than stdout
     (a route left without a sink is sent to the first stdout sink)."""
     cfg = copy.deepcopy(cfg)
-    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec", "unix")}
+    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec", "unix", "pipe")}
     fallback = next(iter(cfg["sinks"]))
     routes = []
     for r in cfg["routes"]:
@@ -181,8 +181,10 @@ INVALID = [
      "$.sinks.app.command: unknown key"),
     ("exec concurrency 0", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "concurrency": 0}),
      "$.sinks.app.concurrency"),
-    ("sink type pipe", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"]}),
-     "$.sinks.app.type: sink type \"pipe\" is not supported by this build yet"),
+    ("pipe without command", lambda c: c["sinks"].update(app={"type": "pipe"}),
+     "$.sinks.app.command: is required"),
+    ("pipe with ack key", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"], "ack": True}),
+     "$.sinks.app.ack: unknown key"),
     ("sink type http", lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:1/"}),
      "$.sinks.app.type: sink type \"http\" is not supported by this build yet"),
     ("sink type jetstream", lambda c: c["sinks"].update(app={"type": "jetstream", "subject": "x"}),
@@ -341,7 +343,7 @@ class ConfigSchema(hg.GatewayTest):
         for k in REFUSED_ROUTE_KEYS:
             self.assertNotIn(k, defs["route"]["properties"])
         self.assertNotIn("client_ca", defs["listener"]["properties"]["tls"]["properties"])
-        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec", "unix"])
+        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec", "unix", "pipe"])
         self.assertEqual(defs["route"]["properties"]["profile"]["enum"], list(BUILT_PROFILES))
 
     def test_basic_config_validates_and_loads(self):
@@ -359,7 +361,7 @@ class ConfigSchema(hg.GatewayTest):
         self.assertNotEqual(errors(self.v, full), [], "the schema must refuse what this build refuses")
         cfg = minus_refused(full)
         self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex"])
-        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders"])
+        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker"])
         self.assertEqual(cfg["routes"][0]["sinks"], ["orders"])
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
@@ -398,10 +400,10 @@ class ConfigSchema(hg.GatewayTest):
         cases = [("route " + k, lambda c, k=k, v=v: route0(c).update({k: v}), f"$.routes[0].{k}: not supported")
                  for k, v in (("allow", ex["routes"][2]["allow"]), ("token", "env:T_SECRET"), ("allow_unsigned", True))]
         cases += [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}), f"sink type \"{s['type']}\" is not supported")
-                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec", "unix")]
+                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec", "unix", "pipe")]
         cases += [(f"profile {r['profile']}", lambda c, p=r["profile"]: route0(c).update(profile=p), "unknown profile")
                   for r in ex["routes"] if r["profile"] not in BUILT_PROFILES]
-        self.assertEqual(len(cases), 3 + 3 + 2)
+        self.assertEqual(len(cases), 3 + 2 + 2)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)

@@ -1,0 +1,40 @@
+/*
+ * config_int.h - the parsing helpers shared by config.c (the document, the
+ * listeners, the routes) and config_sink.c (the sinks).  Each helper writes
+ * "<file>: <json path>: <what is wrong>" into the context and returns
+ * HG_ECONFIG, or HG_OK.  Nothing outside those two files includes it.
+ */
+#ifndef HG_CONFIG_INT_H
+#define HG_CONFIG_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+struct ctx {
+    const char *name; /* the file, for messages */
+    char *err;
+    size_t errlen;
+};
+
+int cfgp_fail(struct ctx *x, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cfgp_pathf(char *p, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cfgp_in_list(const char *key, const char *const *list);
+int cfgp_check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,
+                    const char *const *later);
+int cfgp_get_string(struct ctx *x, const char *path, json_t *v, char **out);
+int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out);
+int cfgp_get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out);
+int cfgp_get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
+                  unsigned *out);
+
+/* config_parse_sink - $.sinks.NAME into s (config_sink.c). */
+int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
+                      struct cfg_sink *s);
+
+#endif

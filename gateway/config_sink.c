@@ -1,0 +1,162 @@
+/*
+ * config_sink.c - the "sinks" part of the configuration: stdout, exec, unix
+ * and pipe, each checked against its own list of keys (a key of another
+ * type is an error, not ignored).  See config.h for the fields.
+ */
+#include "config.h"
+#include "config_int.h"
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* get_env_names - names of variables to pass through to a child process. */
+static int get_env_names(struct ctx *x, const char *p, json_t *v, char ***out)
+{
+    int rc = cfgp_get_strings(x, p, v, out);
+    for (char **e = *out; !rc && e && *e; e++)
+        if (strchr(*e, '=') || !strncmp(*e, "HOOKGATE_", 9) || !strcmp(*e, "PATH"))
+            return cfgp_fail(x, p,
+                             "names environment variables to pass through (no '=', not PATH or "
+                             "HOOKGATE_*)");
+    return rc;
+}
+
+static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_EXEC;
+    s->concurrency = 1;
+    s->timeout_ms = 30000;
+    cfgp_pathf(p, sizeof(p), "%s.command", path);
+    if (!(v = json_object_get(o, "command")))
+        return cfgp_fail(x, p, "is required: an argv array such as [\"/usr/local/bin/on-event\"]");
+    if ((rc = cfgp_get_strings(x, p, v, &s->command)))
+        return rc;
+    if (s->command[0][0] != '/' && !strchr(s->command[0], '/') && !getenv("PATH"))
+        return cfgp_fail(x, p, "command[0] must be a path when PATH is unset");
+    cfgp_pathf(p, sizeof(p), "%s.concurrency", path);
+    if ((v = json_object_get(o, "concurrency")) &&
+        (rc = cfgp_get_uint(x, p, v, 1, 64, &s->concurrency)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
+    if ((v = json_object_get(o, "timeout"))) {
+        if ((rc = cfgp_get_duration(x, p, v, &s->timeout_ms)))
+            return rc;
+        if (s->timeout_ms < 100 || s->timeout_ms > 86400000ULL)
+            return cfgp_fail(x, p, "must be between 100ms and 1d");
+    }
+    cfgp_pathf(p, sizeof(p), "%s.env", path);
+    if ((v = json_object_get(o, "env")) && (rc = get_env_names(x, p, v, &s->env)))
+        return rc;
+    return HG_OK;
+}
+
+static int parse_unix(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_UNIX;
+    s->ack_timeout_ms = 30000;
+    cfgp_pathf(p, sizeof(p), "%s.path", path);
+    if (!(v = json_object_get(o, "path")))
+        return cfgp_fail(x, p, "is required: the consumer's socket, e.g. \"/run/app/events.sock\"");
+    if ((rc = cfgp_get_string(x, p, v, &s->path)))
+        return rc;
+    if (s->path[0] != '/' || strlen(s->path) >= 108)
+        return cfgp_fail(x, p, "must be an absolute path shorter than 108 bytes");
+    cfgp_pathf(p, sizeof(p), "%s.ack", path);
+    if ((v = json_object_get(o, "ack"))) {
+        if (!json_is_boolean(v))
+            return cfgp_fail(x, p, "must be true or false");
+        s->ack = json_is_true(v);
+    }
+    cfgp_pathf(p, sizeof(p), "%s.ack_timeout", path);
+    if ((v = json_object_get(o, "ack_timeout"))) {
+        if ((rc = cfgp_get_duration(x, p, v, &s->ack_timeout_ms)))
+            return rc;
+        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
+            return cfgp_fail(x, p, "must be between 100ms and 1h");
+    }
+    return HG_OK;
+}
+
+static int parse_pipe(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_PIPE;
+    s->ack = 1; /* the worker writes back each handled id */
+    s->ack_timeout_ms = 30000;
+    cfgp_pathf(p, sizeof(p), "%s.command", path);
+    if (!(v = json_object_get(o, "command")))
+        return cfgp_fail(x, p, "is required: an argv array such as [\"python3\", \"worker.py\"]");
+    if ((rc = cfgp_get_strings(x, p, v, &s->command)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.env", path);
+    if ((v = json_object_get(o, "env")) && (rc = get_env_names(x, p, v, &s->env)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.ack_timeout", path);
+    if ((v = json_object_get(o, "ack_timeout"))) {
+        if ((rc = cfgp_get_duration(x, p, v, &s->ack_timeout_ms)))
+            return rc;
+        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
+            return cfgp_fail(x, p, "must be between 100ms and 1h");
+    }
+    return HG_OK;
+}
+
+int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
+                      struct cfg_sink *s)
+{
+    static const char *const stdout_keys[] = {"type", "types", NULL};
+    static const char *const exec_keys[] = {"type",    "types", "command", "concurrency",
+                                            "timeout", "env",   NULL};
+    static const char *const unix_keys[] = {"type", "types", "path", "ack", "ack_timeout", NULL};
+    static const char *const pipe_keys[] = {"type", "types", "command", "env", "ack_timeout", NULL};
+    static const char *const later_types[] = {"http", "jetstream", NULL};
+    char p[256];
+    if (!json_is_object(o))
+        return cfgp_fail(x, path, "must be an object");
+    cfgp_pathf(p, sizeof(p), "%s.type", path);
+    json_t *t = json_object_get(o, "type");
+    if (!json_is_string(t))
+        return cfgp_fail(x, p, "is required: \"stdout\", \"exec\", \"unix\" or \"pipe\"");
+    const char *type = json_string_value(t);
+    if (cfgp_in_list(type, later_types))
+        return cfgp_fail(x, p, "sink type \"%s\" is not supported by this build yet", type);
+    int is_exec = strcmp(type, "exec") == 0, is_unix = strcmp(type, "unix") == 0,
+        is_pipe = strcmp(type, "pipe") == 0;
+    if (!is_exec && !is_unix && !is_pipe && strcmp(type, "stdout") != 0)
+        return cfgp_fail(x, p, "unknown sink type \"%s\"", type);
+    int rc = cfgp_check_keys(x, path, o,
+                             is_exec   ? exec_keys
+                             : is_unix ? unix_keys
+                             : is_pipe ? pipe_keys
+                                       : stdout_keys,
+                             NULL);
+    if (rc)
+        return rc;
+    if (!*name || strlen(name) > 64 || strspn(name, NAME_CHARS) != strlen(name))
+        return cfgp_fail(x, path, "sink names are 1-64 of [A-Za-z0-9_.-]");
+    s->type = SINK_STDOUT;
+    if (!(s->name = strdup(name)))
+        return HG_ENOMEM;
+    if (is_exec && (rc = parse_exec(x, path, o, s)))
+        return rc;
+    if (is_unix && (rc = parse_unix(x, path, o, s)))
+        return rc;
+    if (is_pipe && (rc = parse_pipe(x, path, o, s)))
+        return rc;
+    json_t *types = json_object_get(o, "types");
+    if (!types)
+        return HG_OK;
+    cfgp_pathf(p, sizeof(p), "%s.types", path);
+    if (!json_is_array(types) || json_array_size(types) == 0)
+        return cfgp_fail(x, p, "must be a non-empty array of glob patterns");
+    return cfgp_get_strings(x, p, types, &s->types);
+}
