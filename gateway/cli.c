@@ -258,10 +258,31 @@ static int on_event(void *arg, uint64_t seq, const void *rec, size_t len)
     return ferror(stdout) ? 1 : 0; /* the reader went away: stop scanning */
 }
 
+/* config_sinks - with -c, every configured sink is listed, also one that
+ * has never delivered anything (it has no cursor yet: all pending). */
+static void config_sinks(const struct opts *o, struct sinks *sk)
+{
+    json_t *root = o->config ? json_load_file(o->config, 0, NULL) : NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(root, "sinks"), key, v)
+    {
+        size_t i = 0;
+        while (i < sk->n && strcmp(sk->name[i], key))
+            i++;
+        if (i == sk->n && sk->n < CLI_MAX_SINKS) {
+            snprintf(sk->name[sk->n], sizeof(sk->name[0]), "%s", key);
+            sk->cursor[sk->n++] = 0;
+        }
+    }
+    json_decref(root);
+}
+
 static int cmd_list(struct store *st, const struct opts *o)
 {
     struct sinks sinks = {0};
     store_cursor_scan(st, on_cursor, &sinks);
+    config_sinks(o, &sinks);
     uint64_t last = store_last_seq(st);
     uint64_t after = last > o->limit ? last - o->limit : 0;
     struct list l = {st, o, &sinks};

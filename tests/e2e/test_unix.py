@@ -59,6 +59,24 @@ class Unix(hg.GatewayTest):
             consumer.kill()
             consumer.wait()
 
+    def test_dead_consumer_does_not_hold_up_other_sinks(self):
+        cfg = self.unix_config()
+        got = os.path.join(self.tmp, "exec.txt")
+        h = os.path.join(self.tmp, "h.sh")
+        with open(h, "w") as f:
+            f.write('#!/bin/sh\necho "$HOOKGATE_EVENT_ID" >> "%s"\n' % got)
+        os.chmod(h, 0o755)
+        cfg["sinks"]["run"] = {"type": "exec", "command": [h]}
+        cfg["routes"][0]["sinks"] = ["app", "run", "out"]
+        g = self.gateway(cfg)  # nobody listens on the unix socket
+        for i in range(5):
+            self.post(g, i)
+        self.assertTrue(wait_for(lambda: os.path.exists(got) and len(open(got).read().split()) == 5))
+        self.assertEqual([e["id"] for e in g.wait_events(5)], ["u-%d" % i for i in range(5)])
+        listed = subprocess.run([hg.BIN, "events", "list", "-c", g.cfg_path],
+                                capture_output=True, text=True).stdout
+        self.assertIn("app:pending", listed)
+
     def test_ack_mode_resends_unacked_after_consumer_crash(self):
         g = self.gateway(self.unix_config(ack=True, ack_timeout="1s"))
         received = []
