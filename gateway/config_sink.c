@@ -10,6 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* get_ack_timeout - "ack_timeout" of a unix or pipe sink (default 30 s). */
+static int get_ack_timeout(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    json_t *v = json_object_get(o, "ack_timeout");
+    s->ack_timeout_ms = 30000;
+    cfgp_pathf(p, sizeof(p), "%s.ack_timeout", path);
+    if (!v)
+        return HG_OK;
+    int rc = cfgp_get_duration(x, p, v, &s->ack_timeout_ms);
+    if (!rc && (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000))
+        rc = cfgp_fail(x, p, "must be between 100ms and 1h");
+    return rc;
+}
+
 /* get_env_names - names of variables to pass through to a child process. */
 static int get_env_names(struct ctx *x, const char *p, json_t *v, char ***out)
 {
@@ -74,14 +89,7 @@ static int parse_unix(struct ctx *x, const char *path, json_t *o, struct cfg_sin
             return cfgp_fail(x, p, "must be true or false");
         s->ack = json_is_true(v);
     }
-    cfgp_pathf(p, sizeof(p), "%s.ack_timeout", path);
-    if ((v = json_object_get(o, "ack_timeout"))) {
-        if ((rc = cfgp_get_duration(x, p, v, &s->ack_timeout_ms)))
-            return rc;
-        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
-            return cfgp_fail(x, p, "must be between 100ms and 1h");
-    }
-    return HG_OK;
+    return get_ack_timeout(x, path, o, s);
 }
 
 static int parse_pipe(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
@@ -100,14 +108,7 @@ static int parse_pipe(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     cfgp_pathf(p, sizeof(p), "%s.env", path);
     if ((v = json_object_get(o, "env")) && (rc = get_env_names(x, p, v, &s->env)))
         return rc;
-    cfgp_pathf(p, sizeof(p), "%s.ack_timeout", path);
-    if ((v = json_object_get(o, "ack_timeout"))) {
-        if ((rc = cfgp_get_duration(x, p, v, &s->ack_timeout_ms)))
-            return rc;
-        if (s->ack_timeout_ms < 100 || s->ack_timeout_ms > 3600000)
-            return cfgp_fail(x, p, "must be between 100ms and 1h");
-    }
-    return HG_OK;
+    return get_ack_timeout(x, path, o, s);
 }
 
 int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,

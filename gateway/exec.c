@@ -44,7 +44,8 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* build_env - PATH, HOOKGATE_*, pass-through names.  Strings are malloc'd. */
+/* build_env - PATH, the event's HOOKGATE_* (when e), pass-through names.
+ * Strings are malloc'd; free with free_env. */
 static char **build_env(const struct cfg_sink *s, const struct exec_event *e)
 {
     size_t n = 0;
@@ -54,16 +55,18 @@ static char **build_env(const struct cfg_sink *s, const struct exec_event *e)
     if (!env)
         return NULL;
     size_t k = 0;
-    const char *names[4] = {"HOOKGATE_EVENT_ID", "HOOKGATE_EVENT_TYPE", "HOOKGATE_SOURCE",
-                            "HOOKGATE_ROUTE"};
-    const char *vals[4] = {e->id, e->type, e->source, e->route};
     int ok = (env[k++] = strdup(EXEC_PATH)) != NULL;
-    for (int i = 0; i < 4 && ok; i++)
-        ok = asprintf(&env[k++], "%s=%s", names[i], vals[i]) >= 0;
-    if (ok)
-        ok = asprintf(&env[k++], "HOOKGATE_SEQ=%llu", (unsigned long long)e->seq) >= 0;
-    if (ok)
-        ok = asprintf(&env[k++], "HOOKGATE_ATTEMPT=%u", e->attempt) >= 0;
+    if (e) {
+        const char *names[4] = {"HOOKGATE_EVENT_ID", "HOOKGATE_EVENT_TYPE", "HOOKGATE_SOURCE",
+                                "HOOKGATE_ROUTE"};
+        const char *vals[4] = {e->id, e->type, e->source, e->route};
+        for (int i = 0; i < 4 && ok; i++)
+            ok = asprintf(&env[k++], "%s=%s", names[i], vals[i]) >= 0;
+        if (ok)
+            ok = asprintf(&env[k++], "HOOKGATE_SEQ=%llu", (unsigned long long)e->seq) >= 0;
+        if (ok)
+            ok = asprintf(&env[k++], "HOOKGATE_ATTEMPT=%u", e->attempt) >= 0;
+    }
     for (char **p = s->env; ok && p && *p; p++) {
         const char *v = getenv(*p);
         if (v)
@@ -78,19 +81,8 @@ static char **build_env(const struct cfg_sink *s, const struct exec_event *e)
     return env;
 }
 
-int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t now_ms,
-                   struct exec_job **out)
+int exec_spawn(const struct cfg_sink *s, const struct exec_event *e, pid_t *pid, int fds[3])
 {
-    struct exec_job *j = calloc(1, sizeof(*j));
-    if (!j)
-        return HG_ENOMEM;
-    j->sink = s;
-    j->in = j->out = j->err = -1;
-    j->line = e->line;
-    j->len = e->len;
-    j->seq = e->seq;
-    j->attempt = e->attempt;
-    j->deadline = now_ms + (int64_t)s->timeout_ms;
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     char **env = build_env(s, e);
     posix_spawn_file_actions_t fa;
@@ -117,8 +109,8 @@ int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t
         posix_spawnattr_setsigmask(&at, &none);
         posix_spawnattr_setsigdefault(&at, &dfl);
         rc = strchr(s->command[0], '/')
-                 ? posix_spawn(&j->pid, s->command[0], &fa, &at, s->command, env)
-                 : posix_spawnp(&j->pid, s->command[0], &fa, &at, s->command, env);
+                 ? posix_spawn(pid, s->command[0], &fa, &at, s->command, env)
+                 : posix_spawnp(pid, s->command[0], &fa, &at, s->command, env);
     }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -128,20 +120,40 @@ int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t
     close_fd(&pin[0]);
     close_fd(&pout[1]);
     close_fd(&perr[1]);
-    j->in = pin[1];
-    j->out = pout[0];
-    j->err = perr[0];
+    fds[0] = pin[1];
+    fds[1] = pout[0];
+    fds[2] = perr[0];
+    if (rc) {
+        *pid = 0;
+        for (int i = 0; i < 3; i++)
+            close_fd(&fds[i]);
+        return rc;
+    }
+    for (int i = 0; i < 3; i++)
+        fcntl(fds[i], F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t now_ms,
+                   struct exec_job **out)
+{
+    struct exec_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return HG_ENOMEM;
+    j->sink = s;
+    j->line = e->line;
+    j->len = e->len;
+    j->seq = e->seq;
+    j->attempt = e->attempt;
+    j->deadline = now_ms + (int64_t)s->timeout_ms;
+    int fds[3];
+    int rc = exec_spawn(s, e, &j->pid, fds);
+    j->in = fds[0];
+    j->out = fds[1];
+    j->err = fds[2];
     if (rc) {
         j->spawn_errno = rc;
         j->finished = 1;
-        j->pid = 0;
-        close_fd(&j->in);
-        close_fd(&j->out);
-        close_fd(&j->err);
-    } else {
-        fcntl(j->in, F_SETFL, O_NONBLOCK);
-        fcntl(j->out, F_SETFL, O_NONBLOCK);
-        fcntl(j->err, F_SETFL, O_NONBLOCK);
     }
     *out = j;
     return HG_OK;

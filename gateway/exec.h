@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct cfg_sink;
 struct exec_job;
@@ -34,6 +35,15 @@ struct exec_event {
     const char *line; /* the NDJSON envelope, newline included */
     size_t len;
 };
+
+/* exec_spawn - start s->command (argv, no shell; a name without '/' is
+ * looked up in hookgate's PATH) in its own process group, with signals
+ * unblocked and default, and an environment of PATH, the HOOKGATE_*
+ * variables of e (none when e is NULL) and s->env.  fds get our ends of its
+ * stdin (write), stdout and stderr (read): non-blocking, close-on-exec.
+ * Returns 0, or an errno with *pid 0 and every fd -1.  Shared by the exec
+ * and pipe sinks. */
+int exec_spawn(const struct cfg_sink *s, const struct exec_event *e, pid_t *pid, int fds[3]);
 
 /* exec_job_start - spawn the sink's command for e.  The job copies nothing
  * from e but the envelope pointer: e->line must stay valid until the job

@@ -20,6 +20,7 @@
  * lines from the start of the batch (deliver.c re-sends from the cursor).
  */
 #include "config.h"
+#include "exec.h"
 #include "err.h"
 #include "jscan.h"
 #include "log.h"
@@ -28,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -140,70 +140,16 @@ static void log_stderr(struct unix_sink *u)
 /* spawn - start the pipe worker. */
 static int spawn(struct unix_sink *u)
 {
-    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-    size_t n = 0;
-    for (char **e = u->cfg->env; e && *e; e++)
-        n++;
-    char **env = calloc(n + 2, sizeof(char *));
-    int rc = !env;
-    size_t k = 0;
-    if (!rc)
-        env[k++] = strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    for (char **e = u->cfg->env; !rc && e && *e; e++) {
-        const char *v = getenv(*e);
-        if (v && asprintf(&env[k++], "%s=%s", *e, v) < 0)
-            rc = 1;
-    }
-    if (!rc && (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)))
-        rc = 1;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&at);
-    if (!rc) {
-        sigset_t none, dfl;
-        sigemptyset(&none);
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        sigaddset(&dfl, SIGTERM);
-        sigaddset(&dfl, SIGINT);
-        sigaddset(&dfl, SIGHUP);
-        posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-        posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                          POSIX_SPAWN_SETSIGDEF);
-        posix_spawnattr_setpgroup(&at, 0);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &dfl);
-        char *const *argv = u->cfg->command;
-        rc = strchr(argv[0], '/') ? posix_spawn(&u->pid, argv[0], &fa, &at, argv, env)
-                                  : posix_spawnp(&u->pid, argv[0], &fa, &at, argv, env);
-        if (rc)
-            log_msg(LOG_ERROR, "sink pipe: cannot start worker", "{s:s,s:s,s:s}", "sink",
-                    u->cfg->name, "command", argv[0], "error", strerror(rc));
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    for (size_t i = 0; env && i < k; i++)
-        free(env[i]);
-    free(env);
-    close_fd(&in[0]);
-    close_fd(&out[1]);
-    close_fd(&err[1]);
+    int fds[3];
+    int rc = exec_spawn(u->cfg, NULL, &u->pid, fds);
     if (rc) {
-        u->pid = 0;
-        close_fd(&in[1]);
-        close_fd(&out[0]);
-        close_fd(&err[0]);
+        log_msg(LOG_ERROR, "sink pipe: cannot start worker", "{s:s,s:s,s:s}", "sink", u->cfg->name,
+                "command", u->cfg->command[0], "error", strerror(rc));
         return HG_EIO;
     }
-    u->fd = in[1];
-    u->rfd = out[0];
-    u->efd = err[0];
-    fcntl(u->fd, F_SETFL, O_NONBLOCK);
-    fcntl(u->rfd, F_SETFL, O_NONBLOCK);
-    fcntl(u->efd, F_SETFL, O_NONBLOCK);
+    u->fd = fds[0];
+    u->rfd = fds[1];
+    u->efd = fds[2];
     u->rlen = u->elen = 0;
     log_msg(LOG_INFO, "sink pipe: worker started", "{s:s,s:i}", "sink", u->cfg->name, "pid",
             (int)u->pid);

@@ -58,6 +58,26 @@ def make_cert(d):
     return cert, key
 
 
+def wait_for(pred, timeout=30):
+    """Poll pred until it returns something true or timeout seconds pass;
+    returns its last value (tests assert on it, never on the time taken)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+def read(path):
+    """A file's text, or "" if it does not exist (yet)."""
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return f.read()
+
+
 class Response:
     def __init__(self, status, body, headers):
         self.status, self.body, self.headers = status, body, headers

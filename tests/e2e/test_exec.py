@@ -18,21 +18,8 @@ def script(path, body):
     return path
 
 
-def read(path):
-    if not os.path.exists(path):
-        return ""
-    with open(path) as f:
-        return f.read()
 
 
-def wait_for(pred, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
 
 
 class Exec(hg.GatewayTest):
@@ -57,7 +44,7 @@ class Exec(hg.GatewayTest):
         g = self.gateway(self.exec_config([h]))
         body = self.post(g, "env")
         path = os.path.join(out, "1.env")
-        self.assertTrue(wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0))
         time.sleep(0.1)
         with open(os.path.join(out, "1.json")) as f:
             env_line = f.read()
@@ -83,7 +70,7 @@ class Exec(hg.GatewayTest):
         which the gateway logs: only 0-2, and ls's own directory handle."""
         g = self.gateway(self.exec_config(["/bin/ls", "-l", "/proc/self/fd"]))
         self.post(g, "fds")
-        out = wait_for(lambda: [l for l in g.logs() if l.get("msg") == "exec: handler output"])
+        out = hg.wait_for(lambda: [l for l in g.logs() if l.get("msg") == "exec: handler output"])
         self.assertTrue(out)
         listing = out[0]["stdout"]
         fds = sorted(int(l.split()[-3]) for l in listing.split("?") if " -> " in l)
@@ -95,7 +82,7 @@ class Exec(hg.GatewayTest):
         h = script(os.path.join(self.tmp, "h.sh"), 'env > "%s.tmp"; mv "%s.tmp" "%s"\n' % (out, out, out))
         g = self.gateway(self.exec_config([h], env=["T_OLD"]))
         self.post(g, "pass")
-        self.assertTrue(wait_for(lambda: os.path.exists(out)))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(out)))
         with open(out) as f:
             text = f.read()
         self.assertIn("T_OLD=iex-old-secret", text)
@@ -107,7 +94,7 @@ class Exec(hg.GatewayTest):
                    'echo "$HOOKGATE_ATTEMPT" >> "%s"\n[ "$HOOKGATE_ATTEMPT" -ge 3 ]\n' % log)
         g = self.gateway(self.exec_config([h]))
         self.post(g, "retry")
-        self.assertTrue(wait_for(lambda: os.path.exists(log) and read(log).split() == ["1", "2", "3"]))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(log) and hg.read(log).split() == ["1", "2", "3"]))
         time.sleep(0.5)  # and no fourth attempt
         with open(log) as f:
             self.assertEqual(f.read().split(), ["1", "2", "3"])
@@ -128,7 +115,7 @@ class Exec(hg.GatewayTest):
         def dead():
             p = subprocess.run([hg.BIN, "events", "dead", "--data", data], capture_output=True, text=True)
             return [l.split("\t") for l in p.stdout.splitlines()[1:]]
-        rows = wait_for(lambda: len(dead()) == 2 and dead())
+        rows = hg.wait_for(lambda: len(dead()) == 2 and dead())
         self.assertEqual([(r[0], r[1], r[2], r[4]) for r in rows],
                          [("run", "1", "3", "exit 7"), ("run", "2", "3", "exit 7")])
         out = [l for l in g.logs() if l.get("msg") == "exec: handler output"]
@@ -157,25 +144,25 @@ class Exec(hg.GatewayTest):
             p = subprocess.run([hg.BIN, "events", "dead", "--sink", "run", "--data", data],
                                capture_output=True, text=True)
             return p.stdout.splitlines()[1:]
-        self.assertTrue(wait_for(lambda: len(dead()) == 3))
-        self.assertEqual(read(got), "")
+        self.assertTrue(hg.wait_for(lambda: len(dead()) == 3))
+        self.assertEqual(hg.read(got), "")
         with open(fixed, "w"):
             pass
         p = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--dead", "--data", data],
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("replay of 3 dead letter(s) of sink run", p.stdout)
-        self.assertTrue(wait_for(lambda: len(read(got).split("\n")) > 3 and dead() == []))
+        self.assertTrue(hg.wait_for(lambda: len(hg.read(got).split("\n")) > 3 and dead() == []))
         time.sleep(0.5)
-        self.assertEqual(sorted(read(got).split("\n")[:-1]), ["x-r0 1", "x-r1 1", "x-r2 1"])
+        self.assertEqual(sorted(hg.read(got).split("\n")[:-1]), ["x-r0 1", "x-r1 1", "x-r2 1"])
         self.assertEqual(dead(), [])
         # and a range replay delivers them (again) from a seq on
         p = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--seq", "2", "--data", data],
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertTrue(wait_for(lambda: len(read(got).split("\n")) > 5))
+        self.assertTrue(hg.wait_for(lambda: len(hg.read(got).split("\n")) > 5))
         time.sleep(0.5)
-        self.assertEqual(sorted(read(got).split("\n")[3:-1]), ["x-r1 1", "x-r2 1"])
+        self.assertEqual(sorted(hg.read(got).split("\n")[3:-1]), ["x-r1 1", "x-r2 1"])
         bad = subprocess.run([hg.BIN, "events", "replay", "--sink", "run", "--data", data],
                              capture_output=True, text=True)
         self.assertEqual(bad.returncode, 2)
@@ -188,7 +175,7 @@ class Exec(hg.GatewayTest):
         cfg["retry"]["max_attempts"] = 1
         g = self.gateway(cfg)
         self.post(g, "hang")
-        self.assertTrue(wait_for(lambda: any(l.get("msg", "").startswith("deliver: giving up")
+        self.assertTrue(hg.wait_for(lambda: any(l.get("msg", "").startswith("deliver: giving up")
                                              for l in g.logs())))
         gave_up = [l for l in g.logs() if l.get("msg", "").startswith("deliver: giving up")][0]
         self.assertEqual(gave_up["error"], "timeout after 500 ms")
@@ -203,7 +190,7 @@ class Exec(hg.GatewayTest):
                 return True
             with open("/proc/%d/stat" % pid) as f:  # a zombie awaiting its reaper is gone too
                 return f.read().split(")")[-1].split()[0] == "Z"
-        self.assertTrue(wait_for(lambda: all(gone(p) for p in ps), timeout=10), "children survived")
+        self.assertTrue(hg.wait_for(lambda: all(gone(p) for p in ps), timeout=10), "children survived")
 
     def test_type_filter(self):
         seen = os.path.join(self.tmp, "seen")
@@ -212,7 +199,7 @@ class Exec(hg.GatewayTest):
         self.post(g, 1, "order.created")
         self.post(g, 2, "invoice.paid")
         self.post(g, 3, "order.deleted")
-        self.assertTrue(wait_for(lambda: os.path.exists(seen) and len(read(seen).split()) >= 2))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(seen) and len(hg.read(seen).split()) >= 2))
         time.sleep(0.5)
         with open(seen) as f:
             self.assertEqual(f.read().split(), ["order.created", "order.deleted"])
@@ -228,7 +215,7 @@ class Exec(hg.GatewayTest):
         evil = "$(touch %s); rm -rf %s `touch %s` && reboot" % (pwned, out, pwned)
         body = json.dumps({"event_id": evil, "event": evil + ";x", "note": evil}).encode()
         self.assertEqual(self.post_generic(g, body).status, 200)
-        self.assertTrue(wait_for(lambda: os.path.exists(os.path.join(out, "type"))))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(os.path.join(out, "type"))))
         time.sleep(0.2)
         with open(os.path.join(out, "id")) as f:
             self.assertEqual(f.read(), evil)
@@ -248,7 +235,7 @@ class Exec(hg.GatewayTest):
         g = self.gateway(self.exec_config([h], concurrency=4))
         for i in range(24):
             self.post(g, i)
-        self.assertTrue(wait_for(lambda: os.path.exists(done) and len(read(done).split()) >= 24))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(done) and len(hg.read(done).split()) >= 24))
         time.sleep(0.3)
         with open(done) as f:
             ids = f.read().split()
@@ -285,7 +272,7 @@ class Exec(hg.GatewayTest):
             files.append(cfgfile)
         procs = [subprocess.Popen(["curl", "-s", "-K", c],
                                   stdout=subprocess.PIPE) for c in files]
-        wait_for(lambda: os.path.exists(got) and len(read(got).split()) >= n // 4)
+        hg.wait_for(lambda: os.path.exists(got) and len(hg.read(got).split()) >= n // 4)
         g.proc.send_signal(signal.SIGKILL)
         g.proc.wait()
         acked = set()
@@ -301,7 +288,7 @@ class Exec(hg.GatewayTest):
         self.assertGreater(len(acked), 0)
         self.assertEqual(set(codes) - {"200", "000"}, set(), codes)  # 000: cut off by the kill
         g2 = self.gateway(cfg)
-        self.assertTrue(wait_for(lambda: acked <= set(read(got).split()), timeout=120),
+        self.assertTrue(hg.wait_for(lambda: acked <= set(hg.read(got).split()), timeout=120),
                         "acknowledged events never reached the handler")
         with open(got) as f:
             ids = f.read().split()

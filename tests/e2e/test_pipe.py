@@ -12,14 +12,6 @@ import hg
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../handlers/pipe-worker.py")
 
 
-def wait_for(pred, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
 
 
 def ids(path):
@@ -48,7 +40,7 @@ class Pipe(hg.GatewayTest):
         self.assertEqual(len(started), 1)  # at boot, before any event
         for i in range(10):
             self.post(g, i)
-        self.assertTrue(wait_for(lambda: len(ids(out)) >= 10))
+        self.assertTrue(hg.wait_for(lambda: len(ids(out)) >= 10))
         self.assertEqual(ids(out), ["p-%d" % i for i in range(10)])
         self.assertEqual(len([l for l in g.logs() if l.get("msg") == "sink pipe: worker started"]), 1)
 
@@ -71,7 +63,7 @@ for raw in sys.stdin.buffer:
         g = self.gateway(self.pipe_config([sys.executable, worker]))
         for i in range(10):
             self.post(g, i)
-        self.assertTrue(wait_for(lambda: "p-9" in ids(out)))
+        self.assertTrue(hg.wait_for(lambda: "p-9" in ids(out)))
         got = ids(out)
         for i in range(10):
             self.assertIn("p-%d" % i, got)  # nothing lost; duplicates allowed

@@ -13,14 +13,6 @@ import hg
 CONSUMER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../handlers/unix-consumer.py")
 
 
-def wait_for(pred, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
 
 
 def lines(path):
@@ -50,11 +42,11 @@ class Unix(hg.GatewayTest):
         out = os.path.join(self.tmp, "got.ndjson")
         consumer = subprocess.Popen([sys.executable, CONSUMER, self.sock, out])
         try:
-            got = wait_for(lambda: len(lines(out)) >= 20 and lines(out))
+            got = hg.wait_for(lambda: len(lines(out)) >= 20 and lines(out))
             self.assertEqual([e["id"] for e in got], ["u-%d" % i for i in range(20)])
             self.assertEqual([e["hookgateseq"] for e in got], list(range(1, 21)))
             self.post(g, 20)  # and later events flow on the same connection
-            self.assertTrue(wait_for(lambda: len(lines(out)) == 21))
+            self.assertTrue(hg.wait_for(lambda: len(lines(out)) == 21))
         finally:
             consumer.kill()
             consumer.wait()
@@ -71,7 +63,7 @@ class Unix(hg.GatewayTest):
         g = self.gateway(cfg)  # nobody listens on the unix socket
         for i in range(5):
             self.post(g, i)
-        self.assertTrue(wait_for(lambda: os.path.exists(got) and len(open(got).read().split()) == 5))
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(got) and len(open(got).read().split()) == 5))
         self.assertEqual([e["id"] for e in g.wait_events(5)], ["u-%d" % i for i in range(5)])
         listed = subprocess.run([hg.BIN, "events", "list", "-c", g.cfg_path],
                                 capture_output=True, text=True).stdout
@@ -103,7 +95,7 @@ class Unix(hg.GatewayTest):
         t.start()
         for i in range(6):
             self.post(g, i)
-        self.assertTrue(wait_for(lambda: received.count("u-5") >= 1 and received[-1] == "u-5"))
+        self.assertTrue(hg.wait_for(lambda: received.count("u-5") >= 1 and received[-1] == "u-5"))
         time.sleep(0.5)
         srv.close()
         self.assertGreaterEqual(received.count("u-3"), 2, received)  # re-sent after the crash
@@ -119,14 +111,14 @@ class Unix(hg.GatewayTest):
         cfg = self.unix_config(ack=True)
         consumer = subprocess.Popen([sys.executable, CONSUMER, os.path.join(self.tmp, "app.sock"), out, "--ack"])
         try:
-            wait_for(lambda: os.path.exists(os.path.join(self.tmp, "app.sock")))
+            hg.wait_for(lambda: os.path.exists(os.path.join(self.tmp, "app.sock")))
             g = self.gateway(cfg)
             for i in range(5):
                 self.post(g, i)
-            got = wait_for(lambda: len(lines(out)) >= 5 and lines(out))
+            got = hg.wait_for(lambda: len(lines(out)) >= 5 and lines(out))
             self.assertEqual([e["id"] for e in got], ["u-%d" % i for i in range(5)])
             data = os.path.join(self.tmp, "data")
-            p = wait_for(lambda: "app:pending" not in subprocess.run(
+            p = hg.wait_for(lambda: "app:pending" not in subprocess.run(
                 [hg.BIN, "events", "list", "--data", data], capture_output=True, text=True).stdout, timeout=10)
             self.assertTrue(p)
         finally:
