@@ -426,7 +426,7 @@ static void *exec_main(void *arg)
             slots[i].attempt = 0;
             slots[i].retry_at = now;
         }
-        struct pollfd pfd[3 * 64];
+        struct pollfd pfd[EXEC_POLLFDS * 64];
         int npfd = 0;
         int64_t wake = now + 20;
         for (unsigned i = 0; i < n; i++) {

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ struct exec_job {
     const struct cfg_sink *sink;
     pid_t pid;
     int in, out, err; /* our ends; -1 when closed */
+    int pidfd;        /* readable once the handler exits (-1: not available) */
     const char *line;
     size_t len, written;
     int64_t deadline;
@@ -151,6 +153,7 @@ int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t
     j->in = fds[0];
     j->out = fds[1];
     j->err = fds[2];
+    j->pidfd = rc ? -1 : (int)syscall(SYS_pidfd_open, j->pid, 0); /* close-on-exec by default */
     if (rc) {
         j->spawn_errno = rc;
         j->finished = 1;
@@ -170,6 +173,8 @@ int exec_job_pollfds(const struct exec_job *j, struct pollfd *pfd)
         pfd[n++] = (struct pollfd){.fd = j->out, .events = POLLIN};
     if (j->err >= 0)
         pfd[n++] = (struct pollfd){.fd = j->err, .events = POLLIN};
+    if (j->pidfd >= 0) /* wakes the poll the moment the handler exits */
+        pfd[n++] = (struct pollfd){.fd = j->pidfd, .events = POLLIN};
     return n;
 }
 
@@ -258,6 +263,7 @@ int exec_job_step(struct exec_job *j, int64_t now_ms)
     close_fd(&j->in);
     close_fd(&j->out);
     close_fd(&j->err);
+    close_fd(&j->pidfd);
     j->finished = 1;
     log_output(j);
     return 1;
@@ -307,5 +313,6 @@ void exec_job_free(struct exec_job *j)
     close_fd(&j->in);
     close_fd(&j->out);
     close_fd(&j->err);
+    close_fd(&j->pidfd);
     free(j);
 }

@@ -26,6 +26,7 @@ struct cfg_sink;
 struct exec_job;
 
 #define EXEC_OUTPUT_MAX 4096
+#define EXEC_POLLFDS    4
 
 /* exec_event - what a job needs to know about its event (C strings). */
 struct exec_event {
@@ -53,7 +54,8 @@ int exec_job_start(const struct cfg_sink *s, const struct exec_event *e, int64_t
                    struct exec_job **out);
 
 /* exec_job_pollfds - the descriptors to poll for this job into pfd (at most
- * 3); returns how many. */
+ * EXEC_POLLFDS); returns how many.  One of them (a pidfd) becomes readable
+ * when the handler exits, so nobody waits on a timer for that. */
 int exec_job_pollfds(const struct exec_job *j, struct pollfd *pfd);
 
 /* exec_job_step - move the job on (write stdin, read output, reap, enforce

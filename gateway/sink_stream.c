@@ -210,15 +210,15 @@ static int wait_fd(int fd, short events, int64_t deadline)
 struct expect {
     char (*id)[UNIX_ID_MAX + 1];
     char *acked;
-    size_t n, left;
+    size_t n, left, first;
 };
 
 static int collect_ids(const char *buf, size_t len, struct expect *e)
 {
     static const char lead[] = "{\"specversion\":\"1.0\",\"id\":";
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += buf[i] == '\n';
+    for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + len - q))); q++)
+        lines++;
     e->id = calloc(lines ? lines : 1, sizeof(*e->id));
     e->acked = calloc(lines ? lines : 1, 1);
     if (!e->id || !e->acked)
@@ -244,6 +244,15 @@ static int collect_ids(const char *buf, size_t len, struct expect *e)
 
 static void ack_line(struct expect *e, const char *line, size_t n)
 {
+    /* acks mostly come in order: try the oldest unacked one first */
+    while (e->first < e->n && e->acked[e->first])
+        e->first++;
+    size_t f = e->first;
+    if (f < e->n && strlen(e->id[f]) == n && !memcmp(e->id[f], line, n)) {
+        e->acked[f] = 1;
+        e->left--;
+        return;
+    }
     for (size_t i = 0; i < e->n; i++) {
         if (!e->acked[i] && strlen(e->id[i]) == n && !memcmp(e->id[i], line, n)) {
             e->acked[i] = 1;
@@ -293,12 +302,17 @@ static int unix_send(void *state, const char *buf, size_t len, size_t *sent)
     struct expect e = {0};
     int rc = u->cfg->ack ? collect_ids(buf, len, &e) : HG_OK;
     size_t off = 0;
-    int64_t deadline = mono() + UNIX_IO_TIMEOUT_MS;
+    /* a reader that takes nothing for this long is dropped (a slow pipe
+     * worker gets its ack_timeout if that is longer) */
+    int64_t stall = UNIX_IO_TIMEOUT_MS;
+    if (u->cfg->ack && (int64_t)u->cfg->ack_timeout_ms > stall)
+        stall = (int64_t)u->cfg->ack_timeout_ms;
+    int64_t deadline = mono() + stall;
     while (!rc && off < len) {
         ssize_t w = write(u->fd, buf + off, len - off); /* SIGPIPE is ignored: EPIPE */
         if (w > 0) {
             off += (size_t)w;
-            deadline = mono() + UNIX_IO_TIMEOUT_MS;
+            deadline = mono() + stall;
         } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (!wait_fd(u->fd, POLLOUT, deadline))
                 rc = HG_EIO;

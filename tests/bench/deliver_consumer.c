@@ -3,7 +3,7 @@
  *
  *   deliver_consumer unix PATH N [--ack]          listen on the UNIX socket PATH
  *   deliver_consumer stdio N --result FILE [--go FILE]   a pipe-sink worker
- *   deliver_consumer mark FILE                     an exec handler
+ *   deliver_consumer spawn N CMD [ARG...]          spawn+wait CMD N times
  *
  * unix: binds and listens on PATH (replacing a stale socket file), accepts
  * hookgate's connection and reads NDJSON lines as fast as it can (4 MiB
@@ -24,9 +24,10 @@
  * given by --result (written to FILE.tmp and renamed, so a reader never
  * sees half of it), because stdout is the ack channel.
  *
- * mark: appends "<CLOCK_REALTIME ns> <$HOOKGATE_SEQ or ->\n" to FILE with
- * one O_APPEND write and exits 0, without reading stdin: the cost of
- * /bin/true plus one small write, with a timestamp the benchmark can use.
+ * spawn: posix_spawn + waitpid of CMD, N times in a row, then
+ *   RESULT runs=N seconds=S us_per_run=U
+ * what one process costs on this machine: the ceiling of an exec sink with
+ * concurrency 1.  (The exec handler itself is deliver_mark.c.)
  *
  * Exit status: 0 done, 1 I/O error or EOF before N lines, 2 usage,
  * 3 a line that is not a hookgate envelope (--ack / stdio only).
@@ -35,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +44,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define RBUF_SIZE  (4u << 20) /* read buffer */
 #define CARRY_MAX  (64u << 10) /* longest line prefix that can hold an id */
+
+extern char **environ;
 
 static const char LEAD[] = "{\"specversion\":\"1.0\",\"id\":\"";
 #define LEAD_LEN (sizeof(LEAD) - 1)
@@ -349,7 +354,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: deliver_consumer unix PATH N [--ack]\n"
                     "       deliver_consumer stdio N --result FILE [--go FILE]\n"
-                    "       deliver_consumer mark FILE\n");
+                    "       deliver_consumer spawn N CMD [ARG...]\n");
     return 2;
 }
 
@@ -461,19 +466,29 @@ static int mode_stdio(int argc, char **argv)
     return 0;
 }
 
-static int mode_mark(int argc, char **argv)
+/* spawn: posix_spawn + waitpid of CMD, N times in a row: what one exec
+ * costs on this machine, the ceiling of a concurrency-1 exec sink. */
+static int mode_spawn(int argc, char **argv)
 {
-    if (argc != 3)
+    if (argc < 4)
         return usage();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    const char *seq = getenv("HOOKGATE_SEQ");
-    char line[128];
-    int n = snprintf(line, sizeof(line), "%lld%09ld %s\n", (long long)ts.tv_sec, ts.tv_nsec,
-                     seq && *seq ? seq : "-");
-    int fd = open(argv[2], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, line, (size_t)n) != n)
-        die(argv[2]);
+    uint64_t n = parse_n(argv[2]);
+    double t0 = now_s();
+    for (uint64_t i = 0; i < n; i++) {
+        pid_t pid;
+        int st, rc = posix_spawn(&pid, argv[3], NULL, NULL, argv + 3, environ);
+        if (rc) {
+            errno = rc;
+            die(argv[3]);
+        }
+        if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+            fprintf(stderr, "deliver_consumer: %s failed\n", argv[3]);
+            return 1;
+        }
+    }
+    double s = now_s() - t0;
+    printf("RESULT runs=%llu seconds=%.6f us_per_run=%.1f\n", (unsigned long long)n, s,
+           s / (double)n * 1e6);
     return 0;
 }
 
@@ -485,7 +500,7 @@ int main(int argc, char **argv)
         return mode_unix(argc, argv);
     if (!strcmp(argv[1], "stdio"))
         return mode_stdio(argc, argv);
-    if (!strcmp(argv[1], "mark"))
-        return mode_mark(argc, argv);
+    if (!strcmp(argv[1], "spawn"))
+        return mode_spawn(argc, argv);
     return usage();
 }
