@@ -425,13 +425,15 @@ static void *sweeper_main(void *arg)
             dl.tv_sec++;
             dl.tv_nsec -= 1000000000;
         }
-        pthread_cond_timedwait(&st->commit, &st->lock, &dl);
+        /* its own condition variable: only the stop wakes it early (waiting
+         * on the commit signal would cost a wake-up per commit) */
+        pthread_cond_timedwait(&st->sweep_wake, &st->lock, &dl);
         if (st->stopping || st->broken)
             continue;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         if (now.tv_sec < dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec < dl.tv_nsec))
-            continue; /* woken by a commit, not by the clock */
+            continue; /* a spurious wake-up */
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
         mdb_reader_check(st->env, &dead_readers);
@@ -465,6 +467,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     pthread_cond_init(&st->idle, NULL);
     pthread_cond_init(&st->commit, NULL);
     pthread_cond_init(&st->completer_wake, NULL);
+    pthread_cond_init(&st->sweep_wake, NULL);
     st->max_size = cfg->max_size;
     st->window_ms = cfg->dedupe_window_ms;
     st->max_queue = cfg->max_queue ? cfg->max_queue : 65536;
@@ -590,6 +593,7 @@ void store_close(struct store *st)
     pthread_cond_broadcast(&st->wake);
     pthread_cond_broadcast(&st->commit);
     pthread_cond_broadcast(&st->completer_wake);
+    pthread_cond_broadcast(&st->sweep_wake);
     pthread_mutex_unlock(&st->lock);
     if (st->sweeper_started)
         pthread_join(st->sweeper, NULL);
@@ -615,6 +619,7 @@ void store_close(struct store *st)
     pthread_cond_destroy(&st->idle);
     pthread_cond_destroy(&st->commit);
     pthread_cond_destroy(&st->completer_wake);
+    pthread_cond_destroy(&st->sweep_wake);
     free(st);
 }
 

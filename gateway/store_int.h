@@ -55,8 +55,9 @@ struct store {
     int commit_failed;        /* the last commit failed: sink state waits before retrying */
     struct store_item *done_head, *done_tail; /* committed, done() not yet called */
     pthread_cond_t completer_wake;
-    int completing;     /* completer is calling done() */
-    int writer_running; /* writer thread has not exited */
+    pthread_cond_t sweep_wake; /* the retention sweep: stop only */
+    int completing;            /* completer is calling done() */
+    int writer_running;        /* writer thread has not exited */
     int draining, stopping, healthy, broken;
     int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
     uint64_t last_seq;

@@ -28,6 +28,7 @@ int store_open_reader(const char *dir, struct store **out)
     pthread_cond_init(&st->idle, NULL);
     pthread_cond_init(&st->commit, NULL);
     pthread_cond_init(&st->completer_wake, NULL);
+    pthread_cond_init(&st->sweep_wake, NULL);
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
