@@ -161,6 +161,10 @@ static void *worker_main(void *arg)
                 w->sink->name);
     size_t sent = 0; /* bytes of this batch already handed over by a partial send */
     int64_t replay_check = 0;
+    /* a consumer that keeps failing on a batch (not merely unreachable) gets
+     * the events one at a time; one that still fails is a dead letter */
+    unsigned noack = 0;
+    int single = 0;
     while (!atomic_load(&d->stop)) {
         struct store_replay rq;
         /* replays apply between batches: never in the middle of a partial send */
@@ -179,7 +183,7 @@ static void *worker_main(void *arg)
         w->lines = 0;
         w->render_err = 0;
         w->scanned = cursor;
-        if (store_scan(d->st, cursor, DELIVER_BATCH, visit, w)) {
+        if (store_scan(d->st, cursor, single ? 1 : DELIVER_BATCH, visit, w)) {
             sleep_ms(100);
             continue;
         }
@@ -200,6 +204,23 @@ static void *worker_main(void *arg)
             rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
             sent = off + n;
         }
+        if (rc == HG_ENOACK && ++noack >= d->cfg->retry_max_attempts) {
+            noack = 0;
+            if (!single) {
+                single = 1;
+                log_msg(LOG_WARN, "deliver: batch keeps failing; sending events one at a time",
+                        "{s:s,s:I}", "sink", w->sink->name, "from_seq", (json_int_t)(cursor + 1));
+            } else if (w->lines == 1 &&
+                       store_dead_add(d->st, w->sink->name, w->scanned, d->cfg->retry_max_attempts,
+                                      "not acknowledged by the consumer") == HG_OK) {
+                log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters",
+                        "{s:s,s:I,s:i,s:s}", "sink", w->sink->name, "seq", (json_int_t)w->scanned,
+                        "attempts", (int)d->cfg->retry_max_attempts, "error",
+                        "not acknowledged by the consumer");
+                rc = HG_OK; /* the cursor moves past it below */
+                single = 0;
+            }
+        }
         if (rc) {
             uint64_t ms = backoff_ms(d->cfg, attempt++, &seed);
             log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink",
@@ -208,6 +229,9 @@ static void *worker_main(void *arg)
                 sleep_ms(ms - t < 50 ? ms - t : 50);
             continue;
         }
+        if (single && !noack && w->lines)
+            single = 0; /* the hard part is behind: batches again */
+        noack = 0;
         sent = 0;
         attempt = 0;
         cursor = w->scanned;

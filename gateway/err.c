@@ -29,6 +29,7 @@ static const struct {
     {HG_EFULL, 503, "store full, retry later"},
     {HG_ESTOPPING, 503, "shutting down, retry later"},
     {HG_EIO, 503, "i/o error, retry later"},
+    {HG_ENOACK, 503, "not acknowledged by the consumer"},
 };
 
 #define ERR_N (sizeof(err_table) / sizeof(err_table[0]))

@@ -28,6 +28,7 @@ enum hg_err {
     HG_EFULL,          /* store reached limits.max_store_size or disk full */
     HG_ESTOPPING,      /* shutting down, not accepting new work */
     HG_EIO,            /* I/O error outside the store */
+    HG_ENOACK,         /* a sink's consumer took events but did not acknowledge them */
     HG_ELAST
 };
 

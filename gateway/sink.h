@@ -20,7 +20,9 @@ struct sink_ops {
     /* send - deliver buf (one or more complete NDJSON lines).  *sent gets
      * the bytes handed over even on error; HG_OK only when that is all of
      * them.  deliver.c retries from the first byte not sent, so a consumer
-     * never sees a torn or repeated line because of a short write. */
+     * never sees a torn or repeated line because of a short write.
+     * HG_ENOACK (acknowledging sinks): the consumer was reached but failed
+     * on these events; HG_EIO: it could not be reached at all. */
     int (*send)(void *state, const char *buf, size_t len, size_t *sent);
     /* close - release the transport.  NULL-safe on state. */
     void (*close)(void *state);

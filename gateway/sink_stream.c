@@ -327,7 +327,9 @@ static int unix_send(void *state, const char *buf, size_t len, size_t *sent)
     log_stderr(u);
     if (rc) {
         drop(u, u->cfg->ack ? "write failed, or not every event acked in time" : "write failed");
-        return HG_EIO;
+        /* connected, and then the consumer failed on these events: that may
+         * be one of them (deliver.c narrows it down and dead-letters it) */
+        return u->cfg->ack ? HG_ENOACK : HG_EIO;
     }
     *sent = len;
     return HG_OK;

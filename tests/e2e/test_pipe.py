@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 import time
 
@@ -71,6 +72,37 @@ for raw in sys.stdin.buffer:
         self.assertGreaterEqual(msgs.count("sink pipe: worker started"), 2)
         self.assertIn("sink pipe: worker stopped", msgs)
         self.assertIn("dying on p-5", [l.get("line") for l in g.logs() if l.get("msg") == "sink pipe: worker stderr"])
+
+    def test_poison_event_goes_to_dead_letters(self):
+        """A worker that dies on one particular event every time: the batch is
+        narrowed to single events and that one becomes a dead letter; every
+        other event is delivered."""
+        out = os.path.join(self.tmp, "got.ndjson")
+        worker = os.path.join(self.tmp, "w.py")
+        with open(worker, "w") as f:
+            f.write('''import json, os, sys
+for raw in sys.stdin.buffer:
+    e = json.loads(raw)
+    if e["id"] == "p-3":
+        os.kill(os.getpid(), 9)
+    with open(%r, "a") as o:
+        o.write(raw.decode())
+    print(e["id"], flush=True)
+''' % out)
+        cfg = self.pipe_config([sys.executable, worker])
+        cfg["retry"]["max_attempts"] = 2
+        g = self.gateway(cfg)
+        for i in range(8):
+            self.post(g, i)
+        self.assertTrue(hg.wait_for(lambda: "p-7" in ids(out)))
+        got = set(ids(out))
+        self.assertEqual(got, {"p-%d" % i for i in range(8)} - {"p-3"})
+        data = os.path.join(self.tmp, "data")
+        dead = subprocess.run([hg.BIN, "events", "dead", "--data", data], capture_output=True, text=True)
+        rows = [l.split("\t") for l in dead.stdout.splitlines()[1:]]
+        self.assertEqual([(r[0], r[1], r[4]) for r in rows], [("worker", "4", "not acknowledged by the consumer")])
+        self.assertIn("deliver: batch keeps failing; sending events one at a time",
+                      [l.get("msg") for l in g.logs()])
 
     def test_worker_that_cannot_start_is_retried(self):
         g = self.gateway(self.pipe_config(["/nonexistent/worker"]))
