@@ -48,8 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RBUF_SIZE  (4u << 20) /* read buffer */
-#define CARRY_MAX  (64u << 10) /* longest line prefix that can hold an id */
+#define RBUF_SIZE (4u << 20)  /* read buffer */
+#define CARRY_MAX (64u << 10) /* longest line prefix that can hold an id */
 
 extern char **environ;
 
@@ -211,14 +211,30 @@ static int parse_id(const char *s, const char *end, char *out, size_t cap, size_
         if (end - p < 2)
             return 0;
         switch (p[1]) {
-        case '"': out[n++] = '"'; break;
-        case '\\': out[n++] = '\\'; break;
-        case '/': out[n++] = '/'; break;
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
+        case '"':
+            out[n++] = '"';
+            break;
+        case '\\':
+            out[n++] = '\\';
+            break;
+        case '/':
+            out[n++] = '/';
+            break;
+        case 'b':
+            out[n++] = '\b';
+            break;
+        case 'f':
+            out[n++] = '\f';
+            break;
+        case 'n':
+            out[n++] = '\n';
+            break;
+        case 'r':
+            out[n++] = '\r';
+            break;
+        case 't':
+            out[n++] = '\t';
+            break;
         case 'u': {
             unsigned cp, lo;
             if (end - p < 6)
@@ -254,8 +270,8 @@ struct reader {
     int fd, is_sock, ack;
     uint64_t want, lines, bytes;
     char *buf;
-    size_t carry;  /* bytes at buf[0..carry) : a line prefix whose id is not complete yet */
-    int id_done;   /* the current (unfinished) line has been acked already */
+    size_t carry; /* bytes at buf[0..carry) : a line prefix whose id is not complete yet */
+    int id_done;  /* the current (unfinished) line has been acked already */
     struct acks acks;
     double t_first;
 };
@@ -400,8 +416,10 @@ static int mode_unix(int argc, char **argv)
         r.acks.len = r.acks.off = 0; /* acks for a broken connection are moot */
         if (run_reader(&r) == 0)
             break;
-        fprintf(stderr, "deliver_consumer: connection %u closed after %llu lines; waiting for "
-                        "the next\n", conns, (unsigned long long)r.lines);
+        fprintf(stderr,
+                "deliver_consumer: connection %u closed after %llu lines; waiting for "
+                "the next\n",
+                conns, (unsigned long long)r.lines);
         close(c);
     }
     double t_end = now_s();
