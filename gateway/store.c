@@ -456,11 +456,12 @@ static void *sweeper_main(void *arg)
     return NULL;
 }
 
-int store_open(const struct store_cfg *cfg, struct store **out)
+struct store *store_alloc(void)
 {
     struct store *st = calloc(1, sizeof(*st));
     if (!st)
-        return HG_ENOMEM;
+        return NULL;
+    st->lock_fd = -1;
     pthread_rwlock_init(&st->resize_lock, NULL);
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->wake, NULL);
@@ -468,6 +469,14 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     pthread_cond_init(&st->commit, NULL);
     pthread_cond_init(&st->completer_wake, NULL);
     pthread_cond_init(&st->sweep_wake, NULL);
+    return st;
+}
+
+int store_open(const struct store_cfg *cfg, struct store **out)
+{
+    struct store *st = store_alloc();
+    if (!st)
+        return HG_ENOMEM;
     st->max_size = cfg->max_size;
     st->window_ms = cfg->dedupe_window_ms;
     st->max_queue = cfg->max_queue ? cfg->max_queue : 65536;

@@ -96,4 +96,8 @@ static inline int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* store_alloc - a zeroed store with its locks and conditions initialised
+ * and no lock file (lock_fd -1); store_close releases it.  NULL on OOM. */
+struct store *store_alloc(void);
+
 #endif

@@ -17,18 +17,10 @@
 
 int store_open_reader(const char *dir, struct store **out)
 {
-    struct store *st = calloc(1, sizeof(*st));
+    struct store *st = store_alloc();
     if (!st)
         return HG_ENOMEM;
     st->reader = 1;
-    st->lock_fd = -1;
-    pthread_rwlock_init(&st->resize_lock, NULL);
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->wake, NULL);
-    pthread_cond_init(&st->idle, NULL);
-    pthread_cond_init(&st->commit, NULL);
-    pthread_cond_init(&st->completer_wake, NULL);
-    pthread_cond_init(&st->sweep_wake, NULL);
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
