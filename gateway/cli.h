@@ -18,4 +18,12 @@ int cli_events(int argc, char **argv);
  * dedupe_window, default 7d), beside a running gateway. */
 int cli_gc(int argc, char **argv);
 
+/* cli_sign - `hookgate sign -p PROFILE -s SECRET [...] [FILE]`: print the
+ * headers a producer would send.  0 ok, 1 error, 2 usage. */
+int cli_sign(int argc, char **argv);
+
+/* cli_send_test - `hookgate send-test URL -p PROFILE -s SECRET [...]`: post
+ * the profile's test event; 0 on a 2xx answer, 1 otherwise, 2 usage. */
+int cli_send_test(int argc, char **argv);
+
 #endif

@@ -151,7 +151,7 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
 }
 
 /* resolve_secret - env:NAME, file:PATH or a literal (warned about). */
-static int resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s)
+int cfgp_resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s)
 {
     if (!json_is_string(v) || json_string_length(v) == 0)
         return cfgp_fail(x, path, "must be \"env:NAME\", \"file:PATH\" or a literal secret");
@@ -280,106 +280,6 @@ int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
     return HG_OK;
 }
 
-static int parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
-                       struct cfg_route *r)
-{
-    static const char *const known[] = {"path",  "name",      "profile", "secrets",
-                                        "sinks", "tolerance", NULL};
-    static const char *const later[] = {"allow", "allow_unsigned", "token", NULL};
-    char p[256];
-    int rc = cfgp_check_keys(x, path, o, known, later);
-    if (rc)
-        return rc;
-    cfgp_pathf(p, sizeof(p), "%s.path", path);
-    json_t *v = json_object_get(o, "path");
-    if (!v)
-        return cfgp_fail(x, p, "is required");
-    if ((rc = cfgp_get_string(x, p, v, &r->path)))
-        return rc;
-    if (r->path[0] != '/' || strlen(r->path) > 256)
-        return cfgp_fail(x, p, "must start with '/' (at most 256 bytes)");
-    if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/readyz"))
-        return cfgp_fail(x, p, "%s is reserved", r->path);
-
-    cfgp_pathf(p, sizeof(p), "%s.name", path);
-    if ((v = json_object_get(o, "name"))) {
-        if ((rc = cfgp_get_string(x, p, v, &r->name)))
-            return rc;
-    } else {
-        const char *seg = strrchr(r->path, '/') + 1;
-        r->name = strdup(*seg ? seg : "root");
-        if (!r->name)
-            return HG_ENOMEM;
-    }
-    if (strlen(r->name) > 64 || strspn(r->name, NAME_CHARS) != strlen(r->name))
-        return cfgp_fail(x, p,
-                         "route names are 1-64 of [A-Za-z0-9_.-] (the default is the last path "
-                         "segment; set \"name\")");
-
-    cfgp_pathf(p, sizeof(p), "%s.profile", path);
-    v = json_object_get(o, "profile");
-    if (!json_is_string(v))
-        return cfgp_fail(x, p, "is required (one of: %s)", profile_names());
-    if (!(r->profile = profile_find(json_string_value(v))))
-        return cfgp_fail(x, p, "unknown profile \"%s\" (known: %s)", json_string_value(v),
-                         profile_names());
-
-    cfgp_pathf(p, sizeof(p), "%s.secrets", path);
-    v = json_object_get(o, "secrets");
-    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
-        return cfgp_fail(x, p, "must be an array of 1 to 16 secrets");
-    r->secrets = calloc(json_array_size(v), sizeof(struct secret));
-    if (!r->secrets)
-        return HG_ENOMEM;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
-        r->nsecrets = i + 1;
-        if ((rc = resolve_secret(x, p, e, &r->secrets[i])))
-            return rc;
-    }
-
-    r->tolerance_s = r->profile->tolerance_s ? r->profile->tolerance_s : 300;
-    if ((v = json_object_get(o, "tolerance"))) {
-        uint64_t ms;
-        cfgp_pathf(p, sizeof(p), "%s.tolerance", path);
-        if ((rc = cfgp_get_duration(x, p, v, &ms)))
-            return rc;
-        if (ms < 1000 || ms > 86400000ULL)
-            return cfgp_fail(x, p, "must be between 1s and 1d");
-        r->tolerance_s = (long)(ms / 1000);
-    }
-
-    cfgp_pathf(p, sizeof(p), "%s.sinks", path);
-    v = json_object_get(o, "sinks");
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return cfgp_fail(x, p, "must be a non-empty array of sink names");
-    r->sinks = calloc(json_array_size(v), sizeof(size_t));
-    if (!r->sinks)
-        return HG_ENOMEM;
-    json_array_foreach(v, i, e)
-    {
-        cfgp_pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
-        if (!json_is_string(e))
-            return cfgp_fail(x, p, "must be a sink name");
-        size_t k;
-        for (k = 0; k < c->nsinks; k++)
-            if (strcmp(c->sinks[k].name, json_string_value(e)) == 0)
-                break;
-        if (k == c->nsinks)
-            return cfgp_fail(x, p, "no sink named \"%s\" in $.sinks", json_string_value(e));
-        for (size_t j = 0; j < r->nsinks; j++)
-            if (r->sinks[j] == k)
-                return cfgp_fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
-        r->sinks[r->nsinks++] = k;
-    }
-    if (verify_new(r->profile, r->secrets, r->nsecrets, &r->verifier))
-        return cfgp_fail(x, path, "cannot initialise the signature verifier");
-    return HG_OK;
-}
-
 static int parse_limits(struct ctx *x, json_t *o, struct config *c)
 {
     static const char *const known[] = {"max_body", "max_connections", "request_timeout",
@@ -421,9 +321,9 @@ static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 
 static int parse_root(struct ctx *x, json_t *root, struct config *c)
 {
-    static const char *const known[] = {"listen",  "data_dir",    "limits", "dedupe_window",
-                                        "retry",   "routes",      "sinks",  "log_level",
-                                        "threads", "gc_interval", NULL};
+    static const char *const known[] = {"listen",  "data_dir",    "limits",       "dedupe_window",
+                                        "retry",   "routes",      "sinks",        "log_level",
+                                        "threads", "gc_interval", "profile_dirs", NULL};
     char p[256];
     int rc = cfgp_check_keys(x, "$", root, known, NULL);
     if (rc)
@@ -484,6 +384,13 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
             return rc;
     }
 
+    if ((v = json_object_get(root, "profile_dirs")) &&
+        (rc = cfgp_get_strings(x, "$.profile_dirs", v, &c->profile_dirs)))
+        return rc;
+    if ((rc = profile_set_load((const char *const *)c->profile_dirs, &c->profiles, x->err,
+                               x->errlen)))
+        return rc;
+
     v = json_object_get(root, "routes");
     if (!json_is_array(v) || json_array_size(v) == 0)
         return cfgp_fail(x, "$.routes", "must be a non-empty array of routes");
@@ -494,7 +401,7 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
     {
         snprintf(p, sizeof(p), "$.routes[%zu]", i);
         c->nroutes = i + 1;
-        if ((rc = parse_route(x, p, e, c, &c->routes[i])))
+        if ((rc = config_parse_route(x, p, e, c, &c->routes[i])))
             return rc;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(c->routes[j].path, c->routes[i].path) == 0)
@@ -682,19 +589,8 @@ void config_free(struct config *c)
         free(c->listeners[i].key);
     }
     free(c->listeners);
-    for (size_t i = 0; i < c->nroutes; i++) {
-        struct cfg_route *r = &c->routes[i];
-        free(r->path);
-        free(r->name);
-        for (size_t k = 0; k < r->nsecrets; k++) {
-            if (r->secrets[k].data)
-                OPENSSL_cleanse(r->secrets[k].data, r->secrets[k].len);
-            free(r->secrets[k].data);
-        }
-        free(r->secrets);
-        free(r->sinks);
-        verify_free(r->verifier);
-    }
+    for (size_t i = 0; i < c->nroutes; i++)
+        config_route_free(&c->routes[i]);
     free(c->routes);
     for (size_t i = 0; i < c->nsinks; i++) {
         free(c->sinks[i].name);
@@ -709,6 +605,10 @@ void config_free(struct config *c)
     free(c->sinks);
     free(c->data_dir);
     free(c->source);
+    for (char **d = c->profile_dirs; d && *d; d++)
+        free(*d);
+    free(c->profile_dirs);
+    profile_set_free(c->profiles);
     free(c);
 }
 
@@ -726,8 +626,12 @@ void config_print(const struct config *c, FILE *f)
                 c->listeners[i].tls ? "https" : "http");
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct cfg_route *r = &c->routes[i];
-        fprintf(f, "route: POST %s name=%s profile=%s secrets=%zu tolerance=%lds sinks=", r->path,
-                r->name, r->profile->name, r->nsecrets, r->tolerance_s);
+        fprintf(
+            f,
+            "route: POST %s name=%s profile=%s secrets=%zu tolerance=%lds allow=%zu%s%s%s%s sinks=",
+            r->path, r->name, r->profile->name, r->nsecrets, r->tolerance_s, r->nallow,
+            r->has_token ? " token=yes" : "", r->allow_unsigned ? " unsigned=yes" : "",
+            r->type ? " type=" : "", r->type ? r->type : "");
         for (size_t k = 0; k < r->nsinks; k++)
             fprintf(f, "%s%s", k ? "," : "", c->sinks[r->sinks[k]].name);
         fputc('\n', f);
@@ -757,12 +661,4 @@ void config_print(const struct config *c, FILE *f)
             fprintf(f, "%s%s", t == c->sinks[i].types ? "" : ",", *t);
         fputc('\n', f);
     }
-}
-
-const struct cfg_route *config_route_find(const struct config *c, const char *path)
-{
-    for (size_t i = 0; i < c->nroutes; i++)
-        if (strcmp(c->routes[i].path, path) == 0)
-            return &c->routes[i];
-    return NULL;
 }

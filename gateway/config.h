@@ -49,6 +49,12 @@ struct cfg_sink {
     uint64_t ack_timeout_ms; /* wait for a batch's acks (30 s) */
 };
 
+/* cfg_cidr - one entry of a route's "allow" list (IPv4 kept as v4-mapped v6). */
+struct cfg_cidr {
+    unsigned char addr[16];
+    unsigned bits; /* prefix length over the 128-bit form */
+};
+
 struct cfg_route {
     char *path; /* exact request path, e.g. "/hooks/iex" */
     char *name; /* "hookgateroute": the "name" key, else the last path segment */
@@ -59,10 +65,19 @@ struct cfg_route {
     size_t *sinks; /* indexes into config.sinks */
     size_t nsinks;
     struct verifier *verifier; /* built at load */
+    struct cfg_cidr *allow;    /* NULL = any source address */
+    size_t nallow;
+    int has_token;               /* "token": the request must present it */
+    unsigned char token_sha[32]; /* SHA-256 of the token (constant-time compare) */
+    int allow_unsigned;          /* "allow_unsigned": true */
+    char *type;                  /* "type": fixed event type, or NULL */
+    int takes_token;             /* a token may be the last path segment */
 };
 
 struct config {
-    char *source; /* file path, or "(embedded default)" */
+    char *source;                 /* file path, or "(embedded default)" */
+    char **profile_dirs;          /* NULL-terminated, or NULL */
+    struct profile_set *profiles; /* built-in + profile_dirs; routes point into it */
     struct cfg_listener *listeners;
     size_t nlisteners;
     char *data_dir;
@@ -105,5 +120,20 @@ void config_print(const struct config *c, FILE *f);
 
 /* config_route_find - the route whose path is exactly path, or NULL. */
 const struct cfg_route *config_route_find(const struct config *c, const char *path);
+
+/* config_route_match - the route for request path url: an exact match, or
+ * ROUTE/TOKEN for a route that takes a token in the path, in which case
+ * *token points at TOKEN inside url (else NULL).  NULL if none. */
+const struct cfg_route *config_route_match(const struct config *c, const char *url,
+                                           const char **token);
+
+/* config_route_redact - url as it may be logged: for a path under a route
+ * that takes tokens, the route path (the rest may be a token), else url. */
+const char *config_route_redact(const struct config *c, const char *url);
+
+/* config_route_allows - 1 if the route's "allow" list admits address sa
+ * (any address when the route has no list). */
+struct sockaddr;
+int config_route_allows(const struct cfg_route *r, const struct sockaddr *sa);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * config_int.h - the parsing helpers shared by config.c (the document, the
- * listeners, the routes) and config_sink.c (the sinks).  Each helper writes
+ * listeners), config_route.c, config_sink.c and profile.c.  Each helper writes
  * "<file>: <json path>: <what is wrong>" into the context and returns
- * HG_ECONFIG, or HG_OK.  Nothing outside those two files includes it.
+ * HG_ECONFIG, or HG_OK.  Used by config.c, config_route.c, config_sink.c
+ * and profile.c only.
  */
 #ifndef HG_CONFIG_INT_H
 #define HG_CONFIG_INT_H
@@ -32,6 +33,16 @@ int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out);
 int cfgp_get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out);
 int cfgp_get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
                   unsigned *out);
+
+int cfgp_resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s);
+
+/* config_parse_route - $.routes[i] into r (config_route.c); c->sinks and
+ * c->profiles are already loaded. */
+int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
+                       struct cfg_route *r);
+
+/* config_route_free - what config_parse_route allocated in r. */
+void config_route_free(struct cfg_route *r);
 
 /* config_parse_sink - $.sinks.NAME into s (config_sink.c). */
 int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,

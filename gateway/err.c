@@ -30,6 +30,7 @@ static const struct {
     {HG_ESTOPPING, 503, "shutting down, retry later"},
     {HG_EIO, 503, "i/o error, retry later"},
     {HG_ENOACK, 503, "not acknowledged by the consumer"},
+    {HG_EFORBIDDEN, 403, "forbidden"},
 };
 
 #define ERR_N (sizeof(err_table) / sizeof(err_table[0]))

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "extract.h"
 #include "jscan.h"
 #include "log.h"
 #include "profile.h"
@@ -35,10 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTP_ID_MAX       256
-#define HTTP_TYPE_MAX     256
 #define HTTP_CTYPE_MAX    255
-#define HTTP_WANTED_MAX   (3 * PROF_MAX_FIELDS)
 #define HTTP_RESERVE_MAX  (64 << 10) /* body bytes reserved before they arrive */
 #define HTTP_POOL_MAX     256        /* idle request states kept per thread */
 #define HTTP_POOL_BUF_MAX (64 << 10) /* a larger body buffer is not kept */
@@ -60,10 +58,7 @@ struct req {
     struct buf body;
     struct buf resp;
     struct store_item item;
-    char id[HTTP_ID_MAX + 1];
-    char type[HTTP_TYPE_MAX + 1];
-    char time[64];
-    char dedupe[7 + 2 * SHA256_DIGEST_LENGTH + 1];
+    struct extract_result x; /* id, type, time: the event points into it */
 };
 
 #define HTTP_MAX_THREADS 64
@@ -92,6 +87,8 @@ struct listener {
  * reference-counted and may be queued any number of times). */
 enum canned {
     C_400,
+    C_401,
+    C_403,
     C_404,
     C_405,
     C_405_GET,
@@ -155,6 +152,8 @@ static struct MHD_Response *make_canned(const char *body, const char *hname, con
 
 static int canned_init(struct http *h)
 {
+    h->canned[C_401] = make_canned("{\"error\":\"invalid signature\"}\n", "Connection", "close");
+    h->canned[C_403] = make_canned("{\"error\":\"forbidden\"}\n", "Connection", "close");
     h->canned[C_404] = make_canned("{\"error\":\"not found\"}\n", NULL, NULL);
     h->canned[C_400] = make_canned("{\"error\":\"invalid request\"}\n", "Connection", "close");
     h->canned[C_405] = make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "POST");
@@ -277,17 +276,7 @@ static const char *header(struct MHD_Connection *conn, const char *name)
     return name ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) : NULL;
 }
 
-/* header_of - the first header-sourced name in a profile field list. */
-static const char *header_of(struct MHD_Connection *conn, const struct prof_field *f)
-{
-    for (int i = 0; i < PROF_MAX_FIELDS && f[i].src; i++)
-        if (f[i].src == PROF_HEADER)
-            return header(conn, f[i].name);
-    return NULL;
-}
-
-/* printable - 1 if s has no control characters (ids and types end up in
- * file names, log lines and environment variables downstream). */
+/* printable - 1 if s has no control characters. */
 static int printable(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -296,65 +285,10 @@ static int printable(const char *s, size_t n)
     return 1;
 }
 
-/* pick - first value found for fields: a header or a scanned body member.
- * Strings are decoded into out; numbers copied as written.  Returns 1 if
- * found, 0 if not, an HG_E* code if found but unusable. */
-static int pick(struct req *r, const struct prof_field *f, const char *const *wanted,
-                const struct jscan_span *found, size_t nwanted, char *out, size_t cap,
-                int *from_header)
+/* hdr - extract_header_fn over an MHD connection. */
+static const char *hdr(void *ctx, const char *name)
 {
-    for (int i = 0; i < PROF_MAX_FIELDS && f[i].src; i++) {
-        if (f[i].src == PROF_HEADER) {
-            const char *v = header(r->conn, f[i].name);
-            if (!v || !*v)
-                continue;
-            size_t n = strlen(v);
-            if (n >= cap || !printable(v, n) || !jscan_utf8_valid(v, n))
-                return HG_EBADID;
-            memcpy(out, v, n + 1);
-            if (from_header)
-                *from_header = 1;
-            return 1;
-        }
-        for (size_t k = 0; k < nwanted; k++) {
-            if (strcmp(wanted[k], f[i].name) != 0 || found[k].kind == JSCAN_NONE)
-                continue;
-            size_t n;
-            if (found[k].kind == JSCAN_STRING) {
-                if (jscan_string_decode(found[k].ptr, found[k].len, out, cap, &n) != JSCAN_OK)
-                    return HG_EBADID;
-            } else if (found[k].kind == JSCAN_NUMBER) {
-                if (found[k].len >= cap)
-                    return HG_EBADID;
-                memcpy(out, found[k].ptr, found[k].len);
-                n = found[k].len;
-                out[n] = '\0';
-            } else {
-                return HG_EBADID;
-            }
-            if (n == 0)
-                break; /* empty: try the next place */
-            if (!printable(out, n))
-                return HG_EBADID;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* normalise_time - RFC 3339 kept as is; unix seconds formatted; else dropped. */
-static void normalise_time(char *t, size_t cap)
-{
-    size_t n = strlen(t);
-    if (!n || time_rfc3339_valid(t, n))
-        return;
-    char *end;
-    long long s = strtoll(t, &end, 10);
-    if (*end || s <= 0 || s > 253402300799LL) {
-        t[0] = '\0';
-        return;
-    }
-    time_format_ms((int64_t)s * 1000, t, cap);
+    return header(ctx, name);
 }
 
 /* process - the body is complete: verify, classify, extract, submit. */
@@ -366,69 +300,28 @@ static enum MHD_Result process(struct req *r, const char *url)
     const char *body = r->body.p ? r->body.p : "";
     size_t blen = r->body.len;
 
-    struct verify_input in = {
-        .body = body,
-        .body_len = blen,
-        .signature = header(c, p->sig_header),
-        .id = header_of(c, p->id),
-        .type = header_of(c, p->type),
-        .timestamp = header(c, p->timestamp_header),
-        .nonce = header(c, p->nonce_header),
-        .now_s = (int64_t)time(NULL),
-        .tolerance_s = rt->tolerance_s,
-    };
+    /* tokens and unsigned routes were settled with the headers */
+    if (p->fmt != PROF_FMT_TOKEN && p->fmt != PROF_FMT_NONE) {
+        struct verify_input in = {
+            .body = body,
+            .body_len = blen,
+            .now_s = (int64_t)time(NULL),
+            .tolerance_s = rt->tolerance_s,
+        };
+        extract_verify_input(p, hdr, c, &in);
+        const char *why = NULL;
+        int rc = verify_check(rt->verifier, &in, &why);
+        if (rc) {
+            log_reject(c, url, rc, why);
+            return queue_error(r, rc);
+        }
+    }
     const char *why = NULL;
-    int rc = verify_check(rt->verifier, &in, &why);
+    int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
         log_reject(c, url, rc, why);
         return queue_error(r, rc);
     }
-
-    const char *wanted[HTTP_WANTED_MAX];
-    struct jscan_span found[HTTP_WANTED_MAX];
-    size_t nw = 0;
-    const struct prof_field *lists[3] = {p->id, p->type, p->time};
-    for (int l = 0; l < 3; l++)
-        for (int i = 0; i < PROF_MAX_FIELDS && lists[l][i].src; i++)
-            if (lists[l][i].src == PROF_BODY)
-                wanted[nw++] = lists[l][i].name;
-    enum jscan_kind top = JSCAN_NONE;
-    enum event_body kind = EVENT_BODY_JSON;
-    int js = jscan_scan(body, blen, &top, wanted, nw, found);
-    if (js == JSCAN_EDUP) {
-        log_reject(c, url, HG_EBADJSON, "duplicate id/type/time key in body");
-        return queue_error(r, HG_EBADJSON);
-    }
-    if (js != JSCAN_OK || top != JSCAN_OBJECT) {
-        for (size_t k = 0; k < nw; k++)
-            found[k].kind = JSCAN_NONE;
-        if (js != JSCAN_OK)
-            kind = jscan_utf8_valid(body, blen) ? EVENT_BODY_TEXT : EVENT_BODY_BINARY;
-    }
-    if (kind != EVENT_BODY_JSON && p->needs_json) {
-        log_reject(c, url, HG_EBADJSON, "body is not JSON");
-        return queue_error(r, HG_EBADJSON);
-    }
-
-    int id_from_header = 0;
-    int got = pick(r, p->id, wanted, found, nw, r->id, sizeof(r->id), &id_from_header);
-    if (got <= 0) {
-        rc = got < 0 ? got : HG_ENOID;
-        log_reject(c, url, rc, got < 0 ? "event id too long or not printable" : NULL);
-        return queue_error(r, rc);
-    }
-    got = pick(r, p->type, wanted, found, nw, r->type, sizeof(r->type), NULL);
-    if (got < 0) {
-        log_reject(c, url, got, "event type too long or not printable");
-        return queue_error(r, got);
-    }
-    if (got == 0)
-        strcpy(r->type, "unknown");
-    if (pick(r, p->time, wanted, found, nw, r->time, sizeof(r->time), NULL) == 1)
-        normalise_time(r->time, sizeof(r->time));
-    else
-        r->time[0] = '\0';
-
     const char *ct = header(c, "Content-Type");
     struct event *ev = &r->item.ev;
     if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct)) ||
@@ -436,30 +329,21 @@ static enum MHD_Result process(struct req *r, const char *url)
         ct = NULL;
     /* "data" is described by what it is, whatever was claimed: JSON as a
      * JSON type, a string (text) never as JSON, base64 as sent */
+    enum event_body kind = r->x.kind;
     if (kind == EVENT_BODY_JSON && ct && !strcasestr(ct, "json"))
         ct = NULL;
     if (kind == EVENT_BODY_TEXT && ct && strcasestr(ct, "json"))
         ct = NULL;
     ev->route = (struct event_str){rt->name, strlen(rt->name)};
     ev->source = (struct event_str){rt->path, strlen(rt->path)};
-    ev->id = (struct event_str){r->id, strlen(r->id)};
-    ev->type = (struct event_str){r->type, strlen(r->type)};
-    ev->time = (struct event_str){r->time, strlen(r->time)};
+    ev->id = (struct event_str){r->x.id, strlen(r->x.id)};
+    ev->type = (struct event_str){r->x.type, strlen(r->x.type)};
+    ev->time = (struct event_str){r->x.time, strlen(r->x.time)};
     ev->ctype = (struct event_str){ct ? ct : "", ct ? strlen(ct) : 0};
     ev->body = (struct event_str){body, blen};
     ev->body_kind = kind;
     ev->received_ms = time_now_ms();
-    r->item.dedupe = (struct event_str){NULL, 0};
-    if (id_from_header && !strstr(p->signed_template, "{id}")) {
-        /* the signature does not cover this id: anyone holding one signed
-         * body could replay it under fresh ids, so it is deduplicated by
-         * the body it was signed over */
-        unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)body, blen, md);
-        memcpy(r->dedupe, "sha256:", 7);
-        hex_encode(md, sizeof(md), r->dedupe + 7);
-        r->item.dedupe = (struct event_str){r->dedupe, strlen(r->dedupe)};
-    }
+    r->item.dedupe = (struct event_str){r->x.dedupe[0] ? r->x.dedupe : NULL, strlen(r->x.dedupe)};
     r->item.kind = STORE_EVENT;
     r->phase = PH_WAIT;
     return submit(r);
@@ -475,8 +359,8 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
         dc->free = r->next_free;
         dc->nfree--;
         struct buf body = r->body, resp = r->resp;
-        memset(r, 0, offsetof(struct req, id));
-        r->id[0] = r->type[0] = r->time[0] = '\0';
+        memset(r, 0, offsetof(struct req, x));
+        r->x.id[0] = r->x.type[0] = r->x.time[0] = r->x.dedupe[0] = '\0';
         r->body = body;
         r->resp = resp;
         buf_reset(&r->body);
@@ -520,6 +404,48 @@ static void pool_free(struct dctx *dc)
     dc->nfree = 0;
 }
 
+/* presented_token - the token a request carries: the path segment after the
+ * route path, else a token header ("Authorization: Bearer T" too). */
+static const char *presented_token(struct MHD_Connection *conn, char *const *names, const char *seg)
+{
+    if (seg)
+        return seg;
+    for (int i = 0; names[i]; i++) {
+        const char *v = header(conn, names[i]);
+        if (!v)
+            continue;
+        if (!strcasecmp(names[i], "Authorization")) {
+            if (strncasecmp(v, "Bearer ", 7))
+                continue;
+            v += 7;
+        }
+        return v;
+    }
+    return NULL;
+}
+
+/* check_token - NULL if the route's token (and a token profile's secrets)
+ * are satisfied, else a reason for the log.  Constant-time comparisons. */
+static const char *check_token(struct MHD_Connection *conn, const struct cfg_route *rt,
+                               const char *seg)
+{
+    static char *const dflt[] = {"X-Hookgate-Token", "Authorization", NULL};
+    const struct profile *p = rt->profile;
+    if (p->fmt == PROF_FMT_TOKEN) {
+        struct verify_input in = {.token = presented_token(conn, p->token_header, seg)};
+        const char *why = NULL;
+        return verify_check(rt->verifier, &in, &why) ? why : NULL;
+    }
+    if (!rt->has_token)
+        return NULL;
+    const char *t = presented_token(conn, dflt, seg);
+    if (!t)
+        return "missing token";
+    unsigned char d[32];
+    verify_token_digest(t, strlen(t), d);
+    return CRYPTO_memcmp(d, rt->token_sha, 32) ? "token mismatch" : NULL;
+}
+
 /* first_call - headers are in, no body byte read yet. */
 static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
@@ -540,23 +466,35 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         r->item.kind = STORE_PROBE;
         return submit(r);
     }
-    const struct cfg_route *rt = config_route_find(h->cfg, url);
+    const char *tok = NULL;
+    const struct cfg_route *rt = config_route_match(h->cfg, url, &tok);
     if (!rt) {
-        log_reject(conn, url, HG_ENOTFOUND, NULL);
+        log_reject(conn, config_route_redact(h->cfg, url), HG_ENOTFOUND, NULL);
         return queue_canned(h, conn, C_404, 404);
     }
     if (strcmp(method, "POST") != 0) {
-        log_reject(conn, url, HG_EMETHOD, NULL);
+        log_reject(conn, rt->path, HG_EMETHOD, NULL);
         return queue_canned(h, conn, C_405, 405);
     }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!config_route_allows(rt, ci ? ci->client_addr : NULL)) {
+        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
+        return queue_canned(h, conn, C_403, 403);
+    }
+    const char *why = check_token(conn, rt, tok);
+    if (why) {
+        log_reject(conn, rt->path, HG_ESIG, why);
+        return queue_canned(h, conn, C_401, 401);
+    }
     if (atomic_load(&h->conns) > h->cfg->max_connections) {
-        log_reject(conn, url, HG_EBUSY, "max_connections reached");
+        log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
         return queue_canned(h, conn, C_503_BUSY, 503);
     }
     unsigned ncl = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
     if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
-        log_reject(conn, url, HG_EINVAL, "several Content-Length headers");
+        log_reject(conn, rt->path, HG_EINVAL, "several Content-Length headers");
         return queue_canned(h, conn, C_400, 400);
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -565,7 +503,7 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         char *end;
         len = strtoull(cl, &end, 10);
         if (*end || len > h->cfg->max_body) {
-            log_reject(conn, url, HG_ETOOBIG, "Content-Length over max_body");
+            log_reject(conn, rt->path, HG_ETOOBIG, "Content-Length over max_body");
             return queue_canned(h, conn, C_413, 413);
         }
     }
@@ -608,7 +546,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (*upload_size) {
         if (time_now_ms() > r->deadline_ms) {
-            log_reject(conn, url, HG_EBUSY, "request_timeout: body too slow; connection closed");
+            log_reject(conn, r->route->path, HG_EBUSY,
+                       "request_timeout: body too slow; connection closed");
             return MHD_NO;
         }
         if (!r->too_big && buf_append(&r->body, upload, *upload_size))
@@ -617,12 +556,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (r->too_big) {
             /* chunked body over max_body: MHD cannot answer mid-upload, so
              * the connection is closed rather than the body read to its end */
-            log_reject(conn, url, HG_ETOOBIG, "streamed body over max_body; connection closed");
+            log_reject(conn, r->route->path, HG_ETOOBIG,
+                       "streamed body over max_body; connection closed");
             return MHD_NO;
         }
         return MHD_YES;
     }
-    return process(r, url);
+    return process(r, r->route->path);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -35,6 +35,10 @@ static int usage(void)
           "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
           "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
           "       hookgate gc (-c FILE | --data DIR) [--window DURATION]\n"
+          "       hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
+          "                     [--timestamp UNIX] [--profile-dir DIR] [FILE]\n"
+          "       hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"
+          "                     [--cacert FILE | --insecure] [--profile-dir DIR]\n"
           "       hookgate version\n",
           stderr);
     return 2;
@@ -165,6 +169,10 @@ int main(int argc, char **argv)
         return cli_events(argc, argv);
     if (!strcmp(argv[1], "gc"))
         return cli_gc(argc, argv);
+    if (!strcmp(argv[1], "sign"))
+        return cli_sign(argc, argv);
+    if (!strcmp(argv[1], "send-test"))
+        return cli_send_test(argc, argv);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
         return cmd_version();
     return usage();

@@ -1,12 +1,13 @@
 /*
- * verify.h - signature verification for a route: keyed MACs, constant time.
+ * verify.h - authenticate a request for a route: signatures and tokens,
+ * interpreted from the route's profile, compared in constant time.
  *
  * A verifier is built once per route at startup from its profile and its
- * secrets (several = rotation: any one verifies).  Each secret's keyed
- * EVP_MAC context is prepared once and duplicated per request, which is
- * cheaper than keying HMAC every time.  Digests are compared with
- * CRYPTO_memcmp.  A verifier is read-only after verify_new and may be used
- * from many threads at once.
+ * secrets (several = rotation: any one verifies).  HMAC keys become keyed
+ * EVP_MAC contexts, duplicated per request (cheaper than keying each time);
+ * Ed25519 keys become EVP_PKEYs; tokens are kept as SHA-256 digests so the
+ * comparison is constant-time whatever their lengths.  A verifier is
+ * read-only after verify_new and may be used from many threads at once.
  */
 #ifndef HG_VERIFY_H
 #define HG_VERIFY_H
@@ -23,38 +24,47 @@ struct secret {
     size_t len;
 };
 
-/* verify_input - what one request offers.  Header values are NUL-terminated
- * C strings or NULL when absent.  Nothing is retained after the call. */
+/* verify_input - what one request offers.  Strings are NUL-terminated or
+ * NULL when absent.  Nothing is retained after the call. */
 struct verify_input {
     const char *body;
     size_t body_len;
-    const char *signature; /* value of profile->sig_header */
+    const char *signature; /* the first present signature header */
     const char *id;        /* header-borne id (for {id}), or NULL */
     const char *type;      /* header-borne type (for {type}), or NULL */
-    const char *timestamp; /* value of profile->timestamp_header, or NULL */
-    const char *nonce;     /* value of profile->nonce_header, or NULL */
+    const char *timestamp; /* the timestamp header, or NULL (kv: taken from the signature) */
+    const char *nonce;     /* header-borne nonce, or NULL */
+    const char *token;     /* token format: the token presented, or NULL */
     int64_t now_s;         /* current unix time, for the tolerance check */
     long tolerance_s;      /* replay window in seconds */
 };
 
-/* verify_new - build a verifier for profile p with n secrets (copied; the
- * caller keeps ownership of its own).  HG_EINVAL if n == 0, HG_ENOMEM. */
+/* verify_new - a verifier for profile p with n secrets (copied; the caller
+ * keeps its own).  Secrets that do not fit an algorithm of p (a whpk_ key
+ * for HMAC) are skipped for it.  HG_EINVAL with *why set (a constant text,
+ * never secret material) when a secret is malformed or none is usable;
+ * HG_ENOMEM.  An unsigned profile needs no secret (n may be 0). */
 int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
-               struct verifier **out);
+               struct verifier **out, const char **why);
 
 /* verify_free - release a verifier, wiping key material.  NULL-safe. */
 void verify_free(struct verifier *v);
 
-/* verify_check - HG_OK if the request carries a valid signature by any of the
- * secrets and (for timestamped schemes) its timestamp is within tolerance.
- * HG_ESIG: signature missing, malformed or wrong; HG_ESTALE: timestamp
+/* verify_check - HG_OK if the request is authentic: a valid signature by any
+ * secret (any one of several signatures in the header), or a matching token,
+ * and - for timestamped schemes - a timestamp within tolerance.
+ * HG_ESIG: signature/token missing, malformed or wrong; HG_ESTALE: timestamp
  * missing, malformed or outside the window.  *reason (may be NULL) gets a
  * constant text for the log - never secret material. */
 int verify_check(const struct verifier *v, const struct verify_input *in, const char **reason);
 
-/* verify_sign - the header value a producer would send (prefix included)
- * for in, using secret index 0, into out (cap bytes).  Used by tests and the
- * sign command.  HG_ETOOBIG if out is too small. */
+/* verify_sign - the signature header value a producer would send for in,
+ * using the first secret (for Ed25519: a whsk_ private key), into out (cap
+ * bytes).  kv formats include the timestamp entry.  HG_ETOOBIG if out is too
+ * small, HG_EINVAL if the profile cannot sign with that secret. */
 int verify_sign(const struct verifier *v, const struct verify_input *in, char *out, size_t cap);
+
+/* verify_token_digest - SHA-256 of a token, for constant-time comparison. */
+void verify_token_digest(const char *tok, size_t n, unsigned char out[32]);
 
 #endif

@@ -208,6 +208,23 @@ class Gateway:
         return rc
 
 
+_EVENT_VALIDATOR = []
+
+
+def event_validator():
+    """A jsonschema validator for schemas/event.schema.json, or None when the
+    jsonschema package is missing (scripts/deps installs it)."""
+    if not _EVENT_VALIDATOR:
+        try:
+            from jsonschema import Draft202012Validator
+            path = os.path.join(os.path.dirname(__file__), "../../schemas/event.schema.json")
+            with open(path) as f:
+                _EVENT_VALIDATOR.append(Draft202012Validator(json.load(f)))
+        except ImportError:
+            _EVENT_VALIDATOR.append(None)
+    return _EVENT_VALIDATOR[0]
+
+
 def basic_config(tmp, routes=None, listen=None, **top):
     cfg = {
         "listen": listen or [{"address": "127.0.0.1:0"}],
@@ -263,7 +280,37 @@ class GatewayTest(unittest.TestCase):
     def tearDown(self):
         for g in self.gws:
             g.stop(signal.SIGKILL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            self.check_envelopes()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check_envelopes(self):
+        """Every event any gateway of this test wrote to stdout is one JSON
+        envelope per line that validates against schemas/event.schema.json
+        (contract section 6), so every e2e test checks the schema."""
+        v = event_validator()
+        if v is None:
+            return
+        bad = []
+        for g in self.gws:
+            path = getattr(g, "out_path", None)
+            if not path or not os.path.exists(path):
+                continue
+            with open(path, "rb") as f:
+                lines = f.read().split(b"\n")[:-1]  # a SIGKILL may cut the last line
+            for line in lines:
+                if not line.strip():
+                    continue
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    bad.append(f"not JSON on stdout: {line[:120]!r}")
+                    continue
+                bad += [f"{ev.get('id') if isinstance(ev, dict) else ev!r}: {e.message}"
+                        for e in v.iter_errors(ev)]
+        if bad:
+            self.fail("envelopes that do not match schemas/event.schema.json:\n" + "\n".join(bad[:20]))
 
     def gateway(self, config=None, env=None, start=True, broken_stdout=False, **kw):
         g = Gateway(self.tmp, config, dict(ENV, **(env or {})), **kw)

@@ -35,12 +35,22 @@ class Cli(hg.GatewayTest):
             (lambda c: c.update(lisen=[]), "$.lisen: unknown key"),
             (lambda c: c.update(limits={"max_body": "1XB"}), "$.limits.max_body"),
             (lambda c: c.update(dedupe_window="soon"), "$.dedupe_window"),
-            (lambda c: c["routes"][0].update(profile="nope"), "$.routes[0].profile: unknown profile"),
+            (lambda c: c["routes"][0].update(profile="nope"),
+             "$.routes[0].profile: unknown profile \"nope\" (known: generic, "),
             (lambda c: c["routes"][0].update(sinks=["missing"]), "$.routes[0].sinks[0]: no sink named"),
             (lambda c: c["routes"][1].update(secrets=["env:HG_UNSET_VAR"]),
              "$.routes[1].secrets[0]: environment variable HG_UNSET_VAR"),
-            (lambda c: c["routes"][0].update(allow=["10.0.0.0/8"]),
-             "$.routes[0].allow: not supported by this build yet"),
+            (lambda c: c["routes"][0].update(allow_unsigend=True), "$.routes[0].allow_unsigend: unknown key"),
+            (lambda c: c["routes"][0].update(allow=["10.0.0.1/8"]),
+             "$.routes[0].allow[0]: host bits set after the prefix length"),
+            (lambda c: c["routes"][0].update(allow_unsigned=True),
+             "$.routes[0].allow_unsigned: profile generic is signed"),
+            (lambda c: c["routes"][0].update(profile="hubex", token="env:T_SECRET"),
+             "$.routes[0].token: profile hubex takes its tokens from \"secrets\""),
+            (lambda c: (c["routes"][0].pop("secrets"), c["routes"][0].update(profile="openwebui", allow_unsigned=True)),
+             "$.routes[0]: an unsigned route needs an \"allow\" list or a \"token\""),
+            (lambda c: c["listen"][0].update(tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": "/x"}),
+             "$.listen[0].tls.client_ca: not supported by this build yet"),
             (lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address"),
             (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/"}),
              "$.sinks.app.type: sink type \"http\" is not supported by this build yet"),
@@ -52,6 +62,40 @@ class Cli(hg.GatewayTest):
             self.assertEqual(p.returncode, 1, expected)
             self.assertIn(expected, p.stderr)
             self.assertEqual(p.stdout, "")
+
+    def test_check_unknown_profile_lists_every_known_one(self):
+        cfg = hg.basic_config(self.tmp)
+        cfg["routes"][1]["profile"] = "acme"
+        p = run("check", "-c", self.write(cfg))
+        self.assertEqual(p.returncode, 1)
+        known = p.stderr.split("$.routes[1].profile: unknown profile \"acme\" (known: ", 1)[1].split(")")[0]
+        self.assertEqual(sorted(known.split(", ")),
+                         sorted(["generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify",
+                                 "hubex", "ultimate-multisite", "openwebui", "unsigned"]))
+
+    def test_check_prints_route_access_settings(self):
+        """allow, token, allow_unsigned and type appear on the route's line;
+        the token's value never does."""
+        routes = [
+            {"path": "/hooks/gh", "profile": "github", "secrets": ["env:T_SECRET"], "sinks": ["out"],
+             "allow": ["140.82.112.0/20", "2001:db8::/32"], "token": "tok-VALUE-123", "type": "gh.push",
+             "tolerance": "2d"},
+            {"path": "/hooks/owui", "profile": "openwebui", "allow_unsigned": True, "allow": ["127.0.0.1"],
+             "sinks": ["out"]},
+        ]
+        p = run("check", "-c", self.write(hg.basic_config(self.tmp, routes=routes)))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("route: POST /hooks/gh name=gh profile=github secrets=1 tolerance=172800s allow=2 token=yes "
+                      "type=gh.push sinks=out", p.stdout)
+        self.assertIn("route: POST /hooks/owui name=owui profile=openwebui secrets=0 tolerance=300s allow=1 "
+                      "unsigned=yes sinks=out", p.stdout)
+        self.assertNotIn("tok-VALUE-123", p.stdout + p.stderr)
+        self.assertIn("config ok", p.stdout)
+        logs = [json.loads(l) for l in p.stderr.splitlines() if l.startswith("{")]
+        self.assertTrue(any(l.get("msg") == "route accepts unsigned requests" and l.get("route") == "/hooks/owui"
+                            for l in logs), p.stderr)
+        self.assertTrue(any("tolerance over 1d" in l.get("msg", "") and l.get("key") == "$.routes[0].tolerance"
+                            for l in logs), p.stderr)
 
     def test_check_bad_json_and_missing_file(self):
         p = run("check", "-c", self.write('{"listen": [}'))

@@ -98,26 +98,26 @@ CONTRACT_EXAMPLE = {
     },
 }
 
-BUILT_PROFILES = ("generic", "iex")
-REFUSED_ROUTE_KEYS = ("allow", "allow_unsigned", "token")
+# The built-in profiles (schemas/profiles/*.json, compiled in), by kind.
+UNSIGNED_PROFILES = ("openwebui", "unsigned")
+TOKEN_PROFILES = ("hubex", "ultimate-multisite")  # signature format "token": their secrets are tokens
+BUILT_PROFILES = ("generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify",
+                  *TOKEN_PROFILES, *UNSIGNED_PROFILES)
+SINK_TYPES = ("stdout", "exec", "unix", "pipe")
+REFUSED_SINK_TYPES = ("http", "jetstream")
+ACCESS_ROUTE_KEYS = ("allow", "token", "allow_unsigned", "type")  # refused by earlier builds, supported now
+STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
 
 
 def minus_refused(cfg):
-    """The contract example without what this build refuses: routes on profiles
-    it does not have, route allow/token/allow_unsigned, sinks other than stdout
-    (a route left without a sink is sent to the first stdout sink)."""
+    """The contract example without what this build refuses: sinks of types it
+    does not have (http, jetstream) and tls.client_ca.  Routes and their
+    allow/token/allow_unsigned keys all stay: every profile is built in."""
     cfg = copy.deepcopy(cfg)
-    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in ("stdout", "exec", "unix", "pipe")}
+    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in SINK_TYPES}
     fallback = next(iter(cfg["sinks"]))
-    routes = []
     for r in cfg["routes"]:
-        if r["profile"] not in BUILT_PROFILES:
-            continue
-        for k in REFUSED_ROUTE_KEYS:
-            r.pop(k, None)
         r["sinks"] = [s for s in r["sinks"] if s in cfg["sinks"]] or [fallback]
-        routes.append(r)
-    cfg["routes"] = routes
     for l in cfg["listen"]:
         if "tls" in l:
             l["tls"].pop("client_ca", None)
@@ -128,6 +128,29 @@ def route0(cfg):
     return cfg["routes"][0]
 
 
+def unsigned_route(c, profile="openwebui", **keys):
+    """Turn route 0 into a route on an unsigned profile with exactly keys
+    (besides path, profile and sinks)."""
+    r = route0(c)
+    r.pop("secrets")
+    r.update(profile=profile, **keys)
+
+
+def profile_dir(tmp, name="acme", unsigned=False):
+    """A directory holding one user profile NAME.json (a github-like HMAC
+    scheme, or an unsigned one); returns the directory."""
+    d = os.path.join(tmp, "profiles-" + name)
+    os.makedirs(d, exist_ok=True)
+    p = {"name": name, "description": "test profile", "id": [{"header": "X-Acme-Id"}]}
+    if unsigned:
+        p["unsigned"] = True
+    else:
+        p["signature"] = {"header": "X-Acme-Signature", "format": "value", "prefix": "sha256="}
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(p, f)
+    return d
+
+
 # (name, mutation of hg.basic_config, what `hookgate check` must say)
 INVALID = [
     ("unknown top-level key", lambda c: c.update(lisen=[]), "$.lisen: unknown key"),
@@ -136,10 +159,12 @@ INVALID = [
     ("unknown limits key", lambda c: c.update(limits={"max_bodyy": 1}), "$.limits.max_bodyy: unknown key"),
     ("unknown retry key", lambda c: c.update(retry={"attempts": 3}), "$.retry.attempts: unknown key"),
     ("unknown sink key", lambda c: c["sinks"]["out"].update(path="/x"), "$.sinks.out.path: unknown key"),
-    ("bad profile", lambda c: route0(c).update(profile="nope"), "$.routes[0].profile: unknown profile"),
-    ("profile of the contract not built", lambda c: route0(c).update(profile="github"),
-     "$.routes[0].profile: unknown profile"),
-    ("profile not a string", lambda c: route0(c).update(profile=1), "$.routes[0].profile: is required"),
+    ("profile in upper case", lambda c: route0(c).update(profile="GitHub"), "$.routes[0].profile: unknown profile \"GitHub\""),
+    ("profile name with a dot", lambda c: route0(c).update(profile="my.profile"), "$.routes[0].profile: unknown profile"),
+    ("profile name over 32", lambda c: route0(c).update(profile="p" * 33), "$.routes[0].profile: unknown profile"),
+    ("empty profile name", lambda c: route0(c).update(profile=""), "$.routes[0].profile: unknown profile \"\""),
+    ("profile not a string", lambda c: route0(c).update(profile=1), "$.routes[0].profile: must be a profile name"),
+    ("route without profile", lambda c: route0(c).pop("profile"), "$.routes[0].profile: is required"),
     ("missing routes", lambda c: c.pop("routes"), "$.routes: must be a non-empty array"),
     ("empty routes", lambda c: c.update(routes=[]), "$.routes: must be a non-empty array"),
     ("missing listen", lambda c: c.pop("listen"), "$.listen: must be an array of 1 to 16"),
@@ -148,6 +173,10 @@ INVALID = [
     ("empty sinks", lambda c: c.update(sinks={}), "$.sinks: must be an object of named sinks"),
     ("route without path", lambda c: route0(c).pop("path"), "$.routes[0].path: is required"),
     ("route without secrets", lambda c: route0(c).pop("secrets"), "$.routes[0].secrets: must be an array of 1 to 16"),
+    ("hubex route without secrets", lambda c: (route0(c).pop("secrets"), route0(c).update(profile="hubex")),
+     "$.routes[0].secrets: must be an array of 1 to 16"),
+    ("github route, empty secrets", lambda c: route0(c).update(profile="github", secrets=[]),
+     "$.routes[0].secrets: must be an array of 1 to 16"),
     ("route without sinks", lambda c: route0(c).pop("sinks"), "$.routes[0].sinks: must be a non-empty array"),
     ("17 secrets", lambda c: route0(c).update(secrets=["env:T_SECRET"] * 17), "$.routes[0].secrets: must be an array of 1 to 16"),
     ("empty secret", lambda c: route0(c).update(secrets=[""]), "$.routes[0].secrets[0]: must be"),
@@ -157,13 +186,54 @@ INVALID = [
     ("reserved path", lambda c: route0(c).update(path="/healthz"), "$.routes[0].path: /healthz is reserved"),
     ("empty route name", lambda c: route0(c).update(name=""), "$.routes[0].name: must be a non-empty string"),
     ("sink listed twice", lambda c: route0(c).update(sinks=["out", "out"]), "$.routes[0].sinks[1]: sink \"out\" listed twice"),
-    ("tolerance 0", lambda c: route0(c).update(tolerance=0), "$.routes[0].tolerance: must be between 1s and 1d"),
-    ("tolerance over 1d", lambda c: route0(c).update(tolerance=86401), "$.routes[0].tolerance: must be between 1s and 1d"),
+    ("tolerance 0", lambda c: route0(c).update(tolerance=0), "$.routes[0].tolerance: must be between 1s and 3650d"),
+    ("tolerance over 3650d", lambda c: route0(c).update(tolerance=3650 * 86400 + 1),
+     "$.routes[0].tolerance: must be between 1s and 3650d"),
     ("tolerance not a duration", lambda c: route0(c).update(tolerance="5 min"), "$.routes[0].tolerance: must be a duration"),
-    ("route allow", lambda c: route0(c).update(allow=["10.0.0.0/8"]), "$.routes[0].allow: not supported by this build yet"),
-    ("route token", lambda c: route0(c).update(token="env:T_SECRET"), "$.routes[0].token: not supported by this build yet"),
-    ("route allow_unsigned", lambda c: route0(c).update(allow_unsigned=True),
-     "$.routes[0].allow_unsigned: not supported by this build yet"),
+    # allow
+    ("allow not a list", lambda c: route0(c).update(allow="10.0.0.0/8"), "$.routes[0].allow: must be a list of 1 to 256 CIDRs"),
+    ("allow empty", lambda c: route0(c).update(allow=[]), "$.routes[0].allow: must be a list of 1 to 256 CIDRs"),
+    ("allow 257 entries", lambda c: route0(c).update(allow=["10.0.0.1"] * 257), "$.routes[0].allow: must be a list of 1 to 256"),
+    ("allow entry not a string", lambda c: route0(c).update(allow=["10.0.0.0/8", 10]),
+     "$.routes[0].allow[1]: must be an IPv4 or IPv6 address or CIDR"),
+    ("allow host name", lambda c: route0(c).update(allow=["localhost"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow octet 256", lambda c: route0(c).update(allow=["10.0.0.256"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow IPv4 /33", lambda c: route0(c).update(allow=["10.0.0.0/33"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow IPv6 /129", lambda c: route0(c).update(allow=["::/129"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow empty prefix", lambda c: route0(c).update(allow=["10.0.0.0/"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow prefix only", lambda c: route0(c).update(allow=["/8"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow IPv6 zone", lambda c: route0(c).update(allow=["fe80::1%lo"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow IPv6 in brackets", lambda c: route0(c).update(allow=["[::1]"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow two ::", lambda c: route0(c).update(allow=["1::2::3"]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    ("allow with a space", lambda c: route0(c).update(allow=["10.0.0.0/8 "]), "$.routes[0].allow[0]: must be an IPv4 or IPv6"),
+    # token
+    ("empty token", lambda c: route0(c).update(token=""), "$.routes[0].token: must be \"env:NAME\""),
+    ("token not a string", lambda c: route0(c).update(token=["t0k"]), "$.routes[0].token: must be \"env:NAME\""),
+    ("literal token with /", lambda c: route0(c).update(token="a/b"), "$.routes[0].token: a token is 1-256 bytes without '/'"),
+    ("literal token of 257 bytes", lambda c: route0(c).update(token="t" * 257), "$.routes[0].token: a token is 1-256 bytes"),
+    ("token on a hubex route", lambda c: route0(c).update(profile="hubex", token="t0k"),
+     "$.routes[0].token: profile hubex takes its tokens from \"secrets\""),
+    ("token on an ultimate-multisite route", lambda c: route0(c).update(profile="ultimate-multisite", token="env:T_SECRET"),
+     "$.routes[0].token: profile ultimate-multisite takes its tokens from \"secrets\""),
+    # allow_unsigned and unsigned profiles
+    ("allow_unsigned on a signed profile", lambda c: route0(c).update(allow_unsigned=True),
+     "$.routes[0].allow_unsigned: profile generic is signed: allow_unsigned does not apply"),
+    ("allow_unsigned on a token profile", lambda c: route0(c).update(profile="hubex", allow_unsigned=True, allow=["127.0.0.1"]),
+     "$.routes[0].allow_unsigned: profile hubex is signed"),
+    ("allow_unsigned not a boolean", lambda c: route0(c).update(allow_unsigned="true"),
+     "$.routes[0].allow_unsigned: must be true or false"),
+    ("unsigned profile without allow_unsigned", lambda c: unsigned_route(c, allow=["127.0.0.1/32"]),
+     "$.routes[0].allow_unsigned: profile openwebui cannot sign"),
+    ("unsigned profile, allow_unsigned false", lambda c: unsigned_route(c, "unsigned", allow_unsigned=False, token="t0k"),
+     "$.routes[0].allow_unsigned: profile unsigned cannot sign"),
+    ("unsigned profile without allow or token", lambda c: unsigned_route(c, allow_unsigned=True),
+     "$.routes[0]: an unsigned route needs an \"allow\" list or a \"token\""),
+    ("unsigned profile with secrets", lambda c: route0(c).update(profile="unsigned", allow_unsigned=True, allow=["::1"]),
+     "$.routes[0].secrets: profile unsigned is unsigned: it takes no secrets"),
+    # type
+    ("empty type", lambda c: route0(c).update(type=""), "$.routes[0].type: must be a non-empty string"),
+    ("type not a string", lambda c: route0(c).update(type=40), "$.routes[0].type: must be a non-empty string"),
+    ("type of 129 bytes", lambda c: route0(c).update(type="t" * 129), "$.routes[0].type: must be a type name (1-128 bytes)"),
     ("address without port", lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address: must be"),
     ("address port too big", lambda c: c["listen"][0].update(address="127.0.0.1:65536"), "$.listen[0].address: port must be 0-65535"),
     ("address host name", lambda c: c["listen"][0].update(address="example.com:80"), "$.listen[0].address: host must be"),
@@ -216,7 +286,27 @@ INVALID = [
     ("log_level verbose", lambda c: c.update(log_level="verbose"), "$.log_level: must be"),
     ("data_dir empty", lambda c: c.update(data_dir=""), "$.data_dir: must be a non-empty string"),
     ("data_dir not a string", lambda c: c.update(data_dir=1), "$.data_dir: must be a non-empty string"),
+    ("profile_dirs empty", lambda c: c.update(profile_dirs=[]), "$.profile_dirs: must be a non-empty array of strings"),
+    ("profile_dirs not a list", lambda c: c.update(profile_dirs="/etc/hookgate/profiles"),
+     "$.profile_dirs: must be a non-empty array of strings"),
+    ("profile_dirs empty path", lambda c: c.update(profile_dirs=[""]), "$.profile_dirs[0]: must be a non-empty string"),
+    ("profile_dirs entry not a string", lambda c: c.update(profile_dirs=[1]), "$.profile_dirs[0]: must be a non-empty string"),
+    ("gc_interval 0", lambda c: c.update(gc_interval=0), "$.gc_interval: must be at least 1s"),
+    ("gc_interval not a duration", lambda c: c.update(gc_interval="often"), "$.gc_interval: must be a duration"),
 ]
+
+
+def every_builtin_profile(c):
+    """One route per built-in profile, each with what its kind needs."""
+    routes = []
+    for p in BUILT_PROFILES:
+        r = {"path": "/hooks/" + p, "profile": p, "sinks": ["out"]}
+        if p in UNSIGNED_PROFILES:
+            r.update(allow_unsigned=True, allow=["127.0.0.1/32"])
+        else:
+            r["secrets"] = [STANDARD_SECRET if p == "standard" else "env:T_SECRET"]
+        routes.append(r)
+    c["routes"] = routes
 
 # (name, mutation) accepted by both
 VALID = [
@@ -246,6 +336,35 @@ VALID = [
     ("16 secrets and 16 listeners", lambda c: (
         route0(c).update(secrets=["env:T_SECRET"] * 16),
         c.update(listen=[{"address": "127.0.0.1:0"}] * 16))),
+    ("every built-in profile", every_builtin_profile),
+    ("tolerance 2d (a warning)", lambda c: c["routes"][1].update(tolerance="2d")),
+    ("tolerance 3650d", lambda c: c["routes"][1].update(tolerance="3650d")),
+    ("tolerance 3650d in seconds", lambda c: c["routes"][1].update(tolerance=3650 * 86400)),
+    ("allow: IPv4 and IPv6, CIDRs and bare addresses", lambda c: route0(c).update(
+        allow=["140.82.112.0/20", "10.0.0.1", "192.168.1.7/32", "2001:db8::/32", "::1", "fe80::/10",
+               "::ffff:10.0.0.0/104", "2001:db8:0:0:1:2:3:4/128"])),
+    ("allow: /0 for each family", lambda c: route0(c).update(allow=["0.0.0.0/0", "::/0"])),
+    ("allow: 256 entries", lambda c: route0(c).update(allow=["10.0.%d.0/24" % i for i in range(256)])),
+    ("token: env, file and literal on three routes", lambda c: (
+        route0(c).update(token="env:T_SECRET"),
+        c["routes"][1].update(token="file:" + c["_secret_file"]),
+        c["routes"].append({"path": "/hooks/gh", "profile": "github", "secrets": ["gh"], "sinks": ["out"],
+                            "token": "t" * 256}))),
+    ("token and allow together", lambda c: route0(c).update(token="t0k", allow=["127.0.0.0/8"])),
+    ("allow_unsigned false on a signed profile", lambda c: route0(c).update(allow_unsigned=False)),
+    ("openwebui with allow", lambda c: unsigned_route(c, allow_unsigned=True, allow=["127.0.0.1/32", "::1/128"])),
+    ("unsigned with a token", lambda c: unsigned_route(c, "unsigned", allow_unsigned=True, token="env:T_SECRET")),
+    ("unsigned with allow, token and type", lambda c: unsigned_route(
+        c, "unsigned", allow_unsigned=True, allow=["10.0.0.0/8"], token="t0k", type="signup")),
+    ("hubex with allow", lambda c: route0(c).update(profile="hubex", allow=["203.0.113.0/24"])),
+    ("fixed type, 1 and 128 bytes", lambda c: (route0(c).update(type="x"), c["routes"][1].update(type="t" * 128))),
+    ("gc_interval", lambda c: c.update(gc_interval="30s")),
+    ("profile_dirs with a signed user profile", lambda c: (
+        c.update(profile_dirs=[profile_dir(os.path.dirname(c["_secret_file"]))]),
+        route0(c).update(profile="acme"))),
+    ("profile_dirs with an unsigned user profile", lambda c: (
+        c.update(profile_dirs=[profile_dir(os.path.dirname(c["_secret_file"]), "acme_open", unsigned=True)]),
+        unsigned_route(c, "acme_open", allow_unsigned=True, allow=["127.0.0.1"]))),
 ]
 
 # (name, mutation, loader message): cross-checks the loader makes and JSON
@@ -262,6 +381,25 @@ LOADER_ONLY = [
     ("retry max below the default initial", lambda c: c.update(retry={"max": "500ms"}), "need 0 < initial <= max"),
     ("unreadable certificate", lambda c: c["listen"][0].update(tls={"cert": "/nonexistent.pem", "key": "/nonexistent.pem"}),
      "$.listen[0].tls.cert: cannot read"),
+    ("profile neither built in nor in profile_dirs", lambda c: route0(c).update(profile="acme"),
+     "$.routes[0].profile: unknown profile \"acme\" (known: generic"),
+    ("profile_dirs directory missing", lambda c: c.update(profile_dirs=["/nonexistent/profiles"]),
+     "cannot open this directory of $.profile_dirs"),
+    ("allow with IPv4 host bits set", lambda c: route0(c).update(allow=["10.0.0.1/8"]),
+     "$.routes[0].allow[0]: host bits set after the prefix length"),
+    ("allow with IPv6 host bits set", lambda c: route0(c).update(allow=["::1", "2001:db8::1/32"]),
+     "$.routes[0].allow[1]: host bits set after the prefix length"),
+    ("token from an unset variable", lambda c: route0(c).update(token="env:HG_SURELY_UNSET"),
+     "$.routes[0].token: environment variable HG_SURELY_UNSET is not set"),
+    ("token of 200 characters, 400 bytes", lambda c: route0(c).update(token="\u00e9" * 200),
+     "$.routes[0].token: a token is 1-256 bytes"),
+    ("type of 65 characters, 130 bytes", lambda c: route0(c).update(type="\u00e9" * 65),
+     "$.routes[0].type: must be a type name (1-128 bytes)"),
+    ("tolerance as a string under 1s", lambda c: route0(c).update(tolerance="500ms"),
+     "$.routes[0].tolerance: must be between 1s and 3650d"),
+    ("tolerance as a string over 3650d", lambda c: route0(c).update(tolerance="3651d"),
+     "$.routes[0].tolerance: must be between 1s and 3650d"),
+    ("gc_interval as a string under 1s", lambda c: c.update(gc_interval="500ms"), "$.gc_interval: must be at least 1s"),
 ]
 
 
@@ -328,23 +466,49 @@ class ConfigSchema(hg.GatewayTest):
         walk(self.schema, "$")
         for name, d in defs.items():
             walk(d, f"$defs.{name}")
-        # every key the loader knows today (gateway/config.c) is documented
-        for k in ("listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks", "log_level",
-                  "threads", "address", "tls", "cert", "key", "max_body", "max_connections", "request_timeout",
-                  "max_store_size", "max_attempts", "initial", "max", "path", "name", "profile", "secrets",
-                  "tolerance", "type", "types", "command", "concurrency", "timeout", "env", "path",
-                  "ack", "ack_timeout"):
+        # every key the loader knows today (gateway/config.c, config_route.c,
+        # config_sink.c) is documented, where it belongs
+        top = set(self.schema["properties"])
+        self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
+                               "log_level", "threads", "gc_interval", "profile_dirs"})
+        route = defs["route"]["properties"]
+        self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", *ACCESS_ROUTE_KEYS})
+        for k in ("address", "tls", "cert", "key", "max_body", "max_connections", "request_timeout",
+                  "max_store_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
+                  "env", "ack", "ack_timeout"):
             self.assertIn(k, seen)
-        # refused keys are documented as such, not allowed
+        # what this build still refuses is documented as such, not allowed
         text = json.dumps(self.schema)
-        for k in ("allow", "token", "allow_unsigned", "client_ca", "unix", "exec", "pipe", "http", "jetstream"):
+        for k in ("client_ca", "unix", "exec", "pipe", *REFUSED_SINK_TYPES):
             self.assertIn(f"\\\"{k}\\\"", text)
-        self.assertGreaterEqual(text.count("planned; refused by this build"), 4)
-        for k in REFUSED_ROUTE_KEYS:
-            self.assertNotIn(k, defs["route"]["properties"])
+        self.assertEqual(text.lower().count("planned; refused by this build"), 4)  # top, tls, sink, sink type
         self.assertNotIn("client_ca", defs["listener"]["properties"]["tls"]["properties"])
-        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], ["stdout", "exec", "unix", "pipe"])
-        self.assertEqual(defs["route"]["properties"]["profile"]["enum"], list(BUILT_PROFILES))
+        self.assertEqual(defs["sink"]["properties"]["type"]["enum"], list(SINK_TYPES))
+        # the route keys that used to be refused are not described as refused any more
+        for k, desc in [("route", defs["route"]["description"])] + [(k, route[k]["description"])
+                                                                   for k in ("profile", *ACCESS_ROUTE_KEYS)]:
+            self.assertIsNone(re.search(r"(?i)planned|by this build", desc), k)
+        self.assertEqual(defs["route"]["required"], ["path", "profile", "sinks"])  # secrets: by profile kind
+        self.assertEqual(route["tolerance"]["maximum"], 3650 * 86400)
+        self.assertIn("3650d", route["tolerance"]["description"])
+        # profile: a name pattern (user profiles), every built-in named in the description
+        prof = route["profile"]
+        self.assertNotIn("enum", prof)
+        rx = re.compile(prof["pattern"])
+        builtins = sorted(f[:-5] for f in os.listdir(os.path.join(SCHEMAS, "profiles")) if f.endswith(".json"))
+        self.assertEqual(builtins, sorted(BUILT_PROFILES), "a profile was added or removed in schemas/profiles")
+        for p in builtins:
+            self.assertTrue(rx.match(p), p)
+            self.assertIn(f'"{p}"', prof["description"], p)
+        for p in ("GitHub", "my.profile", "p" * 33, "", "a b"):
+            self.assertIsNone(rx.match(p), p)
+        self.assertIsNotNone(rx.match("p" * 32))
+        # the per-kind rules name the right profiles
+        kinds = {tuple(c["if"]["properties"]["profile"]["enum"]): c["then"] for c in defs["route"]["allOf"]}
+        self.assertEqual(kinds[UNSIGNED_PROFILES]["properties"]["secrets"], False)
+        self.assertEqual(kinds[TOKEN_PROFILES]["properties"]["token"], False)
+        self.assertEqual(set(next(k for k, v in kinds.items() if v.get("required") == ["secrets"])),
+                         set(BUILT_PROFILES) - set(UNSIGNED_PROFILES))
 
     def test_basic_config_validates_and_loads(self):
         self.assert_both_accept(hg.basic_config(self.tmp))
@@ -360,19 +524,26 @@ class ConfigSchema(hg.GatewayTest):
         full = copy.deepcopy(CONTRACT_EXAMPLE)
         self.assertNotEqual(errors(self.v, full), [], "the schema must refuse what this build refuses")
         cfg = minus_refused(full)
-        self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex"])
+        self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex", "/hooks/hubex", "/hooks/gh"])
+        self.assertEqual(cfg["routes"][2]["allow"], ["140.82.112.0/20"])
         self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker"])
-        self.assertEqual(cfg["routes"][0]["sinks"], ["orders"])
+        self.assertEqual([r["sinks"] for r in cfg["routes"]], [["orders"], ["stream"], ["stream"]])
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
         cert, key = hg.make_cert(self.tmp)
-        cfg["listen"][0]["tls"] = {"cert": cert, "key": key}
-        cfg["data_dir"] = os.path.join(self.tmp, "data")
-        cfg["routes"][0]["secrets"][1] = "file:" + self.secret_file
-        self.assert_both_accept(cfg, env={"IEX_SECRET": "iex-secret"})
-        full["listen"], full["data_dir"] = cfg["listen"], cfg["data_dir"]
-        full["routes"][0]["secrets"][1] = "file:" + self.secret_file
-        p = self.check(full, env={"IEX_SECRET": "iex-secret"})
+        env = {"IEX_SECRET": "iex-secret", "HUBEX_TOKEN": "hubex-token"}
+        for c in (cfg, full):
+            c["listen"][0]["tls"] = {"cert": cert, "key": key}
+            c["data_dir"] = os.path.join(self.tmp, "data")
+            c["routes"][0]["secrets"][1] = "file:" + self.secret_file
+            c["routes"][2]["secrets"][0] = "file:" + self.secret_file
+        self.assert_both_accept(cfg, env=env)
+        p = self.check(cfg, env=env)
+        self.assertIn("route: POST /hooks/gh name=gh profile=github secrets=1 tolerance=300s allow=1 sinks=stream",
+                      p.stdout)
+        self.assertIn("route: POST /hooks/hubex name=hubex profile=hubex secrets=1", p.stdout)
+        self.assertNotIn("hubex-token", p.stdout + p.stderr)
+        p = self.check(full, env=env)
         self.assertEqual(p.returncode, 1)
         self.assertIn("not supported by this build yet", p.stderr)
 
@@ -397,13 +568,15 @@ class ConfigSchema(hg.GatewayTest):
         """Each feature the contract has and this build refuses, added alone to
         a good config, is refused by both (the loader says so by name)."""
         ex = CONTRACT_EXAMPLE
-        cases = [("route " + k, lambda c, k=k, v=v: route0(c).update({k: v}), f"$.routes[0].{k}: not supported")
-                 for k, v in (("allow", ex["routes"][2]["allow"]), ("token", "env:T_SECRET"), ("allow_unsigned", True))]
-        cases += [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}), f"sink type \"{s['type']}\" is not supported")
-                  for n, s in ex["sinks"].items() if s["type"] not in ("stdout", "exec", "unix", "pipe")]
-        cases += [(f"profile {r['profile']}", lambda c, p=r["profile"]: route0(c).update(profile=p), "unknown profile")
-                  for r in ex["routes"] if r["profile"] not in BUILT_PROFILES]
-        self.assertEqual(len(cases), 3 + 2 + 2)
+        cases = [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}),
+                  f"$.sinks.{n}.type: sink type \"{s['type']}\" is not supported by this build yet")
+                 for n, s in ex["sinks"].items() if s["type"] not in SINK_TYPES]
+        cert, key = hg.make_cert(self.tmp)
+        cases.append(("tls client_ca", lambda c: c["listen"][0].update(tls={"cert": cert, "key": key, "client_ca": cert}),
+                      "$.listen[0].tls.client_ca: not supported by this build yet"))
+        self.assertEqual(sorted(s["type"] for s in ex["sinks"].values() if s["type"] not in SINK_TYPES),
+                         sorted(REFUSED_SINK_TYPES))
+        self.assertEqual(len(cases), 2 + 1)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)
@@ -412,6 +585,80 @@ class ConfigSchema(hg.GatewayTest):
                 p = self.check(cfg)
                 self.assertEqual(p.returncode, 1)
                 self.assertIn(message, p.stderr)
+
+    def test_contract_route_features_one_at_a_time(self):
+        """Each route feature of the contract that earlier builds refused (the
+        profiles, allow, token, allow_unsigned), added alone to a good config,
+        is accepted by both; `check` shows it on the route's line."""
+        ex = CONTRACT_EXAMPLE
+        cases = [(f"profile {p}", lambda c, p=p: route0(c).update(profile=p, secrets=[STANDARD_SECRET]
+                                                                    if p == "standard" else ["env:T_SECRET"]),
+                  f"profile={p} secrets=1")
+                 for p in BUILT_PROFILES if p not in UNSIGNED_PROFILES]
+        cases += [(f"profile {p}", lambda c, p=p: unsigned_route(c, p, allow_unsigned=True, token="env:T_SECRET"),
+                   f"profile={p} secrets=0 tolerance=300s allow=0 token=yes unsigned=yes")
+                  for p in UNSIGNED_PROFILES]
+        cases += [("allow", lambda c: route0(c).update(allow=ex["routes"][2]["allow"]), "allow=1 sinks=out"),
+                  ("token", lambda c: route0(c).update(token="env:T_SECRET"), "allow=0 token=yes sinks=out"),
+                  ("type", lambda c: route0(c).update(type="order.created"), "type=order.created"),
+                  ("allow_unsigned false", lambda c: route0(c).update(allow_unsigned=False), "allow=0 sinks=out")]
+        for name, mutate, shown in cases:
+            with self.subTest(name):
+                cfg = hg.basic_config(self.tmp)
+                mutate(cfg)
+                self.assertEqual(errors(self.v, cfg), [])
+                p = self.check(cfg)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                line = next(l for l in p.stdout.splitlines() if l.startswith("route: POST /hooks/generic "))
+                self.assertIn(shown, line)
+                self.assertNotIn("generic-secret", p.stdout)  # the token's value is never shown
+
+    def test_allow_pattern_agrees_with_inet_pton(self):
+        """The schema's pattern for an "allow" entry accepts exactly what the
+        C library's inet_pton (the loader's parser) accepts, plus a prefix
+        length in range; and the loader agrees on a sample."""
+        import socket
+        rx = re.compile(self.schema["$defs"]["route"]["properties"]["allow"]["items"]["pattern"])
+
+        def pton(addr):
+            for fam, bits in ((socket.AF_INET, 32), (socket.AF_INET6, 128)):
+                try:
+                    socket.inet_pton(fam, addr)
+                    return bits
+                except OSError:
+                    pass
+            return 0
+
+        def expected(s):
+            addr, slash, pfx = s.partition("/")
+            bits = pton(addr)
+            if not bits or not slash:
+                return bool(bits) and not slash
+            return re.fullmatch(r"0|[1-9][0-9]{0,2}", pfx) is not None and int(pfx) <= bits
+
+        addrs = ["0.0.0.0", "10.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04",
+                 "a.b.c.d", "::", "::1", "1::", "fe80::", "2001:db8::", "2001:db8:0:0:0:0:0:0", "1:2:3:4:5:6:7:8",
+                 "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1::2::3", ":1::", "1:::2", "12345::",
+                 "g::1", "::ffff:10.0.0.0", "::10.0.0.1", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4",
+                 "::ffff:256.0.0.0", "fe80::1%lo", "[::1]", "", " ::1", "::1 ", "FE80::A", "localhost"]
+        samples = [a + p for a in addrs for p in ("", "/0", "/8", "/32", "/33", "/64", "/128", "/129", "/", "/08",
+                                                   "/x", "/-1")]
+        self.assertEqual([s for s in samples if bool(rx.match(s)) != expected(s)], [])
+        # the loader on a sample (host bits are its own check: use prefixes it cannot trip on)
+        good = [s for s in addrs if pton(s)]
+        self.assertGreater(len(good), 15)
+        cfg = hg.basic_config(self.tmp)
+        route0(cfg).update(allow=good + [g + ("/0" if ":" in g else "/32") for g in good if ":" not in g] + ["::/0"])
+        self.assert_both_accept(cfg)
+        for bad in ("256.1.1.1", "1:2:3:4:5:6:7:8:9", "1::2::3", "fe80::1%lo", "[::1]", "10.0.0.0/33", "::/129",
+                    "10.0.0.0/x", "10.0.0.0/-1"):
+            with self.subTest(bad):
+                cfg = hg.basic_config(self.tmp)
+                route0(cfg).update(allow=[bad])
+                self.assertNotEqual(errors(self.v, cfg), [])
+                p = self.check(cfg)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn("$.routes[0].allow[0]: must be an IPv4 or IPv6 address or CIDR", p.stderr)
 
     def test_valid_variants_accepted_by_schema_and_loader(self):
         for name, mutate in VALID:

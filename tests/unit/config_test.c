@@ -3,9 +3,12 @@
  *
  * Covers: defaults, values applied, one test per class of error with the
  * message naming the JSON path and the problem (unknown keys at each level,
- * keys reserved for later builds, bad sizes/durations/addresses, TLS files,
- * profiles, sink references, duplicates, secrets from env:/file:/literal),
- * route name and tolerance rules, JSON syntax errors with line/column,
+ * keys reserved for later builds - http/jetstream sinks, tls.client_ca -,
+ * bad sizes/durations/addresses, TLS files, profiles (built-in and from
+ * profile_dirs), sink references, duplicates, secrets from env:/file:/literal),
+ * route name and tolerance rules, the route access keys (allow lists and how
+ * they match addresses, tokens and token paths, allow_unsigned and unsigned
+ * profiles, a fixed type), JSON syntax errors with line/column,
  * duplicate JSON keys, config_load_file, config_load_default (secret file
  * created 0600 in a 0700 directory and reused; none with $HOOKGATE_SECRET)
  * and that no error message carries a secret's value.
@@ -19,11 +22,14 @@
 #include "t.h"
 #include "verify.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,7 +160,7 @@ static void test_minimal_config_defaults(void)
     const struct cfg_route *r = &c->routes[0];
     T_EQ_STR(r->path, "/hooks/gh");
     T_EQ_STR(r->name, "gh"); /* last path segment */
-    T_CHECK(r->profile == profile_find("generic"));
+    T_CHECK(!strcmp(r->profile->name, "generic"));
     T_EQ_INT(r->nsecrets, 1);
     T_EQ_INT(r->tolerance_s, 300);
     T_EQ_INT(r->nsinks, 1);
@@ -304,14 +310,28 @@ static void test_unknown_key_in_sink(void)
 
 /* ---- keys reserved for later builds --------------------------------------- */
 
-static void test_reserved_route_keys(void)
+/* allow, token, allow_unsigned and type were reserved by earlier builds; they
+ * are parsed now: each one is accepted on a route where it applies, and an
+ * error about it is about its value, never "not supported". */
+static void test_former_reserved_route_keys_supported(void)
 {
-    EXPECT_ERR(CONFIG(ROUTE(",\"allow\":[\"10.0.0.0/8\"]"), ""), "$.routes[0].allow",
-               "not supported by this build yet");
-    EXPECT_ERR(CONFIG(ROUTE(",\"token\":\"env:TOKEN\""), ""), "$.routes[0].token",
-               "not supported by this build yet");
-    EXPECT_ERR(CONFIG(ROUTE(",\"allow_unsigned\":true"), ""), "$.routes[0].allow_unsigned",
-               "not supported by this build yet");
+    struct config *c = load(CONFIG(ROUTE(",\"allow\":[\"10.0.0.0/8\"],\"token\":\"tok\","
+                                         "\"allow_unsigned\":false,\"type\":\"t\""),
+                                   ""));
+    T_CHECK(c != NULL);
+    if (!c)
+        fprintf(stderr, "  %s\n", err);
+    config_free(c);
+    static const char *const bad[] = {",\"allow\":true", ",\"token\":true", ",\"allow_unsigned\":1",
+                                      ",\"type\":true"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), CONFIG(ROUTE("%s"), ""), bad[i]);
+        T_CHECK(load(json) == NULL);
+        T_CHECK(strstr(err, "test.json: $.routes[0].") == err);
+        T_CHECK(strstr(err, "not supported") == NULL);
+        T_CHECK(strstr(err, "unknown key") == NULL);
+    }
 }
 
 static void test_reserved_tls_client_ca(void)
@@ -407,9 +427,17 @@ static void test_bad_duration(void)
     EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"5 m\""), ""), "$.routes[0].tolerance",
                "must be a duration");
     EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"500ms\""), ""), "$.routes[0].tolerance",
-               "between 1s and 1d");
-    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"2d\""), ""), "$.routes[0].tolerance",
-               "between 1s and 1d");
+               "between 1s and 3650d");
+    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"999ms\""), ""), "$.routes[0].tolerance",
+               "between 1s and 3650d");
+    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":0"), ""), "$.routes[0].tolerance",
+               "between 1s and 3650d");
+    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"3651d\""), ""), "$.routes[0].tolerance",
+               "between 1s and 3650d");
+    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":315360001"), ""), "$.routes[0].tolerance",
+               "between 1s and 3650d");
+    EXPECT_ERR(CONFIG(ROUTE(",\"tolerance\":\"315360000001ms\""), ""), "$.routes[0].tolerance",
+               "between 1s and 3650d");
 }
 
 static void test_bad_integers_and_enums(void)
@@ -500,13 +528,183 @@ static void test_tls_files(void)
     EXPECT_ERR(json, "$.listen[0].tls.key", "is required");
 }
 
+static const char *const builtin_profiles[] = {
+    "generic", "iex",   "standard",           "github",    "github-sha1", "stripe", "slack",
+    "shopify", "hubex", "ultimate-multisite", "openwebui", "unsigned"};
+#define NBUILTIN (sizeof(builtin_profiles) / sizeof(builtin_profiles[0]))
+
+/* does the comma-separated list (as in messages) hold name as an item? */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p++)
+        if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == ')' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static void test_unknown_profile(void)
 {
     EXPECT_ERR(
-        CONFIG("{\"path\":\"/a\",\"profile\":\"stripe\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
-        "$.routes[0].profile", "unknown profile \"stripe\"");
+        CONFIG("{\"path\":\"/a\",\"profile\":\"nosuch\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
+        "$.routes[0].profile", "unknown profile \"nosuch\" (known: ");
+    /* the message lists every built-in profile */
+    for (size_t i = 0; i < NBUILTIN; i++)
+        if (!in_list(strstr(err, "(known: ") ? strstr(err, "(known: ") + 8 : "",
+                     builtin_profiles[i])) {
+            fprintf(stderr, "  %s not listed in: %s\n", builtin_profiles[i], err);
+            t_cur_failed = 1;
+        }
+    /* names are case-sensitive */
+    EXPECT_ERR(
+        CONFIG("{\"path\":\"/a\",\"profile\":\"GitHub\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
+        "$.routes[0].profile", "unknown profile \"GitHub\"");
     EXPECT_ERR(CONFIG("{\"path\":\"/a\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
-               "$.routes[0].profile", "is required");
+               "$.routes[0].profile", "is required (one of: generic");
+    EXPECT_ERR(CONFIG("{\"path\":\"/a\",\"profile\":7," SECRETS ",\"sinks\":[\"out\"]}", ""),
+               "$.routes[0].profile", "must be a profile name (one of: generic");
+}
+
+/* every built-in profile loads on a route with what its kind needs, and the
+ * route points at a profile of that name */
+static void test_builtin_profiles(void)
+{
+    for (size_t i = 0; i < NBUILTIN; i++) {
+        const char *p = builtin_profiles[i];
+        int unsig = !strcmp(p, "openwebui") || !strcmp(p, "unsigned");
+        char json[1024];
+        snprintf(json, sizeof(json),
+                 CONFIG("{\"path\":\"/h/%s\",\"profile\":\"%s\",%s,\"sinks\":[\"out\"]}", ""), p, p,
+                 unsig ? "\"allow_unsigned\":true,\"allow\":[\"127.0.0.1\"]"
+                 : !strcmp(p, "standard")
+                     ? "\"secrets\":[\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]"
+                     : SECRETS);
+        struct config *c = load(json);
+        if (!c) {
+            fprintf(stderr, "  profile %s: %s\n", p, err);
+            t_cur_failed = 1;
+            continue;
+        }
+        T_EQ_STR(c->routes[0].profile->name, p);
+        T_EQ_INT(c->routes[0].nsecrets, unsig ? 0 : 1);
+        T_EQ_INT(c->routes[0].allow_unsigned, unsig);
+        T_CHECK(c->routes[0].verifier != NULL);
+        /* token profiles take a token in the path (their secret); others only with "token" */
+        T_EQ_INT(c->routes[0].takes_token, !strcmp(p, "hubex") || !strcmp(p, "ultimate-multisite"));
+        config_free(c);
+    }
+}
+
+/* ---- profile_dirs --------------------------------------------------------- */
+
+/* a profile file dir/name.json holding text (dir created under tmpdir) */
+static void write_profile(const char *dir, const char *name, const char *text, char *dirpath,
+                          size_t cap)
+{
+    char rel[PATHLEN];
+    snprintf(dirpath, cap, "%s/%s", tmpdir, dir);
+    mkdir(dirpath, 0700);
+    snprintf(rel, sizeof(rel), "%s/%s.json", dir, name);
+    write_file(rel, text, strlen(text), (char[PATHLEN]){0}, PATHLEN);
+}
+
+#define ACME_PROFILE(name)                                                                         \
+    "{\"name\":\"" name "\",\"signature\":{\"header\":\"X-Acme-Sig\",\"format\":\"value\","        \
+    "\"prefix\":\"sha256=\"},\"id\":[{\"header\":\"X-Acme-Id\"}]}"
+
+static void test_profile_dirs(void)
+{
+    char d1[PATHLEN], d2[PATHLEN], json[2048];
+    write_profile("prof1", "acme", ACME_PROFILE("acme"), d1, sizeof(d1));
+    write_profile("prof1", "README", "not json at all", (char[PATHLEN]){0}, PATHLEN); /* .json */
+    /* README.json is loaded too: every *.json is a profile */
+    snprintf(json, sizeof(json),
+             CONFIG("{\"path\":\"/a\",\"profile\":\"acme\"," SECRETS ",\"sinks\":[\"out\"]}",
+                    ",\"profile_dirs\":[\"%s\"]"),
+             d1);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "README.json") != NULL);
+    char readme[PATHLEN + 16];
+    snprintf(readme, sizeof(readme), "%s/README.json", d1);
+    T_EQ_INT(unlink(readme), 0);
+
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_STR(c->routes[0].profile->name, "acme");
+        T_CHECK(c->profile_dirs && !strcmp(c->profile_dirs[0], d1) && !c->profile_dirs[1]);
+        T_CHECK(c->routes[0].verifier != NULL);
+        /* the built-ins are still there */
+        T_CHECK(profile_find(c->profiles, "generic") != NULL);
+        T_CHECK(in_list(profile_names(c->profiles), "acme"));
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    config_free(c);
+    /* without profile_dirs the name is unknown, and the message lists it no more */
+    EXPECT_ERR(CONFIG("{\"path\":\"/a\",\"profile\":\"acme\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
+               "$.routes[0].profile", "unknown profile \"acme\"");
+    T_CHECK(!in_list(err, "acme"));
+
+    /* an unsigned user profile follows the unsigned rules */
+    write_profile("prof2", "open",
+                  "{\"name\":\"open\",\"unsigned\":true,\"id_fallback\":\"body_sha256\"}", d2,
+                  sizeof(d2));
+    snprintf(json, sizeof(json),
+             CONFIG("{\"path\":\"/o\",\"profile\":\"open\",\"allow_unsigned\":true,\"token\":"
+                    "\"tok\",\"sinks\":[\"out\"]}",
+                    ",\"profile_dirs\":[\"%s\",\"%s\"]"),
+             d1, d2);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->routes[0].nsecrets, 0);
+        T_EQ_INT(c->routes[0].has_token, 1);
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    config_free(c);
+    snprintf(json, sizeof(json),
+             CONFIG("{\"path\":\"/o\",\"profile\":\"open\"," SECRETS ",\"sinks\":[\"out\"]}",
+                    ",\"profile_dirs\":[\"%s\"]"),
+             d2);
+    EXPECT_ERR(json, "$.routes[0].secrets", "profile open is unsigned");
+
+    /* errors: the directory, its files, names taken */
+    snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"profile_dirs\":[\"%s/absent\"]"), tmpdir);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "absent") != NULL && strstr(err, "$.profile_dirs") != NULL);
+    snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"profile_dirs\":[\"%s\",\"%s\"]"), d1, d1);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "acme.json") != NULL && strstr(err, "already loaded") != NULL);
+    char d3[PATHLEN];
+    write_profile("prof3", "github", ACME_PROFILE("github"), d3, sizeof(d3));
+    snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"profile_dirs\":[\"%s\"]"), d3);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "github.json") != NULL && strstr(err, "$.name") != NULL &&
+            strstr(err, "already loaded") != NULL);
+    char d4[PATHLEN];
+    write_profile("prof4", "wrong", ACME_PROFILE("acme"), d4, sizeof(d4));
+    snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"profile_dirs\":[\"%s\"]"), d4);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "wrong.json") != NULL && strstr(err, "must equal the file name") != NULL);
+    char d5[PATHLEN];
+    write_profile(
+        "prof5", "typo",
+        "{\"name\":\"typo\",\"unsigned\":true,\"id_fallback\":\"body_sha256\",\"tyep\":[]}", d5,
+        sizeof(d5));
+    snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"profile_dirs\":[\"%s\"]"), d5);
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "typo.json: $.tyep: unknown key") != NULL);
+    if (!strstr(err, "typo.json: $.tyep: unknown key"))
+        fprintf(stderr, "  %s\n", err);
+
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"profile_dirs\":[]"), "$.profile_dirs", "non-empty array");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"profile_dirs\":\"/etc\""), "$.profile_dirs",
+               "non-empty array");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"profile_dirs\":[\"\"]"), "$.profile_dirs[0]",
+               "non-empty string");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"profile_dirs\":[1]"), "$.profile_dirs[0]", "non-empty string");
 }
 
 static void test_unknown_sink_reference(void)
@@ -604,6 +802,372 @@ static void test_tolerance(void)
     T_EQ_INT(c->routes[2].tolerance_s, 60);
     T_EQ_INT(c->routes[3].tolerance_s, 86400);
     config_free(c);
+
+    /* up to 3650 days (over 1d only logs a warning); 1s is the least */
+    c = load(CONFIG("{\"path\":\"/i1\",\"profile\":\"iex\"," SECRETS ",\"sinks\":[\"out\"],"
+                    "\"tolerance\":\"2d\"},{\"path\":\"/i2\",\"profile\":\"iex\"," SECRETS
+                    ",\"sinks\":[\"out\"],\"tolerance\":\"3650d\"},{\"path\":\"/i3\",\"profile\":"
+                    "\"iex\"," SECRETS ",\"sinks\":[\"out\"],\"tolerance\":315360000},{\"path\":"
+                    "\"/i4\",\"profile\":\"iex\"," SECRETS ",\"sinks\":[\"out\"],\"tolerance\":"
+                    "\"1000ms\"},{\"path\":\"/s\",\"profile\":\"stripe\"," SECRETS
+                    ",\"sinks\":[\"out\"]}",
+                    ""));
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    T_EQ_INT(c->routes[0].tolerance_s, 2 * 86400);
+    T_EQ_INT(c->routes[1].tolerance_s, 315360000L);
+    T_EQ_INT(c->routes[2].tolerance_s, 315360000L);
+    T_EQ_INT(c->routes[3].tolerance_s, 1);
+    T_EQ_INT(c->routes[4].tolerance_s, 300); /* stripe's "300s" */
+    config_free(c);
+}
+
+/* ---- route access: allow, token, allow_unsigned, type --------------------- */
+
+static int allows4(const struct cfg_route *r, const char *ip)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        return -1;
+    return config_route_allows(r, (const struct sockaddr *)&sa);
+}
+
+static int allows6(const struct cfg_route *r, const char *ip)
+{
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET6, ip, &sa.sin6_addr) != 1)
+        return -1;
+    return config_route_allows(r, (const struct sockaddr *)&sa);
+}
+
+static void test_allow_list(void)
+{
+    struct config *c = load(
+        CONFIG(ROUTE(",\"allow\":[\"140.82.112.0/20\",\"10.1.2.3\",\"2001:db8::/32\",\"::1\","
+                     "\"192.168.0.0/31\",\"fc00::/7\"]") ",{\"path\":\"/"
+                                                         "any\",\"profile\":\"generic\"," SECRETS
+                                                         ",\"sinks\":[\"out\"],\"allow\":[\"0.0.0."
+                                                         "0/0\"]},{\"path\":\"/open\","
+                                                         "\"profile\":\"generic\"," SECRETS
+                                                         ",\"sinks\":[\"out\"]}",
+               ""));
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct cfg_route *r = &c->routes[0];
+    T_EQ_INT(r->nallow, 6);
+    T_EQ_INT(allows4(r, "140.82.112.0"), 1);
+    T_EQ_INT(allows4(r, "140.82.127.255"), 1); /* last of the /20 */
+    T_EQ_INT(allows4(r, "140.82.128.0"), 0);   /* first after it */
+    T_EQ_INT(allows4(r, "140.82.111.255"), 0);
+    T_EQ_INT(allows4(r, "10.1.2.3"), 1); /* a bare address is a /32 */
+    T_EQ_INT(allows4(r, "10.1.2.4"), 0);
+    T_EQ_INT(allows4(r, "192.168.0.1"), 1);
+    T_EQ_INT(allows4(r, "192.168.0.2"), 0);
+    T_EQ_INT(allows6(r, "2001:db8:ffff::1"), 1);
+    T_EQ_INT(allows6(r, "2001:db9::"), 0);
+    T_EQ_INT(allows6(r, "::1"), 1); /* a bare IPv6 address is a /128 */
+    T_EQ_INT(allows6(r, "::2"), 0);
+    T_EQ_INT(allows6(r, "fdff::1"), 1);
+    T_EQ_INT(allows6(r, "fc00::1"), 1);
+    T_EQ_INT(allows6(r, "fe00::1"), 0);
+    /* IPv4 clients of an IPv6 socket arrive v4-mapped: same verdicts */
+    T_EQ_INT(allows6(r, "::ffff:140.82.120.1"), 1);
+    T_EQ_INT(allows6(r, "::ffff:140.82.128.1"), 0);
+    T_EQ_INT(allows6(r, "::ffff:10.1.2.3"), 1);
+    /* no address at all is refused on a list */
+    T_EQ_INT(config_route_allows(r, NULL), 0);
+    /* 0.0.0.0/0 is every IPv4 address, and no IPv6 one */
+    T_EQ_INT(allows4(&c->routes[1], "203.0.113.9"), 1);
+    T_EQ_INT(allows6(&c->routes[1], "::ffff:203.0.113.9"), 1);
+    T_EQ_INT(allows6(&c->routes[1], "2001:db8::1"), 0);
+    /* no list: any address */
+    T_EQ_INT(c->routes[2].nallow, 0);
+    T_EQ_INT(allows4(&c->routes[2], "203.0.113.9"), 1);
+    T_EQ_INT(allows6(&c->routes[2], "2001:db8::1"), 1);
+    config_free(c);
+
+    /* 256 entries is the most */
+    char json[16384], list[12288];
+    size_t n = 0;
+    for (int i = 0; i < 257; i++)
+        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"10.%d.%d.0/24\"", i ? "," : "",
+                              i / 256, i % 256);
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"allow\":[%s]"), ""), list);
+    EXPECT_ERR(json, "$.routes[0].allow", "list of 1 to 256 CIDRs");
+    *strrchr(list, ',') = '\0'; /* 256 */
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"allow\":[%s]"), ""), list);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->routes[0].nallow, 256);
+        T_EQ_INT(allows4(&c->routes[0], "10.0.255.1"), 1);
+        T_EQ_INT(allows4(&c->routes[0], "10.1.0.1"), 0);
+    }
+    config_free(c);
+}
+
+static void test_allow_list_errors(void)
+{
+    static const struct {
+        const char *allow, *path, *problem;
+    } cases[] = {
+        {"[]", "$.routes[0].allow", "list of 1 to 256 CIDRs"},
+        {"\"10.0.0.0/8\"", "$.routes[0].allow", "list of 1 to 256 CIDRs"},
+        {"{}", "$.routes[0].allow", "list of 1 to 256 CIDRs"},
+        {"[\"10.0.0.0/8\",8]", "$.routes[0].allow[1]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"localhost\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.256\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.0/33\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"::/129\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.0/\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"/8\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.0/8x\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.0/-1\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"10.0.0.0/8 \"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"fe80::1%lo\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"[::1]\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"1::2::3\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        {"[\"1:2:3:4:5:6:7:8:9\"]", "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        /* longer than any address: must not overflow or be cut into a valid one */
+        {"[\"10.0.0.1000000000000000000000000000000000000000000000000000000000000000000/8\"]",
+         "$.routes[0].allow[0]", "IPv4 or IPv6 address or CIDR"},
+        /* host bits after the prefix */
+        {"[\"10.0.0.1/8\"]", "$.routes[0].allow[0]", "host bits set after the prefix length"},
+        {"[\"10.0.0.0/8\",\"192.168.1.1/24\"]", "$.routes[0].allow[1]", "host bits set"},
+        {"[\"10.0.0.1/0\"]", "$.routes[0].allow[0]", "host bits set"},
+        {"[\"192.168.0.1/31\"]", "$.routes[0].allow[0]", "host bits set"},
+        {"[\"2001:db8::1/32\"]", "$.routes[0].allow[0]", "host bits set"},
+        {"[\"::1/127\"]", "$.routes[0].allow[0]", "host bits set"},
+        {"[\"::ffff:10.0.0.1/120\"]", "$.routes[0].allow[0]", "host bits set"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), CONFIG(ROUTE(",\"allow\":%s"), ""), cases[i].allow);
+        EXPECT_ERR(json, cases[i].path, cases[i].problem);
+    }
+}
+
+static void test_route_token(void)
+{
+    setenv("HG_TEST_TOKEN", "tok-from-env", 1);
+    char path[PATHLEN], json[2048];
+    write_file("token", "tok-from-file\n", 14, path, sizeof(path));
+    snprintf(
+        json, sizeof(json),
+        CONFIG(
+            ROUTE(",\"token\":\"tok-literal\"") ",{\"path\":\"/e\",\"profile\":\"github\"," SECRETS
+                                                ",\"sinks\":[\"out\"],\"token\":\"env:HG_TEST_"
+                                                "TOKEN\"},{\"path\":"
+                                                "\"/f\",\"profile\":\"iex\"," SECRETS
+                                                ",\"sinks\":[\"out\"],\"token\":"
+                                                "\"file:%s\"},{\"path\":\"/hooks/"
+                                                "hubex\",\"profile\":\"hubex\",\"secrets\":"
+                                                "[\"hubex-tok\"],\"sinks\":[\"out\"]},{\"path\":\"/"
+                                                "plain\",\"profile\":"
+                                                "\"generic\"," SECRETS ",\"sinks\":[\"out\"]}",
+            ""),
+        path);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        unsetenv("HG_TEST_TOKEN");
+        return;
+    }
+    static const char *const want[] = {"tok-literal", "tok-from-env", "tok-from-file"};
+    for (int i = 0; i < 3; i++) {
+        unsigned char d[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)want[i], strlen(want[i]), d);
+        T_EQ_INT(c->routes[i].has_token, 1);
+        T_EQ_INT(c->routes[i].takes_token, 1);
+        T_CHECK(memcmp(c->routes[i].token_sha, d, sizeof(d)) == 0); /* newline of the file gone */
+    }
+    /* hubex: no route token, but it takes its secrets as tokens in the path */
+    T_EQ_INT(c->routes[3].has_token, 0);
+    T_EQ_INT(c->routes[3].takes_token, 1);
+    T_EQ_INT(c->routes[4].has_token, 0);
+    T_EQ_INT(c->routes[4].takes_token, 0);
+
+    /* ROUTE/TOKEN finds a route that takes a token, and only such a route */
+    const char *tok = (const char *)"unset";
+    T_CHECK(config_route_match(c, "/hooks/gh", &tok) == &c->routes[0] && tok == NULL);
+    const char *url = "/hooks/gh/abc";
+    T_CHECK(config_route_match(c, url, &tok) == &c->routes[0]);
+    T_CHECK(tok == url + 10);
+    T_CHECK(config_route_match(c, "/hooks/hubex/xyz", &tok) == &c->routes[3] &&
+            !strcmp(tok, "xyz"));
+    T_CHECK(config_route_match(c, "/plain/abc", &tok) == NULL && tok == NULL);
+    T_CHECK(config_route_match(c, "/hooks/gh/", &tok) == NULL);    /* empty token */
+    T_CHECK(config_route_match(c, "/hooks/gh/a/b", &tok) == NULL); /* one segment only */
+    T_CHECK(config_route_match(c, "/hooks/ghx/abc", &tok) == NULL);
+    config_free(c);
+    unsetenv("HG_TEST_TOKEN");
+
+    /* 256 bytes is the longest token */
+    char tok256[300];
+    memset(tok256, 't', 256);
+    tok256[256] = '\0';
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"%s\""), ""), tok256);
+    c = load(json);
+    T_CHECK(c != NULL);
+    config_free(c);
+    strcpy(tok256 + 256, "t");
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"%s\""), ""), tok256);
+    EXPECT_ERR(json, "$.routes[0].token", "a token is 1-256 bytes without '/'");
+}
+
+static void test_route_token_errors(void)
+{
+    char path[PATHLEN], json[1024];
+    EXPECT_ERR(CONFIG(ROUTE(",\"token\":\"a/b\""), ""), "$.routes[0].token",
+               "a token is 1-256 bytes without '/'");
+    EXPECT_ERR(CONFIG(ROUTE(",\"token\":\"\""), ""), "$.routes[0].token", "must be \"env:NAME\"");
+    EXPECT_ERR(CONFIG(ROUTE(",\"token\":[\"t\"]"), ""), "$.routes[0].token",
+               "must be \"env:NAME\"");
+    unsetenv("HG_TEST_UNSET_TOKEN");
+    EXPECT_ERR(CONFIG(ROUTE(",\"token\":\"env:HG_TEST_UNSET_TOKEN\""), ""), "$.routes[0].token",
+               "environment variable HG_TEST_UNSET_TOKEN is not set");
+    /* the rules apply to the resolved value */
+    setenv("HG_TEST_SLASH_TOKEN", "a/b", 1);
+    EXPECT_ERR(CONFIG(ROUTE(",\"token\":\"env:HG_TEST_SLASH_TOKEN\""), ""), "$.routes[0].token",
+               "without '/'");
+    unsetenv("HG_TEST_SLASH_TOKEN");
+    write_file("nul.token", "ab\0cd", 5, path, sizeof(path));
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"file:%s\""), ""), path);
+    EXPECT_ERR(json, "$.routes[0].token", "without '/' or NUL");
+    write_file("empty.token", "\n", 1, path, sizeof(path));
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"file:%s\""), ""), path);
+    EXPECT_ERR(json, "$.routes[0].token", "secret is empty");
+    /* token profiles take their tokens from "secrets" */
+    EXPECT_ERR(CONFIG("{\"path\":\"/h\",\"profile\":\"hubex\"," SECRETS
+                      ",\"sinks\":[\"out\"],\"token\":\"tok\"}",
+                      ""),
+               "$.routes[0].token", "profile hubex takes its tokens from \"secrets\"");
+    EXPECT_ERR(CONFIG("{\"path\":\"/h\",\"profile\":\"ultimate-multisite\"," SECRETS
+                      ",\"sinks\":[\"out\"],\"token\":\"tok\"}",
+                      ""),
+               "$.routes[0].token", "profile ultimate-multisite takes its tokens");
+}
+
+/* an unsigned profile needs "allow_unsigned": true, no secrets, and an allow
+ * list or a token; a signed one refuses "allow_unsigned": true */
+static void test_allow_unsigned(void)
+{
+#define UROUTE(profile, extra)                                                                     \
+    "{\"path\":\"/u\",\"profile\":\"" profile "\",\"sinks\":[\"out\"]" extra "}"
+    struct config *c = load(CONFIG(
+        UROUTE("openwebui",
+               ",\"allow_unsigned\":true,\"allow\":"
+               "[\"127.0.0.1/32\",\"::1\"]") ","
+                                             "{\"path\":\"/v\",\"profile\":\"unsigned\",\"sinks\":"
+                                             "[\"out\"],\"allow_unsigned\":true,\"token\":\"tok\"}",
+        ""));
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->routes[0].allow_unsigned, 1);
+        T_EQ_INT(c->routes[0].nsecrets, 0);
+        T_EQ_INT(c->routes[0].nallow, 2);
+        T_EQ_INT(c->routes[0].has_token, 0);
+        T_EQ_INT(c->routes[0].takes_token, 0);
+        T_CHECK(c->routes[0].profile->is_unsigned);
+        T_EQ_INT(c->routes[1].allow_unsigned, 1);
+        T_EQ_INT(c->routes[1].has_token, 1);
+        T_EQ_INT(c->routes[1].takes_token, 1);
+        T_EQ_INT(c->routes[1].nallow, 0);
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    config_free(c);
+    /* false on a signed profile is the default, spelled out */
+    c = load(CONFIG(ROUTE(",\"allow_unsigned\":false"), ""));
+    T_CHECK(c != NULL && c->routes[0].allow_unsigned == 0);
+    config_free(c);
+
+    EXPECT_ERR(CONFIG(UROUTE("openwebui", ",\"allow\":[\"127.0.0.1\"]"), ""),
+               "$.routes[0].allow_unsigned", "profile openwebui cannot sign");
+    EXPECT_ERR(CONFIG(UROUTE("unsigned", ",\"allow_unsigned\":false,\"token\":\"t\""), ""),
+               "$.routes[0].allow_unsigned", "profile unsigned cannot sign");
+    EXPECT_ERR(CONFIG(UROUTE("unsigned", ",\"allow_unsigned\":true"), ""), "$.routes[0]",
+               "an unsigned route needs an \"allow\" list or a \"token\"");
+    EXPECT_ERR(
+        CONFIG(UROUTE("openwebui", ",\"allow_unsigned\":true,\"allow\":[\"::1\"]," SECRETS), ""),
+        "$.routes[0].secrets", "profile openwebui is unsigned: it takes no secrets");
+    EXPECT_ERR(CONFIG(UROUTE("openwebui", ",\"allow_unsigned\":true,\"allow\":[\"::1\"],"
+                                          "\"secrets\":[]"),
+                      ""),
+               "$.routes[0].secrets", "takes no secrets");
+    EXPECT_ERR(CONFIG(UROUTE("openwebui", ",\"allow_unsigned\":\"true\",\"allow\":[\"::1\"]"), ""),
+               "$.routes[0].allow_unsigned", "must be true or false");
+    EXPECT_ERR(CONFIG(ROUTE(",\"allow_unsigned\":true"), ""), "$.routes[0].allow_unsigned",
+               "profile generic is signed: allow_unsigned does not apply");
+    /* "allow" of every address is no protection for an unsigned route... */
+    EXPECT_ERR(
+        CONFIG(UROUTE("openwebui", ",\"allow_unsigned\":true,\"allow\":[\"0.0.0.0/0\"]"), ""),
+        "$.routes[0]", "cannot allow every address (/0)");
+    EXPECT_ERR(
+        CONFIG(UROUTE("unsigned", ",\"allow_unsigned\":true,\"allow\":[\"10.0.0.0/8\",\"::/0\"]"),
+               ""),
+        "$.routes[0]", "cannot allow every address (/0)");
+    /* ...but is fine next to a token */
+    c = load(CONFIG(
+        UROUTE("unsigned", ",\"allow_unsigned\":true,\"allow\":[\"::/0\"],\"token\":\"t\""), ""));
+    T_CHECK(c != NULL);
+    config_free(c);
+    EXPECT_ERR(CONFIG("{\"path\":\"/h\",\"profile\":\"hubex\"," SECRETS
+                      ",\"sinks\":[\"out\"],\"allow_unsigned\":true,\"allow\":[\"::1\"]}",
+                      ""),
+               "$.routes[0].allow_unsigned", "profile hubex is signed");
+    /* a signed profile still needs its secrets, whatever else protects it */
+    EXPECT_ERR(CONFIG("{\"path\":\"/g\",\"profile\":\"github\",\"sinks\":[\"out\"],"
+                      "\"allow\":[\"::1\"],\"token\":\"t\"}",
+                      ""),
+               "$.routes[0].secrets", "array of 1 to 16 secrets");
+#undef UROUTE
+}
+
+static void test_route_type(void)
+{
+    char t128[129], json[1024];
+    memset(t128, 'x', 128);
+    t128[128] = '\0';
+    snprintf(
+        json, sizeof(json),
+        CONFIG(ROUTE(",\"type\":\"signup\"") ",{\"path\":\"/b\",\"profile\":\"generic\"," SECRETS
+                                             ",\"sinks\":[\"out\"],\"type\":\"%s\"},{\"path\":\"/"
+                                             "c\",\"profile\":"
+                                             "\"generic\"," SECRETS ",\"sinks\":[\"out\"]}",
+               ""),
+        t128);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_STR(c->routes[0].type, "signup");
+        T_EQ_STR(c->routes[1].type, t128);
+        T_CHECK(c->routes[2].type == NULL);
+    } else {
+        fprintf(stderr, "  %s\n", err);
+    }
+    config_free(c);
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"type\":\"%sx\""), ""), t128);
+    EXPECT_ERR(json, "$.routes[0].type", "must be a type name (1-128 bytes)");
+    /* bytes, not characters: 65 two-byte characters are 130 bytes */
+    char wide[200] = "";
+    for (int i = 0; i < 65; i++)
+        strcat(wide, "\xc3\xa9");
+    snprintf(json, sizeof(json), CONFIG(ROUTE(",\"type\":\"%s\""), ""), wide);
+    EXPECT_ERR(json, "$.routes[0].type", "1-128 bytes");
+    EXPECT_ERR(CONFIG(ROUTE(",\"type\":\"\""), ""), "$.routes[0].type",
+               "must be a non-empty string");
+    EXPECT_ERR(CONFIG(ROUTE(",\"type\":40"), ""), "$.routes[0].type", "must be a non-empty string");
+    EXPECT_ERR(CONFIG(ROUTE(",\"type\":\"a\\u0000b\""), ""), "line 1", "NUL");
 }
 
 /* ---- secrets ------------------------------------------------------------- */
@@ -894,7 +1458,7 @@ static void test_load_default_generates_secret(void)
         T_EQ_STR(c->data_dir, "./hookgate-data");
         T_EQ_INT(c->nroutes, 1);
         T_EQ_STR(c->routes[0].path, "/webhooks");
-        T_CHECK(c->routes[0].profile == profile_find("generic"));
+        T_CHECK(!strcmp(c->routes[0].profile->name, "generic"));
         T_EQ_INT(c->nsinks, 1);
         T_EQ_STR(c->sinks[0].name, "stdout");
         T_EQ_INT(c->routes[0].nsecrets, 1);
@@ -1001,6 +1565,14 @@ static void test_no_secret_in_messages(void)
     NO_SECRET(CONFIG("{\"path\":\"/s\",\"profile\":\"nope\",\"secrets\":[\"SUPERSECRET123\"],"
                      "\"sinks\":[\"out\"]}",
                      ""));
+    /* tokens are secrets too: failures after one was read, or about it */
+    NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123\",\"type\":\"\""), ""));
+    NO_SECRET(CONFIG("{\"path\":\"/h\",\"profile\":\"hubex\"," SECRETS
+                     ",\"sinks\":[\"out\"],\"token\":\"SUPERSECRET123\"}",
+                     ""));
+    NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123/x\""), ""));
+    NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123\",\"allow_unsigned\":true"), ""));
+    NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123\",\"sinks\":[\"nope\"]"), ""));
     /* a duplicate key holding the secret */
     NO_SECRET(CONFIG("{\"path\":\"/s\",\"profile\":\"generic\",\"secrets\":[\"SUPERSECRET123\"],"
                      "\"secrets\":[\"SUPERSECRET123\"],\"sinks\":[\"out\"]}",
@@ -1040,7 +1612,7 @@ int main(void)
     T_RUN(test_unknown_key_in_tls);
     T_RUN(test_unknown_key_in_route);
     T_RUN(test_unknown_key_in_sink);
-    T_RUN(test_reserved_route_keys);
+    T_RUN(test_former_reserved_route_keys_supported);
     T_RUN(test_reserved_tls_client_ca);
     T_RUN(test_reserved_sink_types);
     T_RUN(test_exec_sink);
@@ -1050,12 +1622,20 @@ int main(void)
     T_RUN(test_bad_address_or_port);
     T_RUN(test_tls_files);
     T_RUN(test_unknown_profile);
+    T_RUN(test_builtin_profiles);
+    T_RUN(test_profile_dirs);
     T_RUN(test_unknown_sink_reference);
     T_RUN(test_route_path_rules);
     T_RUN(test_duplicate_path);
     T_RUN(test_duplicate_route_name);
     T_RUN(test_route_names);
     T_RUN(test_tolerance);
+    T_RUN(test_allow_list);
+    T_RUN(test_allow_list_errors);
+    T_RUN(test_route_token);
+    T_RUN(test_route_token_errors);
+    T_RUN(test_allow_unsigned);
+    T_RUN(test_route_type);
     T_RUN(test_env_secret);
     T_RUN(test_file_secret_missing);
     T_RUN(test_empty_secret);

@@ -36,6 +36,8 @@ struct vec {
 };
 
 static json_t *fixtures;
+static struct profile_set *PS;
+static const char *why_new;
 static struct vec generic, iex;
 static int have_generic, have_iex;
 
@@ -76,7 +78,7 @@ static int load_vectors(void)
         }
         if (!out)
             continue;
-        out->p = profile_find(prof);
+        out->p = profile_find(PS, prof);
         out->secret = json_string_value(json_object_get(v, "secret"));
         out->body = json_string_value(json_object_get(v, "body"));
         out->sig = hdr(v, "X-Webhook-Signature");
@@ -101,7 +103,7 @@ static struct verifier *make(const struct vec *v, const char *const *keys, size_
         s[i].len = strlen(keys[i]);
     }
     struct verifier *vf = NULL;
-    T_EQ_INT(verify_new(v->p, s, n, &vf), HG_OK);
+    T_EQ_INT(verify_new(v->p, s, n, &vf, &why_new), HG_OK);
     T_CHECK(vf != NULL);
     return vf;
 }
@@ -152,8 +154,8 @@ static void vectors_verify(const struct vec *v)
 
 static void test_vectors_verify(void)
 {
-    T_CHECK(generic.p == profile_find("generic"));
-    T_CHECK(iex.p == profile_find("iex"));
+    T_CHECK(generic.p == profile_find(PS, "generic"));
+    T_CHECK(iex.p == profile_find(PS, "iex"));
     T_CHECK(generic.p && iex.p && generic.sig && iex.sig);
     vectors_verify(&generic);
     vectors_verify(&iex);
@@ -359,7 +361,7 @@ static void test_secrets_are_copied(void)
     snprintf(key, sizeof(key), "%s", generic.secret);
     struct secret s = {(unsigned char *)key, strlen(key)};
     struct verifier *vf = NULL;
-    T_EQ_INT(verify_new(generic.p, &s, 1, &vf), HG_OK);
+    T_EQ_INT(verify_new(generic.p, &s, 1, &vf, &why_new), HG_OK);
     memset(key, 0, sizeof(key));
     struct verify_input in = input(&generic);
     T_EQ_INT(check(vf, &in), HG_OK);
@@ -370,8 +372,8 @@ static void test_secrets_are_copied(void)
     static const unsigned char a[] = {'k', 0, 'x'}, b[] = {'k', 0, 'y'};
     struct secret sa = {(unsigned char *)a, 3}, sb = {(unsigned char *)b, 3};
     struct verifier *va = NULL, *vb = NULL;
-    T_EQ_INT(verify_new(generic.p, &sa, 1, &va), HG_OK);
-    T_EQ_INT(verify_new(generic.p, &sb, 1, &vb), HG_OK);
+    T_EQ_INT(verify_new(generic.p, &sa, 1, &va, &why_new), HG_OK);
+    T_EQ_INT(verify_new(generic.p, &sb, 1, &vb, &why_new), HG_OK);
     struct verify_input msg = {.body = "x", .body_len = 1};
     char sig[128];
     T_EQ_INT(verify_sign(va, &msg, sig, sizeof(sig)), HG_OK);
@@ -383,7 +385,7 @@ static void test_secrets_are_copied(void)
 
     /* no secrets, no verifier */
     struct verifier *none = NULL;
-    T_EQ_INT(verify_new(generic.p, &s, 0, &none), HG_EINVAL);
+    T_EQ_INT(verify_new(generic.p, &s, 0, &none, &why_new), HG_EINVAL);
     T_CHECK(none == NULL);
 }
 
@@ -535,19 +537,24 @@ static void test_iex_canonical_string(void)
 
 static void test_profile_lookup(void)
 {
-    T_CHECK(profile_find("generic") != NULL);
-    T_CHECK(profile_find("iex") != NULL);
-    T_CHECK(profile_find("Generic") == NULL);
-    T_CHECK(profile_find("") == NULL);
-    T_CHECK(profile_find("stripe") == NULL);
-    T_CHECK(strstr(profile_names(), "generic") != NULL);
-    T_CHECK(strstr(profile_names(), "iex") != NULL);
-    T_EQ_INT(profile_find("iex")->tolerance_s, 300);
-    T_EQ_STR(profile_find("generic")->sig_header, "X-Webhook-Signature");
+    T_CHECK(profile_find(PS, "generic") != NULL);
+    T_CHECK(profile_find(PS, "iex") != NULL);
+    T_CHECK(profile_find(PS, "Generic") == NULL);
+    T_CHECK(profile_find(PS, "") == NULL);
+    T_CHECK(profile_find(PS, "nosuch") == NULL);
+    T_CHECK(strstr(profile_names(PS), "generic") != NULL);
+    T_CHECK(strstr(profile_names(PS), "iex") != NULL);
+    T_EQ_INT(profile_find(PS, "iex")->tolerance_s, 300);
+    T_EQ_STR(profile_find(PS, "generic")->sig_header[0], "X-Webhook-Signature");
 }
 
 int main(void)
 {
+    char perr[512];
+    if (profile_set_load(NULL, &PS, perr, sizeof(perr))) {
+        fprintf(stderr, "FAIL: built-in profiles: %s\n", perr);
+        return 1;
+    }
     if (load_vectors() != 0) {
         fprintf(stderr, "FAIL: generic and iex vectors not found\n");
         t_failed++;
@@ -570,5 +577,6 @@ int main(void)
     T_RUN(test_iex_canonical_string);
     T_RUN(test_profile_lookup);
     json_decref(fixtures);
+    profile_set_free(PS);
     return t_finish();
 }

@@ -1,0 +1,271 @@
+/*
+ * extract.c - a request read through its profile (see extract.h).
+ *
+ * Invariants: ids and types are printable UTF-8 of bounded length (they
+ * end up in file names, log lines and environment variables downstream);
+ * an id taken from a header the signature does not cover is deduplicated by
+ * the body's SHA-256, so one signed body cannot be replayed under fresh ids.
+ */
+#include "extract.h"
+#include "codec.h"
+#include "config.h"
+#include "err.h"
+#include "jscan.h"
+#include "profile.h"
+#include "verify.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXTRACT_WANTED_MAX (4 * PROF_MAX_SRC + 1)
+
+const char *extract_header(extract_header_fn hdr, void *ctx, char *const *names)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = hdr(ctx, names[i]);
+        if (v)
+            return v;
+    }
+    return NULL;
+}
+
+/* first_header - the value of the first header source of f that is present. */
+static const char *first_header(extract_header_fn hdr, void *ctx, const struct prof_field *f)
+{
+    for (int i = 0; f[i].src; i++)
+        if (f[i].src == PROF_HEADER) {
+            const char *v = hdr(ctx, f[i].name);
+            if (v && *v) /* as pick(): the signed id is the stored id */
+                return v;
+        }
+    return NULL;
+}
+
+void extract_verify_input(const struct profile *p, extract_header_fn hdr, void *ctx,
+                          struct verify_input *in)
+{
+    in->signature = p->sig_header[0] ? extract_header(hdr, ctx, p->sig_header) : NULL;
+    in->id = first_header(hdr, ctx, p->id);
+    in->type = first_header(hdr, ctx, p->type);
+    in->nonce = first_header(hdr, ctx, p->nonce);
+    in->timestamp = first_header(hdr, ctx, p->ts);
+}
+
+static int printable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* tree_get - RFC 6901 pointer lookup in a jansson tree. */
+static json_t *tree_get(json_t *root, const char *ptr)
+{
+    json_t *cur = root;
+    char tok[256];
+    while (cur && *ptr == '/') {
+        ptr++;
+        size_t n = 0;
+        while (*ptr && *ptr != '/' && n < sizeof(tok) - 1) {
+            if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1')) {
+                tok[n++] = ptr[1] == '0' ? '~' : '/';
+                ptr += 2;
+            } else {
+                tok[n++] = *ptr++;
+            }
+        }
+        tok[n] = '\0';
+        if (json_is_object(cur)) {
+            cur = json_object_get(cur, tok);
+        } else if (json_is_array(cur)) {
+            char *end;
+            unsigned long i = strtoul(tok, &end, 10);
+            cur = *tok && !*end ? json_array_get(cur, i) : NULL;
+        } else {
+            cur = NULL;
+        }
+    }
+    return *ptr ? NULL : cur;
+}
+
+struct scan {
+    const char *wanted[EXTRACT_WANTED_MAX];
+    struct jscan_span found[EXTRACT_WANTED_MAX];
+    size_t n;
+    json_t *tree; /* only when the profile has nested pointers */
+};
+
+/* value - store one found value (decoded string or number as written). */
+static int put(const char *v, size_t n, char *out, size_t cap)
+{
+    if (n >= cap || !printable(v, n) || !jscan_utf8_valid(v, n))
+        return HG_EBADID;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* pick - the first source of f that is present: 1 found, 0 none, HG_E* bad. */
+static int pick(const struct prof_field *f, extract_header_fn hdr, void *ctx, struct scan *s,
+                char *out, size_t cap, int *from_header)
+{
+    for (int i = 0; f[i].src; i++) {
+        if (f[i].src == PROF_HEADER) {
+            const char *v = hdr(ctx, f[i].name);
+            if (!v || !*v)
+                continue;
+            if (from_header)
+                *from_header = 1;
+            return put(v, strlen(v), out, cap);
+        }
+        if (f[i].src != PROF_POINTER)
+            continue;
+        if (!f[i].key) {
+            json_t *j = s->tree ? tree_get(s->tree, f[i].name) : NULL;
+            if (json_is_string(j) && json_string_length(j))
+                return put(json_string_value(j), json_string_length(j), out, cap);
+            if (json_is_integer(j)) {
+                char num[32];
+                snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(j));
+                return put(num, strlen(num), out, cap);
+            }
+            if (j && !json_is_null(j) && !json_is_string(j))
+                return HG_EBADID;
+            continue;
+        }
+        for (size_t k = 0; k < s->n; k++) {
+            if (strcmp(s->wanted[k], f[i].key) != 0 || s->found[k].kind == JSCAN_NONE)
+                continue;
+            size_t n;
+            if (s->found[k].kind == JSCAN_STRING) {
+                if (jscan_string_decode(s->found[k].ptr, s->found[k].len, out, cap, &n) != JSCAN_OK)
+                    return HG_EBADID;
+            } else if (s->found[k].kind == JSCAN_NUMBER) {
+                if (s->found[k].len >= cap)
+                    return HG_EBADID;
+                memcpy(out, s->found[k].ptr, s->found[k].len);
+                n = s->found[k].len;
+                out[n] = '\0';
+            } else if (s->found[k].kind == JSCAN_NULL) {
+                break;
+            } else {
+                return HG_EBADID;
+            }
+            if (n == 0)
+                break; /* empty: try the next place */
+            return printable(out, n) ? 1 : HG_EBADID;
+        }
+    }
+    return 0;
+}
+
+/* normalise_time - RFC 3339 kept as is; unix seconds formatted; else dropped. */
+static void normalise_time(char *t, size_t cap)
+{
+    size_t n = strlen(t);
+    if (!n || time_rfc3339_valid(t, n))
+        return;
+    char *end;
+    long long s = strtoll(t, &end, 10);
+    if (*end || s <= 0 || s > 253402300799LL) {
+        t[0] = '\0';
+        return;
+    }
+    time_format_ms((int64_t)s * 1000, t, cap);
+}
+
+static void want(struct scan *s, const struct prof_field *f)
+{
+    for (int i = 0; f[i].src; i++)
+        if (f[i].src == PROF_POINTER && f[i].key && s->n < EXTRACT_WANTED_MAX)
+            s->wanted[s->n++] = f[i].key;
+}
+
+static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
+               size_t len, struct extract_result *out, const char **why, struct scan *s)
+{
+    const struct profile *p = rt->profile;
+    want(s, p->id);
+    want(s, p->type);
+    want(s, p->time);
+    want(s, p->test_missing);
+    enum jscan_kind top = JSCAN_NONE;
+    out->kind = EVENT_BODY_JSON;
+    int js = jscan_scan(body, len, &top, s->wanted, s->n, s->found);
+    if (js == JSCAN_EDUP) {
+        *why = "duplicate id/type/time key in body";
+        return HG_EBADJSON;
+    }
+    if (js != JSCAN_OK || top != JSCAN_OBJECT) {
+        for (size_t k = 0; k < s->n; k++)
+            s->found[k].kind = JSCAN_NONE;
+        if (js != JSCAN_OK)
+            out->kind = jscan_utf8_valid(body, len) ? EVENT_BODY_TEXT : EVENT_BODY_BINARY;
+    }
+    if (out->kind != EVENT_BODY_JSON && p->needs_json) {
+        *why = "body is not JSON";
+        return HG_EBADJSON;
+    }
+    if (p->needs_tree && js == JSCAN_OK && top == JSCAN_OBJECT)
+        s->tree = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+
+    int id_from_header = 0;
+    int got = pick(p->id, hdr, ctx, s, out->id, sizeof(out->id), &id_from_header);
+    if (got < 0) {
+        *why = "event id too long or not printable";
+        return got;
+    }
+    out->dedupe[0] = '\0';
+    if (got == 0 || (id_from_header && !profile_uses(p, "{id}"))) {
+        /* no id, or one the signature does not cover: anyone holding one
+         * signed body could replay it under fresh ids, so it is
+         * deduplicated by the body it was signed over */
+        if (got == 0 && !p->id_fallback_sha256)
+            return HG_ENOID;
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)body, len, md);
+        memcpy(out->dedupe, "sha256:", 7);
+        hex_encode(md, sizeof(md), out->dedupe + 7);
+        if (got == 0)
+            memcpy(out->id, out->dedupe, sizeof(out->dedupe));
+    }
+    got = pick(p->type, hdr, ctx, s, out->type, sizeof(out->type), NULL);
+    if (got < 0) {
+        *why = "event type too long or not printable";
+        return got;
+    }
+    if (got == 1) {
+        const char *m = profile_type_map(p, out->type);
+        if (m != out->type)
+            snprintf(out->type, sizeof(out->type), "%s", m);
+    } else {
+        snprintf(out->type, sizeof(out->type), "%s", rt->type ? rt->type : "unknown");
+    }
+    if (p->test_missing[0].src && out->kind == EVENT_BODY_JSON && top == JSCAN_OBJECT) {
+        char tmp[8];
+        if (pick(p->test_missing, hdr, ctx, s, tmp, sizeof(tmp), NULL) == 0)
+            snprintf(out->type, sizeof(out->type), "%s", p->test_type);
+    }
+    if (pick(p->time, hdr, ctx, s, out->time, sizeof(out->time), NULL) == 1)
+        normalise_time(out->time, sizeof(out->time));
+    else
+        out->time[0] = '\0';
+    return HG_OK;
+}
+
+int extract_event(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
+                  size_t len, struct extract_result *out, const char **why)
+{
+    const char *w = NULL;
+    struct scan s;
+    s.n = 0;
+    s.tree = NULL;
+    int rc = run(rt, hdr, ctx, body, len, out, &w, &s);
+    json_decref(s.tree);
+    if (why)
+        *why = w;
+    return rc;
+}

@@ -1,0 +1,330 @@
+/*
+ * profile_test.c - every vector of ../shared/fixtures/vectors.json through
+ * the built-in profile it names, using the same header lookups as serve
+ * (extract_verify_input) and the same signer as `hookgate sign`:
+ *  - the vector verifies with the clock pinned to its timestamp;
+ *  - one flipped byte in the body, the signature or the id fails;
+ *  - a clock 1 h later fails for timestamped profiles (stale);
+ *  - rotation: a wrong secret first, the right one second, verifies;
+ *  - verify_sign reproduces the vector's signature byte for byte (one of
+ *    them when the header carries several);
+ * plus profile-file validation errors that name the key.
+ */
+#include "t.h"
+
+#include "codec.h"
+#include "err.h"
+#include "extract.h"
+#include "profile.h"
+#include "verify.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct profile_set *PS;
+
+/* a vector's headers, with optional overrides (name -> value) */
+struct hdrs {
+    json_t *h;
+    const char *over_name, *over_value;
+};
+
+static const char *lookup(void *ctx, const char *name)
+{
+    struct hdrs *x = ctx;
+    if (x->over_name && !strcasecmp(name, x->over_name))
+        return x->over_value;
+    const char *k;
+    json_t *v;
+    json_object_foreach(x->h, k, v)
+    {
+        if (!strcasecmp(k, name))
+            return json_string_value(v);
+    }
+    return NULL;
+}
+
+static int run_check(const struct profile *p, const char *secret2, const char *secret,
+                     const char *body, size_t blen, struct hdrs *h, int64_t now)
+{
+    struct secret s[2];
+    size_t n = 0;
+    if (secret2) {
+        s[n].data = (unsigned char *)secret2;
+        s[n++].len = strlen(secret2);
+    }
+    s[n].data = (unsigned char *)secret;
+    s[n++].len = strlen(secret);
+    struct verifier *v = NULL;
+    const char *why = NULL;
+    int rc = verify_new(p, s, n, &v, &why);
+    T_EQ_INT(rc, HG_OK);
+    if (rc)
+        return rc;
+    struct verify_input in = {.body = body,
+                              .body_len = blen,
+                              .now_s = now,
+                              .tolerance_s = p->tolerance_s ? p->tolerance_s : 300};
+    extract_verify_input(p, lookup, h, &in);
+    rc = verify_check(v, &in, &why);
+    verify_free(v);
+    return rc;
+}
+
+static void one_vector(json_t *vec)
+{
+    const char *pname = json_string_value(json_object_get(vec, "profile"));
+    const struct profile *p = profile_find(PS, pname);
+    T_CHECK(p != NULL);
+    if (!p)
+        return;
+    const char *secret = json_string_value(json_object_get(vec, "secret"));
+    const char *body = json_string_value(json_object_get(vec, "body"));
+    size_t blen = strlen(body);
+    int64_t ts = json_integer_value(json_object_get(vec, "timestamp"));
+    int64_t now = ts ? ts : 1763846959;
+    struct hdrs h = {json_object_get(vec, "headers"), NULL, NULL};
+    const char *sig = extract_header(lookup, &h, p->sig_header);
+    T_CHECK(sig != NULL);
+    printf("  %s: %s\n", pname, json_string_value(json_object_get(vec, "source")));
+
+    T_EQ_INT(run_check(p, NULL, secret, body, blen, &h, now), HG_OK);
+    /* rotation: a wrong secret listed first changes nothing */
+    const char *wrong = !strncmp(secret, "whpk_", 5)
+                            ? "whpk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                        : !strncmp(secret, "whsec_", 6) ? "whsec_AAAAAAAAAAAAAAAAAAAAAAAA"
+                                                        : "not-the-secret";
+    T_EQ_INT(run_check(p, wrong, secret, body, blen, &h, now), HG_OK);
+    /* the wrong secret alone fails */
+    T_EQ_INT(run_check(p, NULL, wrong, body, blen, &h, now), HG_ESIG);
+
+    /* one flipped body byte */
+    char *b2 = strdup(body);
+    b2[blen / 2] ^= 0x01;
+    T_EQ_INT(run_check(p, NULL, secret, b2, blen, &h, now), HG_ESIG);
+    free(b2);
+
+    /* one flipped signature character (the last digest character of every
+     * signature in the header: a multi-signature header must fail entirely) */
+    char s2[2048];
+    snprintf(s2, sizeof(s2), "%s", sig);
+    for (char *q = s2; *q; q++) {
+        if (q[1] != '\0' && q[1] != ' ' && q[1] != ',')
+            continue;
+        char *d = q;
+        while (d > s2 && *d == '=') /* base64 padding */
+            d--;
+        *d = *d == 'A' ? 'B' : *d == '0' ? '1' : 'A';
+    }
+    struct hdrs hs = {h.h, p->sig_header[0], s2};
+    for (int i = 0; p->sig_header[i]; i++)
+        if (lookup(&h, p->sig_header[i]))
+            hs.over_name = p->sig_header[i];
+    int frc = run_check(p, NULL, secret, body, blen, &hs, now);
+    T_CHECK(frc == HG_ESIG || frc == HG_ESTALE);
+
+    /* a flipped header-borne id, when the signature covers it */
+    const char *idh = NULL;
+    for (int i = 0; p->id[i].src; i++)
+        if (p->id[i].src == PROF_HEADER && lookup(&h, p->id[i].name) && !idh)
+            idh = p->id[i].name;
+    if (idh && profile_uses(p, "{id}")) {
+        char id2[512];
+        snprintf(id2, sizeof(id2), "%sX", lookup(&h, idh));
+        struct hdrs hi = {h.h, idh, id2};
+        T_EQ_INT(run_check(p, NULL, secret, body, blen, &hi, now), HG_ESIG);
+    }
+    /* stale: the same request one hour later */
+    if (p->has_timestamp)
+        T_EQ_INT(run_check(p, NULL, secret, body, blen, &h, now + 3600), HG_ESTALE);
+
+    /* the signer reproduces the header (or one of its signatures) */
+    const char *signing = json_string_value(json_object_get(vec, "signing_secret"));
+    struct secret ss = {(unsigned char *)(signing ? signing : secret),
+                        strlen(signing ? signing : secret)};
+    struct verifier *v = NULL;
+    const char *why = NULL;
+    T_EQ_INT(verify_new(p, &ss, 1, &v, &why), HG_OK);
+    struct verify_input in = {.body = body, .body_len = blen};
+    extract_verify_input(p, lookup, &h, &in);
+    char tsbuf[32];
+    if (!in.timestamp && ts) {
+        snprintf(tsbuf, sizeof(tsbuf), "%lld", (long long)ts);
+        in.timestamp = tsbuf;
+    }
+    char out[1024];
+    T_EQ_INT(verify_sign(v, &in, out, sizeof(out)), HG_OK);
+    verify_free(v);
+    if (p->fmt == PROF_FMT_KV) {
+        /* "t=..,v1=.." : the v1 entry must be among the header's */
+        const char *v1 = strchr(out, ',');
+        T_CHECK(v1 && strstr(sig, v1 + 1) != NULL);
+        T_CHECK(!strncmp(out, sig, (size_t)(v1 - out)));
+    } else if (p->fmt == PROF_FMT_LIST) {
+        T_CHECK(strstr(sig, out) != NULL);
+    } else {
+        T_EQ_STR(out, sig);
+    }
+}
+
+static void test_vectors(void)
+{
+    char path[1024];
+    const char *env = getenv("HG_FIXTURES");
+    snprintf(path, sizeof(path), "%s/vectors.json", env ? env : "../shared/fixtures");
+    json_error_t e;
+    json_t *f = json_load_file(path, 0, &e);
+    T_CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t i, n = 0;
+    json_t *vec;
+    json_array_foreach(json_object_get(f, "vectors"), i, vec)
+    {
+        one_vector(vec);
+        n++;
+    }
+    T_CHECK(n >= 10);
+    json_decref(f);
+}
+
+static void test_builtins(void)
+{
+    const char *names[] = {"generic",     "iex",       "standard", "github",
+                           "github-sha1", "stripe",    "slack",    "shopify",
+                           "hubex",       "openwebui", "unsigned", "ultimate-multisite"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        T_CHECK(profile_find(PS, names[i]) != NULL);
+    const struct profile *hx = profile_find(PS, "hubex");
+    T_EQ_STR(profile_type_map(hx, "40"), "object.created");
+    T_EQ_STR(profile_type_map(hx, "44"), "object.unpublished");
+    T_EQ_STR(profile_type_map(hx, "99"), "99");
+    T_CHECK(profile_find(PS, "openwebui")->is_unsigned);
+    T_EQ_INT(profile_find(PS, "stripe")->reject_future, 0);
+}
+
+/* bad - a profile dir with one file; profile_set_load must fail naming what */
+static void bad(const char *file, const char *json, const char *want)
+{
+    char dir[] = "/tmp/hg-profile-test.XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    FILE *f = fopen(path, "w");
+    fputs(json, f);
+    fclose(f);
+    const char *dirs[] = {dir, NULL};
+    struct profile_set *s = NULL;
+    char err[512] = "";
+    T_EQ_INT(profile_set_load(dirs, &s, err, sizeof(err)), HG_ECONFIG);
+    if (!strstr(err, want) || !strstr(err, file))
+        fprintf(stderr, "  message: %s (want %s)\n", err, want);
+    T_CHECK(strstr(err, want) != NULL);
+    T_CHECK(strstr(err, file) != NULL);
+    profile_set_free(s);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_bad_files(void)
+{
+    bad("x.json",
+        "{\"name\":\"x\",\"signature\":{\"header\":\"X\",\"format\":\"value\"},\"idd\":[]}",
+        "$.idd: unknown key");
+    bad("y.json", "{\"name\":\"x\",\"unsigned\":true,\"id_fallback\":\"body_sha256\"}",
+        "must equal the file name");
+    bad("z.json",
+        "{\"name\":\"z\",\"signature\":{\"header\":\"X\",\"format\":\"value\",\"algorithm\":"
+        "\"md5\"},"
+        "\"id_fallback\":\"body_sha256\"}",
+        "$.signature.algorithm");
+    bad("w.json",
+        "{\"name\":\"w\",\"signature\":{\"header\":\"X\",\"format\":\"value\",\"content\":\"{bdy}"
+        "\"},"
+        "\"id_fallback\":\"body_sha256\"}",
+        "unknown placeholder");
+    bad("v.json",
+        "{\"name\":\"v\",\"signature\":{\"header\":\"X\",\"format\":\"kv\"},"
+        "\"id_fallback\":\"body_sha256\"}",
+        "$.signature.versions");
+    bad("generic.json", "{\"name\":\"generic\",\"unsigned\":true,\"id_fallback\":\"body_sha256\"}",
+        "already loaded");
+    bad("u.json", "{\"name\":\"u\",\"unsigned\":true}", "$.id");
+    bad("t.json", "{\"name\":\"t\",\"unsigned\":true,\"id\":[{\"pointer\":\"id\"}]}",
+        "starts with '/'");
+    bad("s.json", "{\"name\":\"s\", oops}", "invalid JSON");
+    /* a template must cover the body, and a header timestamp */
+    bad("b.json",
+        "{\"name\":\"b\",\"signature\":{\"header\":\"X\",\"format\":\"value\",\"content\":\"v0:{"
+        "timestamp}\"},"
+        "\"timestamp\":{\"from\":[{\"header\":\"T\"}]},\"id_fallback\":\"body_sha256\"}",
+        "must cover the body");
+    bad("c.json",
+        "{\"name\":\"c\",\"signature\":{\"header\":\"X\",\"format\":\"value\",\"content\":\"{body}"
+        "\"},"
+        "\"timestamp\":{\"from\":[{\"header\":\"T\"}]},\"id_fallback\":\"body_sha256\"}",
+        "must contain {timestamp}");
+    bad("_x.json", "{\"name\":\"_x\",\"unsigned\":true,\"id_fallback\":\"body_sha256\"}",
+        "starting with [a-z0-9]");
+}
+
+/* regression: with no webhook-id the Ed25519 message cannot be built; a
+ * signature over the empty prefix must not pass (it did when a partial
+ * message was reused for the second candidate) */
+static void test_ed25519_unbuildable_message(void)
+{
+    static const unsigned char seed[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                           12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                           23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+    unsigned char pub[32], sig[64];
+    size_t pl = 32, sl = 64;
+    EVP_PKEY_get_raw_public_key(k, pub, &pl);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    T_CHECK(EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
+            EVP_DigestSign(c, sig, &sl, (const unsigned char *)"", 0) == 1);
+    EVP_MD_CTX_free(c);
+    EVP_PKEY_free(k);
+    char pk[64], sb[100], hdr[300], key[80];
+    b64_encode(pub, 32, pk);
+    b64_encode(sig, 64, sb);
+    snprintf(key, sizeof(key), "whpk_%s", pk);
+    snprintf(hdr, sizeof(hdr), "v1a,%s v1a,%s", "AAAA", sb);
+    const struct profile *p = profile_find(PS, "standard");
+    struct secret s = {(unsigned char *)key, strlen(key)};
+    struct verifier *v = NULL;
+    const char *why = NULL;
+    T_EQ_INT(verify_new(p, &s, 1, &v, &why), HG_OK);
+    struct verify_input in = {.body = "{}",
+                              .body_len = 2,
+                              .signature = hdr,
+                              .id = NULL,
+                              .timestamp = "1763846959",
+                              .now_s = 1763846959,
+                              .tolerance_s = 300};
+    T_EQ_INT(verify_check(v, &in, &why), HG_ESIG);
+    snprintf(hdr, sizeof(hdr), "v1a,%s", sb);
+    T_EQ_INT(verify_check(v, &in, &why), HG_ESIG);
+    verify_free(v);
+}
+
+int main(void)
+{
+    char err[512];
+    if (profile_set_load(NULL, &PS, err, sizeof(err))) {
+        fprintf(stderr, "FAIL: built-in profiles: %s\n", err);
+        return 1;
+    }
+    T_RUN(test_builtins);
+    T_RUN(test_vectors);
+    T_RUN(test_bad_files);
+    T_RUN(test_ed25519_unbuildable_message);
+    profile_set_free(PS);
+    return t_finish();
+}
