@@ -127,6 +127,11 @@ static int read_secret_file(struct ctx *x, const char *path, const char *file, s
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cfgp_fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH)) {
+        close(fd);
+        return cfgp_fail(x, path, "secret file %s is readable by other users; chmod o-r it", file);
+    }
     s->data = malloc(CFG_SECRET_MAX + 1);
     if (!s->data) {
         close(fd);
@@ -222,9 +227,8 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
 
 static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
 {
-    static const char *const known[] = {"address", "tls", NULL};
-    static const char *const tls_known[] = {"cert", "key", NULL};
-    static const char *const tls_later[] = {"client_ca", NULL};
+    static const char *const known[] = {"address", "tls", "admin", NULL};
+    static const char *const tls_known[] = {"cert", "key", "client_ca", NULL};
     char p[256];
     int rc = cfgp_check_keys(x, path, o, known, NULL);
     if (rc)
@@ -236,11 +240,18 @@ static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg
     if ((rc = cfgp_get_string(x, p, addr, &l->address)) ||
         (rc = parse_address(x, p, l->address, l)))
         return rc;
+    json_t *adm = json_object_get(o, "admin");
+    if (adm) {
+        cfgp_pathf(p, sizeof(p), "%s.admin", path);
+        if (!json_is_boolean(adm))
+            return cfgp_fail(x, p, "must be true or false");
+        l->admin = json_is_true(adm);
+    }
     json_t *tls = json_object_get(o, "tls");
     if (!tls)
         return HG_OK;
     cfgp_pathf(p, sizeof(p), "%s.tls", path);
-    if ((rc = cfgp_check_keys(x, p, tls, tls_known, tls_later)))
+    if ((rc = cfgp_check_keys(x, p, tls, tls_known, NULL)))
         return rc;
     l->tls = 1;
     const char *names[2] = {"cert", "key"};
@@ -254,6 +265,14 @@ static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg
             return rc;
         if (access(*dst[i], R_OK) != 0)
             return cfgp_fail(x, p, "cannot read %s: %s", *dst[i], strerror(errno));
+    }
+    json_t *ca = json_object_get(tls, "client_ca");
+    if (ca) {
+        cfgp_pathf(p, sizeof(p), "%s.tls.client_ca", path);
+        if ((rc = cfgp_get_string(x, p, ca, &l->client_ca)))
+            return rc;
+        if (access(l->client_ca, R_OK) != 0)
+            return cfgp_fail(x, p, "cannot read %s: %s", l->client_ca, strerror(errno));
     }
     return HG_OK;
 }
@@ -282,8 +301,10 @@ int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
 
 static int parse_limits(struct ctx *x, json_t *o, struct config *c)
 {
-    static const char *const known[] = {"max_body", "max_connections", "request_timeout",
-                                        "max_store_size", NULL};
+    static const char *const known[] = {
+        "max_body",       "max_connections",        "request_timeout",
+        "max_store_size", "max_connections_per_ip", "rate_per_ip",
+        "rate_burst",     "max_header_size",        NULL};
     int rc = cfgp_check_keys(x, "$.limits", o, known, NULL);
     json_t *v;
     if (!rc && (v = json_object_get(o, "max_body")))
@@ -296,6 +317,27 @@ static int parse_limits(struct ctx *x, json_t *o, struct config *c)
         rc = cfgp_get_duration(x, "$.limits.request_timeout", v, &c->request_timeout_ms);
     if (!rc && (c->request_timeout_ms < 1000 || c->request_timeout_ms > 3600000))
         rc = cfgp_fail(x, "$.limits.request_timeout", "must be between 1s and 1h");
+    if (!rc && (v = json_object_get(o, "max_connections_per_ip")))
+        rc = cfgp_get_uint(x, "$.limits.max_connections_per_ip", v, 0, 65536, &c->max_conns_per_ip);
+    if (!rc && (v = json_object_get(o, "rate_per_ip"))) {
+        if (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1e6)
+            rc = cfgp_fail(x, "$.limits.rate_per_ip",
+                           "must be a number of requests per second, > 0 and <= 1000000");
+        else
+            c->rate_per_ip = json_number_value(v);
+    }
+    if (!rc && (v = json_object_get(o, "rate_burst"))) {
+        if (!c->rate_per_ip && !json_object_get(o, "rate_per_ip"))
+            rc = cfgp_fail(x, "$.limits.rate_burst", "needs $.limits.rate_per_ip");
+        else
+            rc = cfgp_get_uint(x, "$.limits.rate_burst", v, 1, 1000000, &c->rate_burst);
+    }
+    if (!rc && c->rate_per_ip && !c->rate_burst)
+        c->rate_burst = c->rate_per_ip * 2 < 1 ? 1 : (unsigned)(c->rate_per_ip * 2);
+    if (!rc && (v = json_object_get(o, "max_header_size")))
+        rc = get_size(x, "$.limits.max_header_size", v, &c->max_header_size);
+    if (!rc && (c->max_header_size < 1024 || c->max_header_size > (1u << 20)))
+        rc = cfgp_fail(x, "$.limits.max_header_size", "must be between 1KiB and 1MiB");
     if (!rc && (v = json_object_get(o, "max_store_size")))
         rc = get_size(x, "$.limits.max_store_size", v, &c->max_store_size);
     if (!rc && c->max_store_size < (1ULL << 20))
@@ -321,9 +363,20 @@ static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 
 static int parse_root(struct ctx *x, json_t *root, struct config *c)
 {
-    static const char *const known[] = {"listen",  "data_dir",    "limits",       "dedupe_window",
-                                        "retry",   "routes",      "sinks",        "log_level",
-                                        "threads", "gc_interval", "profile_dirs", NULL};
+    static const char *const known[] = {"listen",
+                                        "data_dir",
+                                        "limits",
+                                        "dedupe_window",
+                                        "retry",
+                                        "routes",
+                                        "sinks",
+                                        "log_level",
+                                        "threads",
+                                        "gc_interval",
+                                        "profile_dirs",
+                                        "user",
+                                        "shutdown_timeout",
+                                        NULL};
     char p[256];
     int rc = cfgp_check_keys(x, "$", root, known, NULL);
     if (rc)
@@ -360,6 +413,18 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
             return rc;
         if (c->gc_interval_ms < 1000)
             return cfgp_fail(x, "$.gc_interval", "must be at least 1s");
+    }
+    if ((v = json_object_get(root, "user"))) {
+        if ((rc = cfgp_get_string(x, "$.user", v, &c->user)))
+            return rc;
+        if (!*c->user || strlen(c->user) > 32)
+            return cfgp_fail(x, "$.user", "must be a user name");
+    }
+    if ((v = json_object_get(root, "shutdown_timeout"))) {
+        if ((rc = cfgp_get_duration(x, "$.shutdown_timeout", v, &c->shutdown_timeout_ms)))
+            return rc;
+        if (c->shutdown_timeout_ms < 1000 || c->shutdown_timeout_ms > 3600000)
+            return cfgp_fail(x, "$.shutdown_timeout", "must be between 1s and 1h");
     }
     if ((v = json_object_get(root, "threads")) &&
         (rc = cfgp_get_uint(x, "$.threads", v, 1, 64, &c->threads)))
@@ -424,6 +489,8 @@ static struct config *config_defaults(const char *name)
     c->source = strdup(name);
     c->max_body = 1ULL << 20;
     c->max_connections = 1024;
+    c->max_header_size = 16u << 10;
+    c->shutdown_timeout_ms = 10000;
     c->request_timeout_ms = 10000;
     c->max_store_size = 16ULL << 30;
     c->dedupe_window_ms = 7ULL * 86400000;
@@ -587,6 +654,7 @@ void config_free(struct config *c)
         free(c->listeners[i].host);
         free(c->listeners[i].cert);
         free(c->listeners[i].key);
+        free(c->listeners[i].client_ca);
     }
     free(c->listeners);
     for (size_t i = 0; i < c->nroutes; i++)
@@ -604,6 +672,7 @@ void config_free(struct config *c)
     }
     free(c->sinks);
     free(c->data_dir);
+    free(c->user);
     free(c->source);
     for (char **d = c->profile_dirs; d && *d; d++)
         free(*d);
@@ -622,8 +691,10 @@ void config_print(const struct config *c, FILE *f)
             (unsigned long long)c->request_timeout_ms, (unsigned long long)c->max_store_size,
             (unsigned long long)c->dedupe_window_ms);
     for (size_t i = 0; i < c->nlisteners; i++)
-        fprintf(f, "listen: %s %s\n", c->listeners[i].address,
-                c->listeners[i].tls ? "https" : "http");
+        fprintf(f, "listen: %s %s%s%s\n", c->listeners[i].address,
+                c->listeners[i].tls ? "https" : "http",
+                c->listeners[i].client_ca ? " client-cert-required" : "",
+                c->listeners[i].admin ? " admin" : "");
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct cfg_route *r = &c->routes[i];
         fprintf(

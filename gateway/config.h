@@ -30,12 +30,15 @@ struct cfg_listener {
     int tls;
     char *cert; /* PEM file paths when tls */
     char *key;
+    char *client_ca; /* tls.client_ca: PEM CA bundle; clients must present a cert it signed */
+    int admin;       /* serves /healthz, /readyz and /metrics only */
 };
 
 enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE };
 
 struct cfg_sink {
     char *name;
+    int mx; /* metrics slot (metrics_bind) */
     enum sink_type type;
     char **types; /* glob filters on the event type; NULL-terminated; NULL = all */
     /* exec: */
@@ -72,6 +75,7 @@ struct cfg_route {
     int allow_unsigned;          /* "allow_unsigned": true */
     char *type;                  /* "type": fixed event type, or NULL */
     int takes_token;             /* a token may be the last path segment */
+    int mx;                      /* metrics slot (metrics_bind) */
 };
 
 struct config {
@@ -83,6 +87,12 @@ struct config {
     char *data_dir;
     uint64_t max_body;
     unsigned max_connections;
+    unsigned max_conns_per_ip; /* 0 = no cap */
+    double rate_per_ip;        /* requests/s per source address; 0 = no limit */
+    unsigned rate_burst;       /* token bucket size */
+    uint64_t max_header_size;  /* request line + headers */
+    uint64_t shutdown_timeout_ms;
+    char *user; /* switch to this user after binding, when started as root */
     uint64_t request_timeout_ms;
     uint64_t max_store_size;
     uint64_t dedupe_window_ms;

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "exec.h"
 #include "log.h"
+#include "metrics.h"
 #include "sink.h"
 #include "store.h"
 
@@ -130,6 +131,12 @@ static void sleep_ms(uint64_t ms)
     nanosleep(&ts, NULL);
 }
 
+/* sink_index - w's sink in the config, for metrics labels */
+static int sink_index(const struct worker *w)
+{
+    return w->sink->mx;
+}
+
 /* backoff_ms - full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
 static uint64_t backoff_ms(const struct config *c, unsigned attempt, unsigned *seed)
 {
@@ -219,9 +226,12 @@ static void *worker_main(void *arg)
                         "not acknowledged by the consumer");
                 rc = HG_OK; /* the cursor moves past it below */
                 single = 0;
+                metrics_delivery(sink_index(w), 0, 0, 0, 1);
+                w->lines = 0; /* dead, not delivered */
             }
         }
         if (rc) {
+            metrics_delivery(sink_index(w), 0, 1, 1, 0);
             uint64_t ms = backoff_ms(d->cfg, attempt++, &seed);
             log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink",
                     w->sink->name, "retry_in_ms", (json_int_t)ms, "attempt", (int)attempt);
@@ -234,6 +244,7 @@ static void *worker_main(void *arg)
         noack = 0;
         sent = 0;
         attempt = 0;
+        metrics_delivery(sink_index(w), w->lines, 0, 0, 0);
         cursor = w->scanned;
         if (store_cursor_set(d->st, w->sink->name, cursor))
             log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
@@ -351,8 +362,10 @@ static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *see
         if (sl->replay)
             store_dead_del(w->d->st, w->sink->name, sl->seq);
         sl->used = 0;
+        metrics_delivery(sink_index(w), 1, 0, 0, 0);
         return;
     }
+    metrics_delivery(sink_index(w), 0, 1, 0, 0);
     const struct config *c = w->d->cfg;
     if (sl->attempt >= c->retry_max_attempts) {
         log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters", "{s:s,s:I,s:i,s:s}",
@@ -360,9 +373,11 @@ static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *see
                 "error", err);
         if (store_dead_add(w->d->st, w->sink->name, sl->seq, sl->attempt, err) == HG_OK) {
             sl->used = 0;
+            metrics_delivery(sink_index(w), 0, 0, 0, 1);
             return;
         }
     }
+    metrics_delivery(sink_index(w), 0, 0, 1, 0);
     uint64_t ms = backoff_ms(c, sl->attempt - 1, seed);
     log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
             w->sink->name, "seq", (json_int_t)sl->seq, "attempt", (int)sl->attempt, "error", err,

@@ -31,6 +31,7 @@ static const struct {
     {HG_EIO, 503, "i/o error, retry later"},
     {HG_ENOACK, 503, "not acknowledged by the consumer"},
     {HG_EFORBIDDEN, 403, "forbidden"},
+    {HG_ERATE, 429, "too many requests"},
 };
 
 #define ERR_N (sizeof(err_table) / sizeof(err_table[0]))

@@ -30,6 +30,7 @@ enum hg_err {
     HG_EIO,            /* I/O error outside the store */
     HG_ENOACK,         /* a sink's consumer took events but did not acknowledge them */
     HG_EFORBIDDEN,     /* source address not in the route's allow list */
+    HG_ERATE,          /* too many requests or connections from one address */
     HG_ELAST
 };
 

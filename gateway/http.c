@@ -4,7 +4,7 @@
  * Request state (struct req) is created on the first call of the access
  * handler - which sends nothing and decides 404/405/413/503 from the
  * headers alone, before any body byte is read - and freed in exactly one
- * place, on_completed().  The body goes into a bounded buffer sized from
+ * place, http_on_completed().  The body goes into a bounded buffer sized from
  * Content-Length; a body over max_body is a 413, never a truncation.
  *
  * Order of checks on a complete body: signature first (nothing about an
@@ -20,11 +20,14 @@
 #include "extract.h"
 #include "jscan.h"
 #include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "profile.h"
 #include "store.h"
 #include "verify.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -55,61 +58,14 @@ struct req {
     enum phase phase;
     int too_big;
     int64_t deadline_ms; /* request_timeout counted from the headers */
+    int64_t t0_us;       /* body complete (monotonic), for the ack latency */
     struct buf body;
     struct buf resp;
     struct store_item item;
     struct extract_result x; /* id, type, time: the event points into it */
 };
 
-#define HTTP_MAX_THREADS 64
-
-/* One listener = one daemon per thread, all bound to the same address with
- * SO_REUSEPORT: the kernel spreads connections evenly over them (a single
- * MHD thread pool leaves most connections on whichever thread accepted
- * first). */
-/* One per daemon (one thread each): all its callbacks run on that thread,
- * so its request free list needs no lock. */
-struct dctx {
-    struct http *h;
-    struct req *free;
-    unsigned nfree;
-};
-
-struct listener {
-    struct MHD_Daemon *d[HTTP_MAX_THREADS];
-    struct dctx ctx[HTTP_MAX_THREADS];
-    unsigned nd;
-    char *cert_pem;
-    char *key_pem;
-};
-
-/* Canned answers, built once and shared by every daemon (MHD responses are
- * reference-counted and may be queued any number of times). */
-enum canned {
-    C_400,
-    C_401,
-    C_403,
-    C_404,
-    C_405,
-    C_405_GET,
-    C_413,
-    C_503_BUSY,
-    C_503_STORE,
-    C_HEALTH_OK,
-    C_HEALTH_BAD,
-    C_N
-};
-
-struct http {
-    const struct config *cfg;
-    struct store *st;
-    struct listener *ls;
-    size_t nls;
-    atomic_uint conns;            /* open connections, all daemons */
-    atomic_uint active;           /* request states in use */
-    _Atomic int64_t health_ok_ms; /* last successful /healthz probe */
-    struct MHD_Response *canned[C_N];
-};
+#include "http_int.h"
 
 static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
 {
@@ -138,50 +94,38 @@ static void log_reject(struct MHD_Connection *conn, const char *url, int err, co
             reason ? reason : hg_strerror(err), "client", client_ip(conn, ip, sizeof(ip)));
 }
 
-static struct MHD_Response *make_canned(const char *body, const char *hname, const char *hval)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return NULL;
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    if (hname)
-        MHD_add_response_header(r, hname, hval);
-    return r;
-}
-
-static int canned_init(struct http *h)
-{
-    h->canned[C_401] = make_canned("{\"error\":\"invalid signature\"}\n", "Connection", "close");
-    h->canned[C_403] = make_canned("{\"error\":\"forbidden\"}\n", "Connection", "close");
-    h->canned[C_404] = make_canned("{\"error\":\"not found\"}\n", NULL, NULL);
-    h->canned[C_400] = make_canned("{\"error\":\"invalid request\"}\n", "Connection", "close");
-    h->canned[C_405] = make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "POST");
-    h->canned[C_405_GET] =
-        make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "GET, HEAD");
-    h->canned[C_413] = make_canned("{\"error\":\"body too large\"}\n", "Connection", "close");
-    h->canned[C_503_BUSY] = make_canned("{\"error\":\"busy, retry later\"}\n", "Retry-After", "1");
-    h->canned[C_503_STORE] =
-        make_canned("{\"error\":\"store unavailable, retry later\"}\n", "Retry-After", "5");
-    h->canned[C_HEALTH_OK] = make_canned("{\"status\":\"ok\"}\n", NULL, NULL);
-    h->canned[C_HEALTH_BAD] =
-        make_canned("{\"status\":\"store unavailable\"}\n", "Retry-After", "5");
-    for (int i = 0; i < C_N; i++)
-        if (!h->canned[i])
-            return HG_ENOMEM;
-    return HG_OK;
-}
-
 static enum MHD_Result queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
                                     unsigned status)
 {
     return MHD_queue_response(conn, status, h->canned[c]);
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int route_index(const struct http *h, const struct cfg_route *rt)
+{
+    (void)h;
+    return rt ? rt->mx : -1;
+}
+
+/* counted - a webhook answer for metrics (status, duplicate, ack latency) */
+static void counted(struct req *r, unsigned status, int dup)
+{
+    metrics_request(route_index(r->h, r->route), status, dup);
+    if (r->t0_us)
+        metrics_ack((uint64_t)(mono_us() - r->t0_us));
+}
+
 /* queue_error - the JSON error answer for err (canned where one exists). */
 static enum MHD_Result queue_error(struct req *r, int err)
 {
     unsigned status = hg_http_status(err);
+    counted(r, status, 0);
     switch (err) {
     case HG_ENOTFOUND:
         return queue_canned(r->h, r->conn, C_404, status);
@@ -215,6 +159,7 @@ static enum MHD_Result queue_stored(struct req *r)
 {
     if (r->item.result)
         return queue_error(r, r->item.result);
+    counted(r, 200, r->item.duplicate);
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, r->item.duplicate ? "duplicate" : "accepted", "{s:s,s:s%,s:I}", "route",
                 r->route->name, "id", r->item.ev.id.p, r->item.ev.id.len, "seq",
@@ -299,6 +244,7 @@ static enum MHD_Result process(struct req *r, const char *url)
     struct MHD_Connection *c = r->conn;
     const char *body = r->body.p ? r->body.p : "";
     size_t blen = r->body.len;
+    r->t0_us = mono_us();
 
     /* tokens and unsigned routes were settled with the headers */
     if (p->fmt != PROF_FMT_TOKEN && p->fmt != PROF_FMT_NONE) {
@@ -312,6 +258,7 @@ static enum MHD_Result process(struct req *r, const char *url)
         const char *why = NULL;
         int rc = verify_check(rt->verifier, &in, &why);
         if (rc) {
+            metrics_verify_fail(route_index(r->h, rt), why);
             log_reject(c, url, rc, why);
             return queue_error(r, rc);
         }
@@ -364,11 +311,12 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
         r->body = body;
         r->resp = resp;
         buf_reset(&r->body);
+        r->body.max = atomic_load(&dc->h->cfg)->max_body; /* may change on reload */
         buf_reset(&r->resp);
     } else {
         if (!(r = calloc(1, sizeof(*r))))
             return NULL;
-        buf_init(&r->body, dc->h->cfg->max_body);
+        buf_init(&r->body, atomic_load(&dc->h->cfg)->max_body);
         buf_init(&r->resp, 8192);
     }
     r->h = dc->h;
@@ -392,7 +340,7 @@ static void req_release(struct dctx *dc, struct req *r)
     free(r);
 }
 
-static void pool_free(struct dctx *dc)
+void http_pool_free(struct dctx *dc)
 {
     for (struct req *r = dc->free, *nx; r; r = nx) {
         nx = r->next_free;
@@ -402,6 +350,69 @@ static void pool_free(struct dctx *dc)
     }
     dc->free = NULL;
     dc->nfree = 0;
+}
+
+/* queue_metrics - GET /metrics: the Prometheus text exposition. */
+static enum MHD_Result queue_metrics(struct http *h, struct MHD_Connection *conn)
+{
+    struct buf b;
+    buf_init(&b, 4u << 20);
+    enum MHD_Result ret = MHD_NO;
+    if (metrics_render(&b, atomic_load(&h->cfg), h->st) == HG_OK) {
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_COPY);
+        if (resp) {
+            MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
+            ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+            MHD_destroy_response(resp);
+        }
+    }
+    buf_free(&b);
+    return ret;
+}
+
+/* client_cert_ok - 1 if the TLS peer presented a certificate that verifies
+ * against the listener's client_ca (libmicrohttpd loads it as the session's
+ * trust list and requests a certificate; requiring one is ours to do). */
+static int client_cert_ok(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return 0;
+    gnutls_session_t s = (gnutls_session_t)ci->tls_session;
+    unsigned status = 0;
+    if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 || !gnutls_certificate_get_peers(s, NULL))
+        return 0;
+    return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+}
+
+/* queue_429 - too many requests from this address; retry after retry_s. */
+static enum MHD_Result queue_429(struct http *h, struct MHD_Connection *conn, unsigned retry_s)
+{
+    if (retry_s <= 1)
+        return queue_canned(h, conn, C_429, 429);
+    static const char body[] = "{\"error\":\"too many requests\"}\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    char v[16];
+    snprintf(v, sizeof(v), "%u", retry_s);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Retry-After", v);
+    MHD_add_response_header(r, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(conn, 429, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* counted_canned - a canned rejection of a request to route rt, counted */
+static enum MHD_Result counted_canned(struct http *h, struct MHD_Connection *conn,
+                                      const struct cfg_route *rt, enum canned c, unsigned status)
+{
+    metrics_request(route_index(h, rt), status, 0);
+    return queue_canned(h, conn, c, status);
 }
 
 /* presented_token - the token a request carries: the path segment after the
@@ -451,9 +462,26 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
                                   const char *method, void **con_cls)
 {
     struct http *h = dc->h;
-    if (strcmp(url, "/healthz") == 0) {
-        if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-            return queue_canned(h, conn, C_405_GET, 405);
+    const struct config *cfg = atomic_load(&h->cfg); /* this request's config */
+    if (dc->mtls && !client_cert_ok(conn)) {
+        log_reject(conn, config_route_redact(cfg, url), HG_EFORBIDDEN,
+                   "no valid client certificate (tls.client_ca)");
+        metrics_request(-1, 403, 0);
+        return queue_canned(h, conn, C_403, 403);
+    }
+    int ops = !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
+    if (dc->admin && !ops)
+        return queue_canned(h, conn, C_404, 404); /* the admin listener has no routes */
+    if (ops && strcmp(url, "/healthz") && h->has_admin && !dc->admin)
+        return queue_canned(h, conn, C_404, 404); /* served on the admin listener only */
+    if (ops && strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return queue_canned(h, conn, C_405_GET, 405);
+    if (strcmp(url, "/healthz") == 0) /* liveness: only a store that needs a restart fails it */
+        return store_broken(h->st) ? queue_canned(h, conn, C_HEALTH_BAD, 503)
+                                   : queue_canned(h, conn, C_HEALTH_OK, 200);
+    if (strcmp(url, "/metrics") == 0)
+        return queue_metrics(h, conn);
+    if (strcmp(url, "/readyz") == 0) {
         /* a probe is an fsync'd write: answer from a fresh result (< 1 s)
          * so that /healthz cannot be used to make the disk work */
         if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
@@ -467,51 +495,60 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         return submit(r);
     }
     const char *tok = NULL;
-    const struct cfg_route *rt = config_route_match(h->cfg, url, &tok);
+    const struct cfg_route *rt = config_route_match(cfg, url, &tok);
     if (!rt) {
-        log_reject(conn, config_route_redact(h->cfg, url), HG_ENOTFOUND, NULL);
+        log_reject(conn, config_route_redact(cfg, url), HG_ENOTFOUND, NULL);
+        metrics_request(-1, 404, 0);
         return queue_canned(h, conn, C_404, 404);
     }
     if (strcmp(method, "POST") != 0) {
         log_reject(conn, rt->path, HG_EMETHOD, NULL);
-        return queue_canned(h, conn, C_405, 405);
+        return counted_canned(h, conn, rt, C_405, 405);
     }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    unsigned retry_s = 1;
+    if (h->rl && ratelimit_check(h->rl, ci ? ci->client_addr : NULL, time_now_ms(), &retry_s)) {
+        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
+        metrics_request(route_index(h, rt), 429, 0);
+        return queue_429(h, conn, retry_s);
+    }
     if (!config_route_allows(rt, ci ? ci->client_addr : NULL)) {
         log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
-        return queue_canned(h, conn, C_403, 403);
+        metrics_verify_fail(route_index(h, rt), "source address not in allow");
+        return counted_canned(h, conn, rt, C_403, 403);
     }
     const char *why = check_token(conn, rt, tok);
     if (why) {
         log_reject(conn, rt->path, HG_ESIG, why);
-        return queue_canned(h, conn, C_401, 401);
+        metrics_verify_fail(route_index(h, rt), why);
+        return counted_canned(h, conn, rt, C_401, 401);
     }
-    if (atomic_load(&h->conns) > h->cfg->max_connections) {
+    if (atomic_load(&h->conns) > cfg->max_connections) {
         log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
-        return queue_canned(h, conn, C_503_BUSY, 503);
+        return counted_canned(h, conn, rt, C_503_BUSY, 503);
     }
     unsigned ncl = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
     if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
         log_reject(conn, rt->path, HG_EINVAL, "several Content-Length headers");
-        return queue_canned(h, conn, C_400, 400);
+        return counted_canned(h, conn, rt, C_400, 400);
     }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     unsigned long long len = 0;
     if (cl) {
         char *end;
         len = strtoull(cl, &end, 10);
-        if (*end || len > h->cfg->max_body) {
+        if (*end || len > cfg->max_body) {
             log_reject(conn, rt->path, HG_ETOOBIG, "Content-Length over max_body");
-            return queue_canned(h, conn, C_413, 413);
+            return counted_canned(h, conn, rt, C_413, 413);
         }
     }
     struct req *r = req_new(dc, conn);
     if (!r)
         return MHD_NO;
     r->route = rt;
-    r->deadline_ms = time_now_ms() + (int64_t)h->cfg->request_timeout_ms;
+    r->deadline_ms = time_now_ms() + (int64_t)cfg->request_timeout_ms;
     /* reserve up front only what a small body needs: a slow client must not
      * pin max_body of memory before sending it */
     if (len && buf_reserve(&r->body, (size_t)(len < HTTP_RESERVE_MAX ? len : HTTP_RESERVE_MAX))) {
@@ -522,9 +559,9 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     return MHD_YES;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version, const char *upload,
-                                 size_t *upload_size, void **con_cls)
+enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
 {
     (void)version;
     struct dctx *dc = cls;
@@ -565,8 +602,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return process(r, r->route->path);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                       enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
     (void)toe;
@@ -577,19 +614,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
 {
-    (void)conn;
     (void)socket_context;
     struct http *h = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    const union MHD_ConnectionInfo *ci =
+        h->rl ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&h->conns, 1);
-    else
+        if (ci)
+            ratelimit_conn_open(h->rl, ci->client_addr);
+    } else {
         atomic_fetch_sub(&h->conns, 1);
+        if (ci)
+            ratelimit_conn_close(h->rl, ci->client_addr);
+    }
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+void http_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -598,168 +641,4 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     log_msg(LOG_WARN, "http", "{s:s}", "detail", msg);
-}
-
-static char *read_pem(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct buf b;
-    buf_init(&b, 1 << 20);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = buf_append(&b, chunk, n);
-    fclose(f);
-    if (rc || !b.p) {
-        buf_free(&b);
-        return NULL;
-    }
-    return b.p;
-}
-
-static int start_listener(struct http *h, const struct cfg_listener *cl, struct listener *l)
-{
-    struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-    struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    memset(&sin, 0, sizeof(sin));
-    memset(&sin6, 0, sizeof(sin6));
-    if (inet_pton(AF_INET, cl->host, &sin.sin_addr) == 1) {
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons((uint16_t)cl->port);
-        sa = (struct sockaddr *)&sin;
-    } else {
-        inet_pton(AF_INET6, cl->host, &sin6.sin6_addr);
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons((uint16_t)cl->port);
-        sa = (struct sockaddr *)&sin6;
-        flags |= MHD_USE_IPv6;
-    }
-    unsigned timeout = (unsigned)(h->cfg->request_timeout_ms / 1000);
-    unsigned threads = h->cfg->threads ? h->cfg->threads : 2;
-    if (threads > HTTP_MAX_THREADS)
-        threads = HTTP_MAX_THREADS;
-    /* the hard cap sits a little above max_connections so that the excess
-     * gets a 503 with Retry-After rather than a silent close */
-    unsigned limit = h->cfg->max_connections + 16 * threads;
-    if (cl->tls) {
-        l->cert_pem = read_pem(cl->cert);
-        l->key_pem = read_pem(cl->key);
-        if (!l->cert_pem || !l->key_pem) {
-            log_msg(LOG_ERROR, "http: cannot read TLS certificate or key", "{s:s}", "listen",
-                    cl->address);
-            return HG_EIO;
-        }
-        flags |= MHD_USE_TLS;
-    }
-    struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
-        {MHD_OPTION_END, 0, NULL}};
-    struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-    /* SO_REUSEPORT only when this listener has several daemons to share the
-     * port: a lone daemon keeps MHD's default (SO_REUSEADDR), so a second
-     * gateway started by mistake fails to bind instead of sharing traffic */
-    struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
-                                          {MHD_OPTION_END, 0, NULL}};
-    unsigned port = cl->port;
-    for (unsigned k = 0; k < threads; k++) {
-        if (sa->sa_family == AF_INET)
-            sin.sin_port = htons((uint16_t)port);
-        else
-            sin6.sin6_port = htons((uint16_t)port);
-        l->ctx[k].h = h;
-        l->d[k] = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_ARRAY, threads > 1 ? reuse_opts : no_opts,
-            MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-            timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, &l->ctx[k], MHD_OPTION_NOTIFY_CONNECTION,
-            on_connection, h, MHD_OPTION_ARRAY, cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
-        if (!l->d[k]) {
-            log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
-            return HG_EIO;
-        }
-        l->nd = k + 1;
-        if (k == 0) {
-            const union MHD_DaemonInfo *di =
-                MHD_get_daemon_info(l->d[0], MHD_DAEMON_INFO_BIND_PORT);
-            if (di)
-                port = di->port;
-        }
-    }
-    log_msg(LOG_INFO, "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen", cl->address, "host", cl->host,
-            "port", (int)port, "scheme", cl->tls ? "https" : "http", "threads", (int)threads);
-    return HG_OK;
-}
-
-int http_start(const struct config *cfg, struct store *st, struct http **out)
-{
-    struct http *h = calloc(1, sizeof(*h));
-    if (!h)
-        return HG_ENOMEM;
-    h->cfg = cfg;
-    h->st = st;
-    atomic_init(&h->conns, 0);
-    h->ls = calloc(cfg->nlisteners, sizeof(*h->ls));
-    if (!h->ls || canned_init(h)) {
-        http_stop(h);
-        return HG_ENOMEM;
-    }
-    h->nls = cfg->nlisteners;
-    for (size_t i = 0; i < cfg->nlisteners; i++) {
-        if (start_listener(h, &cfg->listeners[i], &h->ls[i])) {
-            http_stop(h);
-            return HG_EIO;
-        }
-    }
-    *out = h;
-    return HG_OK;
-}
-
-void http_quiesce(struct http *h)
-{
-    for (size_t i = 0; h && i < h->nls; i++)
-        for (unsigned k = 0; k < h->ls[i].nd; k++) {
-            /* the listen socket is ours now: close it so that the kernel
-             * refuses new connections instead of queueing them */
-            MHD_socket fd = MHD_quiesce_daemon(h->ls[i].d[k]);
-            if (fd != MHD_INVALID_SOCKET)
-                close(fd);
-        }
-}
-
-void http_wait_idle(struct http *h, int timeout_ms)
-{
-    for (int t = 0; h && atomic_load(&h->active) > 0 && t < timeout_ms; t += 10) {
-        struct timespec ts = {0, 10 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-void http_stop(struct http *h)
-{
-    if (!h)
-        return;
-    for (size_t i = 0; i < h->nls; i++) {
-        for (unsigned k = 0; k < h->ls[i].nd; k++) {
-            MHD_stop_daemon(h->ls[i].d[k]);
-            pool_free(&h->ls[i].ctx[k]);
-        }
-        free(h->ls[i].cert_pem);
-        if (h->ls[i].key_pem)
-            OPENSSL_cleanse(h->ls[i].key_pem, strlen(h->ls[i].key_pem));
-        free(h->ls[i].key_pem);
-    }
-    free(h->ls);
-    for (int i = 0; i < C_N; i++)
-        if (h->canned[i])
-            MHD_destroy_response(h->canned[i]);
-    free(h);
 }

@@ -21,6 +21,18 @@ struct http;
  * listener cannot start (nothing is left running then). */
 int http_start(const struct config *cfg, struct store *st, struct http **out);
 
+/* http_reload - new requests use cfg from now on (it must outlive h: the
+ * caller keeps every config until http_stop).  TLS listeners get new
+ * daemons with cfg's certificates, taking over the listening sockets; the
+ * old daemons finish their connections and are stopped by http_reap.
+ * cfg must have the same listeners (addresses) as the running config.
+ * HG_EINVAL (listeners differ: nothing changed), HG_EIO (a certificate could
+ * not be loaded: that listener keeps its old one; the rest applies). */
+int http_reload(struct http *h, const struct config *cfg);
+
+/* http_reap - stop the replaced daemons whose connections have all ended. */
+void http_reap(struct http *h);
+
 /* http_quiesce - stop accepting new connections; open ones go on. */
 void http_quiesce(struct http *h);
 

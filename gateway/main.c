@@ -14,6 +14,8 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "reload.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -22,8 +24,14 @@
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define HG_VERSION "0.1.0"
 
@@ -54,6 +62,89 @@ static int parse_c(int argc, char **argv, const char **path)
         else
             return -1;
     }
+    return 0;
+}
+
+/* run_as - the "user" switch: resolved and data_dir handed over before the
+ * store opens, privileges dropped once the ports are bound and the store is
+ * open, before any handler process is started. */
+struct run_as {
+    int active;
+    const char *dir;
+    uid_t uid;
+    gid_t gid;
+    const char *name;
+};
+
+static int run_as_prepare(const struct config *c, struct run_as *ra)
+{
+    memset(ra, 0, sizeof(*ra));
+    if (!c->user)
+        return 0;
+    struct passwd *pw = getpwnam(c->user);
+    if (!pw) {
+        log_msg(LOG_ERROR, "user: no such user", "{s:s}", "user", c->user);
+        return -1;
+    }
+    if (getuid() != 0) {
+        if (pw->pw_uid == getuid())
+            return 0; /* already that user */
+        log_msg(LOG_ERROR, "user: only root can switch to another user", "{s:s}", "user", c->user);
+        return -1;
+    }
+    if (pw->pw_uid == 0) {
+        log_msg(LOG_ERROR, "user: refusing to \"switch\" to root", NULL);
+        return -1;
+    }
+    ra->active = 1;
+    ra->uid = pw->pw_uid;
+    ra->gid = pw->pw_gid;
+    ra->name = c->user;
+    ra->dir = c->data_dir;
+    /* data_dir and the files hookgate keeps there belong to the user, so the
+     * next start, the events commands and the sweeper keep working as it */
+    if (mkdir(c->data_dir, 0700) && errno != EEXIST) {
+        log_msg(LOG_ERROR, "user: cannot create data_dir", "{s:s,s:s}", "dir", c->data_dir, "error",
+                strerror(errno));
+        return -1;
+    }
+    int dfd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || fchown(dfd, ra->uid, ra->gid)) {
+        log_msg(LOG_ERROR, "user: cannot hand data_dir over", "{s:s,s:s}", "dir", c->data_dir,
+                "error", strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        return -1;
+    }
+    close(dfd);
+    return 0;
+}
+
+static int run_as_switch(const struct run_as *ra)
+{
+    if (!ra->active)
+        return 0;
+    /* the files the store created as root (data.mdb, lock.mdb, ...) */
+    int dfd = open(ra->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd >= 0) {
+        static const char *const files[] = {"data.mdb", "lock.mdb", "writer.lock", "secret", NULL};
+        for (int i = 0; files[i]; i++)
+            if (fchownat(dfd, files[i], ra->uid, ra->gid, AT_SYMLINK_NOFOLLOW) && errno != ENOENT)
+                log_msg(LOG_WARN, "user: cannot chown a data file", "{s:s,s:s}", "file", files[i],
+                        "error", strerror(errno));
+        close(dfd);
+    }
+    if (setgroups(0, NULL) || setgid(ra->gid) || setuid(ra->uid)) {
+        log_msg(LOG_ERROR, "user: cannot switch", "{s:s,s:s}", "user", ra->name, "error",
+                strerror(errno));
+        return -1;
+    }
+    if (setuid(0) == 0) { /* must be impossible now */
+        log_msg(LOG_ERROR, "user: privileges could be regained; refusing to run", NULL);
+        return -1;
+    }
+    log_msg(LOG_INFO, "running as", "{s:s,s:i,s:i}", "user", ra->name, "uid", (int)ra->uid, "gid",
+            (int)ra->gid);
     return 0;
 }
 
@@ -115,7 +206,10 @@ static int cmd_serve(int argc, char **argv)
     struct store *st = NULL;
     struct deliver *dl = NULL;
     struct http *h = NULL;
-    if (!sinks || store_open(&scfg, &st) || deliver_start(c, st, &dl) || http_start(c, st, &h)) {
+    struct run_as ra;
+    if (!sinks || run_as_prepare(c, &ra) || metrics_init(c) || store_open(&scfg, &st) ||
+        http_start(c, st, &h) || run_as_switch(&ra) || deliver_start(c, st, &dl)) {
+        http_stop(h);
         deliver_stop(dl);
         if (st)
             store_drain(st);
@@ -125,23 +219,36 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
+    struct reload_state rs = {.path = path, .st = st, .h = h, .dl = &dl};
+    if (reload_keep_first(&rs, c)) {
+        log_msg(LOG_ERROR, "out of memory", NULL);
+        rs.path = NULL;
+    }
     for (;;) {
-        int sig = 0;
-        sigwait(&set, &sig);
+        struct timespec one = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &one);
+        http_reap(h); /* daemons replaced by a reload whose connections ended */
+        if (sig < 0)
+            continue;
         if (sig == SIGHUP) {
-            log_msg(LOG_WARN, "SIGHUP: reload is not supported by this build yet; ignored", NULL);
+            reload_apply(&rs);
             continue;
         }
         log_msg(LOG_INFO, "stopping", "{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         break;
     }
+    c = rs.gens && rs.ngens ? rs.gens[rs.ngens - 1] : c; /* the current config */
     http_quiesce(h);
     store_drain(st);
-    http_wait_idle(h, 10000);
+    http_wait_idle(h, (int)c->shutdown_timeout_ms);
     http_stop(h);
     deliver_stop(dl);
     store_close(st);
-    config_free(c);
+    metrics_free();
+    if (rs.ngens)
+        reload_free(&rs); /* every generation, the first included */
+    else
+        config_free(c);
     free(sinks);
     log_msg(LOG_INFO, "stopped", NULL);
     return 0;

@@ -26,6 +26,7 @@
 #include "gc.h"
 #include "err.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -189,8 +190,10 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->n_commits++;
     st->n_items += nitems;
-    st->commit_us +=
-        (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    st->commit_us += us;
+    if (has_events && !rc)
+        metrics_commit(nitems, us);
     if (rc) {
         result = map_err(rc);
         if (rc == MDB_PANIC && !st->broken) {
@@ -490,6 +493,15 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     }
     /* one writer process per store: a second gateway on the same data_dir
      * would deliver every event twice */
+    struct stat dsb;
+    if (stat(cfg->dir, &dsb) == 0 && (dsb.st_mode & S_IROTH)) {
+        /* events carry producers' payloads: a world-readable store leaks
+         * them; refused before anything is created in it */
+        log_msg(LOG_ERROR, "store: data_dir is readable by other users; chmod 700 it", "{s:s}",
+                "dir", cfg->dir);
+        free(st);
+        return HG_ESTORE;
+    }
     char lpath[4096];
     snprintf(lpath, sizeof(lpath), "%s/writer.lock", cfg->dir);
     st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -630,6 +642,14 @@ void store_close(struct store *st)
     pthread_cond_destroy(&st->completer_wake);
     pthread_cond_destroy(&st->sweep_wake);
     free(st);
+}
+
+int store_broken(struct store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    int b = st->broken;
+    pthread_mutex_unlock(&st->lock);
+    return b;
 }
 
 uint64_t store_last_seq(struct store *st)

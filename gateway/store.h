@@ -75,6 +75,10 @@ void store_drain(struct store *st);
  * Call store_drain (and stop every reader thread) first. */
 void store_close(struct store *st);
 
+/* store_broken - 1 once the environment is unusable (MDB_PANIC): only a
+ * restart helps, so liveness (/healthz) fails. */
+int store_broken(struct store *st);
+
 /* store_last_seq - highest committed seq (0 if none). */
 uint64_t store_last_seq(struct store *st);
 
@@ -88,6 +92,10 @@ typedef int (*store_scan_fn)(void *arg, uint64_t seq, const void *rec, size_t le
 
 /* store_scan - visit up to max events with seq > after.  HG_OK or HG_ESTORE. */
 int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg);
+
+/* store_stats - bytes of the data file in use (last page used x page size)
+ * and the number of dead letters of every sink.  HG_OK or HG_ESTORE. */
+int store_stats(struct store *st, uint64_t *bytes, uint64_t *dead);
 
 /* store_cursor_get - the last delivered seq of sink (0 if never set). */
 int store_cursor_get(struct store *st, const char *sink, uint64_t *out);

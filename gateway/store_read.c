@@ -267,3 +267,23 @@ int store_replay_request(const char *dir, const char *sink, int dead, uint64_t f
     mdb_env_close(env);
     return rc ? HG_ESTORE : HG_OK;
 }
+
+int store_stats(struct store *st, uint64_t *bytes, uint64_t *dead)
+{
+    MDB_txn *txn;
+    MDB_envinfo info;
+    MDB_stat es, ds;
+    *bytes = *dead = 0;
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &es);
+    if (!rc && !(rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn))) {
+        if (!mdb_stat(txn, st->dead, &ds))
+            *dead = ds.ms_entries;
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    if (rc)
+        return HG_ESTORE;
+    *bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+    return HG_OK;
+}

@@ -50,7 +50,14 @@ class Cli(hg.GatewayTest):
             (lambda c: (c["routes"][0].pop("secrets"), c["routes"][0].update(profile="openwebui", allow_unsigned=True)),
              "$.routes[0]: an unsigned route needs an \"allow\" list or a \"token\""),
             (lambda c: c["listen"][0].update(tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": "/x"}),
-             "$.listen[0].tls.client_ca: not supported by this build yet"),
+             "$.listen[0].tls.client_ca: cannot read /x: No such file or directory"),
+            (lambda c: c["listen"][0].update(admin="true"), "$.listen[0].admin: must be true or false"),
+            (lambda c: c.update(limits={"rate_burst": 5}), "$.limits.rate_burst: needs $.limits.rate_per_ip"),
+            (lambda c: c.update(limits={"rate_per_ip": 0}), "$.limits.rate_per_ip: must be a number"),
+            (lambda c: c.update(limits={"max_connections_per_ip": -1}), "$.limits.max_connections_per_ip"),
+            (lambda c: c.update(limits={"max_header_size": "1B"}), "$.limits.max_header_size"),
+            (lambda c: c.update(usr="nobody"), "$.usr: unknown key"),
+            (lambda c: c.update(shutdown_timeout="later"), "$.shutdown_timeout: must be a duration"),
             (lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address"),
             (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/"}),
              "$.sinks.app.type: sink type \"http\" is not supported by this build yet"),
@@ -96,6 +103,41 @@ class Cli(hg.GatewayTest):
                             for l in logs), p.stderr)
         self.assertTrue(any("tolerance over 1d" in l.get("msg", "") and l.get("key") == "$.routes[0].tolerance"
                             for l in logs), p.stderr)
+
+    def test_check_shows_listener_kinds(self):
+        """check marks a listener that requires client certificates and an
+        admin listener; a plain one shows neither."""
+        cert, key = hg.make_cert(self.tmp)
+        cfg = hg.basic_config(self.tmp, listen=[
+            {"address": "127.0.0.1:0"},
+            {"address": "127.0.0.1:0", "tls": {"cert": cert, "key": key}},
+            {"address": "127.0.0.1:0", "tls": {"cert": cert, "key": key, "client_ca": cert}},
+            {"address": "127.0.0.1:0", "admin": True},
+        ], limits={"rate_per_ip": 5, "max_connections_per_ip": 10, "max_header_size": "8KiB"},
+            shutdown_timeout="5s", user="nobody")
+        p = run("check", "-c", self.write(cfg))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([l for l in p.stdout.splitlines() if l.startswith("listen: ")],
+                         ["listen: 127.0.0.1:0 http", "listen: 127.0.0.1:0 https",
+                          "listen: 127.0.0.1:0 https client-cert-required", "listen: 127.0.0.1:0 http admin"])
+        self.assertIn("config ok", p.stdout)
+
+    def test_check_refuses_world_readable_secret_file(self):
+        secret = os.path.join(self.tmp, "secret")
+        with open(secret, "w") as f:
+            f.write("s3cr3t-from-file\n")
+        os.chmod(secret, 0o644)
+        cfg = hg.basic_config(self.tmp)
+        cfg["routes"][1]["secrets"] = ["env:T_OLD", "file:" + secret]
+        path = self.write(cfg)
+        p = run("check", "-c", path)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"$.routes[1].secrets[1]: secret file {secret} is readable by other users; chmod o-r",
+                      p.stderr)
+        self.assertNotIn("s3cr3t-from-file", p.stdout + p.stderr)
+        os.chmod(secret, 0o600)
+        p = run("check", "-c", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_check_bad_json_and_missing_file(self):
         p = run("check", "-c", self.write('{"listen": [}'))

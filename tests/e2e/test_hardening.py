@@ -74,7 +74,9 @@ class Hardening(hg.GatewayTest):
         self.assertEqual(r.status, 405)
         self.assertEqual(r.headers.get("allow"), "GET, HEAD")
         for _ in range(3):  # answered from a fresh probe; still 200
+            self.assertEqual(hg.curl(g.url("/readyz")).status, 200)
             self.assertEqual(hg.curl(g.url("/healthz")).status, 200)
+        self.assertEqual(hg.curl(g.url("/readyz"), b"{}").status, 405)
 
     def test_unprintable_path_still_logged(self):
         g = self.gateway(hg.basic_config(self.tmp))

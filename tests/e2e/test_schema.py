@@ -111,16 +111,15 @@ STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webho
 
 def minus_refused(cfg):
     """The contract example without what this build refuses: sinks of types it
-    does not have (http, jetstream) and tls.client_ca.  Routes and their
-    allow/token/allow_unsigned keys all stay: every profile is built in."""
+    does not have (http, jetstream).  Routes and their allow/token/
+    allow_unsigned keys all stay (every profile is built in), and so would
+    tls.client_ca and the operations keys (admin, the per-address limits,
+    user, shutdown_timeout): this build has them."""
     cfg = copy.deepcopy(cfg)
     cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in SINK_TYPES}
     fallback = next(iter(cfg["sinks"]))
     for r in cfg["routes"]:
         r["sinks"] = [s for s in r["sinks"] if s in cfg["sinks"]] or [fallback]
-    for l in cfg["listen"]:
-        if "tls" in l:
-            l["tls"].pop("client_ca", None)
     return cfg
 
 
@@ -239,8 +238,19 @@ INVALID = [
     ("address host name", lambda c: c["listen"][0].update(address="example.com:80"), "$.listen[0].address: host must be"),
     ("address IPv6 zone", lambda c: c["listen"][0].update(address="[fe80::1%lo]:80"), "$.listen[0].address: host must be"),
     ("tls without key", lambda c: c["listen"][0].update(tls={"cert": "/nonexistent.pem"}), "$.listen[0].tls"),
-    ("tls client_ca", lambda c: c["listen"][0].update(tls={"client_ca": "/x.pem"}),
-     "$.listen[0].tls.client_ca: not supported by this build yet"),
+    ("tls client_ca without cert and key", lambda c: c["listen"][0].update(tls={"client_ca": "/x.pem"}),
+     "$.listen[0].tls.cert: is required"),
+    ("tls client_ca empty", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": ""}),
+     "$.listen[0].tls.client_ca: must be a non-empty string"),
+    ("tls client_ca not a string", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": ["/x.pem"]}),
+     "$.listen[0].tls.client_ca: must be a non-empty string"),
+    ("unknown tls key", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_cert": "/x.pem"}),
+     "$.listen[0].tls.client_cert: unknown key"),
+    ("admin not a boolean", lambda c: c["listen"][0].update(admin="yes"), "$.listen[0].admin: must be true or false"),
+    ("admin as 1", lambda c: c["listen"][0].update(admin=1), "$.listen[0].admin: must be true or false"),
     ("unix without path", lambda c: c["sinks"].update(app={"type": "unix"}),
      "$.sinks.app.path: is required"),
     ("unix relative path", lambda c: c["sinks"].update(app={"type": "unix", "path": "run/x.sock"}),
@@ -293,6 +303,49 @@ INVALID = [
     ("profile_dirs entry not a string", lambda c: c.update(profile_dirs=[1]), "$.profile_dirs[0]: must be a non-empty string"),
     ("gc_interval 0", lambda c: c.update(gc_interval=0), "$.gc_interval: must be at least 1s"),
     ("gc_interval not a duration", lambda c: c.update(gc_interval="often"), "$.gc_interval: must be a duration"),
+    # the operations keys
+    ("max_connections_per_ip negative", lambda c: c.update(limits={"max_connections_per_ip": -1}),
+     "$.limits.max_connections_per_ip: must be an integer from 0 to 65536"),
+    ("max_connections_per_ip 65537", lambda c: c.update(limits={"max_connections_per_ip": 65537}),
+     "$.limits.max_connections_per_ip: must be an integer from 0 to 65536"),
+    ("max_connections_per_ip as string", lambda c: c.update(limits={"max_connections_per_ip": "5"}),
+     "$.limits.max_connections_per_ip: must be an integer"),
+    ("max_connections_per_ip fractional", lambda c: c.update(limits={"max_connections_per_ip": 2.5}),
+     "$.limits.max_connections_per_ip: must be an integer"),
+    ("rate_per_ip 0", lambda c: c.update(limits={"rate_per_ip": 0}),
+     "$.limits.rate_per_ip: must be a number of requests per second, > 0"),
+    ("rate_per_ip negative", lambda c: c.update(limits={"rate_per_ip": -0.5}),
+     "$.limits.rate_per_ip: must be a number of requests per second"),
+    ("rate_per_ip over 1000000", lambda c: c.update(limits={"rate_per_ip": 1000000.5}),
+     "$.limits.rate_per_ip: must be a number of requests per second, > 0 and <= 1000000"),
+    ("rate_per_ip as string", lambda c: c.update(limits={"rate_per_ip": "10/s"}),
+     "$.limits.rate_per_ip: must be a number"),
+    ("rate_per_ip as boolean", lambda c: c.update(limits={"rate_per_ip": True}),
+     "$.limits.rate_per_ip: must be a number"),
+    ("rate_burst 0", lambda c: c.update(limits={"rate_per_ip": 1, "rate_burst": 0}),
+     "$.limits.rate_burst: must be an integer from 1 to 1000000"),
+    ("rate_burst over 1000000", lambda c: c.update(limits={"rate_per_ip": 1, "rate_burst": 1000001}),
+     "$.limits.rate_burst: must be an integer from 1 to 1000000"),
+    ("rate_burst fractional", lambda c: c.update(limits={"rate_per_ip": 1, "rate_burst": 1.5}),
+     "$.limits.rate_burst: must be an integer"),
+    ("rate_burst without rate_per_ip", lambda c: c.update(limits={"rate_burst": 3}),
+     "$.limits.rate_burst: needs $.limits.rate_per_ip"),
+    ("max_header_size under 1KiB", lambda c: c.update(limits={"max_header_size": 1023}),
+     "$.limits.max_header_size: must be between 1KiB and 1MiB"),
+    ("max_header_size over 1MiB", lambda c: c.update(limits={"max_header_size": (1 << 20) + 1}),
+     "$.limits.max_header_size: must be between 1KiB and 1MiB"),
+    ("max_header_size not a size", lambda c: c.update(limits={"max_header_size": "big"}),
+     "$.limits.max_header_size: must be a size"),
+    ("user empty", lambda c: c.update(user=""), "$.user: must be a non-empty string"),
+    ("user not a string", lambda c: c.update(user=0), "$.user: must be a non-empty string"),
+    ("user of 33 characters", lambda c: c.update(user="u" * 33), "$.user: must be a user name"),
+    ("shutdown_timeout 0", lambda c: c.update(shutdown_timeout=0), "$.shutdown_timeout: must be between 1s and 1h"),
+    ("shutdown_timeout over 1h", lambda c: c.update(shutdown_timeout=3601),
+     "$.shutdown_timeout: must be between 1s and 1h"),
+    ("shutdown_timeout not a duration", lambda c: c.update(shutdown_timeout="soon"),
+     "$.shutdown_timeout: must be a duration"),
+    ("unknown limits key near a new one", lambda c: c.update(limits={"rate_per_second": 1}),
+     "$.limits.rate_per_second: unknown key"),
 ]
 
 
@@ -359,6 +412,17 @@ VALID = [
     ("hubex with allow", lambda c: route0(c).update(profile="hubex", allow=["203.0.113.0/24"])),
     ("fixed type, 1 and 128 bytes", lambda c: (route0(c).update(type="x"), c["routes"][1].update(type="t" * 128))),
     ("gc_interval", lambda c: c.update(gc_interval="30s")),
+    ("operations keys at their minimum", lambda c: c.update(
+        limits={"max_connections_per_ip": 0, "rate_per_ip": 0.001, "rate_burst": 1, "max_header_size": "1KiB"},
+        shutdown_timeout="1s", user="nobody")),
+    ("operations keys at their maximum", lambda c: c.update(
+        limits={"max_connections_per_ip": 65536, "rate_per_ip": 1000000, "rate_burst": 1000000,
+                "max_header_size": "1MiB"}, shutdown_timeout=3600)),
+    ("rate_per_ip alone, an integer; sizes and durations as strings", lambda c: c.update(
+        limits={"rate_per_ip": 10, "max_header_size": "16384", "max_connections_per_ip": 8},
+        shutdown_timeout="1h")),
+    ("an admin listener and admin false", lambda c: c.update(listen=[
+        {"address": "127.0.0.1:0", "admin": False}, {"address": "127.0.0.1:0", "admin": True}])),
     ("profile_dirs with a signed user profile", lambda c: (
         c.update(profile_dirs=[profile_dir(os.path.dirname(c["_secret_file"]))]),
         route0(c).update(profile="acme"))),
@@ -400,6 +464,18 @@ LOADER_ONLY = [
     ("tolerance as a string over 3650d", lambda c: route0(c).update(tolerance="3651d"),
      "$.routes[0].tolerance: must be between 1s and 3650d"),
     ("gc_interval as a string under 1s", lambda c: c.update(gc_interval="500ms"), "$.gc_interval: must be at least 1s"),
+    ("unreadable client CA", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": "/nonexistent/ca.pem"}),
+     "$.listen[0].tls.client_ca: cannot read /nonexistent/ca.pem"),
+    ("max_header_size as a string under 1KiB", lambda c: c.update(limits={"max_header_size": "1000B"}),
+     "$.limits.max_header_size: must be between 1KiB and 1MiB"),
+    ("max_header_size as a string over 1MiB", lambda c: c.update(limits={"max_header_size": "2MiB"}),
+     "$.limits.max_header_size: must be between 1KiB and 1MiB"),
+    ("shutdown_timeout as a string under 1s", lambda c: c.update(shutdown_timeout="500ms"),
+     "$.shutdown_timeout: must be between 1s and 1h"),
+    ("shutdown_timeout as a string over 1h", lambda c: c.update(shutdown_timeout="61m"),
+     "$.shutdown_timeout: must be between 1s and 1h"),
+    ("user of 17 characters, 34 bytes", lambda c: c.update(user="\u00e9" * 17), "$.user: must be a user name"),
 ]
 
 
@@ -411,6 +487,7 @@ class ConfigSchema(hg.GatewayTest):
         self.secret_file = os.path.join(self.tmp, "secret")
         with open(self.secret_file, "w") as f:
             f.write("from-a-file\n")
+        os.chmod(self.secret_file, 0o600)  # the loader refuses a secret file other users can read
 
     def config(self):
         cfg = hg.basic_config(self.tmp)
@@ -470,19 +547,36 @@ class ConfigSchema(hg.GatewayTest):
         # config_sink.c) is documented, where it belongs
         top = set(self.schema["properties"])
         self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
-                               "log_level", "threads", "gc_interval", "profile_dirs"})
+                               "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout"})
         route = defs["route"]["properties"]
         self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", *ACCESS_ROUTE_KEYS})
-        for k in ("address", "tls", "cert", "key", "max_body", "max_connections", "request_timeout",
-                  "max_store_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
+        for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
+                  "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
+                  "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
                   "env", "ack", "ack_timeout"):
             self.assertIn(k, seen)
         # what this build still refuses is documented as such, not allowed
         text = json.dumps(self.schema)
         for k in ("client_ca", "unix", "exec", "pipe", *REFUSED_SINK_TYPES):
             self.assertIn(f"\\\"{k}\\\"", text)
-        self.assertEqual(text.lower().count("planned; refused by this build"), 4)  # top, tls, sink, sink type
-        self.assertNotIn("client_ca", defs["listener"]["properties"]["tls"]["properties"])
+        self.assertEqual(text.lower().count("planned; refused by this build"), 3)  # top, sink, sink type
+        # mutual TLS and the operations keys are supported now, not described as refused
+        self.assertEqual(set(defs["listener"]["properties"]), {"address", "tls", "admin"})
+        self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]), {"cert", "key", "client_ca"})
+        self.assertEqual(set(defs["limits"]["properties"]),
+                         {"max_body", "max_connections", "request_timeout", "max_store_size",
+                          "max_connections_per_ip", "rate_per_ip", "rate_burst", "max_header_size"})
+        self.assertEqual(defs["limits"]["dependentRequired"], {"rate_burst": ["rate_per_ip"]})
+        for k, desc in (("tls", defs["listener"]["properties"]["tls"]["description"]),
+                        ("client_ca", defs["listener"]["properties"]["tls"]["properties"]["client_ca"]["description"]),
+                        ("admin", defs["listener"]["properties"]["admin"]["description"]),
+                        ("user", self.schema["properties"]["user"]["description"]),
+                        ("shutdown_timeout", self.schema["properties"]["shutdown_timeout"]["description"]),
+                        *((k, v["description"]) for k, v in defs["limits"]["properties"].items())):
+            self.assertIsNone(re.search(r"(?i)planned|by this build", desc), k)
+        self.assertEqual(self.schema["properties"]["shutdown_timeout"]["default"], "10s")
+        self.assertEqual(defs["limits"]["properties"]["max_header_size"]["default"], "16KiB")
+        self.assertEqual(defs["limits"]["properties"]["max_connections_per_ip"]["default"], 0)
         self.assertEqual(defs["sink"]["properties"]["type"]["enum"], list(SINK_TYPES))
         # the route keys that used to be refused are not described as refused any more
         for k, desc in [("route", defs["route"]["description"])] + [(k, route[k]["description"])
@@ -571,12 +665,9 @@ class ConfigSchema(hg.GatewayTest):
         cases = [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}),
                   f"$.sinks.{n}.type: sink type \"{s['type']}\" is not supported by this build yet")
                  for n, s in ex["sinks"].items() if s["type"] not in SINK_TYPES]
-        cert, key = hg.make_cert(self.tmp)
-        cases.append(("tls client_ca", lambda c: c["listen"][0].update(tls={"cert": cert, "key": key, "client_ca": cert}),
-                      "$.listen[0].tls.client_ca: not supported by this build yet"))
         self.assertEqual(sorted(s["type"] for s in ex["sinks"].values() if s["type"] not in SINK_TYPES),
                          sorted(REFUSED_SINK_TYPES))
-        self.assertEqual(len(cases), 2 + 1)
+        self.assertEqual(len(cases), 2)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)
@@ -672,6 +763,56 @@ class ConfigSchema(hg.GatewayTest):
         cfg = hg.basic_config(self.tmp, listen=[{"address": "127.0.0.1:0", "tls": {"cert": cert, "key": key}},
                                                 {"address": "[::1]:0"}])
         self.assert_both_accept(cfg)
+
+    def test_operations_features_one_at_a_time(self):
+        """Each operations feature (mutual TLS, the admin listener, the
+        per-address limits, user, shutdown_timeout), added alone to a good
+        config, is accepted by both; `check` shows the listener ones on the
+        listener's line."""
+        cert, key = hg.make_cert(self.tmp)
+        cases = [
+            ("tls client_ca", lambda c: c["listen"][0].update(tls={"cert": cert, "key": key, "client_ca": cert}),
+             "listen: 127.0.0.1:0 https client-cert-required"),
+            ("admin listener", lambda c: c["listen"].append({"address": "127.0.0.1:0", "admin": True}),
+             "listen: 127.0.0.1:0 http admin"),
+            ("mutual TLS on the admin listener", lambda c: c["listen"].append(
+                {"address": "127.0.0.1:0", "admin": True, "tls": {"cert": cert, "key": key, "client_ca": cert}}),
+             "listen: 127.0.0.1:0 https client-cert-required admin"),
+            ("max_connections_per_ip", lambda c: c.update(limits={"max_connections_per_ip": 20}), "config ok"),
+            ("rate_per_ip and rate_burst", lambda c: c.update(limits={"rate_per_ip": 2.5, "rate_burst": 10}),
+             "config ok"),
+            ("max_header_size", lambda c: c.update(limits={"max_header_size": "64KiB"}), "config ok"),
+            ("user", lambda c: c.update(user="nobody"), "config ok"),
+            ("shutdown_timeout", lambda c: c.update(shutdown_timeout="30s"), "config ok"),
+        ]
+        for name, mutate, shown in cases:
+            with self.subTest(name):
+                cfg = hg.basic_config(self.tmp)
+                mutate(cfg)
+                self.assert_both_accept(cfg)
+                p = self.check(cfg)
+                self.assertIn(shown, p.stdout.splitlines())
+        # without them, check shows a plain listener
+        p = self.check(hg.basic_config(self.tmp))
+        self.assertIn("listen: 127.0.0.1:0 http", p.stdout.splitlines())
+
+    def test_world_readable_secret_file_refused_by_the_loader_only(self):
+        """The file mode of a file: secret is beyond JSON Schema (documented);
+        the loader refuses one other users can read, naming the key."""
+        self.assertIn("readable by other users", self.schema["description"])
+        for mutate, where in ((lambda c: route0(c).update(secrets=["file:" + self.secret_file]),
+                               "$.routes[0].secrets[0]"),
+                              (lambda c: route0(c).update(token="file:" + self.secret_file), "$.routes[0].token")):
+            cfg = hg.basic_config(self.tmp)
+            mutate(cfg)
+            os.chmod(self.secret_file, 0o604)
+            self.assertEqual(errors(self.v, cfg), [])
+            p = self.check(cfg)
+            self.assertEqual(p.returncode, 1, where)
+            self.assertIn(f"{where}: secret file {self.secret_file} is readable by other users; chmod o-r",
+                          p.stderr)
+            os.chmod(self.secret_file, 0o640)
+            self.assert_both_accept(cfg)
 
     def test_checks_only_the_loader_makes(self):
         """Cross-references and the environment are beyond JSON Schema: these

@@ -3,15 +3,18 @@
  *
  * Covers: defaults, values applied, one test per class of error with the
  * message naming the JSON path and the problem (unknown keys at each level,
- * keys reserved for later builds - http/jetstream sinks, tls.client_ca -,
+ * keys reserved for later builds - http/jetstream sinks -, the operations
+ * keys (tls.client_ca, admin listeners, the per-address limits, max_header_size,
+ * user, shutdown_timeout: defaults, values, ranges),
  * bad sizes/durations/addresses, TLS files, profiles (built-in and from
  * profile_dirs), sink references, duplicates, secrets from env:/file:/literal),
  * route name and tolerance rules, the route access keys (allow lists and how
  * they match addresses, tokens and token paths, allow_unsigned and unsigned
  * profiles, a fixed type), JSON syntax errors with line/column,
  * duplicate JSON keys, config_load_file, config_load_default (secret file
- * created 0600 in a 0700 directory and reused; none with $HOOKGATE_SECRET)
- * and that no error message carries a secret's value.
+ * created 0600 in a 0700 directory and reused; none with $HOOKGATE_SECRET),
+ * file: secrets and tokens other users can read refused, and that no error
+ * message carries a secret's value.
  *
  * Temporary files live in a mkdtemp() directory under /tmp.
  */
@@ -96,7 +99,8 @@ static void expect_err_at(int line, const char *json, const char *path, const ch
     config_free(c);
 }
 
-/* write a file in tmpdir; path gets its full name */
+/* write a file in tmpdir, mode 0600 (the loader refuses a secret file other
+ * users can read); path gets its full name */
 static void write_file(const char *name, const void *data, size_t n, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/%s", tmpdir, name);
@@ -105,6 +109,7 @@ static void write_file(const char *name, const void *data, size_t n, char *path,
     if (!f)
         return;
     T_EQ_INT(fwrite(data, 1, n, f), n);
+    T_EQ_INT(fchmod(fileno(f), 0600), 0);
     fclose(f);
 }
 
@@ -334,12 +339,237 @@ static void test_former_reserved_route_keys_supported(void)
     }
 }
 
-static void test_reserved_tls_client_ca(void)
+/* tls.client_ca was reserved by earlier builds: it is parsed now (a readable
+ * file, kept by path), and so is a listener's "admin" flag. */
+static void test_tls_client_ca_and_admin(void)
 {
-    EXPECT_ERR("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"/etc/hostname\","
-               "\"key\":\"/etc/hostname\",\"client_ca\":\"/etc/hostname\"}}]," SINKS
+    char ca[PATHLEN], json[2048];
+    write_file("ca.pem", "CA\n", 3, ca, sizeof(ca));
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+             "\"client_ca\":\"%s\"}},{\"address\":\"127.0.0.1:0\",\"admin\":true},"
+             "{\"address\":\"127.0.0.1:0\",\"admin\":false}]," SINKS ",\"routes\":[" ROUTE("") "]}",
+             ca, ca, ca);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    T_EQ_INT(c->nlisteners, 3);
+    T_EQ_INT(c->listeners[0].tls, 1);
+    T_EQ_STR(c->listeners[0].client_ca, ca);
+    T_EQ_INT(c->listeners[0].admin, 0);
+    T_CHECK(c->listeners[1].client_ca == NULL);
+    T_EQ_INT(c->listeners[1].tls, 0);
+    T_EQ_INT(c->listeners[1].admin, 1);
+    T_EQ_INT(c->listeners[2].admin, 0);
+    /* check shows both */
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    T_CHECK(f != NULL);
+    if (f) {
+        config_print(c, f);
+        fclose(f);
+        T_CHECK(strstr(out, "listen: 127.0.0.1:0 https client-cert-required\n") != NULL);
+        T_CHECK(strstr(out, "listen: 127.0.0.1:0 http admin\n") != NULL);
+        T_CHECK(strstr(out, "listen: 127.0.0.1:0 http\n") != NULL);
+        free(out);
+    }
+    config_free(c);
+
+    /* errors name the key; none of them is "not supported" any more */
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+             "\"client_ca\":\"%s/no-ca.pem\"}}]," SINKS ",\"routes\":[" ROUTE("") "]}",
+             ca, ca, tmpdir);
+    EXPECT_ERR(json, "$.listen[0].tls.client_ca", "cannot read");
+    EXPECT_ERR(json, "$.listen[0].tls.client_ca", "no-ca.pem");
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+             "\"client_ca\":\"\"}}]," SINKS ",\"routes\":[" ROUTE("") "]}",
+             ca, ca);
+    EXPECT_ERR(json, "$.listen[0].tls.client_ca", "must be a non-empty string");
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\","
+             "\"client_ca\":true}}]," SINKS ",\"routes\":[" ROUTE("") "]}",
+             ca, ca);
+    EXPECT_ERR(json, "$.listen[0].tls.client_ca", "must be a non-empty string");
+    /* client_ca alone is no TLS config */
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"client_ca\":\"%s\"}}]," SINKS
+             ",\"routes\":[" ROUTE("") "]}",
+             ca);
+    EXPECT_ERR(json, "$.listen[0].tls.cert", "is required");
+    EXPECT_ERR("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"admin\":\"true\"}]," SINKS
                ",\"routes\":[" ROUTE("") "]}",
-               "$.listen[0].tls.client_ca", "not supported by this build yet");
+               "$.listen[0].admin", "must be true or false");
+    EXPECT_ERR("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"admin\":1}]," SINKS
+               ",\"routes\":[" ROUTE("") "]}",
+               "$.listen[0].admin", "must be true or false");
+    EXPECT_ERR("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"admin\":null}]," SINKS
+               ",\"routes\":[" ROUTE("") "]}",
+               "$.listen[0].admin", "must be true or false");
+}
+
+/* limits.max_connections_per_ip, rate_per_ip, rate_burst, max_header_size
+ * and the top-level user and shutdown_timeout: defaults, values, ranges. */
+static void test_operations_keys(void)
+{
+    struct config *c = load(MINIMAL);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->max_conns_per_ip, 0); /* off */
+        T_CHECK(c->rate_per_ip == 0);     /* off */
+        T_CHECK(c->max_header_size == 16384);
+        T_CHECK(c->shutdown_timeout_ms == 10000);
+        T_CHECK(c->user == NULL);
+        T_EQ_INT(c->listeners[0].admin, 0);
+        T_CHECK(c->listeners[0].client_ca == NULL);
+    }
+    config_free(c);
+
+    c = load(CONFIG(ROUTE(""), ",\"limits\":{\"max_connections_per_ip\":8,\"rate_per_ip\":2.5,"
+                               "\"rate_burst\":7,\"max_header_size\":\"64KiB\"},"
+                               "\"user\":\"nobody\",\"shutdown_timeout\":\"30s\""));
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    T_EQ_INT(c->max_conns_per_ip, 8);
+    T_CHECK(c->rate_per_ip == 2.5);
+    T_EQ_INT(c->rate_burst, 7);
+    T_CHECK(c->max_header_size == 65536);
+    T_EQ_STR(c->user, "nobody");
+    T_CHECK(c->shutdown_timeout_ms == 30000);
+    config_free(c);
+
+    /* the default burst: max(1, 2 x rate), whole requests */
+    static const struct {
+        const char *rate;
+        unsigned burst;
+    } burst[] = {{"1", 2}, {"2.5", 5}, {"1.7", 3}, {"0.5", 1}, {"0.01", 1}, {"100", 200}};
+    for (size_t i = 0; i < sizeof(burst) / sizeof(burst[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":%s}"),
+                 burst[i].rate);
+        c = load(json);
+        T_CHECK(c != NULL);
+        if (c) {
+            T_CHECK(c->rate_per_ip == strtod(burst[i].rate, NULL));
+            if (c->rate_burst != burst[i].burst)
+                fprintf(stderr, "  rate %s: burst %u, expected %u\n", burst[i].rate, c->rate_burst,
+                        burst[i].burst);
+            T_EQ_INT(c->rate_burst, burst[i].burst);
+        }
+        config_free(c);
+    }
+
+    /* bounds: accepted at the edges, refused past them */
+    c = load(CONFIG(ROUTE(""),
+                    ",\"limits\":{\"max_connections_per_ip\":65536,\"rate_per_ip\":1000000,"
+                    "\"rate_burst\":1000000,\"max_header_size\":\"1MiB\"},"
+                    "\"shutdown_timeout\":3600"));
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->max_conns_per_ip, 65536);
+        T_EQ_INT(c->rate_burst, 1000000);
+        T_CHECK(c->max_header_size == 1048576);
+        T_CHECK(c->shutdown_timeout_ms == 3600000);
+    }
+    config_free(c);
+    c = load(CONFIG(ROUTE(""), ",\"limits\":{\"max_header_size\":1024,\"rate_per_ip\":1,"
+                               "\"rate_burst\":1},\"shutdown_timeout\":\"1s\""));
+    T_CHECK(c != NULL);
+    if (c) {
+        T_CHECK(c->max_header_size == 1024);
+        T_EQ_INT(c->rate_burst, 1);
+        T_CHECK(c->shutdown_timeout_ms == 1000);
+    }
+    config_free(c);
+
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_connections_per_ip\":-1}"),
+               "$.limits.max_connections_per_ip", "must be an integer from 0 to 65536");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_connections_per_ip\":65537}"),
+               "$.limits.max_connections_per_ip", "must be an integer from 0 to 65536");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_connections_per_ip\":\"4\"}"),
+               "$.limits.max_connections_per_ip", "must be an integer");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":0}"), "$.limits.rate_per_ip",
+               "must be a number of requests per second");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":0.0}"), "$.limits.rate_per_ip",
+               "> 0");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":-3}"), "$.limits.rate_per_ip",
+               "must be a number of requests per second");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":1000001}"), "$.limits.rate_per_ip",
+               "<= 1000000");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":\"5/s\"}"), "$.limits.rate_per_ip",
+               "must be a number");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":true}"), "$.limits.rate_per_ip",
+               "must be a number");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_burst\":4}"), "$.limits.rate_burst",
+               "needs $.limits.rate_per_ip");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":1,\"rate_burst\":0}"),
+               "$.limits.rate_burst", "must be an integer from 1 to 1000000");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":1,\"rate_burst\":1.5}"),
+               "$.limits.rate_burst", "must be an integer from 1 to 1000000");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate_per_ip\":1,\"rate_burst\":1000001}"),
+               "$.limits.rate_burst", "must be an integer from 1 to 1000000");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_header_size\":1023}"),
+               "$.limits.max_header_size", "must be between 1KiB and 1MiB");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_header_size\":\"2MiB\"}"),
+               "$.limits.max_header_size", "must be between 1KiB and 1MiB");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"max_header_size\":\"16 KiB\"}"),
+               "$.limits.max_header_size", "must be a size");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"user\":\"\""), "$.user", "must be a non-empty string");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"user\":1000"), "$.user", "must be a non-empty string");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"user\":\"abcdefghijklmnopqrstuvwxyz0123456\""), "$.user",
+               "must be a user name");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"shutdown_timeout\":0"), "$.shutdown_timeout",
+               "must be between 1s and 1h");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"shutdown_timeout\":\"999ms\""), "$.shutdown_timeout",
+               "must be between 1s and 1h");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"shutdown_timeout\":\"61m\""), "$.shutdown_timeout",
+               "must be between 1s and 1h");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"shutdown_timeout\":\"later\""), "$.shutdown_timeout",
+               "must be a duration");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"rate\":1}"), "$.limits.rate", "unknown key");
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"shutdown\":\"10s\""), "$.shutdown", "unknown key");
+}
+
+/* A file: secret or token other users can read is refused naming the key and
+ * the file (o+r; group-readable is fine), never its content. */
+static void test_world_readable_secret_file(void)
+{
+    char path[PATHLEN], json[1024];
+    write_file("shared.secret", "WORLDREADABLE123\n", 17, path, sizeof(path));
+    static const char *const where[] = {"$.routes[0].secrets[0]", "$.routes[0].token"};
+    for (int i = 0; i < 2; i++) {
+        if (i == 0)
+            snprintf(json, sizeof(json),
+                     CONFIG("{\"path\":\"/f\",\"profile\":\"generic\",\"secrets\":[\"file:%s\"],"
+                            "\"sinks\":[\"out\"]}",
+                            ""),
+                     path);
+        else
+            snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"file:%s\""), ""), path);
+        T_EQ_INT(chmod(path, 0644), 0);
+        EXPECT_ERR(json, where[i], "is readable by other users; chmod o-r");
+        EXPECT_ERR(json, where[i], path);
+        T_CHECK(strstr(err, "WORLDREADABLE123") == NULL);
+        T_EQ_INT(chmod(path, 0604), 0);
+        EXPECT_ERR(json, where[i], "is readable by other users");
+        static const mode_t ok[] = {0600, 0640, 0400, 0660, 0601};
+        for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
+            T_EQ_INT(chmod(path, ok[k]), 0);
+            struct config *c = load(json);
+            if (!c)
+                fprintf(stderr, "  mode %o: %s\n", (unsigned)ok[k], err);
+            T_CHECK(c != NULL);
+            config_free(c);
+        }
+    }
 }
 
 static void test_exec_sink(void)
@@ -1613,7 +1843,9 @@ int main(void)
     T_RUN(test_unknown_key_in_route);
     T_RUN(test_unknown_key_in_sink);
     T_RUN(test_former_reserved_route_keys_supported);
-    T_RUN(test_reserved_tls_client_ca);
+    T_RUN(test_tls_client_ca_and_admin);
+    T_RUN(test_operations_keys);
+    T_RUN(test_world_readable_secret_file);
     T_RUN(test_reserved_sink_types);
     T_RUN(test_exec_sink);
     T_RUN(test_bad_size);

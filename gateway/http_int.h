@@ -1,0 +1,94 @@
+/*
+ * http_int.h - what http.c (the request lifecycle) and http_listen.c (the
+ * listeners: start, reload, stop) share.  Nothing else includes it.
+ *
+ * Invariants: a struct listener never moves once its daemons run (their
+ * callbacks hold pointers to its dctx); the config a request sees is the
+ * one current when its headers arrived (h->cfg is swapped atomically on
+ * reload and old configs live until http_stop).
+ */
+#ifndef HG_HTTP_INT_H
+#define HG_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct config;
+struct cfg_listener;
+struct store;
+struct req;
+struct ratelimit;
+
+#define HTTP_MAX_THREADS 64
+
+/* One listener = one daemon per thread, all bound to the same address with
+ * SO_REUSEPORT: the kernel spreads connections evenly over them (a single
+ * MHD thread pool leaves most connections on whichever thread accepted
+ * first). */
+/* One per daemon (one thread each): all its callbacks run on that thread,
+ * so its request free list needs no lock. */
+struct dctx {
+    struct http *h;
+    int admin; /* this daemon serves an admin listener: /healthz, /readyz, /metrics only */
+    int mtls;  /* tls.client_ca: a verified client certificate is required */
+    struct req *free;
+    unsigned nfree;
+};
+
+struct listener {
+    struct MHD_Daemon *d[HTTP_MAX_THREADS];
+    struct dctx ctx[HTTP_MAX_THREADS];
+    unsigned nd;
+    char *cert_pem;
+    char *key_pem;
+    char *ca_pem; /* tls.client_ca, or NULL */
+    struct listener *next_retired;
+};
+
+/* Canned answers, built once and shared by every daemon (MHD responses are
+ * reference-counted and may be queued any number of times). */
+enum canned {
+    C_429,
+    C_400,
+    C_401,
+    C_403,
+    C_404,
+    C_405,
+    C_405_GET,
+    C_413,
+    C_503_BUSY,
+    C_503_STORE,
+    C_HEALTH_OK,
+    C_HEALTH_BAD,
+    C_N
+};
+
+struct http {
+    const struct config *_Atomic cfg; /* current; swapped by http_reload */
+    struct store *st;
+    struct listener **ls;     /* one per configured listener */
+    struct listener *retired; /* replaced on reload, stopped when idle */
+    pthread_mutex_t retired_lock;
+    size_t nls;
+    atomic_uint conns;            /* open connections, all daemons */
+    atomic_uint active;           /* request states in use */
+    _Atomic int64_t health_ok_ms; /* last successful /readyz probe */
+    int has_admin;                /* some listener is an admin listener */
+    struct ratelimit *rl;         /* per-address limits, or NULL */
+    struct MHD_Response *canned[C_N];
+};
+
+enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls);
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                       enum MHD_RequestTerminationCode toe);
+void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code);
+void http_on_mhd_log(void *cls, const char *fmt, va_list ap);
+void http_pool_free(struct dctx *dc);
+
+#endif

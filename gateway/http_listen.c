@@ -1,0 +1,431 @@
+/*
+ * http_listen.c - listeners: bind and start the libmicrohttpd daemons,
+ * replace them on reload, quiesce and stop them (see http.h, http_int.h).
+ *
+ * One listener = one daemon per thread, all bound to the same address with
+ * SO_REUSEPORT when there are several.  On reload a TLS listener's daemons
+ * are replaced one by one: the old daemon is quiesced, its listening socket
+ * handed to a new daemon with the new certificate, and the old one is
+ * stopped once its last connection has ended (http_reap), so no connection
+ * is dropped and no new handshake sees the old certificate.
+ */
+#include "http.h"
+#include "http_int.h"
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "ratelimit.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct MHD_Response *make_canned(const char *body, const char *hname, const char *hval)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return NULL;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (hname)
+        MHD_add_response_header(r, hname, hval);
+    return r;
+}
+
+static int http_canned_init(struct http *h)
+{
+    h->canned[C_429] = make_canned("{\"error\":\"too many requests\"}\n", "Retry-After", "1");
+    if (h->canned[C_429])
+        MHD_add_response_header(h->canned[C_429], "Connection", "close");
+    h->canned[C_401] = make_canned("{\"error\":\"invalid signature\"}\n", "Connection", "close");
+    h->canned[C_403] = make_canned("{\"error\":\"forbidden\"}\n", "Connection", "close");
+    h->canned[C_404] = make_canned("{\"error\":\"not found\"}\n", NULL, NULL);
+    h->canned[C_400] = make_canned("{\"error\":\"invalid request\"}\n", "Connection", "close");
+    h->canned[C_405] = make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "POST");
+    h->canned[C_405_GET] =
+        make_canned("{\"error\":\"method not allowed\"}\n", "Allow", "GET, HEAD");
+    h->canned[C_413] = make_canned("{\"error\":\"body too large\"}\n", "Connection", "close");
+    h->canned[C_503_BUSY] = make_canned("{\"error\":\"busy, retry later\"}\n", "Retry-After", "1");
+    h->canned[C_503_STORE] =
+        make_canned("{\"error\":\"store unavailable, retry later\"}\n", "Retry-After", "5");
+    h->canned[C_HEALTH_OK] = make_canned("{\"status\":\"ok\"}\n", NULL, NULL);
+    h->canned[C_HEALTH_BAD] =
+        make_canned("{\"status\":\"store unavailable\"}\n", "Retry-After", "5");
+    for (int i = 0; i < C_N; i++)
+        if (!h->canned[i])
+            return HG_ENOMEM;
+    return HG_OK;
+}
+
+static char *read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = buf_append(&b, chunk, n);
+    fclose(f);
+    if (rc || !b.p) {
+        buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* listener_free - stop a listener's daemons and free it.  NULL-safe. */
+static void listener_free(struct listener *l)
+{
+    if (!l)
+        return;
+    for (unsigned k = 0; k < l->nd; k++) {
+        MHD_stop_daemon(l->d[k]);
+        http_pool_free(&l->ctx[k]);
+    }
+    free(l->cert_pem);
+    free(l->ca_pem);
+    if (l->key_pem)
+        OPENSSL_cleanse(l->key_pem, strlen(l->key_pem));
+    free(l->key_pem);
+    free(l);
+}
+
+/* pems - a TLS listener's certificate, key and client CA, read into memory */
+struct pems {
+    char *cert, *key, *ca;
+};
+
+static void pems_free(struct pems *p)
+{
+    if (!p)
+        return;
+    free(p->cert);
+    if (p->key)
+        OPENSSL_cleanse(p->key, strlen(p->key));
+    free(p->key);
+    free(p->ca);
+    memset(p, 0, sizeof(*p));
+}
+
+/* pems_load - read cl's files and check them with GnuTLS (the key matches
+ * the certificate, the CA parses): 0, or -1 with a reason for the log. */
+static int pems_load(const struct cfg_listener *cl, struct pems *p, const char **why)
+{
+    memset(p, 0, sizeof(*p));
+    p->cert = read_pem(cl->cert);
+    p->key = read_pem(cl->key);
+    if (cl->client_ca)
+        p->ca = read_pem(cl->client_ca);
+    if (!p->cert || !p->key || (cl->client_ca && !p->ca)) {
+        *why = "cannot read the certificate, key or client_ca file";
+        pems_free(p);
+        return -1;
+    }
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0) {
+        *why = "out of memory";
+        pems_free(p);
+        return -1;
+    }
+    gnutls_datum_t c = {(unsigned char *)p->cert, (unsigned)strlen(p->cert)};
+    gnutls_datum_t k = {(unsigned char *)p->key, (unsigned)strlen(p->key)};
+    int rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
+    *why = rc < 0 ? "the certificate and key cannot be used together" : NULL;
+    if (rc >= 0 && p->ca) {
+        gnutls_datum_t a = {(unsigned char *)p->ca, (unsigned)strlen(p->ca)};
+        if (gnutls_certificate_set_x509_trust_mem(cred, &a, GNUTLS_X509_FMT_PEM) <= 0) {
+            rc = -1;
+            *why = "client_ca holds no usable certificate";
+        }
+    }
+    gnutls_certificate_free_credentials(cred);
+    if (rc < 0) {
+        pems_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* start_listener - daemons for cl into a new listener.  fds (may be NULL):
+ * listening sockets handed over from the daemons being replaced, one per
+ * thread; otherwise the address is bound.  pem (may be NULL: read cl's
+ * files) is taken over.  NULL with a log line on error; libmicrohttpd may
+ * have closed sockets of fds by then. */
+static struct listener *start_listener(struct http *h, const struct config *cfg,
+                                       const struct cfg_listener *cl, const MHD_socket *fds,
+                                       unsigned nfds, struct pems *pem)
+{
+    struct listener *l = calloc(1, sizeof(*l));
+    if (!l) {
+        pems_free(pem);
+        return NULL;
+    }
+    if (pem) { /* already read (and checked) by the caller: ours now */
+        l->cert_pem = pem->cert;
+        l->key_pem = pem->key;
+        l->ca_pem = pem->ca;
+        memset(pem, 0, sizeof(*pem));
+    }
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, cl->host, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)cl->port);
+        sa = (struct sockaddr *)&sin;
+    } else {
+        inet_pton(AF_INET6, cl->host, &sin6.sin6_addr);
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)cl->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    }
+    unsigned timeout = (unsigned)(cfg->request_timeout_ms / 1000);
+    unsigned threads = fds ? nfds : cfg->threads ? cfg->threads : 2;
+    if (threads > HTTP_MAX_THREADS)
+        threads = HTTP_MAX_THREADS;
+    /* the hard cap sits a little above max_connections so that the excess
+     * gets a 503 with Retry-After rather than a silent close */
+    unsigned limit = cfg->max_connections + 16 * threads;
+    /* the per-connection pool holds the request line and headers (and
+     * buffers body chunks): headers that do not fit get libmicrohttpd's
+     * 431, and the body size is limited separately by max_body */
+    size_t memlim = 2 * (size_t)cfg->max_header_size;
+    if (cl->tls && !l->cert_pem) {
+        l->cert_pem = read_pem(cl->cert);
+        l->key_pem = read_pem(cl->key);
+        if (!l->cert_pem || !l->key_pem) {
+            log_msg(LOG_ERROR, "http: cannot read TLS certificate or key", "{s:s}", "listen",
+                    cl->address);
+            listener_free(l);
+            return NULL;
+        }
+    }
+    if (cl->tls)
+        flags |= MHD_USE_TLS;
+    if (cl->client_ca && !l->ca_pem && !(l->ca_pem = read_pem(cl->client_ca))) {
+        log_msg(LOG_ERROR, "http: cannot read tls.client_ca", "{s:s}", "listen", cl->address);
+        listener_free(l);
+        return NULL;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {l->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, l->ca_pem},
+        {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+    /* SO_REUSEPORT only when this listener has several daemons to share the
+     * port: a lone daemon keeps MHD's default (SO_REUSEADDR), so a second
+     * gateway started by mistake fails to bind instead of sharing traffic */
+    struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+                                          {MHD_OPTION_END, 0, NULL}};
+    unsigned port = cl->port;
+    for (unsigned k = 0; k < threads; k++) {
+        if (sa->sa_family == AF_INET)
+            sin.sin_port = htons((uint16_t)port);
+        else
+            sin6.sin6_port = htons((uint16_t)port);
+        struct MHD_OptionItem bind_opts[] = {{fds ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+                                              fds ? fds[k] : 0, fds ? NULL : sa},
+                                             {MHD_OPTION_END, 0, NULL}};
+        l->ctx[k].h = h;
+        l->ctx[k].admin = cl->admin;
+        l->ctx[k].mtls = cl->client_ca != NULL;
+        l->d[k] = MHD_start_daemon(
+            flags, 0, NULL, NULL, http_on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER,
+            http_on_mhd_log, h, MHD_OPTION_ARRAY, bind_opts, MHD_OPTION_ARRAY,
+            threads > 1 && !fds ? reuse_opts : no_opts, MHD_OPTION_CONNECTION_LIMIT, limit,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlim, MHD_OPTION_CONNECTION_TIMEOUT,
+            timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+            MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &l->ctx[k],
+            MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, h, MHD_OPTION_ARRAY,
+            cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
+        if (!l->d[k]) {
+            log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
+            listener_free(l);
+            return NULL;
+        }
+        l->nd = k + 1;
+        if (k == 0) {
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(l->d[0], MHD_DAEMON_INFO_BIND_PORT);
+            if (di)
+                port = di->port;
+        }
+    }
+    log_msg(LOG_INFO, fds ? "listener reloaded" : "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen",
+            cl->address, "host", cl->host, "port", (int)port, "scheme", cl->tls ? "https" : "http",
+            "threads", (int)threads);
+    return l;
+}
+
+int http_start(const struct config *cfg, struct store *st, struct http **out)
+{
+    struct http *h = calloc(1, sizeof(*h));
+    if (!h)
+        return HG_ENOMEM;
+    atomic_init(&h->cfg, cfg);
+    h->st = st;
+    atomic_init(&h->conns, 0);
+    pthread_mutex_init(&h->retired_lock, NULL);
+    h->ls = calloc(cfg->nlisteners, sizeof(*h->ls));
+    if (!h->ls || http_canned_init(h)) {
+        http_stop(h);
+        return HG_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->nlisteners; i++)
+        h->has_admin |= cfg->listeners[i].admin;
+    if ((cfg->max_conns_per_ip || cfg->rate_per_ip > 0) &&
+        !(h->rl = ratelimit_new(cfg->max_conns_per_ip, cfg->rate_per_ip, cfg->rate_burst))) {
+        http_stop(h);
+        return HG_ENOMEM;
+    }
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        if (!(h->ls[i] = start_listener(h, cfg, &cfg->listeners[i], NULL, 0, NULL))) {
+            http_stop(h);
+            return HG_EIO;
+        }
+        h->nls = i + 1;
+    }
+    *out = h;
+    return HG_OK;
+}
+
+int http_reload(struct http *h, const struct config *cfg)
+{
+    const struct config *old = atomic_load(&h->cfg);
+    if (cfg->nlisteners != old->nlisteners)
+        return HG_EINVAL;
+    /* requests whose headers arrive from now on see the new config */
+    atomic_store(&h->cfg, cfg);
+    int rc = HG_OK;
+    for (size_t i = 0; i < h->nls; i++) {
+        const struct cfg_listener *cl = &cfg->listeners[i];
+        if (!cl->tls)
+            continue; /* nothing of a plain listener's daemons depends on the config */
+        /* the new certificate is checked before anything is touched: an
+         * unusable one leaves the running daemons exactly as they were */
+        struct pems pem;
+        const char *why = NULL;
+        if (pems_load(cl, &pem, &why)) {
+            log_msg(LOG_ERROR,
+                    "http: TLS files unusable on reload; the listener keeps its certificate",
+                    "{s:s,s:s}", "listen", cl->address, "error", why);
+            rc = HG_EIO;
+            continue;
+        }
+        /* hand each listening socket to a new daemon with the new certificate;
+         * the old daemons keep their connections until these end.  Spare
+         * duplicates of the sockets let the old settings take over again if
+         * the new daemons cannot start. */
+        struct listener *l = h->ls[i];
+        MHD_socket fds[HTTP_MAX_THREADS], spare[HTTP_MAX_THREADS];
+        for (unsigned k = 0; k < l->nd; k++) {
+            fds[k] = MHD_quiesce_daemon(l->d[k]);
+            spare[k] = fds[k] == MHD_INVALID_SOCKET ? -1 : fcntl(fds[k], F_DUPFD_CLOEXEC, 0);
+        }
+        struct listener *nl = start_listener(h, cfg, cl, fds, l->nd, &pem);
+        if (!nl) {
+            struct pems keep = {dup_str(l->cert_pem), dup_str(l->key_pem), dup_str(l->ca_pem)};
+            nl = start_listener(h, old, &old->listeners[i], spare, l->nd, &keep);
+            rc = HG_EIO;
+        } else {
+            for (unsigned k = 0; k < l->nd; k++)
+                if (spare[k] >= 0)
+                    close(spare[k]);
+        }
+        if (!nl) {
+            log_msg(LOG_ERROR, "http: listener lost on reload", "{s:s}", "listen", cl->address);
+            continue;
+        }
+        pthread_mutex_lock(&h->retired_lock);
+        l->next_retired = h->retired;
+        h->retired = l;
+        pthread_mutex_unlock(&h->retired_lock);
+        h->ls[i] = nl;
+    }
+    return rc;
+}
+
+void http_reap(struct http *h)
+{
+    pthread_mutex_lock(&h->retired_lock);
+    for (struct listener **p = &h->retired; *p;) {
+        struct listener *l = *p;
+        unsigned open = 0;
+        for (unsigned k = 0; k < l->nd; k++) {
+            const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(l->d[k], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            open += di ? di->num_connections : 0;
+        }
+        if (open) {
+            p = &l->next_retired;
+            continue;
+        }
+        *p = l->next_retired;
+        listener_free(l);
+    }
+    pthread_mutex_unlock(&h->retired_lock);
+}
+
+void http_quiesce(struct http *h)
+{
+    for (size_t i = 0; h && i < h->nls; i++)
+        for (unsigned k = 0; k < h->ls[i]->nd; k++) {
+            /* the listen socket is ours now: close it so that the kernel
+             * refuses new connections instead of queueing them */
+            MHD_socket fd = MHD_quiesce_daemon(h->ls[i]->d[k]);
+            if (fd != MHD_INVALID_SOCKET)
+                close(fd);
+        }
+}
+
+void http_wait_idle(struct http *h, int timeout_ms)
+{
+    for (int t = 0; h && atomic_load(&h->active) > 0 && t < timeout_ms; t += 10) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void http_stop(struct http *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->nls; i++)
+        listener_free(h->ls[i]);
+    free(h->ls);
+    while (h->retired) {
+        struct listener *l = h->retired;
+        h->retired = l->next_retired;
+        listener_free(l);
+    }
+    pthread_mutex_destroy(&h->retired_lock);
+    ratelimit_free(h->rl);
+    for (int i = 0; i < C_N; i++)
+        if (h->canned[i])
+            MHD_destroy_response(h->canned[i]);
+    free(h);
+}

@@ -1,0 +1,56 @@
+/*
+ * metrics.h - process-wide counters and histograms, rendered as Prometheus
+ * text for GET /metrics.
+ *
+ * Updates are relaxed atomic increments on fixed arrays sized from the
+ * config at start (routes x statuses, sinks), so the hot path never locks
+ * or allocates.  Values derived from the store (backlog, oldest undelivered
+ * age, store size) are read when /metrics is scraped.  Every function is
+ * safe to call before metrics_init (it does nothing) and from any thread.
+ */
+#ifndef HG_METRICS_H
+#define HG_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store;
+struct buf;
+
+/* metrics_init - allocate the arrays (fixed capacity: 1024 route names and
+ * 256 sink names over the process's life) and bind c.  HG_ENOMEM. */
+int metrics_init(struct config *c);
+
+/* metrics_bind - give c's routes and sinks their slots (cfg_route.mx,
+ * cfg_sink.mx): a name keeps its slot, and its counts, across reloads. */
+int metrics_bind(struct config *c);
+
+/* metrics_free - release (at exit). */
+void metrics_free(void);
+
+/* metrics_request - one answer: route slot (cfg_route.mx; -1: no route), HTTP status,
+ * duplicate (a 200 that stored nothing). */
+void metrics_request(int route, unsigned status, int duplicate);
+
+/* metrics_verify_fail - a request refused by verification, with the
+ * constant reason verify/http gave (NULL: "other"). */
+void metrics_verify_fail(int route, const char *reason);
+
+/* metrics_commit - one group commit of n items that took us microseconds. */
+void metrics_commit(size_t n, uint64_t us);
+
+/* metrics_ack - time from a complete request to its answer (microseconds). */
+void metrics_ack(uint64_t us);
+
+/* metrics_delivery - sink index: n delivered, failed attempts, retries
+ * scheduled, events moved to dead letters. */
+void metrics_delivery(int sink, uint64_t delivered, uint64_t failed, uint64_t retries,
+                      uint64_t dead);
+
+/* metrics_render - the Prometheus text exposition into out; st (may be
+ * NULL) gives backlog, oldest undelivered age and store size.  HG_ENOMEM
+ * or HG_ETOOBIG from the buffer. */
+int metrics_render(struct buf *out, const struct config *c, struct store *st);
+
+#endif

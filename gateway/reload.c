@@ -1,0 +1,156 @@
+/*
+ * reload.c - SIGHUP reload (see reload.h).
+ *
+ * Invariant: a config, once served, is never freed before exit.  Requests in
+ * flight and delivery workers hold pointers into the config they started
+ * with, so old generations stay until reload_free (a few kilobytes per
+ * reload; reloads are rare).
+ */
+#include "reload.h"
+#include "config.h"
+#include "deliver.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* restart_only - why cfg cannot be applied to a gateway running old, or NULL */
+static const char *restart_only(const struct config *old, const struct config *cfg)
+{
+    if (!same_str(old->data_dir, cfg->data_dir))
+        return "data_dir changed";
+    if (!same_str(old->user, cfg->user))
+        return "user changed";
+    if (old->threads != cfg->threads)
+        return "threads changed";
+    if (old->nlisteners != cfg->nlisteners)
+        return "the number of listeners changed";
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        const struct cfg_listener *a = &old->listeners[i], *b = &cfg->listeners[i];
+        if (!same_str(a->host, b->host) || a->port != b->port || a->admin != b->admin ||
+            a->tls != b->tls || !a->client_ca != !b->client_ca)
+            return "a listener's address, scheme, admin flag or client_ca presence changed";
+    }
+    if (old->max_conns_per_ip != cfg->max_conns_per_ip || old->rate_per_ip != cfg->rate_per_ip ||
+        old->rate_burst != cfg->rate_burst)
+        return "per-address limits changed";
+    return NULL;
+}
+
+static json_t *strings(char **v)
+{
+    json_t *a = json_array();
+    for (; v && *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+/* delivery_sig - what the delivery workers were built from, as one string:
+ * every sink's settings and the routes that feed it. */
+static char *delivery_sig(const struct config *c)
+{
+    json_t *root = json_array();
+    for (size_t i = 0; i < c->nsinks; i++) {
+        const struct cfg_sink *s = &c->sinks[i];
+        json_t *routes = json_array();
+        for (size_t r = 0; r < c->nroutes; r++)
+            for (size_t k = 0; k < c->routes[r].nsinks; k++)
+                if (c->routes[r].sinks[k] == i)
+                    json_array_append_new(routes, json_string(c->routes[r].name));
+        json_array_append_new(root,
+                              json_pack("{ss si so so so si sI ss? sb sI so}", "name", s->name,
+                                        "type", (int)s->type, "types", strings(s->types), "command",
+                                        strings(s->command), "env", strings(s->env), "concurrency",
+                                        (int)s->concurrency, "timeout", (json_int_t)s->timeout_ms,
+                                        "path", s->path, "ack", s->ack, "ack_timeout",
+                                        (json_int_t)s->ack_timeout_ms, "routes", routes));
+    }
+    json_array_append_new(root,
+                          json_pack("{sI sI sI}", "retry_max", (json_int_t)c->retry_max_attempts,
+                                    "retry_initial", (json_int_t)c->retry_initial_ms,
+                                    "retry_max_ms", (json_int_t)c->retry_max_ms));
+    char *s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    return s;
+}
+
+static int keep(struct reload_state *rs, struct config *c)
+{
+    if (rs->ngens == rs->capgens) {
+        unsigned n = rs->capgens ? 2 * rs->capgens : 8;
+        struct config **g = realloc(rs->gens, n * sizeof(*g));
+        if (!g)
+            return HG_ENOMEM;
+        rs->gens = g;
+        rs->capgens = n;
+    }
+    rs->gens[rs->ngens++] = c;
+    return HG_OK;
+}
+
+int reload_keep_first(struct reload_state *rs, struct config *c)
+{
+    return keep(rs, c);
+}
+
+int reload_apply(struct reload_state *rs)
+{
+    if (!rs->path) {
+        log_msg(LOG_WARN, "reload: the embedded default config cannot be reloaded; ignored", NULL);
+        return -1;
+    }
+    char err[1024];
+    struct config *cfg = NULL;
+    if (config_load_file(rs->path, &cfg, err, sizeof(err))) {
+        log_msg(LOG_ERROR, "reload: config refused; the running one is kept", "{s:s}", "error",
+                err);
+        return -1;
+    }
+    const struct config *old = rs->gens[rs->ngens - 1];
+    const char *why = restart_only(old, cfg);
+    if (why || keep(rs, cfg)) {
+        log_msg(LOG_ERROR, "reload: refused; the running config is kept (restart to apply)",
+                "{s:s}", "reason", why ? why : "out of memory");
+        config_free(cfg);
+        return -1;
+    }
+    metrics_bind(cfg);
+    char *a = delivery_sig(old), *b = delivery_sig(cfg);
+    int sinks_changed = !a || !b || strcmp(a, b);
+    free(a);
+    free(b);
+    log_set_level(cfg->log_level);
+    int rc = http_reload(rs->h, cfg);
+    if (sinks_changed) {
+        /* workers finish the batch in hand and record their cursors; the new
+         * ones resume from those cursors: nothing queued is lost */
+        deliver_stop(*rs->dl);
+        *rs->dl = NULL;
+        if (deliver_start(cfg, rs->st, rs->dl))
+            log_msg(LOG_ERROR, "reload: delivery could not restart; events stay stored", NULL);
+    }
+    log_msg(rc ? LOG_WARN : LOG_INFO,
+            rc ? "reload: applied, but a TLS certificate could not be loaded (old one kept)"
+               : "reload: applied",
+            "{s:s,s:I,s:I,s:b}", "config", rs->path, "routes", (json_int_t)cfg->nroutes, "sinks",
+            (json_int_t)cfg->nsinks, "delivery_restarted", sinks_changed);
+    return 0;
+}
+
+void reload_free(struct reload_state *rs)
+{
+    for (unsigned i = 0; i < rs->ngens; i++)
+        config_free(rs->gens[i]);
+    free(rs->gens);
+    rs->gens = NULL;
+    rs->ngens = rs->capgens = 0;
+}
