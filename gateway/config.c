@@ -663,6 +663,16 @@ void config_free(struct config *c)
     for (size_t i = 0; i < c->nsinks; i++) {
         free(c->sinks[i].name);
         free(c->sinks[i].path);
+        free(c->sinks[i].url);
+        free(c->sinks[i].tls_ca);
+        free(c->sinks[i].tls_cert);
+        free(c->sinks[i].tls_key);
+        if (c->sinks[i].sign.data)
+            OPENSSL_cleanse(c->sinks[i].sign.data, c->sinks[i].sign.len);
+        free(c->sinks[i].sign.data);
+        for (char **hd = c->sinks[i].headers; hd && *hd; hd++)
+            free(*hd);
+        free(c->sinks[i].headers);
         char **lists[3] = {c->sinks[i].types, c->sinks[i].command, c->sinks[i].env};
         for (int l = 0; l < 3; l++) {
             for (char **t = lists[l]; t && *t; t++)
@@ -720,6 +730,19 @@ void config_print(const struct config *c, FILE *f)
             for (char **a = k->command; *a; a++)
                 fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
             fprintf(f, " types=");
+        } else if (k->type == SINK_HTTP) {
+            /* user:password@ in a URL is a secret: never printed */
+            const char *u = k->url, *at = strchr(u, '@'), *sl = strchr(strstr(u, "://") + 3, '/');
+            char shown[2100];
+            if (at && (!sl || at < sl))
+                snprintf(shown, sizeof(shown), "%.*s***%s", (int)(strstr(u, "://") - u + 3), u, at);
+            else
+                snprintf(shown, sizeof(shown), "%s", u);
+            fprintf(
+                f, "sink: %s type=http url=%s format=%s concurrency=%u timeout=%llums%s%s%s types=",
+                k->name, shown, k->binary ? "binary" : "structured", k->concurrency,
+                (unsigned long long)k->timeout_ms, k->path ? " unix_socket=" : "",
+                k->path ? k->path : "", k->sign.len ? " signed=yes" : "");
         } else if (k->type == SINK_UNIX) {
             fprintf(f, "sink: %s type=unix path=%s ack=%s types=", k->name, k->path,
                     k->ack ? "true" : "false");

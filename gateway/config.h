@@ -34,7 +34,7 @@ struct cfg_listener {
     int admin;       /* serves /healthz, /readyz and /metrics only */
 };
 
-enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE };
+enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE, SINK_HTTP };
 
 struct cfg_sink {
     char *name;
@@ -46,7 +46,13 @@ struct cfg_sink {
     char **env;           /* names passed through from hookgate's environment */
     unsigned concurrency; /* events handled at once (1) */
     uint64_t timeout_ms;  /* per attempt; the process group is killed (30 s) */
-    /* unix: */
+    /* http: */
+    char *url;
+    char **headers; /* "Name: value" strings, NULL-terminated */
+    int binary;     /* format "binary": the producer's body + ce-* headers */
+    char *tls_ca, *tls_cert, *tls_key;
+    struct secret sign; /* sign.secret (whsec_...), len 0 = not signed */
+    /* unix (and http's unix_socket): */
     char *path;              /* the consumer's listening socket */
     int ack;                 /* 1: delivered only once the consumer echoes the id */
     uint64_t ack_timeout_ms; /* wait for a batch's acks (30 s) */

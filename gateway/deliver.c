@@ -9,6 +9,7 @@
  * jitter bounded by retry.initial and retry.max.
  */
 #include "deliver.h"
+#include "deliver_int.h"
 #include "buf.h"
 #include "codec.h"
 #include "config.h"
@@ -42,29 +43,6 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct worker {
-    struct deliver *d;
-    const struct cfg_sink *sink;
-    const struct sink_ops *ops;
-    void *state;
-    char **routes; /* names of the routes feeding this sink, NULL-terminated */
-    pthread_t thread;
-    int started;
-    struct buf out;
-    uint64_t scanned; /* last seq looked at in the current batch */
-    size_t lines;
-    int render_err;
-    uint64_t render_seq;
-};
-
-struct deliver {
-    const struct config *cfg;
-    struct store *st;
-    atomic_int stop;
-    struct worker *w;
-    size_t n;
-};
-
 static const struct sink_ops *ops_for(const struct cfg_sink *s)
 {
     switch (s->type) {
@@ -75,7 +53,8 @@ static const struct sink_ops *ops_for(const struct cfg_sink *s)
     case SINK_PIPE:
         return &sink_pipe_ops;
     case SINK_EXEC:
-        return NULL; /* one process per event: exec_main, not a byte stream */
+    case SINK_HTTP:
+        return NULL; /* one attempt per event: window_main, not a byte stream */
     }
     return NULL;
 }
@@ -254,18 +233,6 @@ static void *worker_main(void *arg)
 
 /* ---- exec sinks: one process per event, up to `concurrency` at once ---- */
 
-struct slot {
-    int used;   /* holds an event not yet delivered or dead */
-    int replay; /* a dead letter taken again: outside the cursor's window */
-    uint64_t seq;
-    unsigned attempt; /* attempts started so far */
-    int64_t retry_at; /* start (again) at this time; -1 while a job runs */
-    struct exec_job *job;
-    struct buf line; /* the rendered envelope */
-    char id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1], source[EVENT_STR_MAX + 1],
-        route[EVENT_STR_MAX + 1];
-};
-
 struct fill {
     struct worker *w;
     struct slot *slot;
@@ -277,6 +244,22 @@ static void cstr(char *dst, const struct event_str *s)
 {
     memcpy(dst, s->p, s->len);
     dst[s->len] = '\0';
+}
+
+/* slot_fields - the event's attributes (and, for binary http, its body) */
+static int slot_fields(struct worker *w, struct slot *sl, const struct event *ev)
+{
+    cstr(sl->id, &ev->id);
+    cstr(sl->type, &ev->type);
+    cstr(sl->source, &ev->source);
+    cstr(sl->route, &ev->route);
+    cstr(sl->ctype, &ev->ctype);
+    cstr(sl->time, &ev->time);
+    sl->received_ms = ev->received_ms;
+    buf_reset(&sl->body);
+    if (w->sink->type == SINK_HTTP && w->sink->binary)
+        return buf_append(&sl->body, ev->body.p, ev->body.len);
+    return 0;
 }
 
 /* visit_one - stop at the first event this sink wants, rendered into the slot. */
@@ -298,10 +281,10 @@ static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
         f->w->scanned = seq - 1; /* not taken: retried on the next fill */
         return 1;
     }
-    cstr(sl->id, &ev.id);
-    cstr(sl->type, &ev.type);
-    cstr(sl->source, &ev.source);
-    cstr(sl->route, &ev.route);
+    if (slot_fields(f->w, sl, &ev)) {
+        f->rc = HG_ENOMEM;
+        return 1;
+    }
     sl->seq = seq;
     f->found = 1;
     return 1;
@@ -318,10 +301,10 @@ static int visit_exact(void *arg, uint64_t seq, const void *rec, size_t len)
     buf_reset(&sl->line);
     if ((f->rc = event_envelope(&ev, seq, &sl->line)))
         return 1;
-    cstr(sl->id, &ev.id);
-    cstr(sl->type, &ev.type);
-    cstr(sl->source, &ev.source);
-    cstr(sl->route, &ev.route);
+    if (slot_fields(f->w, sl, &ev)) {
+        f->rc = HG_ENOMEM;
+        return 1;
+    }
     f->found = 1;
     return 1;
 }
@@ -351,13 +334,13 @@ static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned atte
     return 0;
 }
 
-/* finish - a job ended: delivered, retry later, or dead letter. */
+/* finish - an attempt ended: delivered, retry later, or dead letter. */
 static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *seed)
 {
-    char err[256] = "";
-    int rc = exec_job_result(sl->job, err, sizeof(err));
-    exec_job_free(sl->job);
-    sl->job = NULL;
+    char err[DELIVER_ERR_MAX] = "";
+    int64_t retry_after = 0;
+    int rc = w->be->result(w, sl, err, sizeof(err), &retry_after);
+    w->be->release(w, sl);
     if (rc == HG_OK) {
         if (sl->replay)
             store_dead_del(w->d->st, w->sink->name, sl->seq);
@@ -367,7 +350,7 @@ static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *see
     }
     metrics_delivery(sink_index(w), 0, 1, 0, 0);
     const struct config *c = w->d->cfg;
-    if (sl->attempt >= c->retry_max_attempts) {
+    if (rc == HG_EDEAD || sl->attempt >= c->retry_max_attempts) {
         log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters", "{s:s,s:I,s:i,s:s}",
                 "sink", w->sink->name, "seq", (json_int_t)sl->seq, "attempts", (int)sl->attempt,
                 "error", err);
@@ -379,13 +362,74 @@ static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *see
     }
     metrics_delivery(sink_index(w), 0, 0, 1, 0);
     uint64_t ms = backoff_ms(c, sl->attempt - 1, seed);
+    if (retry_after > 0 && (uint64_t)retry_after > ms) /* the consumer asked for more */
+        ms = (uint64_t)retry_after < c->retry_max_ms ? (uint64_t)retry_after : c->retry_max_ms;
     log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
             w->sink->name, "seq", (json_int_t)sl->seq, "attempt", (int)sl->attempt, "error", err,
             "retry_in_ms", (json_int_t)ms);
     sl->retry_at = now + (int64_t)ms;
 }
 
-static void *exec_main(void *arg)
+/* ---- the exec backend: one process per attempt ---- */
+
+static int exec_begin(struct worker *w, struct slot *sl, int64_t now)
+{
+    struct exec_event e = {sl->id,  sl->type,    sl->source, sl->route,
+                           sl->seq, sl->attempt, sl->line.p, sl->line.len};
+    return exec_job_start(w->sink, &e, now, (struct exec_job **)&sl->job);
+}
+
+static void exec_wait(struct worker *w, struct slot *slots, unsigned n, int timeout_ms)
+{
+    (void)w;
+    struct pollfd pfd[EXEC_POLLFDS * 64];
+    int npfd = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (slots[i].job)
+            npfd += exec_job_pollfds(slots[i].job, pfd + npfd);
+    poll(pfd, (nfds_t)npfd, timeout_ms);
+}
+
+static int exec_step(struct worker *w, struct slot *sl, int64_t now)
+{
+    (void)w;
+    return exec_job_step(sl->job, now);
+}
+
+static int64_t exec_deadline(struct worker *w, struct slot *sl)
+{
+    (void)w;
+    return exec_job_deadline(sl->job);
+}
+
+static int exec_result(struct worker *w, struct slot *sl, char *err, size_t cap,
+                       int64_t *retry_after)
+{
+    (void)w;
+    *retry_after = 0;
+    return exec_job_result(sl->job, err, cap);
+}
+
+static void exec_terminate(struct worker *w, struct slot *sl)
+{
+    (void)w;
+    exec_job_terminate(sl->job);
+}
+
+static void exec_release(struct worker *w, struct slot *sl)
+{
+    (void)w;
+    exec_job_free(sl->job);
+    sl->job = NULL;
+}
+
+static const struct job_backend exec_backend = {exec_begin,    exec_wait,   exec_step,
+                                                exec_deadline, exec_result, exec_terminate,
+                                                exec_release,  NULL,        NULL};
+
+/* window_main - per-event delivery with up to `concurrency` attempts in
+ * flight (exec and http sinks); the transport is w->be. */
+static void *window_main(void *arg)
 {
     struct worker *w = arg;
     struct deliver *d = w->d;
@@ -395,8 +439,10 @@ static void *exec_main(void *arg)
     uint64_t cursor = 0, next;
     if (!slots)
         return NULL;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         buf_init(&slots[i].line, w->out.max);
+        buf_init(&slots[i].body, w->out.max);
+    }
     if (store_cursor_get(d->st, w->sink->name, &cursor))
         log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
                 w->sink->name);
@@ -465,8 +511,6 @@ static void *exec_main(void *arg)
             slots[i].attempt = 0;
             slots[i].retry_at = now;
         }
-        struct pollfd pfd[EXEC_POLLFDS * 64];
-        int npfd = 0;
         int64_t wake = now + 20;
         for (unsigned i = 0; i < n; i++) {
             struct slot *sl = &slots[i];
@@ -475,18 +519,16 @@ static void *exec_main(void *arg)
             busy = 1;
             if (!sl->job && sl->retry_at <= now) {
                 sl->attempt++;
-                struct exec_event e = {sl->id,  sl->type,    sl->source, sl->route,
-                                       sl->seq, sl->attempt, sl->line.p, sl->line.len};
-                if (exec_job_start(w->sink, &e, now, &sl->job)) {
+                if (w->be->begin(w, sl, now)) {
                     sl->attempt--;
                     sl->retry_at = now + 100;
                     continue;
                 }
             }
             if (sl->job) {
-                npfd += exec_job_pollfds(sl->job, pfd + npfd);
-                if (exec_job_deadline(sl->job) < wake)
-                    wake = exec_job_deadline(sl->job);
+                int64_t dl = w->be->deadline(w, sl);
+                if (dl < wake)
+                    wake = dl;
             } else if (sl->retry_at < wake) {
                 wake = sl->retry_at;
             }
@@ -496,12 +538,12 @@ static void *exec_main(void *arg)
             continue;
         }
         int timeout = wake > now ? (int)(wake - now) : 0;
-        poll(pfd, (nfds_t)npfd, timeout < 20 ? timeout : 20);
+        w->be->wait(w, slots, n, timeout < 20 ? timeout : 20);
         now = mono_ms();
         uint64_t low = next;
         for (unsigned i = 0; i < n; i++) {
             struct slot *sl = &slots[i];
-            if (sl->used && sl->job && exec_job_step(sl->job, now))
+            if (sl->used && sl->job && w->be->step(w, sl, now))
                 finish(w, sl, now, &seed);
             if (sl->used && !sl->replay && sl->seq - 1 < low)
                 low = sl->seq - 1;
@@ -517,22 +559,41 @@ static void *exec_main(void *arg)
     int64_t grace = mono_ms() + DELIVER_STOP_GRACE_MS;
     for (unsigned i = 0; i < n; i++)
         if (slots[i].job)
-            exec_job_terminate(slots[i].job);
+            w->be->terminate(w, &slots[i]);
     for (int running = 1; running && mono_ms() < grace;) {
         running = 0;
+        w->be->wait(w, slots, n, 0);
         for (unsigned i = 0; i < n; i++)
-            if (slots[i].job && !exec_job_step(slots[i].job, mono_ms()))
+            if (slots[i].job && !w->be->step(w, &slots[i], mono_ms()))
                 running = 1;
         if (running)
             sleep_ms(20);
     }
     for (unsigned i = 0; i < n; i++) {
-        exec_job_free(slots[i].job);
+        if (slots[i].job)
+            w->be->release(w, &slots[i]);
         buf_free(&slots[i].line);
+        buf_free(&slots[i].body);
     }
     free(slots);
     free(redo.seq);
     return NULL;
+}
+
+/* add_routes - names of c's routes that feed a sink named sink, into r (deduplicated) */
+static size_t add_routes(const struct config *c, const char *sink, char **r, size_t n, size_t cap)
+{
+    for (size_t i = 0; i < c->nroutes; i++)
+        for (size_t k = 0; k < c->routes[i].nsinks; k++) {
+            if (strcmp(c->sinks[c->routes[i].sinks[k]].name, sink))
+                continue;
+            size_t j = 0;
+            while (j < n && strcmp(r[j], c->routes[i].name))
+                j++;
+            if (j == n && n < cap)
+                r[n++] = c->routes[i].name;
+        }
+    return n;
 }
 
 static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sink *s)
@@ -543,21 +604,23 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
     /* room for the largest envelope: a max_body text body escaped 6-fold */
     size_t max = (size_t)d->cfg->max_body * 6 + (1u << 20);
     buf_init(&w->out, max > DELIVER_BUF_MIN ? max : DELIVER_BUF_MIN);
-    size_t n = 0;
-    for (size_t i = 0; i < d->cfg->nroutes; i++)
-        for (size_t k = 0; k < d->cfg->routes[i].nsinks; k++)
-            n += &d->cfg->sinks[d->cfg->routes[i].sinks[k]] == s;
-    w->routes = calloc(n + 1, sizeof(char *));
-    if (!w->routes || (!w->ops && s->type != SINK_EXEC))
+    size_t cap = d->cfg->nroutes;
+    for (size_t g = 0; g < d->nhist; g++)
+        cap += d->hist[g]->nroutes;
+    w->routes = calloc(cap + 1, sizeof(char *));
+    if (!w->routes || (!w->ops && s->type != SINK_EXEC && s->type != SINK_HTTP))
         return HG_ENOMEM;
-    n = 0;
-    for (size_t i = 0; i < d->cfg->nroutes; i++)
-        for (size_t k = 0; k < d->cfg->routes[i].nsinks; k++)
-            if (&d->cfg->sinks[d->cfg->routes[i].sinks[k]] == s)
-                w->routes[n++] = d->cfg->routes[i].name;
+    size_t n = add_routes(d->cfg, s->name, w->routes, 0, cap);
+    for (size_t g = 0; g < d->nhist; g++)
+        n = add_routes(d->hist[g], s->name, w->routes, n, cap);
     if (w->ops && w->ops->open(s, &w->state))
         return HG_EIO;
-    if (pthread_create(&w->thread, NULL, w->ops ? worker_main : exec_main, w))
+    if (!w->ops) {
+        w->be = s->type == SINK_HTTP ? &deliver_http_backend : &exec_backend;
+        if (w->be->open && w->be->open(w))
+            return HG_EIO;
+    }
+    if (pthread_create(&w->thread, NULL, w->ops ? worker_main : window_main, w))
         return HG_ENOMEM;
     w->started = 1;
     return HG_OK;
@@ -565,10 +628,18 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
 
 int deliver_start(const struct config *cfg, struct store *st, struct deliver **out)
 {
+    return deliver_start_after(cfg, NULL, 0, st, out);
+}
+
+int deliver_start_after(const struct config *cfg, const struct config *const *hist, size_t nhist,
+                        struct store *st, struct deliver **out)
+{
     struct deliver *d = calloc(1, sizeof(*d));
     if (!d)
         return HG_ENOMEM;
     d->cfg = cfg;
+    d->hist = hist;
+    d->nhist = nhist;
     d->st = st;
     atomic_init(&d->stop, 0);
     d->w = calloc(cfg->nsinks, sizeof(*d->w));
@@ -600,6 +671,8 @@ void deliver_stop(struct deliver *d)
             pthread_join(w->thread, NULL);
         if (w->ops && w->state)
             w->ops->close(w->state);
+        if (w->be && w->be->close)
+            w->be->close(w);
         buf_free(&w->out);
         free(w->routes);
     }

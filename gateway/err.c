@@ -32,6 +32,7 @@ static const struct {
     {HG_ENOACK, 503, "not acknowledged by the consumer"},
     {HG_EFORBIDDEN, 403, "forbidden"},
     {HG_ERATE, 429, "too many requests"},
+    {HG_EDEAD, 500, "refused by the consumer"},
 };
 
 #define ERR_N (sizeof(err_table) / sizeof(err_table[0]))

@@ -31,6 +31,7 @@ enum hg_err {
     HG_ENOACK,         /* a sink's consumer took events but did not acknowledge them */
     HG_EFORBIDDEN,     /* source address not in the route's allow list */
     HG_ERATE,          /* too many requests or connections from one address */
+    HG_EDEAD,          /* a sink's consumer refused an event for good: dead letter, no retry */
     HG_ELAST
 };
 

@@ -120,8 +120,14 @@ int event_envelope(const struct event *ev, uint64_t seq, struct buf *out)
         rc = add_field(out, ",\"datacontenttype\":", ct);
     if (!rc && ev->body_kind == EVENT_BODY_JSON) {
         rc = buf_puts(out, ",\"data\":");
+        size_t at = out->len;
         if (!rc)
             rc = buf_append(out, ev->body.p, ev->body.len);
+        /* one event = one line: in valid JSON a raw CR or LF can only be
+         * whitespace between tokens, so a space means exactly the same */
+        for (size_t i = at; !rc && i < out->len; i++)
+            if (out->p[i] == '\n' || out->p[i] == '\r')
+                out->p[i] = ' ';
     } else if (!rc && ev->body_kind == EVENT_BODY_TEXT) {
         rc = add_field(out, ",\"data\":", &ev->body);
     } else if (!rc) {

@@ -28,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -189,7 +190,13 @@ static void on_stored(struct store_item *it, void *arg)
 {
     (void)it;
     struct req *r = arg;
+    struct http *h = r->h;
+    /* MHD writes to the daemon's wake-up channel after the connection may
+     * already be done: http_reap waits for this count before it stops a
+     * replaced daemon */
+    atomic_fetch_add(&h->resuming, 1);
     MHD_resume_connection(r->conn);
+    atomic_fetch_sub(&h->resuming, 1);
 }
 
 /* submit - suspend first, then queue: the writer may resume at once. */
@@ -384,7 +391,12 @@ static int client_cert_ok(struct MHD_Connection *conn)
     unsigned status = 0;
     if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 || !gnutls_certificate_get_peers(s, NULL))
         return 0;
-    return gnutls_certificate_verify_peers2(s, &status) == GNUTLS_E_SUCCESS && status == 0;
+    /* the chain must verify and the certificate be meant for TLS clients (a
+     * server certificate from the same CA is not a client's) */
+    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+                                     (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    return gnutls_certificate_verify_peers(s, &purpose, 1, &status) == GNUTLS_E_SUCCESS &&
+           status == 0;
 }
 
 /* queue_429 - too many requests from this address; retry after retry_s. */
@@ -479,8 +491,15 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     if (strcmp(url, "/healthz") == 0) /* liveness: only a store that needs a restart fails it */
         return store_broken(h->st) ? queue_canned(h, conn, C_HEALTH_BAD, 503)
                                    : queue_canned(h, conn, C_HEALTH_OK, 200);
-    if (strcmp(url, "/metrics") == 0)
+    if (strcmp(url, "/metrics") == 0) {
+        /* each scrape reads the store: it counts against the address's rate */
+        const union MHD_ConnectionInfo *mi =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        unsigned retry_s = 1;
+        if (h->rl && ratelimit_check(h->rl, mi ? mi->client_addr : NULL, time_now_ms(), &retry_s))
+            return queue_429(h, conn, retry_s);
         return queue_metrics(h, conn);
+    }
     if (strcmp(url, "/readyz") == 0) {
         /* a probe is an fsync'd write: answer from a fresh result (< 1 s)
          * so that /healthz cannot be used to make the disk work */
@@ -630,6 +649,15 @@ void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_co
         if (ci)
             ratelimit_conn_close(h->rl, ci->client_addr);
     }
+}
+
+/* http_on_accept - the per-address connection cap, before anything is read:
+ * a connection over it is closed at once (no answer, no buffer). */
+enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    struct http *h = cls;
+    return !h->rl || ratelimit_conn_allowed(h->rl, addr) ? MHD_YES : MHD_NO;
 }
 
 void http_on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -14,12 +14,22 @@
 struct config;
 struct store;
 struct http;
+struct http_binds;
 
 /* http_start - bind every listener of cfg and start serving.  cfg and st
  * must outlive the returned handle.  Logs each bound address (with the real
  * port when the config asked for port 0).  HG_EIO with a log line if a
  * listener cannot start (nothing is left running then). */
-int http_start(const struct config *cfg, struct store *st, struct http **out);
+int http_start(const struct config *cfg, struct store *st, const struct http_binds *binds,
+               struct http **out);
+
+/* http_bind - bind and listen on every listener's address (one socket per
+ * thread), before privileges are dropped; http_start then serves on them.
+ * HG_EIO with a log line. */
+int http_bind(const struct config *cfg, struct http_binds **out);
+
+/* http_binds_free - close the sockets http_start did not take.  NULL-safe. */
+void http_binds_free(struct http_binds *b);
 
 /* http_reload - new requests use cfg from now on (it must outlive h: the
  * caller keeps every config until http_stop).  TLS listeners get new

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct config;
 struct cfg_listener;
@@ -75,6 +76,7 @@ struct http {
     size_t nls;
     atomic_uint conns;            /* open connections, all daemons */
     atomic_uint active;           /* request states in use */
+    atomic_uint resuming;         /* MHD_resume_connection calls in progress */
     _Atomic int64_t health_ok_ms; /* last successful /readyz probe */
     int has_admin;                /* some listener is an admin listener */
     struct ratelimit *rl;         /* per-address limits, or NULL */
@@ -89,6 +91,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 void http_on_mhd_log(void *cls, const char *fmt, va_list ap);
+enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 void http_pool_free(struct dctx *dc);
 
 #endif

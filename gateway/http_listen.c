@@ -18,6 +18,9 @@
 #include "ratelimit.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <pthread.h>
@@ -83,6 +86,12 @@ static char *read_pem(const char *path)
         return NULL;
     }
     return b.p;
+}
+
+static unsigned threads_of(const struct config *cfg)
+{
+    unsigned t = cfg->threads ? cfg->threads : 2;
+    return t > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : t;
 }
 
 /* listener_free - stop a listener's daemons and free it.  NULL-safe. */
@@ -170,7 +179,7 @@ static char *dup_str(const char *s)
  * have closed sockets of fds by then. */
 static struct listener *start_listener(struct http *h, const struct config *cfg,
                                        const struct cfg_listener *cl, const MHD_socket *fds,
-                                       unsigned nfds, struct pems *pem)
+                                       unsigned nfds, struct pems *pem, int reload)
 {
     struct listener *l = calloc(1, sizeof(*l));
     if (!l) {
@@ -202,9 +211,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         flags |= MHD_USE_IPv6;
     }
     unsigned timeout = (unsigned)(cfg->request_timeout_ms / 1000);
-    unsigned threads = fds ? nfds : cfg->threads ? cfg->threads : 2;
-    if (threads > HTTP_MAX_THREADS)
-        threads = HTTP_MAX_THREADS;
+    unsigned threads = fds ? nfds : threads_of(cfg);
     /* the hard cap sits a little above max_connections so that the excess
      * gets a 503 with Retry-After rather than a silent close */
     unsigned limit = cfg->max_connections + 16 * threads;
@@ -254,7 +261,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         l->ctx[k].admin = cl->admin;
         l->ctx[k].mtls = cl->client_ca != NULL;
         l->d[k] = MHD_start_daemon(
-            flags, 0, NULL, NULL, http_on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER,
+            flags, 0, http_on_accept, h, http_on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER,
             http_on_mhd_log, h, MHD_OPTION_ARRAY, bind_opts, MHD_OPTION_ARRAY,
             threads > 1 && !fds ? reuse_opts : no_opts, MHD_OPTION_CONNECTION_LIMIT, limit,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlim, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -275,13 +282,98 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
                 port = di->port;
         }
     }
-    log_msg(LOG_INFO, fds ? "listener reloaded" : "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen",
+    log_msg(LOG_INFO, reload ? "listener reloaded" : "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen",
             cl->address, "host", cl->host, "port", (int)port, "scheme", cl->tls ? "https" : "http",
             "threads", (int)threads);
     return l;
 }
 
-int http_start(const struct config *cfg, struct store *st, struct http **out)
+struct http_binds {
+    size_t n;
+    unsigned nfd[64];
+    MHD_socket fd[64][HTTP_MAX_THREADS]; /* -1 once taken by a daemon */
+};
+
+/* bind_one - a listening socket on cl's address (port: the one to use, 0 =
+ * any; the bound port is returned in *port). */
+static int bind_one(const struct cfg_listener *cl, unsigned *port, int reuseport)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, cl->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)*port);
+        len = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, cl->host, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)*port);
+        len = sizeof(*s6);
+    } else {
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (ss.ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 1024)) {
+        close(fd);
+        return -1;
+    }
+    len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        *port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
+    return fd;
+}
+
+int http_bind(const struct config *cfg, struct http_binds **out)
+{
+    struct http_binds *b = calloc(1, sizeof(*b));
+    if (!b || cfg->nlisteners > 64) {
+        free(b);
+        return HG_ENOMEM;
+    }
+    unsigned threads = threads_of(cfg);
+    for (size_t i = 0; i < cfg->nlisteners; i++) {
+        const struct cfg_listener *cl = &cfg->listeners[i];
+        unsigned port = cl->port;
+        b->n = i + 1;
+        for (unsigned k = 0; k < threads; k++) {
+            int fd = bind_one(cl, &port, threads > 1);
+            if (fd < 0) {
+                log_msg(LOG_ERROR, "http: cannot bind listener", "{s:s,s:s}", "listen", cl->address,
+                        "error", strerror(errno));
+                http_binds_free(b);
+                return HG_EIO;
+            }
+            b->fd[i][k] = fd;
+            b->nfd[i] = k + 1;
+        }
+    }
+    *out = b;
+    return HG_OK;
+}
+
+void http_binds_free(struct http_binds *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        for (unsigned k = 0; k < b->nfd[i]; k++)
+            if (b->fd[i][k] >= 0)
+                close(b->fd[i][k]);
+    free(b);
+}
+
+int http_start(const struct config *cfg, struct store *st, const struct http_binds *binds,
+               struct http **out)
 {
     struct http *h = calloc(1, sizeof(*h));
     if (!h)
@@ -303,10 +395,14 @@ int http_start(const struct config *cfg, struct store *st, struct http **out)
         return HG_ENOMEM;
     }
     for (size_t i = 0; i < cfg->nlisteners; i++) {
-        if (!(h->ls[i] = start_listener(h, cfg, &cfg->listeners[i], NULL, 0, NULL))) {
+        const MHD_socket *fds = binds && i < binds->n ? binds->fd[i] : NULL;
+        unsigned nfds = fds ? binds->nfd[i] : 0;
+        if (!(h->ls[i] = start_listener(h, cfg, &cfg->listeners[i], fds, nfds, NULL, 0))) {
             http_stop(h);
             return HG_EIO;
         }
+        if (fds) /* the daemons own them now */
+            memset((void *)binds->fd[i], 0xff, sizeof(binds->fd[i]));
         h->nls = i + 1;
     }
     *out = h;
@@ -346,10 +442,10 @@ int http_reload(struct http *h, const struct config *cfg)
             fds[k] = MHD_quiesce_daemon(l->d[k]);
             spare[k] = fds[k] == MHD_INVALID_SOCKET ? -1 : fcntl(fds[k], F_DUPFD_CLOEXEC, 0);
         }
-        struct listener *nl = start_listener(h, cfg, cl, fds, l->nd, &pem);
+        struct listener *nl = start_listener(h, cfg, cl, fds, l->nd, &pem, 1);
         if (!nl) {
             struct pems keep = {dup_str(l->cert_pem), dup_str(l->key_pem), dup_str(l->ca_pem)};
-            nl = start_listener(h, old, &old->listeners[i], spare, l->nd, &keep);
+            nl = start_listener(h, old, &old->listeners[i], spare, l->nd, &keep, 1);
             rc = HG_EIO;
         } else {
             for (unsigned k = 0; k < l->nd; k++)
@@ -371,6 +467,8 @@ int http_reload(struct http *h, const struct config *cfg)
 
 void http_reap(struct http *h)
 {
+    if (atomic_load(&h->resuming))
+        return; /* a resume may still touch a daemon: next time */
     pthread_mutex_lock(&h->retired_lock);
     for (struct listener **p = &h->retired; *p;) {
         struct listener *l = *p;

@@ -101,15 +101,19 @@ static int run_as_prepare(const struct config *c, struct run_as *ra)
     ra->gid = pw->pw_gid;
     ra->name = c->user;
     ra->dir = c->data_dir;
-    /* data_dir and the files hookgate keeps there belong to the user, so the
-     * next start, the events commands and the sweeper keep working as it */
-    if (mkdir(c->data_dir, 0700) && errno != EEXIST) {
+    /* the store is opened only after the switch, as the user: root never
+     * touches a file inside data_dir (the user could have planted a symlink
+     * there).  A data_dir root creates now is empty and handed over; an
+     * existing one must already belong to the user. */
+    int created = mkdir(c->data_dir, 0700) == 0;
+    if (!created && errno != EEXIST) {
         log_msg(LOG_ERROR, "user: cannot create data_dir", "{s:s,s:s}", "dir", c->data_dir, "error",
                 strerror(errno));
         return -1;
     }
     int dfd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0 || fchown(dfd, ra->uid, ra->gid)) {
+    struct stat sb;
+    if (dfd < 0 || fstat(dfd, &sb) || (created && fchown(dfd, ra->uid, ra->gid))) {
         log_msg(LOG_ERROR, "user: cannot hand data_dir over", "{s:s,s:s}", "dir", c->data_dir,
                 "error", strerror(errno));
         if (dfd >= 0)
@@ -117,6 +121,11 @@ static int run_as_prepare(const struct config *c, struct run_as *ra)
         return -1;
     }
     close(dfd);
+    if (!created && sb.st_uid != ra->uid) {
+        log_msg(LOG_ERROR, "user: data_dir must belong to the user (chown -R it)", "{s:s,s:s}",
+                "dir", c->data_dir, "user", c->user);
+        return -1;
+    }
     return 0;
 }
 
@@ -124,16 +133,6 @@ static int run_as_switch(const struct run_as *ra)
 {
     if (!ra->active)
         return 0;
-    /* the files the store created as root (data.mdb, lock.mdb, ...) */
-    int dfd = open(ra->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd >= 0) {
-        static const char *const files[] = {"data.mdb", "lock.mdb", "writer.lock", "secret", NULL};
-        for (int i = 0; files[i]; i++)
-            if (fchownat(dfd, files[i], ra->uid, ra->gid, AT_SYMLINK_NOFOLLOW) && errno != ENOENT)
-                log_msg(LOG_WARN, "user: cannot chown a data file", "{s:s,s:s}", "file", files[i],
-                        "error", strerror(errno));
-        close(dfd);
-    }
     if (setgroups(0, NULL) || setgid(ra->gid) || setuid(ra->uid)) {
         log_msg(LOG_ERROR, "user: cannot switch", "{s:s,s:s}", "user", ra->name, "error",
                 strerror(errno));
@@ -207,8 +206,13 @@ static int cmd_serve(int argc, char **argv)
     struct deliver *dl = NULL;
     struct http *h = NULL;
     struct run_as ra;
-    if (!sinks || run_as_prepare(c, &ra) || metrics_init(c) || store_open(&scfg, &st) ||
-        http_start(c, st, &h) || run_as_switch(&ra) || deliver_start(c, st, &dl)) {
+    /* as root only what needs root: bind the ports; then switch, then open
+     * the store and serve on the sockets bound before */
+    struct http_binds *binds = NULL;
+    if (!sinks || run_as_prepare(c, &ra) || metrics_init(c) || http_bind(c, &binds) ||
+        run_as_switch(&ra) || store_open(&scfg, &st) || http_start(c, st, binds, &h) ||
+        deliver_start(c, st, &dl)) {
+        http_binds_free(binds);
         http_stop(h);
         deliver_stop(dl);
         if (st)
@@ -219,6 +223,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
+    http_binds_free(binds);
     struct reload_state rs = {.path = path, .st = st, .h = h, .dl = &dl};
     if (reload_keep_first(&rs, c)) {
         log_msg(LOG_ERROR, "out of memory", NULL);

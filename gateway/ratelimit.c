@@ -106,6 +106,17 @@ void ratelimit_conn_close(struct ratelimit *rl, const struct sockaddr *sa)
     pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
 }
 
+int ratelimit_conn_allowed(struct ratelimit *rl, const struct sockaddr *sa)
+{
+    long i = rl && rl->max_conns ? slot_of(rl, sa) : -1;
+    if (i < 0)
+        return 1;
+    pthread_mutex_lock(&rl->lock[i % RL_LOCKS]);
+    int ok = rl->slot[i].conns < rl->max_conns;
+    pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
+    return ok;
+}
+
 int ratelimit_check(struct ratelimit *rl, const struct sockaddr *sa, int64_t now_ms,
                     unsigned *retry_s)
 {

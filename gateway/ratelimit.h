@@ -27,6 +27,10 @@ void ratelimit_free(struct ratelimit *rl);
 void ratelimit_conn_open(struct ratelimit *rl, const struct sockaddr *sa);
 void ratelimit_conn_close(struct ratelimit *rl, const struct sockaddr *sa);
 
+/* ratelimit_conn_allowed - 1 if one more connection from sa stays within
+ * the cap (always 1 without a cap). */
+int ratelimit_conn_allowed(struct ratelimit *rl, const struct sockaddr *sa);
+
 /* ratelimit_check - 0 if a request from sa may go on (a token is taken),
  * else 1 with *retry_s the seconds until it may retry. */
 int ratelimit_check(struct ratelimit *rl, const struct sockaddr *sa, int64_t now_ms,

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "store.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -83,6 +84,17 @@ static char *delivery_sig(const struct config *c)
     return s;
 }
 
+/* keep_names - the sink-name arrays handed to the store live until exit */
+static int keep_names(struct reload_state *rs, const char **names)
+{
+    const char ***n = realloc(rs->names, (rs->nnames + 1) * sizeof(*n));
+    if (!n)
+        return 0;
+    rs->names = n;
+    rs->names[rs->nnames++] = names;
+    return 1;
+}
+
 static int keep(struct reload_state *rs, struct config *c)
 {
     if (rs->ngens == rs->capgens) {
@@ -125,7 +137,8 @@ int reload_apply(struct reload_state *rs)
     }
     metrics_bind(cfg);
     char *a = delivery_sig(old), *b = delivery_sig(cfg);
-    int sinks_changed = !a || !b || strcmp(a, b);
+    /* no workers (a failed restart before) counts as a change: retry */
+    int sinks_changed = !a || !b || strcmp(a, b) || !*rs->dl;
     free(a);
     free(b);
     log_set_level(cfg->log_level);
@@ -135,8 +148,18 @@ int reload_apply(struct reload_state *rs)
          * ones resume from those cursors: nothing queued is lost */
         deliver_stop(*rs->dl);
         *rs->dl = NULL;
-        if (deliver_start(cfg, rs->st, rs->dl))
+        if (deliver_start_after(cfg, (const struct config *const *)rs->gens, rs->ngens - 1, rs->st,
+                                rs->dl))
             log_msg(LOG_ERROR, "reload: delivery could not restart; events stay stored", NULL);
+        /* the retention sweep waits for the new set of sinks */
+        const char **names = calloc(cfg->nsinks + 1, sizeof(char *));
+        if (names && keep_names(rs, names)) {
+            for (size_t i = 0; i < cfg->nsinks; i++)
+                names[i] = cfg->sinks[i].name;
+            store_set_sinks(rs->st, names, cfg->nsinks);
+        } else {
+            free(names);
+        }
     }
     log_msg(rc ? LOG_WARN : LOG_INFO,
             rc ? "reload: applied, but a TLS certificate could not be loaded (old one kept)"
@@ -152,5 +175,10 @@ void reload_free(struct reload_state *rs)
         config_free(rs->gens[i]);
     free(rs->gens);
     rs->gens = NULL;
+    for (unsigned i = 0; i < rs->nnames; i++)
+        free(rs->names[i]);
+    free(rs->names);
+    rs->names = NULL;
+    rs->nnames = 0;
     rs->ngens = rs->capgens = 0;
 }

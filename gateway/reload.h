@@ -27,6 +27,8 @@ struct reload_state {
     struct store *st;
     struct http *h;
     struct deliver **dl;
+    const char ***names; /* sink-name arrays given to the store */
+    unsigned nnames;
 };
 
 /* reload_keep_first - record the config the gateway started with. */

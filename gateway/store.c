@@ -437,6 +437,8 @@ static void *sweeper_main(void *arg)
         clock_gettime(CLOCK_REALTIME, &now);
         if (now.tv_sec < dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec < dl.tv_nsec))
             continue; /* a spurious wake-up */
+        const char *const *gc_sinks = st->gc_sinks;
+        size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
         mdb_reader_check(st->env, &dead_readers);
@@ -444,7 +446,7 @@ static void *sweeper_main(void *arg)
             log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
         struct gc_stats gs = {0, 0, 0};
         pthread_rwlock_rdlock(&st->resize_lock); /* no remap under an open transaction */
-        int rc = gc_txn(st->env, st->window_ms, st->gc_sinks, st->gc_nsinks, 10000, &gs);
+        int rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, &gs);
         pthread_rwlock_unlock(&st->resize_lock);
         if (rc)
             log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
@@ -504,7 +506,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     }
     char lpath[4096];
     snprintf(lpath, sizeof(lpath), "%s/writer.lock", cfg->dir);
-    st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    st->lock_fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         log_msg(LOG_ERROR, "store: data_dir is in use by another hookgate process", "{s:s,s:s}",
                 "dir", cfg->dir, "error", strerror(errno));
@@ -642,6 +644,14 @@ void store_close(struct store *st)
     pthread_cond_destroy(&st->completer_wake);
     pthread_cond_destroy(&st->sweep_wake);
     free(st);
+}
+
+void store_set_sinks(struct store *st, const char *const *sinks, size_t n)
+{
+    pthread_mutex_lock(&st->lock);
+    st->gc_sinks = sinks;
+    st->gc_nsinks = n;
+    pthread_mutex_unlock(&st->lock);
 }
 
 int store_broken(struct store *st)

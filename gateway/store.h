@@ -75,6 +75,10 @@ void store_drain(struct store *st);
  * Call store_drain (and stop every reader thread) first. */
 void store_close(struct store *st);
 
+/* store_set_sinks - the sinks the retention sweep waits for (a reload
+ * changed them); the array must outlive the store. */
+void store_set_sinks(struct store *st, const char *const *sinks, size_t n);
+
 /* store_broken - 1 once the environment is unusable (MDB_PANIC): only a
  * restart helps, so liveness (/healthz) fails. */
 int store_broken(struct store *st);

@@ -7,6 +7,8 @@ import subprocess
 
 import hg
 
+STD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
+
 
 def run(*args, env=None, cwd=None):
     return subprocess.run([hg.BIN, *args], capture_output=True, text=True, timeout=30,
@@ -59,8 +61,40 @@ class Cli(hg.GatewayTest):
             (lambda c: c.update(usr="nobody"), "$.usr: unknown key"),
             (lambda c: c.update(shutdown_timeout="later"), "$.shutdown_timeout: must be a duration"),
             (lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address"),
-            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/"}),
-             "$.sinks.app.type: sink type \"http\" is not supported by this build yet"),
+            (lambda c: c["sinks"].update(app={"type": "jetstream", "subject": "hooks.x"}),
+             "$.sinks.app.type: sink type \"jetstream\" is not supported by this build yet"),
+            # http sinks: the loader names the key and says what it wants
+            (lambda c: c["sinks"].update(app={"type": "http"}),
+             "$.sinks.app.url: is required: e.g. \"https://orders.internal/hooks\""),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "ftp://127.0.0.1/"}),
+             "$.sinks.app.url: must be an http:// or https:// URL (no spaces)"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/", "timeout": "2h"}),
+             "$.sinks.app.timeout: must be between 100ms and 1h"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/", "concurrency": 300}),
+             "$.sinks.app.concurrency: must be an integer from 1 to 256"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/", "format": "ndjson"}),
+             "$.sinks.app.format: must be \"structured\" or \"binary\""),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/",
+                                              "headers": {"Webhook-Signature": "v1,forged"}}),
+             "$.sinks.app.headers: header \"Webhook-Signature\": a name without ':' or spaces and a one-line value "
+             "(Host, Content-Type, Content-Length, ce-* and webhook-* are set by hookgate)"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/",
+                                              "tls": {"ca": "/nonexistent/ca.pem"}}),
+             "$.sinks.app.tls.ca: cannot read /nonexistent/ca.pem"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/",
+                                              "tls": {"cert": "/etc/hostname"}}),
+             "cert and key go together"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/",
+                                              "unix_socket": "svc.sock"}),
+             "$.sinks.app.unix_socket: must be an absolute path shorter than 108 bytes"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/", "sign": {}}),
+             "$.sinks.app.sign.secret: is required: a Standard Webhooks secret (whsec_...)"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/",
+                                              "sign": {"secret": "env:HG_UNSET_VAR"}}),
+             "$.sinks.app.sign.secret: environment variable HG_UNSET_VAR is not set"),
+            (lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:9/", "path": "/x.sock"}),
+             "$.sinks.app.path: unknown key"),
+            (lambda c: c["sinks"]["out"].update(url="http://127.0.0.1:9/"), "$.sinks.out.url: unknown key"),
         ]
         for mutate, expected in cases:
             cfg = hg.basic_config(self.tmp)
@@ -122,6 +156,52 @@ class Cli(hg.GatewayTest):
                           "listen: 127.0.0.1:0 https client-cert-required", "listen: 127.0.0.1:0 http admin"])
         self.assertIn("config ok", p.stdout)
 
+    def test_check_prints_http_sinks(self):
+        """An http sink's line: url, format, concurrency, timeout, then
+        unix_socket and signed=yes when set, then the type filter; never a
+        header value nor the signing secret (from env:, file: or a literal)."""
+        sign_file = os.path.join(self.tmp, "whsec")
+        with open(sign_file, "w") as f:
+            f.write(STD_SECRET + "\n")
+        os.chmod(sign_file, 0o600)
+        sock = os.path.join(self.tmp, "svc.sock")
+        sinks = {
+            "out": {"type": "stdout"},
+            "plain": {"type": "http", "url": "http://127.0.0.1:9000/hooks"},
+            "full": {"type": "http", "url": "https://orders.internal:8443/in?x=1", "timeout": "2500ms",
+                     "concurrency": 32, "headers": {"Authorization": "Bearer HDR-VALUE-7", "X-Tenant": "acme"},
+                     "format": "binary", "tls": {"ca": "/etc/hostname", "cert": "/etc/hostname", "key": "/etc/hostname"},
+                     "unix_socket": sock, "sign": {"secret": "env:HG_SIGN"}, "types": ["order.*", "refund.created"]},
+            "lit": {"type": "http", "url": "http://127.0.0.1:9/", "timeout": 60, "format": "structured",
+                    "sign": {"secret": STD_SECRET}},
+            "file": {"type": "http", "url": "http://127.0.0.1:9/", "concurrency": 1,
+                     "sign": {"secret": "file:" + sign_file}},
+        }
+        cfg = hg.basic_config(self.tmp, sinks=sinks)
+        cfg["routes"][0]["sinks"] = ["out", "plain", "full"]
+        p = run("check", "-c", self.write(cfg), env={"HG_SIGN": STD_SECRET})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual([l for l in p.stdout.splitlines() if l.startswith("sink: ")], [
+            "sink: out type=stdout types=*",
+            "sink: plain type=http url=http://127.0.0.1:9000/hooks format=structured concurrency=8 timeout=10000ms "
+            "types=*",
+            f"sink: full type=http url=https://orders.internal:8443/in?x=1 format=binary concurrency=32 timeout=2500ms "
+            f"unix_socket={sock} signed=yes types=order.*,refund.created",
+            "sink: lit type=http url=http://127.0.0.1:9/ format=structured concurrency=8 timeout=60000ms signed=yes "
+            "types=*",
+            "sink: file type=http url=http://127.0.0.1:9/ format=structured concurrency=1 timeout=10000ms signed=yes "
+            "types=*",
+        ])
+        self.assertIn("route: POST /hooks/generic name=generic profile=generic secrets=1 tolerance=300s allow=0 "
+                      "sinks=out,plain,full", p.stdout)
+        self.assertIn("config ok", p.stdout)
+        for secret in (STD_SECRET, STD_SECRET[len("whsec_"):], "HDR-VALUE-7"):
+            self.assertNotIn(secret, p.stdout + p.stderr)
+        # the literal one is logged as a warning, by key only
+        logs = [json.loads(l) for l in p.stderr.splitlines() if l.startswith("{")]
+        self.assertTrue(any(l.get("key") == "$.sinks.lit.sign.secret" and "literal secret" in l.get("msg", "")
+                            for l in logs), p.stderr)
+
     def test_check_refuses_world_readable_secret_file(self):
         secret = os.path.join(self.tmp, "secret")
         with open(secret, "w") as f:
@@ -182,7 +262,7 @@ class Cli(hg.GatewayTest):
             if threads == 1:
                 p = run("serve", "-c", self.write(dict(cfg, data_dir=os.path.join(self.tmp, "other"))))
                 self.assertEqual(p.returncode, 1, p.stderr)
-                self.assertIn("http: cannot start listener", p.stderr)
+                self.assertIn("http: cannot bind listener", p.stderr)
             p = run("serve", "-c", self.write(dict(cfg, listen=[{"address": "127.0.0.1:0"}])))
             self.assertEqual(p.returncode, 1, p.stderr)
             self.assertIn("data_dir is in use by another hookgate process", p.stderr)

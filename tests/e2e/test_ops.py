@@ -503,11 +503,13 @@ class Ops(hg.GatewayTest):
         self.assertLessEqual(int(r.headers["retry-after"]), 20)
         # a wrong signature is limited too (the limit comes before any work)
         self.assertEqual(self.post(g, b'{"event_id":"rl-bad"}', secret="wrong").status, 429)
-        # operations endpoints are never limited
+        # health probes are never limited; /metrics reads the store on every
+        # scrape, so it draws on the same bucket as the address's requests
         for _ in range(5):
             self.assertEqual(hg.curl(g.url("/healthz")).status, 200)
             self.assertEqual(hg.curl(g.url("/readyz")).status, 200)
-        m = metrics(g)
+        self.assertEqual(hg.curl(g.url("/metrics")).status, 429)
+        m = metrics(g, source=OTHER_ADDR)
         self.assertEqual(m.total("hookgate_requests_total", status="429"), 2, m.all("hookgate_requests_total"))
         self.assertEqual(m.total("hookgate_requests_total", status="200"), 3)
         self.assertEqual(m.total("hookgate_verify_failures_total"), 0)
@@ -700,6 +702,38 @@ class Ops(hg.GatewayTest):
             self.assertEqual(st.st_mode & 0o077, 0, f)
         self.assertEqual(hg.curl(g.url("/readyz")).status, 200)  # the store is writable as nobody
         self.assertEqual(g.stop(), 0)
+
+    def test_user_never_follows_links_as_root(self):
+        """Root never opens a file inside data_dir: a symlink the service user
+        planted there (lock.mdb -> a root-only file) is opened as that user,
+        and the root-only file stays untouched."""
+        nb = self.nobody()
+        os.chmod(self.tmp, 0o711)
+        victim = os.path.join(self.tmp, "victim")
+        with open(os.open(victim, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("root-only content\n")
+        data = os.path.join(self.tmp, "data")
+        os.mkdir(data, 0o700)
+        os.chown(data, nb.pw_uid, nb.pw_gid)
+        os.symlink(victim, os.path.join(data, "lock.mdb"))
+        os.symlink(victim, os.path.join(data, "writer.lock"))
+        p = run("serve", "-c", self.write_config(hg.basic_config(self.tmp, user="nobody")))
+        self.assertNotEqual(p.returncode, 0)  # the store cannot be opened through the links as nobody
+        with open(victim) as f:
+            self.assertEqual(f.read(), "root-only content\n")
+        self.assertEqual(os.stat(victim).st_uid, 0)
+
+    def test_user_existing_data_dir_of_root_refused(self):
+        """An existing data_dir that does not belong to the user is refused
+        (root does not chown a directory it did not create)."""
+        self.nobody()
+        os.chmod(self.tmp, 0o711)
+        data = os.path.join(self.tmp, "data")
+        os.mkdir(data, 0o700)
+        p = run("serve", "-c", self.write_config(hg.basic_config(self.tmp, user="nobody")))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("data_dir must belong to the user", p.stderr)
+        self.assertEqual(os.stat(data).st_uid, 0)
 
     def test_user_unknown_refused(self):
         if os.geteuid() != 0:

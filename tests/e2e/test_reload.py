@@ -568,5 +568,37 @@ class SinkTypesReload(hg.GatewayTest):
         self.assertEqual([e["id"] for e in g.events()], ["a1", "a2", "b2", "b3", "b4"])
 
 
+class RouteRenamedWithBacklog(hg.GatewayTest):
+    """An event acknowledged under a route that a reload renames is still
+    delivered: the sink keeps the routes that fed it in earlier configs."""
+
+    def test_renamed_route_backlog_delivered(self):
+        ok = os.path.join(self.tmp, "ok")
+        log = os.path.join(self.tmp, "delivered")
+        handler = os.path.join(self.tmp, "h.sh")
+        with open(handler, "w") as f:
+            f.write('#!/bin/sh\n[ -e "%s" ] || exit 1\necho "$HOOKGATE_EVENT_ID" >> "%s"\n' % (ok, log))
+        os.chmod(handler, 0o755)
+        sink = {"type": "exec", "command": [handler]}
+        routes = [{"path": "/hooks/generic", "name": "old", "profile": "generic",
+                   "secrets": ["generic-secret"], "sinks": ["run"]}]
+        cfg = hg.basic_config(self.tmp, routes=routes, sinks={"run": sink},
+                              retry={"max_attempts": 1000, "initial": "20ms", "max": "100ms"})
+        g = self.gateway(cfg)
+        r = self.post_generic(g, json.dumps({"event_id": "backlog1", "event": "t"}).encode())
+        self.assertEqual(r.status, 200, r.body)
+        hg.wait_for(lambda: [l for l in g.logs() if l.get("msg") == "deliver: attempt failed; will retry"])
+        routes2 = [dict(routes[0], name="new")]
+        write_json(g.cfg_path, dict(cfg, routes=routes2))
+        line = sighup(g)
+        self.assertEqual(line["msg"], "reload: applied")
+        self.assertTrue(line["delivery_restarted"], line)
+        r = self.post_generic(g, json.dumps({"event_id": "after1", "event": "t"}).encode())
+        self.assertEqual(r.status, 200, r.body)
+        open(ok, "w").close()  # the handler starts succeeding
+        self.assertTrue(hg.wait_for(lambda: sorted(hg.read(log).split()) == ["after1", "backlog1"]),
+                        hg.read(log))
+
+
 if __name__ == "__main__":
     hg.main()

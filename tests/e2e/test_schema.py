@@ -103,15 +103,16 @@ UNSIGNED_PROFILES = ("openwebui", "unsigned")
 TOKEN_PROFILES = ("hubex", "ultimate-multisite")  # signature format "token": their secrets are tokens
 BUILT_PROFILES = ("generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify",
                   *TOKEN_PROFILES, *UNSIGNED_PROFILES)
-SINK_TYPES = ("stdout", "exec", "unix", "pipe")
-REFUSED_SINK_TYPES = ("http", "jetstream")
+SINK_TYPES = ("stdout", "exec", "unix", "pipe", "http")
+REFUSED_SINK_TYPES = ("jetstream",)
+HTTP_SINK_KEYS = ("url", "timeout", "concurrency", "headers", "format", "tls", "unix_socket", "sign")
 ACCESS_ROUTE_KEYS = ("allow", "token", "allow_unsigned", "type")  # refused by earlier builds, supported now
 STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
 
 
 def minus_refused(cfg):
     """The contract example without what this build refuses: sinks of types it
-    does not have (http, jetstream).  Routes and their allow/token/
+    does not have (jetstream; http sinks stay).  Routes and their allow/token/
     allow_unsigned keys all stay (every profile is built in), and so would
     tls.client_ca and the operations keys (admin, the per-address limits,
     user, shutdown_timeout): this build has them."""
@@ -148,6 +149,16 @@ def profile_dir(tmp, name="acme", unsigned=False):
     with open(os.path.join(d, name + ".json"), "w") as f:
         json.dump(p, f)
     return d
+
+
+def http_sink(name="app", route=False, **keys):
+    """A mutation adding http sink NAME (a good url unless keys say otherwise)
+    with keys; route: route 0 delivers to it too."""
+    def mutate(c):
+        c["sinks"][name] = {"type": "http", "url": "http://127.0.0.1:9/hooks", **keys}
+        if route:
+            route0(c)["sinks"].append(name)
+    return mutate
 
 
 # (name, mutation of hg.basic_config, what `hookgate check` must say)
@@ -265,11 +276,99 @@ INVALID = [
      "$.sinks.app.command: is required"),
     ("pipe with ack key", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"], "ack": True}),
      "$.sinks.app.ack: unknown key"),
-    ("sink type http", lambda c: c["sinks"].update(app={"type": "http", "url": "http://127.0.0.1:1/"}),
-     "$.sinks.app.type: sink type \"http\" is not supported by this build yet"),
     ("sink type jetstream", lambda c: c["sinks"].update(app={"type": "jetstream", "subject": "x"}),
      "$.sinks.app.type: sink type \"jetstream\" is not supported by this build yet"),
     ("unknown sink type", lambda c: c["sinks"].update(app={"type": "file"}), "$.sinks.app.type: unknown sink type \"file\""),
+    ("exec concurrency 65 (http's maximum is 256)", lambda c: c["sinks"].update(
+        app={"type": "exec", "command": ["true"], "concurrency": 65}), "$.sinks.app.concurrency: must be an integer from 1 to 64"),
+    ("exec timeout over 1d", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "timeout": 86401}),
+     "$.sinks.app.timeout: must be between 100ms and 1d"),
+    ("exec timeout 0", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "timeout": 0}),
+     "$.sinks.app.timeout: must be between 100ms and 1d"),
+    # http sinks: each key of another type refused, and the other way round
+    ("url on stdout", lambda c: c["sinks"]["out"].update(url="http://127.0.0.1:9/"), "$.sinks.out.url: unknown key"),
+    ("sign on exec", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "sign": {"secret": "x"}}),
+     "$.sinks.app.sign: unknown key"),
+    ("headers on unix", lambda c: c["sinks"].update(app={"type": "unix", "path": "/run/x.sock", "headers": {}}),
+     "$.sinks.app.headers: unknown key"),
+    ("format on pipe", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"], "format": "binary"}),
+     "$.sinks.app.format: unknown key"),
+    ("tls on unix", lambda c: c["sinks"].update(app={"type": "unix", "path": "/run/x.sock", "tls": {}}),
+     "$.sinks.app.tls: unknown key"),
+    ("unix_socket on exec", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "unix_socket": "/x"}),
+     "$.sinks.app.unix_socket: unknown key"),
+    ("path on http", http_sink(path="/run/x.sock"), "$.sinks.app.path: unknown key"),
+    ("command on http", http_sink(command=["true"]), "$.sinks.app.command: unknown key"),
+    ("ack_timeout on http", http_sink(ack_timeout="1s"), "$.sinks.app.ack_timeout: unknown key"),
+    ("env on http", http_sink(env=["HOME"]), "$.sinks.app.env: unknown key"),
+    ("unknown http key", http_sink(retries=3), "$.sinks.app.retries: unknown key"),
+    # http: url
+    ("http without url", lambda c: c["sinks"].update(app={"type": "http"}), "$.sinks.app.url: is required"),
+    ("http url empty", http_sink(url=""), "$.sinks.app.url: must be a non-empty string"),
+    ("http url not a string", http_sink(url=["http://127.0.0.1:9/"]), "$.sinks.app.url: must be a non-empty string"),
+    ("http url ftp://", http_sink(url="ftp://127.0.0.1/x"), "$.sinks.app.url: must be an http:// or https:// URL"),
+    ("http url without a scheme", http_sink(url="127.0.0.1:9/hooks"), "$.sinks.app.url: must be an http:// or https://"),
+    ("http url scheme in upper case", http_sink(url="HTTPS://example.com/"), "$.sinks.app.url: must be an http://"),
+    ("http url with a space", http_sink(url="http://127.0.0.1:9/a b"), "$.sinks.app.url: must be an http:// or https:// URL (no spaces)"),
+    ("http url with a tab", http_sink(url="http://127.0.0.1:9/\tx"), "$.sinks.app.url: must be an http://"),
+    ("http url with a line break", http_sink(url="http://127.0.0.1:9/\r\nX-Evil: 1"), "$.sinks.app.url: must be an http://"),
+    ("http url of 2049 bytes", http_sink(url="https://example.com/" + "a" * 2029), "$.sinks.app.url: must be an http://"),
+    # http: timeout, concurrency, format
+    ("http timeout 0", http_sink(timeout=0), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("http timeout over 1h", http_sink(timeout=3601), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("http timeout not a duration", http_sink(timeout="10 s"), "$.sinks.app.timeout: must be a duration"),
+    ("http concurrency 0", http_sink(concurrency=0), "$.sinks.app.concurrency: must be an integer from 1 to 256"),
+    ("http concurrency 257", http_sink(concurrency=257), "$.sinks.app.concurrency: must be an integer from 1 to 256"),
+    ("http concurrency as string", http_sink(concurrency="8"), "$.sinks.app.concurrency: must be an integer"),
+    ("http format json", http_sink(format="json"), "$.sinks.app.format: must be \"structured\" or \"binary\""),
+    ("http format in upper case", http_sink(format="Binary"), "$.sinks.app.format: must be \"structured\" or \"binary\""),
+    ("http format not a string", http_sink(format=True), "$.sinks.app.format: must be \"structured\" or \"binary\""),
+    # http: headers
+    ("http headers as a list", http_sink(headers=["X-A: 1"]), "$.sinks.app.headers: must be an object of at most 64"),
+    ("http 65 headers", http_sink(headers={f"X-H{i}": "v" for i in range(65)}), "$.sinks.app.headers: must be an object of at most 64"),
+    ("http header empty name", http_sink(headers={"": "v"}), "$.sinks.app.headers: header \"\": a name without ':'"),
+    ("http header name with ':'", http_sink(headers={"X-A:": "v"}), "$.sinks.app.headers: header \"X-A:\""),
+    ("http header name with a space", http_sink(headers={"X A": "v"}), "$.sinks.app.headers: header \"X A\""),
+    ("http header name with a tab", http_sink(headers={"X\tA": "v"}), "$.sinks.app.headers: header"),
+    ("http header Host", http_sink(headers={"Host": "example.com"}), "$.sinks.app.headers: header \"Host\""),
+    ("http header HOST", http_sink(headers={"HOST": "example.com"}), "$.sinks.app.headers: header \"HOST\""),
+    ("http header Content-Type", http_sink(headers={"Content-Type": "text/plain"}), "$.sinks.app.headers: header \"Content-Type\""),
+    ("http header content-length", http_sink(headers={"content-length": "0"}), "$.sinks.app.headers: header \"content-length\""),
+    ("http header ce-id", http_sink(headers={"ce-id": "x"}), "$.sinks.app.headers: header \"ce-id\""),
+    ("http header CE-Type", http_sink(headers={"CE-Type": "x"}), "$.sinks.app.headers: header \"CE-Type\""),
+    ("http header webhook-signature", http_sink(headers={"webhook-signature": "v1,x"}),
+     "$.sinks.app.headers: header \"webhook-signature\""),
+    ("http header Webhook-Id among good ones", http_sink(headers={"X-A": "1", "Webhook-Id": "x"}),
+     "$.sinks.app.headers: header \"Webhook-Id\""),
+    ("http header value not a string", http_sink(headers={"X-Retries": 3}), "$.sinks.app.headers: header \"X-Retries\""),
+    ("http header value null", http_sink(headers={"X-A": None}), "$.sinks.app.headers: header \"X-A\""),
+    ("http header value with LF", http_sink(headers={"X-A": "a\nX-Evil: 1"}), "$.sinks.app.headers: header \"X-A\""),
+    ("http header value with CR", http_sink(headers={"X-A": "a\rb"}), "$.sinks.app.headers: header \"X-A\""),
+    # http: unix_socket
+    ("http unix_socket relative", http_sink(unix_socket="run/svc.sock"),
+     "$.sinks.app.unix_socket: must be an absolute path shorter than 108 bytes"),
+    ("http unix_socket of 108 bytes", http_sink(unix_socket="/" + "s" * 107),
+     "$.sinks.app.unix_socket: must be an absolute path shorter than 108 bytes"),
+    ("http unix_socket empty", http_sink(unix_socket=""), "$.sinks.app.unix_socket: must be a non-empty string"),
+    ("http unix_socket not a string", http_sink(unix_socket=True), "$.sinks.app.unix_socket: must be a non-empty string"),
+    # http: tls
+    ("http tls not an object", http_sink(tls="/etc/hostname"), "$.sinks.app.tls: must be an object"),
+    ("http unknown tls key", http_sink(tls={"ca": "/etc/hostname", "verify": False}), "$.sinks.app.tls.verify: unknown key"),
+    ("http tls client_ca (a listener key)", http_sink(tls={"client_ca": "/etc/hostname"}),
+     "$.sinks.app.tls.client_ca: unknown key"),
+    ("http tls cert without key", http_sink(tls={"cert": "/etc/hostname"}), "$.sinks.app.tls.key: cert and key go together"),
+    ("http tls key without cert", http_sink(tls={"ca": "/etc/hostname", "key": "/etc/hostname"}),
+     "cert and key go together"),
+    ("http tls ca empty", http_sink(tls={"ca": ""}), "$.sinks.app.tls.ca: must be a non-empty string"),
+    ("http tls cert not a string", http_sink(tls={"cert": 1, "key": "/etc/hostname"}),
+     "$.sinks.app.tls.cert: must be a non-empty string"),
+    # http: sign
+    ("http sign not an object", http_sink(sign=STANDARD_SECRET), "$.sinks.app.sign: must be an object"),
+    ("http sign without secret", http_sink(sign={}), "$.sinks.app.sign.secret: is required: a Standard Webhooks secret"),
+    ("http unknown sign key", http_sink(sign={"secret": STANDARD_SECRET, "alg": "v1"}), "$.sinks.app.sign.alg: unknown key"),
+    ("http sign secret empty", http_sink(sign={"secret": ""}), "$.sinks.app.sign.secret: must be \"env:NAME\""),
+    ("http sign secret not a string", http_sink(sign={"secret": [STANDARD_SECRET]}), "$.sinks.app.sign.secret: must be"),
+    ("http sign secret env: without a name", http_sink(sign={"secret": "env:"}), "$.sinks.app.sign.secret: environment variable"),
     ("sink without type", lambda c: c["sinks"].update(app={}), "$.sinks.app.type: is required"),
     ("bad sink name", lambda c: c["sinks"].update({"my sink": {"type": "stdout"}}), "sink names are 1-64 of"),
     ("sink name too long", lambda c: c["sinks"].update({"s" * 65: {"type": "stdout"}}), "sink names are 1-64 of"),
@@ -429,6 +528,26 @@ VALID = [
     ("profile_dirs with an unsigned user profile", lambda c: (
         c.update(profile_dirs=[profile_dir(os.path.dirname(c["_secret_file"]), "acme_open", unsigned=True)]),
         unsigned_route(c, "acme_open", allow_unsigned=True, allow=["127.0.0.1"]))),
+    # http sinks
+    ("http sink, only a url, on a route", http_sink(route=True)),
+    ("http sink, every key", http_sink(
+        route=True, url="https://orders.internal:8443/hooks?src=hookgate#x", timeout="100ms", concurrency=256,
+        headers={"Authorization": "Bearer t0k", "X-Tenant": "acme", "X-Note": "a: b; c=\"d\""},
+        format="binary", tls={"ca": "/etc/hostname", "cert": "/etc/hostname", "key": "/etc/hostname"},
+        unix_socket="/" + "s" * 106, sign={"secret": STANDARD_SECRET}, types=["order.*"])),
+    ("http sink, other bounds", http_sink(timeout=3600, concurrency=1, format="structured", headers={},
+                                          tls={"ca": "/etc/hostname"})),
+    ("http sink, timeouts as strings", lambda c: (http_sink("a", timeout="1h")(c), http_sink("b", timeout="250ms")(c))),
+    ("http sink, url of 2048 bytes", http_sink(url="https://example.com/" + "a" * 2028)),
+    ("http sink, plain http url with a port", http_sink(url="http://[::1]:8080/")),
+    ("http sink, 64 headers", http_sink(headers={f"X-H{i}": "v" * i for i in range(64)})),
+    ("http sink, header names near the reserved ones", http_sink(
+        headers={"X-Host": "1", "Hosts": "1", "X-Content-Type": "1", "Content-Length-X": "1", "X-ce-id": "1",
+                 "Ce": "1", "Webhook": "1", "X-Webhook-Id": "1", "User-Agent": "svc"})),
+    ("http sink, tls with an https url", http_sink(url="https://127.0.0.1:8443/", tls={"cert": "/etc/hostname",
+                                                                                       "key": "/etc/hostname"})),
+    ("three http sinks and stdout", lambda c: (http_sink("a", route=True)(c), http_sink("b", route=True)(c),
+                                               http_sink("c", format="binary")(c))),
 ]
 
 # (name, mutation, loader message): cross-checks the loader makes and JSON
@@ -476,6 +595,25 @@ LOADER_ONLY = [
     ("shutdown_timeout as a string over 1h", lambda c: c.update(shutdown_timeout="61m"),
      "$.shutdown_timeout: must be between 1s and 1h"),
     ("user of 17 characters, 34 bytes", lambda c: c.update(user="\u00e9" * 17), "$.user: must be a user name"),
+    # http sinks: files, the environment, byte lengths and string durations
+    ("http tls ca unreadable", http_sink(tls={"ca": "/nonexistent/ca.pem"}),
+     "$.sinks.app.tls.ca: cannot read /nonexistent/ca.pem"),
+    ("http tls cert unreadable", http_sink(tls={"cert": "/nonexistent/cert.pem", "key": "/etc/hostname"}),
+     "$.sinks.app.tls.cert: cannot read /nonexistent/cert.pem"),
+    ("http tls key unreadable", http_sink(tls={"cert": "/etc/hostname", "key": "/nonexistent/key.pem"}),
+     "$.sinks.app.tls.key: cannot read /nonexistent/key.pem"),
+    ("http sign secret from an unset variable", http_sink(sign={"secret": "env:HG_SURELY_UNSET"}),
+     "$.sinks.app.sign.secret: environment variable HG_SURELY_UNSET is not set"),
+    ("http sign secret file missing", http_sink(sign={"secret": "file:/nonexistent/whsec"}),
+     "$.sinks.app.sign.secret: cannot read secret file /nonexistent/whsec"),
+    ("http timeout as a string under 100ms", http_sink(timeout="99ms"), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("http timeout as a string over 1h", http_sink(timeout="61m"), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("exec timeout as a string over 1d", lambda c: c["sinks"].update(
+        app={"type": "exec", "command": ["true"], "timeout": "25h"}), "$.sinks.app.timeout: must be between 100ms and 1d"),
+    ("http url of 2000 characters, 3980 bytes", http_sink(url="https://example.com/" + "\u00e9" * 1980),
+     "$.sinks.app.url: must be an http:// or https:// URL"),
+    ("http unix_socket of 60 characters, 119 bytes", http_sink(unix_socket="/" + "\u00e9" * 59),
+     "$.sinks.app.unix_socket: must be an absolute path shorter than 108 bytes"),
 ]
 
 
@@ -553,11 +691,11 @@ class ConfigSchema(hg.GatewayTest):
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
-                  "env", "ack", "ack_timeout"):
+                  "env", "ack", "ack_timeout", *HTTP_SINK_KEYS, "ca", "secret"):
             self.assertIn(k, seen)
         # what this build still refuses is documented as such, not allowed
         text = json.dumps(self.schema)
-        for k in ("client_ca", "unix", "exec", "pipe", *REFUSED_SINK_TYPES):
+        for k in ("client_ca", "unix", "exec", "pipe", "http", *REFUSED_SINK_TYPES):
             self.assertIn(f"\\\"{k}\\\"", text)
         self.assertEqual(text.lower().count("planned; refused by this build"), 3)  # top, sink, sink type
         # mutual TLS and the operations keys are supported now, not described as refused
@@ -578,6 +716,47 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(defs["limits"]["properties"]["max_header_size"]["default"], "16KiB")
         self.assertEqual(defs["limits"]["properties"]["max_connections_per_ip"]["default"], 0)
         self.assertEqual(defs["sink"]["properties"]["type"]["enum"], list(SINK_TYPES))
+        # the http sink: every key the loader takes (config_sink.c), documented as supported
+        sink = defs["sink"]["properties"]
+        self.assertEqual(set(sink), {"type", "types", "command", "env", "path", "ack", "ack_timeout", *HTTP_SINK_KEYS})
+        self.assertIsNone(re.search(r"(?i)planned|by this build", sink["type"]["description"].split("Planned")[0]))
+        self.assertIn("\"http\": ", sink["type"]["description"])
+        self.assertNotIn("\"http\"", sink["type"]["description"].split("Planned; refused by this build")[1])
+        desc = defs["sink"]["description"]
+        self.assertIn('Types in this build: "stdout", "exec", "unix", "pipe" and "http".', desc)
+        planned = re.search(r"[^.]*planned; refused by this build[^.]*", desc).group(0)
+        self.assertIn('"jetstream"', planned)
+        self.assertNotIn('"http"', planned)
+        for k in (*HTTP_SINK_KEYS, "types"):
+            self.assertIsNone(re.search(r"(?i)planned|by this build", sink[k]["description"]), k)
+            if k not in ("types",):
+                self.assertIn("http", sink[k]["description"], k)
+        self.assertEqual(set(sink["tls"]["properties"]), {"ca", "cert", "key"})
+        self.assertEqual(sink["tls"]["dependentRequired"], {"cert": ["key"], "key": ["cert"]})
+        self.assertEqual(set(sink["sign"]["properties"]), {"secret"})
+        self.assertEqual(sink["sign"]["required"], ["secret"])
+        self.assertEqual(sink["sign"]["properties"]["secret"]["$ref"], "#/$defs/secret")
+        self.assertIn("whsec_", sink["sign"]["properties"]["secret"]["description"])
+        self.assertIn("never", sink["sign"]["description"])
+        self.assertEqual(sink["format"]["enum"], ["structured", "binary"])
+        self.assertEqual(sink["format"]["default"], "structured")
+        self.assertEqual(sink["headers"]["maxProperties"], 64)
+        self.assertEqual(sink["url"]["maxLength"], 2048)
+        for k, d in (("concurrency", "Default 8"), ("timeout", "Default \"10s\""), ("timeout", "100ms to 1h"),
+                     ("concurrency", "1 to 256")):
+            self.assertIn(d, sink[k]["description"], k)
+        # per type: the http branch requires url and refuses the other types' keys, and the others refuse its keys
+        branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in defs["sink"]["allOf"]}
+        self.assertEqual(set(branches), set(SINK_TYPES))
+        self.assertEqual(branches["http"]["required"], ["url"])
+        for typ, then in branches.items():
+            own = {"http": HTTP_SINK_KEYS, "exec": ("command", "concurrency", "timeout", "env"),
+                   "unix": ("path", "ack", "ack_timeout"), "pipe": ("command", "env", "ack_timeout"),
+                   "stdout": ()}[typ]
+            for k in sink:
+                if k in ("type", "types"):
+                    continue
+                self.assertIs(then["properties"].get(k) is False, k not in own, f"{typ}: {k}")
         # the route keys that used to be refused are not described as refused any more
         for k, desc in [("route", defs["route"]["description"])] + [(k, route[k]["description"])
                                                                    for k in ("profile", *ACCESS_ROUTE_KEYS)]:
@@ -620,7 +799,7 @@ class ConfigSchema(hg.GatewayTest):
         cfg = minus_refused(full)
         self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex", "/hooks/hubex", "/hooks/gh"])
         self.assertEqual(cfg["routes"][2]["allow"], ["140.82.112.0/20"])
-        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker"])
+        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker", "orders_api"])
         self.assertEqual([r["sinks"] for r in cfg["routes"]], [["orders"], ["stream"], ["stream"]])
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
@@ -637,9 +816,11 @@ class ConfigSchema(hg.GatewayTest):
                       p.stdout)
         self.assertIn("route: POST /hooks/hubex name=hubex profile=hubex secrets=1", p.stdout)
         self.assertNotIn("hubex-token", p.stdout + p.stderr)
+        self.assertIn("sink: orders_api type=http url=http://127.0.0.1:9000/hooks format=structured concurrency=8 "
+                      "timeout=10000ms types=*", p.stdout.splitlines())
         p = self.check(full, env=env)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("not supported by this build yet", p.stderr)
+        self.assertIn("$.sinks.log.type: sink type \"jetstream\" is not supported by this build yet", p.stderr)
 
     def test_invalid_configs_rejected_by_schema_and_loader(self):
         for name, mutate, message in INVALID:
@@ -667,7 +848,7 @@ class ConfigSchema(hg.GatewayTest):
                  for n, s in ex["sinks"].items() if s["type"] not in SINK_TYPES]
         self.assertEqual(sorted(s["type"] for s in ex["sinks"].values() if s["type"] not in SINK_TYPES),
                          sorted(REFUSED_SINK_TYPES))
-        self.assertEqual(len(cases), 2)
+        self.assertEqual(len(cases), 1)
         for name, mutate, message in cases:
             with self.subTest(name):
                 cfg = hg.basic_config(self.tmp)
@@ -795,6 +976,63 @@ class ConfigSchema(hg.GatewayTest):
         # without them, check shows a plain listener
         p = self.check(hg.basic_config(self.tmp))
         self.assertIn("listen: 127.0.0.1:0 http", p.stdout.splitlines())
+
+    def test_http_sink_keys_one_at_a_time(self):
+        """Each key of an http sink, added alone to a minimal one on a route,
+        is accepted by both; `check` shows what it changed on the sink's line
+        and never a header value or the signing secret."""
+        base = "sink: app type=http url=http://127.0.0.1:9/hooks format=structured concurrency=8 timeout=10000ms"
+        sign_file = os.path.join(self.tmp, "whsec")
+        with open(sign_file, "w") as f:
+            f.write(STANDARD_SECRET + "\n")
+        os.chmod(sign_file, 0o600)
+        sock = os.path.join(self.tmp, "svc.sock")
+        cases = [
+            ("url only", {}, base + " types=*"),
+            ("url https", {"url": "https://example.com:8443/in"},
+             "sink: app type=http url=https://example.com:8443/in format=structured concurrency=8 timeout=10000ms types=*"),
+            ("timeout", {"timeout": "1500ms"}, base.replace("10000ms", "1500ms") + " types=*"),
+            ("timeout in seconds", {"timeout": 3600}, base.replace("10000ms", "3600000ms") + " types=*"),
+            ("concurrency", {"concurrency": 3}, base.replace("concurrency=8", "concurrency=3") + " types=*"),
+            ("format binary", {"format": "binary"}, base.replace("structured", "binary") + " types=*"),
+            ("format structured", {"format": "structured"}, base + " types=*"),
+            ("headers", {"headers": {"Authorization": "Bearer HEADER-VALUE-42"}}, base + " types=*"),
+            ("tls", {"tls": {"ca": self.secret_file, "cert": self.secret_file, "key": self.secret_file}},
+             base + " types=*"),
+            ("unix_socket", {"unix_socket": sock}, base + f" unix_socket={sock} types=*"),
+            ("sign, literal", {"sign": {"secret": STANDARD_SECRET}}, base + " signed=yes types=*"),
+            ("sign, env:", {"sign": {"secret": "env:HG_SIGN"}}, base + " signed=yes types=*"),
+            ("sign, file:", {"sign": {"secret": "file:" + sign_file}}, base + " signed=yes types=*"),
+            ("types", {"types": ["order.*", "refund.created"]}, base + " types=order.*,refund.created"),
+        ]
+        self.assertEqual({k for _, keys, _ in cases for k in keys} | {"url"}, set(HTTP_SINK_KEYS) | {"types"})
+        for name, keys, shown in cases:
+            with self.subTest(name):
+                cfg = hg.basic_config(self.tmp)
+                http_sink(route=True, **keys)(cfg)
+                env = {"HG_SIGN": STANDARD_SECRET}
+                self.assert_both_accept(cfg, env=env)
+                p = self.check(cfg, env=env)
+                self.assertEqual([l for l in p.stdout.splitlines() if l.startswith("sink: app ")], [shown])
+                self.assertIn("route: POST /hooks/generic name=generic profile=generic secrets=1 tolerance=300s "
+                              "allow=0 sinks=out,app", p.stdout)
+                for secret in (STANDARD_SECRET, STANDARD_SECRET[6:], "HEADER-VALUE-42"):
+                    self.assertNotIn(secret, p.stdout + p.stderr)
+
+    def test_http_sign_secret_file_readable_by_others_refused_by_the_loader_only(self):
+        path = os.path.join(self.tmp, "whsec")
+        with open(path, "w") as f:
+            f.write(STANDARD_SECRET)
+        cfg = hg.basic_config(self.tmp)
+        http_sink(route=True, sign={"secret": "file:" + path})(cfg)
+        os.chmod(path, 0o604)
+        self.assertEqual(errors(self.v, cfg), [])
+        p = self.check(cfg)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(f"$.sinks.app.sign.secret: secret file {path} is readable by other users; chmod o-r", p.stderr)
+        self.assertNotIn(STANDARD_SECRET[6:], p.stdout + p.stderr)
+        os.chmod(path, 0o600)
+        self.assert_both_accept(cfg)
 
     def test_world_readable_secret_file_refused_by_the_loader_only(self):
         """The file mode of a file: secret is beyond JSON Schema (documented);

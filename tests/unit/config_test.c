@@ -3,7 +3,9 @@
  *
  * Covers: defaults, values applied, one test per class of error with the
  * message naming the JSON path and the problem (unknown keys at each level,
- * keys reserved for later builds - http/jetstream sinks -, the operations
+ * keys reserved for later builds - jetstream sinks -, the http sink (defaults,
+ * every key applied and shown by config_print without the signing secret or
+ * header values, each bad value, its keys on no other sink type), the operations
  * keys (tls.client_ca, admin listeners, the per-address limits, max_header_size,
  * user, shutdown_timeout: defaults, values, ranges),
  * bad sizes/durations/addresses, TLS files, profiles (built-in and from
@@ -608,19 +610,372 @@ static void test_exec_sink(void)
 
 static void test_reserved_sink_types(void)
 {
-    static const char *const types[] = {"http", "jetstream"};
-    for (int i = 0; i < 2; i++) {
-        char json[1024], want[64];
-        snprintf(json, sizeof(json),
-                 "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"%s\"}},\"routes\":[" ROUTE("") "]}",
-                 types[i]);
-        snprintf(want, sizeof(want), "sink type \"%s\"", types[i]);
-        EXPECT_ERR(json, "$.sinks.out.type", "not supported by this build yet");
-        EXPECT_ERR(json, "$.sinks.out.type", want);
-    }
+    const char *json = "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"subject\":\"x\"}},"
+                       "\"routes\":[" ROUTE("") "]}";
+    EXPECT_ERR(json, "$.sinks.out.type", "not supported by this build yet");
+    EXPECT_ERR(json, "$.sinks.out.type", "sink type \"jetstream\"");
+    /* http was reserved by earlier builds: an error about it is about its keys */
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\"}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.url", "is required");
+    T_CHECK(strstr(err, "not supported") == NULL);
     /* an unknown type is not "reserved" */
     EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"kafka\"}},\"routes\":[" ROUTE("") "]}",
                "$.sinks.out.type", "unknown sink type \"kafka\"");
+}
+
+/* ---- the http sink --------------------------------------------------------- */
+
+/* a config whose one sink "out" is an http sink; extra is spliced in after url */
+#define HTTP_SINK(extra)                                                                           \
+    "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://127.0.0.1:9/hooks\"" extra \
+    "}},\"routes\":[" ROUTE("") "]}"
+#define STD_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" /* Standard Webhooks example */
+
+/* does the NULL-terminated list hold s? */
+static int has_str(char **list, const char *s)
+{
+    for (; list && *list; list++)
+        if (!strcmp(*list, s))
+            return 1;
+    return 0;
+}
+
+/* config_print's output (the `hookgate check` text); free it */
+static char *printed(const struct config *c)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    T_CHECK(f != NULL);
+    if (!f)
+        return NULL;
+    config_print(c, f);
+    fclose(f);
+    return out;
+}
+
+static void test_http_sink_defaults(void)
+{
+    struct config *c = load(HTTP_SINK(""));
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct cfg_sink *s = &c->sinks[0];
+    T_EQ_INT(s->type, SINK_HTTP);
+    T_EQ_STR(s->name, "out");
+    T_EQ_STR(s->url, "http://127.0.0.1:9/hooks");
+    T_EQ_INT(s->concurrency, 8);
+    T_CHECK(s->timeout_ms == 10000);
+    T_EQ_INT(s->binary, 0);
+    T_CHECK(s->headers == NULL);
+    T_CHECK(s->path == NULL); /* unix_socket */
+    T_CHECK(s->tls_ca == NULL && s->tls_cert == NULL && s->tls_key == NULL);
+    T_CHECK(s->sign.len == 0 && s->sign.data == NULL);
+    T_CHECK(s->types == NULL);
+    char *out = printed(c);
+    T_CHECK(out &&
+            strstr(out, "\nsink: out type=http url=http://127.0.0.1:9/hooks format=structured "
+                        "concurrency=8 timeout=10000ms types=*\n"));
+    free(out);
+    config_free(c);
+}
+
+static void test_http_sink_values(void)
+{
+    char ca[PATHLEN], cert[PATHLEN], key[PATHLEN], whsec[PATHLEN], json[4096];
+    write_file("http-ca.pem", "CA\n", 3, ca, sizeof(ca));
+    write_file("http-cert.pem", "CERT\n", 5, cert, sizeof(cert));
+    write_file("http-key.pem", "KEY\n", 4, key, sizeof(key));
+    write_file("http-whsec", STD_SECRET "\n", sizeof(STD_SECRET), whsec, sizeof(whsec));
+    T_EQ_INT(setenv("HG_TEST_WHSEC", STD_SECRET, 1), 0);
+
+    /* every key, at the top of its range */
+    snprintf(json, sizeof(json),
+             "{" LISTEN
+             ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"https://orders.internal:8443/"
+             "in?a=1\",\"timeout\":\"1h\",\"concurrency\":256,\"headers\":{\"Authorization\":"
+             "\"Bearer HDR-VALUE-9\",\"X-Tenant\":\"acme\",\"X-Empty\":\"\"},\"format\":\"binary\","
+             "\"tls\":{\"ca\":\"%s\",\"cert\":\"%s\",\"key\":\"%s\"},\"unix_socket\":\"/run/svc/"
+             "http.sock\",\"sign\":{\"secret\":\"" STD_SECRET "\"},\"types\":[\"order.*\"]}},"
+             "\"routes\":[" ROUTE("") "]}",
+             ca, cert, key);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct cfg_sink *s = &c->sinks[0];
+    T_EQ_INT(s->type, SINK_HTTP);
+    T_EQ_STR(s->url, "https://orders.internal:8443/in?a=1");
+    T_CHECK(s->timeout_ms == 3600000);
+    T_EQ_INT(s->concurrency, 256);
+    T_EQ_INT(s->binary, 1);
+    /* headers as "Name: value" lines, ready for the request */
+    T_CHECK(has_str(s->headers, "Authorization: Bearer HDR-VALUE-9"));
+    T_CHECK(has_str(s->headers, "X-Tenant: acme"));
+    T_CHECK(has_str(s->headers, "X-Empty: "));
+    T_CHECK(s->headers && s->headers[0] && s->headers[1] && s->headers[2] && !s->headers[3]);
+    T_EQ_STR(s->tls_ca, ca);
+    T_EQ_STR(s->tls_cert, cert);
+    T_EQ_STR(s->tls_key, key);
+    T_EQ_STR(s->path, "/run/svc/http.sock");
+    T_EQ_INT(s->sign.len, strlen(STD_SECRET));
+    T_CHECK(s->sign.data && !memcmp(s->sign.data, STD_SECRET, strlen(STD_SECRET)));
+    T_CHECK(s->types && !strcmp(s->types[0], "order.*") && !s->types[1]);
+    char *out = printed(c);
+    T_CHECK(out && strstr(out, "\nsink: out type=http url=https://orders.internal:8443/in?a=1 "
+                               "format=binary concurrency=256 timeout=3600000ms "
+                               "unix_socket=/run/svc/http.sock signed=yes types=order.*\n"));
+    /* check shows that it signs, never with what, nor the header values */
+    T_CHECK(out && !strstr(out, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") && !strstr(out, "HDR-VALUE-9"));
+    free(out);
+    config_free(c);
+
+    /* the bottom of the ranges; the sign secret from env: and from file: */
+    static const char *const secrets[] = {"env:HG_TEST_WHSEC", "file:"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(json, sizeof(json),
+                 HTTP_SINK(",\"timeout\":\"100ms\",\"concurrency\":1,\"format\":\"structured\","
+                           "\"headers\":{},\"tls\":{\"ca\":\"%s\"},\"sign\":{\"secret\":\"%s%s\"}"),
+                 ca, secrets[i], i ? whsec : "");
+        c = load(json);
+        T_CHECK(c != NULL);
+        if (!c) {
+            fprintf(stderr, "  %s\n", err);
+            continue;
+        }
+        s = &c->sinks[0];
+        T_CHECK(s->timeout_ms == 100);
+        T_EQ_INT(s->concurrency, 1);
+        T_EQ_INT(s->binary, 0);
+        T_CHECK(s->headers != NULL && s->headers[0] == NULL);
+        T_EQ_STR(s->tls_ca, ca);
+        T_CHECK(s->tls_cert == NULL && s->tls_key == NULL);
+        /* the file's trailing newline is not part of the secret */
+        T_EQ_INT(s->sign.len, strlen(STD_SECRET));
+        T_CHECK(s->sign.data && !memcmp(s->sign.data, STD_SECRET, strlen(STD_SECRET)));
+        out = printed(c);
+        T_CHECK(out && strstr(out, "\nsink: out type=http url=http://127.0.0.1:9/hooks "
+                                   "format=structured concurrency=1 timeout=100ms signed=yes "
+                                   "types=*\n"));
+        T_CHECK(out && !strstr(out, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        free(out);
+        config_free(c);
+    }
+    unsetenv("HG_TEST_WHSEC");
+
+    /* durations as seconds; a url of exactly 2048 bytes; a 107-byte socket path */
+    char url[2100], sock[120];
+    snprintf(url, sizeof(url), "http://h/%02039d", 0);
+    T_EQ_INT(strlen(url), 2048);
+    snprintf(sock, sizeof(sock), "/%0106d", 0);
+    snprintf(json, sizeof(json),
+             "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"%s\",\"timeout\":3600,"
+             "\"unix_socket\":\"%s\"}},\"routes\":[" ROUTE("") "]}",
+             url, sock);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_STR(c->sinks[0].url, url);
+        T_CHECK(c->sinks[0].timeout_ms == 3600000);
+        T_EQ_STR(c->sinks[0].path, sock);
+    } else
+        fprintf(stderr, "  %s\n", err);
+    config_free(c);
+
+    /* 64 headers: the most */
+    char hdrs[2048] = "";
+    for (int i = 0; i < 64; i++)
+        snprintf(hdrs + strlen(hdrs), sizeof(hdrs) - strlen(hdrs), "%s\"X-H%d\":\"%d\"",
+                 i ? "," : "", i, i);
+    snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{%s}"), hdrs);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_CHECK(has_str(c->sinks[0].headers, "X-H0: 0"));
+        T_CHECK(has_str(c->sinks[0].headers, "X-H63: 63"));
+        T_CHECK(c->sinks[0].headers[64] == NULL);
+    }
+    config_free(c);
+}
+
+static void test_http_sink_errors(void)
+{
+    char json[4096], cert[PATHLEN];
+    write_file("http-cert2.pem", "CERT\n", 5, cert, sizeof(cert));
+
+    /* url */
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\"}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.url", "is required");
+    static const char *const bad_urls[] = {
+        "ftp://h/x",    "HTTP://h/",     "https:/h/",           "//h/x",      "h:80/x",
+        "http://h/a b", "http://h/\\tx", "http://h/\\r\\nX: 1", " http://h/",
+    };
+    for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"%s\"}},"
+                 "\"routes\":[" ROUTE("") "]}",
+                 bad_urls[i]);
+        EXPECT_ERR(json, "$.sinks.out.url", "must be an http:// or https:// URL (no spaces)");
+    }
+    char url[2100];
+    snprintf(url, sizeof(url), "http://h/%02040d", 0); /* 2049 bytes */
+    snprintf(json, sizeof(json),
+             "{" LISTEN
+             ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"%s\"}},\"routes\":[" ROUTE("") "]}",
+             url);
+    EXPECT_ERR(json, "$.sinks.out.url", "must be an http:// or https:// URL");
+    EXPECT_ERR("{" LISTEN
+               ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"\"}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.url", "must be a non-empty string");
+    EXPECT_ERR("{" LISTEN
+               ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":42}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.url", "must be a non-empty string");
+
+    /* timeout, concurrency, format */
+    EXPECT_ERR(HTTP_SINK(",\"timeout\":\"99ms\""), "$.sinks.out.timeout", "between 100ms and 1h");
+    EXPECT_ERR(HTTP_SINK(",\"timeout\":0"), "$.sinks.out.timeout", "between 100ms and 1h");
+    EXPECT_ERR(HTTP_SINK(",\"timeout\":3601"), "$.sinks.out.timeout", "between 100ms and 1h");
+    EXPECT_ERR(HTTP_SINK(",\"timeout\":\"61m\""), "$.sinks.out.timeout", "between 100ms and 1h");
+    EXPECT_ERR(HTTP_SINK(",\"timeout\":\"soon\""), "$.sinks.out.timeout", "must be a duration");
+    EXPECT_ERR(HTTP_SINK(",\"concurrency\":0"), "$.sinks.out.concurrency", "from 1 to 256");
+    EXPECT_ERR(HTTP_SINK(",\"concurrency\":257"), "$.sinks.out.concurrency", "from 1 to 256");
+    EXPECT_ERR(HTTP_SINK(",\"concurrency\":\"8\""), "$.sinks.out.concurrency", "from 1 to 256");
+    EXPECT_ERR(HTTP_SINK(",\"format\":\"json\""), "$.sinks.out.format",
+               "must be \"structured\" or \"binary\"");
+    EXPECT_ERR(HTTP_SINK(",\"format\":\"BINARY\""), "$.sinks.out.format",
+               "must be \"structured\" or \"binary\"");
+    EXPECT_ERR(HTTP_SINK(",\"format\":null"), "$.sinks.out.format",
+               "must be \"structured\" or \"binary\"");
+
+    /* headers */
+    EXPECT_ERR(HTTP_SINK(",\"headers\":[\"X-A: 1\"]"), "$.sinks.out.headers",
+               "must be an object of at most 64");
+    char hdrs[2048] = "";
+    for (int i = 0; i < 65; i++)
+        snprintf(hdrs + strlen(hdrs), sizeof(hdrs) - strlen(hdrs), "%s\"X-H%d\":\"v\"",
+                 i ? "," : "", i);
+    snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{%s}"), hdrs);
+    EXPECT_ERR(json, "$.sinks.out.headers", "must be an object of at most 64");
+    static const char *const bad_names[] = {
+        "",
+        "X-A:",
+        "X A",
+        "X\\tA",
+        "X\\nA",
+        "Host",
+        "host",
+        "Content-Type",
+        "CONTENT-LENGTH",
+        "ce-id",
+        "Ce-Type",
+        "ce-",
+        "webhook-id",
+        "Webhook-Signature",
+        "WEBHOOK-TIMESTAMP",
+    };
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{\"X-Ok\":\"1\",\"%s\":\"v\"}"),
+                 bad_names[i]);
+        EXPECT_ERR(json, "$.sinks.out.headers", "header \"");
+        EXPECT_ERR(json, "$.sinks.out.headers", "set by hookgate");
+        T_CHECK(strstr(err, "X-Ok") == NULL); /* the bad one is named, not the good one */
+    }
+    EXPECT_ERR(HTTP_SINK(",\"headers\":{\"Host\":\"h\"}"), "$.sinks.out.headers",
+               "header \"Host\"");
+    EXPECT_ERR(HTTP_SINK(",\"headers\":{\"content-type\":\"text/plain\"}"), "$.sinks.out.headers",
+               "header \"content-type\"");
+    static const char *const bad_values[] = {"1",       "null",      "true",
+                                             "[\"v\"]", "\"a\\nb\"", "\"a\\rb\""};
+    for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+        snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{\"X-Val\":%s}"), bad_values[i]);
+        EXPECT_ERR(json, "$.sinks.out.headers",
+                   "header \"X-Val\": a name without ':' or spaces "
+                   "and a one-line value");
+    }
+
+    /* unix_socket */
+    EXPECT_ERR(HTTP_SINK(",\"unix_socket\":\"run/x.sock\""), "$.sinks.out.unix_socket",
+               "must be an absolute path shorter than 108 bytes");
+    char sock[120];
+    snprintf(sock, sizeof(sock), "/%0107d", 0); /* 108 bytes */
+    snprintf(json, sizeof(json), HTTP_SINK(",\"unix_socket\":\"%s\""), sock);
+    EXPECT_ERR(json, "$.sinks.out.unix_socket", "must be an absolute path shorter than 108 bytes");
+    EXPECT_ERR(HTTP_SINK(",\"unix_socket\":\"\""), "$.sinks.out.unix_socket",
+               "must be a non-empty string");
+    EXPECT_ERR(HTTP_SINK(",\"unix_socket\":[\"/x\"]"), "$.sinks.out.unix_socket",
+               "must be a non-empty string");
+
+    /* tls: an object of readable files, cert and key together */
+    EXPECT_ERR(HTTP_SINK(",\"tls\":\"/etc/hostname\""), "$.sinks.out.tls", "must be an object");
+    EXPECT_ERR(HTTP_SINK(",\"tls\":{\"verify\":false}"), "$.sinks.out.tls.verify", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"tls\":{\"client_ca\":\"/etc/hostname\"}"), "$.sinks.out.tls.client_ca",
+               "unknown key");
+    static const char *const tls_key[] = {"ca", "cert", "key"};
+    for (int i = 0; i < 3; i++) {
+        char where[64];
+        snprintf(where, sizeof(where), "$.sinks.out.tls.%s", tls_key[i]);
+        /* the file missing, its partner (cert for key, key for cert) readable */
+        char missing[PATHLEN + 16];
+        snprintf(missing, sizeof(missing), "%s/none-%s.pem", tmpdir, tls_key[i]);
+        if (i == 0)
+            snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"ca\":\"%s\"}"), missing);
+        else
+            snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\"}"),
+                     i == 1 ? missing : cert, i == 2 ? missing : cert);
+        EXPECT_ERR(json, where, "cannot read");
+        EXPECT_ERR(json, where, "none-");
+        snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"%s\":\"\"}"), tls_key[i]);
+        EXPECT_ERR(json, where, "must be a non-empty string");
+        snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"%s\":1}"), tls_key[i]);
+        EXPECT_ERR(json, where, "must be a non-empty string");
+    }
+    snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"cert\":\"%s\"}"), cert);
+    EXPECT_ERR(json, "$.sinks.out.tls", "cert and key go together");
+    snprintf(json, sizeof(json), HTTP_SINK(",\"tls\":{\"ca\":\"%s\",\"key\":\"%s\"}"), cert, cert);
+    EXPECT_ERR(json, "$.sinks.out.tls", "cert and key go together");
+
+    /* sign: an object holding one secret reference */
+    EXPECT_ERR(HTTP_SINK(",\"sign\":\"" STD_SECRET "\""), "$.sinks.out.sign", "must be an object");
+    EXPECT_ERR(HTTP_SINK(",\"sign\":{}"), "$.sinks.out.sign.secret",
+               "is required: a Standard Webhooks secret (whsec_...)");
+    EXPECT_ERR(HTTP_SINK(",\"sign\":{\"secret\":\"" STD_SECRET "\",\"alg\":\"v1\"}"),
+               "$.sinks.out.sign.alg", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"sign\":{\"secret\":\"\"}"), "$.sinks.out.sign.secret",
+               "must be \"env:NAME\", \"file:PATH\" or a literal secret");
+    EXPECT_ERR(HTTP_SINK(",\"sign\":{\"secret\":[\"" STD_SECRET "\"]}"), "$.sinks.out.sign.secret",
+               "must be \"env:NAME\"");
+    EXPECT_ERR(HTTP_SINK(",\"sign\":{\"secret\":\"env:HG_TEST_NEVER_SET\"}"),
+               "$.sinks.out.sign.secret", "environment variable HG_TEST_NEVER_SET is not set");
+    snprintf(json, sizeof(json), HTTP_SINK(",\"sign\":{\"secret\":\"file:%s/no-whsec\"}"), tmpdir);
+    EXPECT_ERR(json, "$.sinks.out.sign.secret", "cannot read secret file");
+
+    /* only its own keys; and its keys on no other type */
+    EXPECT_ERR(HTTP_SINK(",\"path\":\"/x.sock\""), "$.sinks.out.path", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"command\":[\"x\"]"), "$.sinks.out.command", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"ack_timeout\":\"1s\""), "$.sinks.out.ack_timeout", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"env\":[\"HOME\"]"), "$.sinks.out.env", "unknown key");
+    EXPECT_ERR(HTTP_SINK(",\"types\":[]"), "$.sinks.out.types", "non-empty array");
+    static const char *const others[] = {
+        "{\"type\":\"stdout\",\"url\":\"http://h/\"}",
+        "{\"type\":\"exec\",\"command\":[\"x\"],\"headers\":{}}",
+        "{\"type\":\"unix\",\"path\":\"/x.sock\",\"unix_socket\":\"/y.sock\"}",
+        "{\"type\":\"pipe\",\"command\":[\"x\"],\"sign\":{\"secret\":\"s\"}}",
+        "{\"type\":\"exec\",\"command\":[\"x\"],\"format\":\"binary\"}",
+        "{\"type\":\"unix\",\"path\":\"/x.sock\",\"tls\":{}}",
+    };
+    static const char *const other_key[] = {"url",  "headers", "unix_socket",
+                                            "sign", "format",  "tls"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        char where[64];
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":%s},\"routes\":[" ROUTE("") "]}", others[i]);
+        snprintf(where, sizeof(where), "$.sinks.out.%s", other_key[i]);
+        EXPECT_ERR(json, where, "unknown key");
+    }
 }
 
 /* ---- bad values ---------------------------------------------------------- */
@@ -1803,6 +2158,21 @@ static void test_no_secret_in_messages(void)
     NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123/x\""), ""));
     NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123\",\"allow_unsigned\":true"), ""));
     NO_SECRET(CONFIG(ROUTE(",\"token\":\"SUPERSECRET123\",\"sinks\":[\"nope\"]"), ""));
+    /* an http sink's signing secret and header values */
+    NO_SECRET(
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://h/\","
+        "\"sign\":{\"secret\":\"SUPERSECRET123\"},\"types\":[]}},\"routes\":[" ROUTE("") "]}");
+    NO_SECRET("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://h/\","
+              "\"sign\":{\"secret\":\"SUPERSECRET123\",\"x\":1}}},\"routes\":[" ROUTE("") "]}");
+    NO_SECRET(
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://h/\","
+        "\"sign\":{\"secret\":\"SUPERSECRET123\"}}},\"routes\":[" ROUTE(",\"sinks\":[\"x\"]") "]}");
+    NO_SECRET("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://h/\","
+              "\"headers\":{\"Authorization\":\"SUPERSECRET123\",\"Host\":\"h\"}}},"
+              "\"routes\":[" ROUTE("") "]}");
+    NO_SECRET(
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\",\"url\":\"http://h/\","
+        "\"headers\":{\"Authorization\":\"SUPERSECRET123\\n\"}}},\"routes\":[" ROUTE("") "]}");
     /* a duplicate key holding the secret */
     NO_SECRET(CONFIG("{\"path\":\"/s\",\"profile\":\"generic\",\"secrets\":[\"SUPERSECRET123\"],"
                      "\"secrets\":[\"SUPERSECRET123\"],\"sinks\":[\"out\"]}",
@@ -1848,6 +2218,9 @@ int main(void)
     T_RUN(test_world_readable_secret_file);
     T_RUN(test_reserved_sink_types);
     T_RUN(test_exec_sink);
+    T_RUN(test_http_sink_defaults);
+    T_RUN(test_http_sink_values);
+    T_RUN(test_http_sink_errors);
     T_RUN(test_bad_size);
     T_RUN(test_bad_duration);
     T_RUN(test_bad_integers_and_enums);
