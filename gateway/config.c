@@ -664,6 +664,12 @@ void config_free(struct config *c)
         free(c->sinks[i].name);
         free(c->sinks[i].path);
         free(c->sinks[i].url);
+        free(c->sinks[i].subject);
+        free(c->sinks[i].stream);
+        free(c->sinks[i].creds);
+        for (char **sv = c->sinks[i].servers; sv && *sv; sv++)
+            free(*sv);
+        free(c->sinks[i].servers);
         free(c->sinks[i].tls_ca);
         free(c->sinks[i].tls_cert);
         free(c->sinks[i].tls_key);
@@ -743,6 +749,12 @@ void config_print(const struct config *c, FILE *f)
                 k->name, shown, k->binary ? "binary" : "structured", k->concurrency,
                 (unsigned long long)k->timeout_ms, k->path ? " unix_socket=" : "",
                 k->path ? k->path : "", k->sign.len ? " signed=yes" : "");
+        } else if (k->type == SINK_JETSTREAM) {
+            fprintf(f, "sink: %s type=jetstream servers=", k->name);
+            for (char **sv = k->servers; *sv; sv++)
+                fprintf(f, "%s%s", sv == k->servers ? "" : ",", *sv);
+            fprintf(f, " subject=%s stream=%s create=%s replicas=%u window=%u types=", k->subject,
+                    k->stream, k->stream_create ? "yes" : "no", k->replicas, k->concurrency);
         } else if (k->type == SINK_UNIX) {
             fprintf(f, "sink: %s type=unix path=%s ack=%s types=", k->name, k->path,
                     k->ack ? "true" : "false");

@@ -34,7 +34,7 @@ struct cfg_listener {
     int admin;       /* serves /healthz, /readyz and /metrics only */
 };
 
-enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE, SINK_HTTP };
+enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE, SINK_HTTP, SINK_JETSTREAM };
 
 struct cfg_sink {
     char *name;
@@ -52,6 +52,14 @@ struct cfg_sink {
     int binary;     /* format "binary": the producer's body + ce-* headers */
     char *tls_ca, *tls_cert, *tls_key;
     struct secret sign; /* sign.secret (whsec_...), len 0 = not signed */
+    /* jetstream (window: concurrency; ack timeout: timeout_ms; tls_*): */
+    char **servers;    /* nats:// URLs, NULL-terminated */
+    char *subject;     /* template over {route} {type} {id} */
+    char *stream;      /* stream name */
+    int stream_create; /* create (or check) the stream at start */
+    unsigned replicas; /* 1..5 */
+    uint64_t dup_window_ms;
+    char *creds; /* NATS credentials file, or NULL */
     /* unix (and http's unix_socket): */
     char *path;              /* the consumer's listening socket */
     int ack;                 /* 1: delivered only once the consumer echoes the id */

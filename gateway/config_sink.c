@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* get_ack_timeout - "ack_timeout" of a unix or pipe sink (default 30 s). */
@@ -116,6 +117,33 @@ static int parse_pipe(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     return get_ack_timeout(x, path, o, s);
 }
 
+/* get_tls - "tls": {"ca", "cert", "key"} of an http or jetstream sink:
+ * readable PEM files; a cert needs its key. */
+static int get_tls(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v, *tls = json_object_get(o, "tls");
+    if (!tls)
+        return HG_OK;
+    static const char *const tk[] = {"ca", "cert", "key", NULL};
+    cfgp_pathf(p, sizeof(p), "%s.tls", path);
+    if ((rc = cfgp_check_keys(x, p, tls, tk, NULL)))
+        return rc;
+    char **dst[] = {&s->tls_ca, &s->tls_cert, &s->tls_key};
+    for (int i = 0; i < 3; i++) {
+        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, tk[i]);
+        if ((v = json_object_get(tls, tk[i])) && (rc = cfgp_get_string(x, p, v, dst[i])))
+            return rc;
+        if (*dst[i] && access(*dst[i], R_OK))
+            return cfgp_fail(x, p, "cannot read %s", *dst[i]);
+    }
+    cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, s->tls_cert ? "key" : "cert");
+    if (!s->tls_cert != !s->tls_key)
+        return cfgp_fail(x, p, "cert and key go together");
+    return HG_OK;
+}
+
 static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
 {
     char p[256];
@@ -184,23 +212,8 @@ static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sin
         if (s->path[0] != '/' || strlen(s->path) >= 108)
             return cfgp_fail(x, p, "must be an absolute path shorter than 108 bytes");
     }
-    json_t *tls = json_object_get(o, "tls");
-    if (tls) {
-        static const char *const tk[] = {"ca", "cert", "key", NULL};
-        cfgp_pathf(p, sizeof(p), "%s.tls", path);
-        if ((rc = cfgp_check_keys(x, p, tls, tk, NULL)))
-            return rc;
-        char **dst[] = {&s->tls_ca, &s->tls_cert, &s->tls_key};
-        for (int i = 0; i < 3; i++) {
-            cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, tk[i]);
-            if ((v = json_object_get(tls, tk[i])) && (rc = cfgp_get_string(x, p, v, dst[i])))
-                return rc;
-            if (*dst[i] && access(*dst[i], R_OK))
-                return cfgp_fail(x, p, "cannot read %s", *dst[i]);
-        }
-        if (!s->tls_cert != !s->tls_key)
-            return cfgp_fail(x, p, "cert and key go together");
-    }
+    if ((rc = get_tls(x, path, o, s)))
+        return rc;
     json_t *sign = json_object_get(o, "sign");
     if (sign) {
         static const char *const sk[] = {"secret", NULL};
@@ -225,6 +238,115 @@ static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     return HG_OK;
 }
 
+static int parse_jetstream(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
+{
+    char p[256];
+    int rc;
+    json_t *v;
+    s->type = SINK_JETSTREAM;
+    s->concurrency = 256;
+    s->timeout_ms = 10000;
+    s->replicas = 1;
+    s->dup_window_ms = 120000;
+    cfgp_pathf(p, sizeof(p), "%s.servers", path);
+    if (!(v = json_object_get(o, "servers")))
+        return cfgp_fail(x, p, "is required: [\"nats://10.0.0.5:4222\", ...]");
+    if ((rc = cfgp_get_strings(x, p, v, &s->servers)))
+        return rc;
+    for (char **u = s->servers; *u; u++) {
+        const char *host = !strncmp(*u, "nats://", 7)  ? *u + 7
+                           : !strncmp(*u, "tls://", 6) ? *u + 6
+                                                       : NULL;
+        if (!host || !*host || *host == ':' || *host == '/' || strpbrk(*u, " \t\r\n,"))
+            return cfgp_fail(x, p, "a server is nats://HOST:PORT or tls://HOST:PORT");
+    }
+    cfgp_pathf(p, sizeof(p), "%s.subject", path);
+    if (!(v = json_object_get(o, "subject")))
+        return cfgp_fail(x, p, "is required: e.g. \"hooks.{route}.{type}\"");
+    if ((rc = cfgp_get_string(x, p, v, &s->subject)))
+        return rc;
+    int ctl = 0;
+    for (const char *q = s->subject; *q; q++)
+        ctl |= (unsigned char)*q <= 0x20 || *q == 0x7f;
+    if (!*s->subject || ctl || strpbrk(s->subject, "*>") || s->subject[0] == '.' ||
+        strstr(s->subject, "..") || s->subject[strlen(s->subject) - 1] == '.' ||
+        strlen(s->subject) > 200)
+        return cfgp_fail(x, p,
+                         "a subject of dot-separated tokens without spaces, '*' or '>' (the "
+                         "placeholders {route}, {type} and {id} are filled per event); at most "
+                         "200 bytes, no control characters");
+    for (const char *q = strchr(s->subject, '{'); q; q = strchr(q + 1, '{'))
+        if (strncmp(q, "{route}", 7) && strncmp(q, "{type}", 6) && strncmp(q, "{id}", 4))
+            return cfgp_fail(x, p, "unknown placeholder (known: {route} {type} {id})");
+    for (const char *q = strchr(s->subject, '{'); q; q = strchr(q + 1, '{')) {
+        size_t n = q[1] == 'r' ? 7 : q[1] == 't' ? 6 : 4;
+        /* whole tokens after a fixed first one: the stream's subjects are
+         * that prefix + ">", never ">" alone or a token half-filled */
+        if (q == s->subject || q[-1] != '.' || (q[n] && q[n] != '.'))
+            return cfgp_fail(x, p,
+                             "placeholders are whole tokens after a fixed first token, e.g. "
+                             "\"hooks.{route}.{type}\"");
+    }
+    json_t *st = json_object_get(o, "stream");
+    cfgp_pathf(p, sizeof(p), "%s.stream", path);
+    if (!st)
+        return cfgp_fail(x, p, "is required: {\"name\": \"HOOKS\", \"create\": true}");
+    static const char *const sk[] = {"name", "create", "replicas", "duplicate_window", NULL};
+    if ((rc = cfgp_check_keys(x, p, st, sk, NULL)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.stream.name", path);
+    if (!(v = json_object_get(st, "name")) || (rc = cfgp_get_string(x, p, v, &s->stream)))
+        return rc ? rc : cfgp_fail(x, p, "is required");
+    int sctl = 0;
+    for (const char *q = s->stream; *q; q++)
+        sctl |= (unsigned char)*q <= 0x20 || *q == 0x7f;
+    if (!*s->stream || sctl || strpbrk(s->stream, ".*>/\\") || strlen(s->stream) > 64)
+        return cfgp_fail(x, p,
+                         "a stream name has no spaces, '.', '*', '>', '/' or '\\' (1-64 bytes, no "
+                         "control characters)");
+    if ((v = json_object_get(st, "create"))) {
+        cfgp_pathf(p, sizeof(p), "%s.stream.create", path);
+        if (!json_is_boolean(v))
+            return cfgp_fail(x, p, "must be true or false");
+        s->stream_create = json_is_true(v);
+    }
+    cfgp_pathf(p, sizeof(p), "%s.stream.replicas", path);
+    if ((v = json_object_get(st, "replicas")) && (rc = cfgp_get_uint(x, p, v, 1, 5, &s->replicas)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.stream.duplicate_window", path);
+    if ((v = json_object_get(st, "duplicate_window"))) {
+        if ((rc = cfgp_get_duration(x, p, v, &s->dup_window_ms)))
+            return rc;
+        if (s->dup_window_ms < 1000 || s->dup_window_ms > 7 * 86400000ULL)
+            return cfgp_fail(x, p, "must be between 1s and 7d");
+    }
+    cfgp_pathf(p, sizeof(p), "%s.window", path);
+    if ((v = json_object_get(o, "window")) &&
+        (rc = cfgp_get_uint(x, p, v, 1, 4096, &s->concurrency)))
+        return rc;
+    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
+    if ((v = json_object_get(o, "timeout"))) {
+        if ((rc = cfgp_get_duration(x, p, v, &s->timeout_ms)))
+            return rc;
+        if (s->timeout_ms < 100 || s->timeout_ms > 3600000)
+            return cfgp_fail(x, p, "must be between 100ms and 1h");
+    }
+    cfgp_pathf(p, sizeof(p), "%s.creds", path);
+    if ((v = json_object_get(o, "creds"))) {
+        if ((rc = cfgp_get_string(x, p, v, &s->creds)))
+            return rc;
+        const char *f = !strncmp(s->creds, "file:", 5) ? s->creds + 5 : s->creds;
+        struct stat sb;
+        if (access(f, R_OK) || stat(f, &sb))
+            return cfgp_fail(x, p, "cannot read the credentials file");
+        if (sb.st_mode & S_IROTH) /* it holds an NKey seed */
+            return cfgp_fail(x, p, "the credentials file is readable by other users; chmod o-r it");
+    }
+    if ((rc = get_tls(x, path, o, s)))
+        return rc;
+    return HG_OK;
+}
+
 int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
                       struct cfg_sink *s)
 {
@@ -236,26 +358,29 @@ int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     static const char *const http_keys[] = {"type",        "types",   "url",    "timeout",
                                             "concurrency", "headers", "format", "tls",
                                             "unix_socket", "sign",    NULL};
-    static const char *const later_types[] = {"jetstream", NULL};
+    static const char *const js_keys[] = {"type",   "types",   "servers", "subject", "stream",
+                                          "window", "timeout", "creds",   "tls",     NULL};
     char p[256];
     if (!json_is_object(o))
         return cfgp_fail(x, path, "must be an object");
     cfgp_pathf(p, sizeof(p), "%s.type", path);
     json_t *t = json_object_get(o, "type");
     if (!json_is_string(t))
-        return cfgp_fail(x, p, "is required: \"stdout\", \"exec\", \"unix\", \"pipe\" or \"http\"");
+        return cfgp_fail(
+            x, p,
+            "is required: \"stdout\", \"exec\", \"unix\", \"pipe\", \"http\" or \"jetstream\"");
     const char *type = json_string_value(t);
-    if (cfgp_in_list(type, later_types))
-        return cfgp_fail(x, p, "sink type \"%s\" is not supported by this build yet", type);
     int is_exec = strcmp(type, "exec") == 0, is_unix = strcmp(type, "unix") == 0,
-        is_pipe = strcmp(type, "pipe") == 0, is_http = strcmp(type, "http") == 0;
-    if (!is_exec && !is_unix && !is_pipe && !is_http && strcmp(type, "stdout") != 0)
+        is_pipe = strcmp(type, "pipe") == 0, is_http = strcmp(type, "http") == 0,
+        is_js = strcmp(type, "jetstream") == 0;
+    if (!is_exec && !is_unix && !is_pipe && !is_http && !is_js && strcmp(type, "stdout") != 0)
         return cfgp_fail(x, p, "unknown sink type \"%s\"", type);
     int rc = cfgp_check_keys(x, path, o,
                              is_exec   ? exec_keys
                              : is_unix ? unix_keys
                              : is_pipe ? pipe_keys
                              : is_http ? http_keys
+                             : is_js   ? js_keys
                                        : stdout_keys,
                              NULL);
     if (rc)
@@ -272,6 +397,8 @@ int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t 
     if (is_pipe && (rc = parse_pipe(x, path, o, s)))
         return rc;
     if (is_http && (rc = parse_http(x, path, o, s)))
+        return rc;
+    if (is_js && (rc = parse_jetstream(x, path, o, s)))
         return rc;
     json_t *types = json_object_get(o, "types");
     if (!types)

@@ -54,6 +54,7 @@ static const struct sink_ops *ops_for(const struct cfg_sink *s)
         return &sink_pipe_ops;
     case SINK_EXEC:
     case SINK_HTTP:
+    case SINK_JETSTREAM:
         return NULL; /* one attempt per event: window_main, not a byte stream */
     }
     return NULL;
@@ -608,7 +609,8 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
     for (size_t g = 0; g < d->nhist; g++)
         cap += d->hist[g]->nroutes;
     w->routes = calloc(cap + 1, sizeof(char *));
-    if (!w->routes || (!w->ops && s->type != SINK_EXEC && s->type != SINK_HTTP))
+    if (!w->routes ||
+        (!w->ops && s->type != SINK_EXEC && s->type != SINK_HTTP && s->type != SINK_JETSTREAM))
         return HG_ENOMEM;
     size_t n = add_routes(d->cfg, s->name, w->routes, 0, cap);
     for (size_t g = 0; g < d->nhist; g++)
@@ -616,7 +618,9 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
     if (w->ops && w->ops->open(s, &w->state))
         return HG_EIO;
     if (!w->ops) {
-        w->be = s->type == SINK_HTTP ? &deliver_http_backend : &exec_backend;
+        w->be = s->type == SINK_HTTP        ? &deliver_http_backend
+                : s->type == SINK_JETSTREAM ? &deliver_jetstream_backend
+                                            : &exec_backend;
         if (w->be->open && w->be->open(w))
             return HG_EIO;
     }

@@ -82,5 +82,6 @@ struct job_backend {
 };
 
 extern const struct job_backend deliver_http_backend;
+extern const struct job_backend deliver_jetstream_backend;
 
 #endif

@@ -55,7 +55,7 @@ static const double lat_le[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
 static const double batch_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
 struct sinkm {
-    ctr delivered, failed, retries, dead;
+    ctr delivered, failed, retries, dead, dups;
 };
 
 #define MX_ROUTES 1024 /* distinct route names over the process's life */
@@ -204,6 +204,12 @@ void metrics_delivery(int sink, uint64_t delivered, uint64_t failed, uint64_t re
     atomic_fetch_add_explicit(&s->dead, dead, memory_order_relaxed);
 }
 
+void metrics_publish_duplicate(int sink)
+{
+    if (M.ready && sink >= 0 && sink < MX_SINKS)
+        atomic_fetch_add_explicit(&M.sink[sink].dups, 1, memory_order_relaxed);
+}
+
 static unsigned long long get(ctr *c)
 {
     return atomic_load_explicit(c, memory_order_relaxed);
@@ -285,8 +291,10 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
         {"hookgate_delivered_total", "Events delivered, by sink."},
         {"hookgate_delivery_failures_total", "Failed delivery attempts, by sink."},
         {"hookgate_delivery_retries_total", "Retries scheduled after a failure, by sink."},
-        {"hookgate_dead_letters_total", "Events moved to dead letters, by sink."}};
-    for (size_t k = 0; !rc && k < 4; k++) {
+        {"hookgate_dead_letters_total", "Events moved to dead letters, by sink."},
+        {"hookgate_publish_duplicates_total",
+         "JetStream PubAcks flagged duplicate (the stream already held the event), by sink."}};
+    for (size_t k = 0; !rc && k < 5; k++) {
         rc = head(o, sk[k][0], "counter", sk[k][1]);
         for (size_t i = 0; !rc && i < c->nsinks; i++) {
             int s = c->sinks[i].mx;
@@ -295,7 +303,8 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
             ctr *v = k == 0   ? &M.sink[s].delivered
                      : k == 1 ? &M.sink[s].failed
                      : k == 2 ? &M.sink[s].retries
-                              : &M.sink[s].dead;
+                     : k == 3 ? &M.sink[s].dead
+                              : &M.sink[s].dups;
             rc = buf_printf(o, "%s{sink=\"%s\"} %llu\n", sk[k][0], c->sinks[i].name, get(v));
         }
     }

@@ -48,6 +48,10 @@ void metrics_ack(uint64_t us);
 void metrics_delivery(int sink, uint64_t delivered, uint64_t failed, uint64_t retries,
                       uint64_t dead);
 
+/* metrics_publish_duplicate - a JetStream PubAck said the stream already
+ * had the event (a retry or a second instance published it). */
+void metrics_publish_duplicate(int sink);
+
 /* metrics_render - the Prometheus text exposition into out; st (may be
  * NULL) gives backlog, oldest undelivered age and store size.  HG_ENOMEM
  * or HG_ETOOBIG from the buffer. */

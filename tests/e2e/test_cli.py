@@ -10,6 +10,14 @@ import hg
 STD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
 
 
+def js(**keys):
+    """A jetstream sink with good servers, subject and stream unless keys say
+    otherwise (a key given as None is left out)."""
+    s = {"type": "jetstream", "servers": ["nats://127.0.0.1:4222"], "subject": "hooks.{route}.{type}",
+         "stream": {"name": "HOOKS"}, **keys}
+    return {k: v for k, v in s.items() if v is not None}
+
+
 def run(*args, env=None, cwd=None):
     return subprocess.run([hg.BIN, *args], capture_output=True, text=True, timeout=30,
                           env=dict(os.environ, **hg.ENV, **(env or {})), cwd=cwd)
@@ -61,8 +69,38 @@ class Cli(hg.GatewayTest):
             (lambda c: c.update(usr="nobody"), "$.usr: unknown key"),
             (lambda c: c.update(shutdown_timeout="later"), "$.shutdown_timeout: must be a duration"),
             (lambda c: c["listen"][0].update(address="127.0.0.1"), "$.listen[0].address"),
+            (lambda c: c["sinks"].update(app={"type": "kafka", "subject": "hooks.x"}),
+             "$.sinks.app.type: unknown sink type \"kafka\""),
+            # jetstream sinks: the loader names the key and says what it wants
             (lambda c: c["sinks"].update(app={"type": "jetstream", "subject": "hooks.x"}),
-             "$.sinks.app.type: sink type \"jetstream\" is not supported by this build yet"),
+             "$.sinks.app.servers: is required: [\"nats://10.0.0.5:4222\", ...]"),
+            (lambda c: c["sinks"].update(app=js(servers=["http://127.0.0.1:4222"])),
+             "$.sinks.app.servers: a server is nats://HOST:PORT or tls://HOST:PORT"),
+            (lambda c: c["sinks"].update(app=js(subject=None)),
+             "$.sinks.app.subject: is required: e.g. \"hooks.{route}.{type}\""),
+            (lambda c: c["sinks"].update(app=js(subject="hooks.>")),
+             "$.sinks.app.subject: a subject of dot-separated tokens without spaces, '*' or '>' (the placeholders "
+             "{route}, {type} and {id} are filled per event)"),
+            (lambda c: c["sinks"].update(app=js(subject="hooks.{source}")),
+             "$.sinks.app.subject: unknown placeholder (known: {route} {type} {id})"),
+            (lambda c: c["sinks"].update(app=js(stream=None)),
+             "$.sinks.app.stream: is required: {\"name\": \"HOOKS\", \"create\": true}"),
+            (lambda c: c["sinks"].update(app=js(stream={"name": "HOOKS.v1"})),
+             "$.sinks.app.stream.name: a stream name has no spaces, '.', '*', '>', '/' or '\\'"),
+            (lambda c: c["sinks"].update(app=js(stream={"name": "HOOKS", "replicas": 7})),
+             "$.sinks.app.stream.replicas: must be an integer from 1 to 5"),
+            (lambda c: c["sinks"].update(app=js(stream={"name": "HOOKS", "duplicate_window": "8d"})),
+             "$.sinks.app.stream.duplicate_window: must be between 1s and 7d"),
+            (lambda c: c["sinks"].update(app=js(stream={"name": "HOOKS", "retention": "limits"})),
+             "$.sinks.app.stream.retention: unknown key"),
+            (lambda c: c["sinks"].update(app=js(window=5000)), "$.sinks.app.window: must be an integer from 1 to 4096"),
+            (lambda c: c["sinks"].update(app=js(timeout="50ms")), "$.sinks.app.timeout: must be between 100ms and 1h"),
+            (lambda c: c["sinks"].update(app=js(creds="/nonexistent/hookgate.creds")),
+             "$.sinks.app.creds: cannot read the credentials file"),
+            (lambda c: c["sinks"].update(app=js(tls={"ca": "/nonexistent/nats-ca.pem"})),
+             "$.sinks.app.tls.ca: cannot read /nonexistent/nats-ca.pem"),
+            (lambda c: c["sinks"].update(app=js(concurrency=4)), "$.sinks.app.concurrency: unknown key"),
+            (lambda c: c["sinks"]["out"].update(subject="hooks.x"), "$.sinks.out.subject: unknown key"),
             # http sinks: the loader names the key and says what it wants
             (lambda c: c["sinks"].update(app={"type": "http"}),
              "$.sinks.app.url: is required: e.g. \"https://orders.internal/hooks\""),
@@ -103,6 +141,35 @@ class Cli(hg.GatewayTest):
             self.assertEqual(p.returncode, 1, expected)
             self.assertIn(expected, p.stderr)
             self.assertEqual(p.stdout, "")
+
+    def test_check_prints_jetstream_sinks(self):
+        """A jetstream sink's line shows its servers, subject, stream, create,
+        replicas and window, with the defaults when they are not set; never the
+        credentials file.  `check` does not connect: no NATS server runs here."""
+        creds = os.path.join(self.tmp, "hookgate.creds")
+        with open(creds, "w") as f:
+            f.write("-----BEGIN USER NKEY SEED-----\nSUAEXAMPLESEED\n------END USER NKEY SEED------\n")
+        os.chmod(creds, 0o600)
+        cfg = hg.basic_config(self.tmp)
+        cfg["sinks"]["log"] = js()
+        cfg["sinks"]["audit"] = js(servers=["tls://10.0.0.5:4443", "tls://10.0.0.6:4443", "nats://127.0.0.1:1"],
+                                   subject="audit.{route}.{id}",
+                                   stream={"name": "AUDIT", "create": True, "replicas": 3, "duplicate_window": "1h"},
+                                   window=4096, timeout="500ms", creds="file:" + creds, types=["order.*", "user.*"])
+        cfg["routes"][0]["sinks"] += ["log", "audit"]
+        p = run("check", "-c", self.write(cfg))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertIn("sink: log type=jetstream servers=nats://127.0.0.1:4222 subject=hooks.{route}.{type} "
+                      "stream=HOOKS create=no replicas=1 window=256 types=*", lines)
+        self.assertIn("sink: audit type=jetstream servers=tls://10.0.0.5:4443,tls://10.0.0.6:4443,nats://127.0.0.1:1 "
+                      "subject=audit.{route}.{id} stream=AUDIT create=yes replicas=3 window=4096 types=order.*,user.*",
+                      lines)
+        self.assertIn("route: POST /hooks/generic name=generic profile=generic secrets=1 tolerance=300s allow=0 "
+                      "sinks=out,log,audit", lines)
+        self.assertIn("config ok", lines)
+        self.assertNotIn(creds, p.stdout + p.stderr)
+        self.assertNotIn("SUAEXAMPLESEED", p.stdout + p.stderr)
 
     def test_check_unknown_profile_lists_every_known_one(self):
         cfg = hg.basic_config(self.tmp)

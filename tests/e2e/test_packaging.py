@@ -540,6 +540,36 @@ class Packaging(hg.GatewayTest):
             consumer.wait()
 
     # --- docker/hookgate.service
+    def test_compose_scale_example(self):
+        """docker/compose.scale.yml (docs/scaling.md): the files it mounts
+        exist, its config passes `hookgate check`, and the config's NATS
+        servers are the compose file's three cluster nodes, with an R3 stream."""
+        d = os.path.join(ROOT, "docker")
+        with open(os.path.join(d, "compose.scale.yml")) as f:
+            text = f.read()
+        for ref in re.findall(r"\./([\w.-]+):/", text):
+            self.assertTrue(os.path.exists(os.path.join(d, ref)), ref)
+        self.assertIn("dockerfile: docker/Dockerfile", text)
+        nodes = re.findall(r"^  (nats\d):$", text, re.M)
+        self.assertEqual(nodes, ["nats1", "nats2", "nats3"])
+        self.assertEqual(len(re.findall(r"^  (hookgate\d):$", text, re.M)), 2)
+        cfg_path = os.path.join(d, "hookgate-scale.json")
+        with open(cfg_path) as f:
+            cfg = json.load(f)
+        sink = cfg["sinks"]["stream"]
+        self.assertEqual(sink["servers"], [f"nats://{n}:4222" for n in nodes])
+        self.assertEqual(sink["stream"]["replicas"], 3)
+        p = subprocess.run([hg.BIN, "check", "-c", cfg_path], capture_output=True, text=True,
+                           env=dict(os.environ, HOOKGATE_SECRET="check-only"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("type=jetstream", p.stdout)
+        with open(os.path.join(d, "scale-nginx.conf")) as f:
+            conf = f.read()
+        self.assertIn("server hookgate1:8080", conf)
+        self.assertIn("server hookgate2:8080", conf)
+        with open(os.path.join(ROOT, "docs", "scaling.md")) as f:
+            self.assertIn("compose.scale.yml", f.read())
+
     def test_systemd_unit_matches_image_and_config(self):
         u = parse_unit(UNIT)
         svc = u["Service"]

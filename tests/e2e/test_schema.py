@@ -103,24 +103,23 @@ UNSIGNED_PROFILES = ("openwebui", "unsigned")
 TOKEN_PROFILES = ("hubex", "ultimate-multisite")  # signature format "token": their secrets are tokens
 BUILT_PROFILES = ("generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify",
                   *TOKEN_PROFILES, *UNSIGNED_PROFILES)
-SINK_TYPES = ("stdout", "exec", "unix", "pipe", "http")
-REFUSED_SINK_TYPES = ("jetstream",)
+SINK_TYPES = ("stdout", "exec", "unix", "pipe", "http", "jetstream")
+UNKNOWN_SINK_TYPES = ("kafka", "nats", "JetStream", "jetstream ", "HTTP", "file", "")  # no build has these
 HTTP_SINK_KEYS = ("url", "timeout", "concurrency", "headers", "format", "tls", "unix_socket", "sign")
+JETSTREAM_SINK_KEYS = ("servers", "subject", "stream", "window", "timeout", "creds", "tls")
+STREAM_KEYS = ("name", "create", "replicas", "duplicate_window")
 ACCESS_ROUTE_KEYS = ("allow", "token", "allow_unsigned", "type")  # refused by earlier builds, supported now
 STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
 
 
-def minus_refused(cfg):
-    """The contract example without what this build refuses: sinks of types it
-    does not have (jetstream; http sinks stay).  Routes and their allow/token/
-    allow_unsigned keys all stay (every profile is built in), and so would
-    tls.client_ca and the operations keys (admin, the per-address limits,
-    user, shutdown_timeout): this build has them."""
+def with_stream(cfg):
+    """The contract example plus what its jetstream sink lacks for this build:
+    the "stream" object (required: the loader creates or checks the stream at
+    start).  Everything else of the example is supported as it is."""
     cfg = copy.deepcopy(cfg)
-    cfg["sinks"] = {k: v for k, v in cfg["sinks"].items() if v["type"] in SINK_TYPES}
-    fallback = next(iter(cfg["sinks"]))
-    for r in cfg["routes"]:
-        r["sinks"] = [s for s in r["sinks"] if s in cfg["sinks"]] or [fallback]
+    for s in cfg["sinks"].values():
+        if s["type"] == "jetstream":
+            s.setdefault("stream", {"name": "HOOKS", "create": True})
     return cfg
 
 
@@ -160,6 +159,28 @@ def http_sink(name="app", route=False, **keys):
             route0(c)["sinks"].append(name)
     return mutate
 
+
+def js_sink(name="app", route=False, **keys):
+    """A mutation adding jetstream sink NAME (good servers, subject and stream
+    unless keys say otherwise; a key given as None is left out) with keys;
+    route: route 0 delivers to it too."""
+    def mutate(c):
+        s = {"type": "jetstream", "servers": ["nats://127.0.0.1:4222"], "subject": "hooks.{route}.{type}",
+             "stream": {"name": "HOOKS"}, **keys}
+        c["sinks"][name] = {k: v for k, v in s.items() if v is not None}
+        if route:
+            route0(c)["sinks"].append(name)
+    return mutate
+
+
+def stream(**keys):
+    """A jetstream sink's "stream" object: name HOOKS unless keys say otherwise."""
+    return {k: v for k, v in {"name": "HOOKS", **keys}.items() if v is not None}
+
+
+SUBJECT_RULE = "a subject of dot-separated tokens without spaces, '*' or '>'"
+STREAM_NAME_RULE = "a stream name has no spaces, '.', '*', '>', '/' or '\\'"
+SERVER_RULE = "$.sinks.app.servers: a server is nats://HOST:PORT or tls://HOST:PORT"
 
 # (name, mutation of hg.basic_config, what `hookgate check` must say)
 INVALID = [
@@ -276,9 +297,10 @@ INVALID = [
      "$.sinks.app.command: is required"),
     ("pipe with ack key", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"], "ack": True}),
      "$.sinks.app.ack: unknown key"),
-    ("sink type jetstream", lambda c: c["sinks"].update(app={"type": "jetstream", "subject": "x"}),
-     "$.sinks.app.type: sink type \"jetstream\" is not supported by this build yet"),
     ("unknown sink type", lambda c: c["sinks"].update(app={"type": "file"}), "$.sinks.app.type: unknown sink type \"file\""),
+    ("unknown sink type kafka", lambda c: c["sinks"].update(app={"type": "kafka", "subject": "x"}),
+     "$.sinks.app.type: unknown sink type \"kafka\""),
+    ("sink type JetStream (case matters)", js_sink(type="JetStream"), "$.sinks.app.type: unknown sink type \"JetStream\""),
     ("exec concurrency 65 (http's maximum is 256)", lambda c: c["sinks"].update(
         app={"type": "exec", "command": ["true"], "concurrency": 65}), "$.sinks.app.concurrency: must be an integer from 1 to 64"),
     ("exec timeout over 1d", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "timeout": 86401}),
@@ -369,6 +391,118 @@ INVALID = [
     ("http sign secret empty", http_sink(sign={"secret": ""}), "$.sinks.app.sign.secret: must be \"env:NAME\""),
     ("http sign secret not a string", http_sink(sign={"secret": [STANDARD_SECRET]}), "$.sinks.app.sign.secret: must be"),
     ("http sign secret env: without a name", http_sink(sign={"secret": "env:"}), "$.sinks.app.sign.secret: environment variable"),
+    # jetstream sinks: each key of another type refused, and the other way round
+    ("url on jetstream", js_sink(url="http://127.0.0.1:9/"), "$.sinks.app.url: unknown key"),
+    ("concurrency on jetstream (its key is window)", js_sink(concurrency=8), "$.sinks.app.concurrency: unknown key"),
+    ("command on jetstream", js_sink(command=["true"]), "$.sinks.app.command: unknown key"),
+    ("headers on jetstream", js_sink(headers={}), "$.sinks.app.headers: unknown key"),
+    ("sign on jetstream", js_sink(sign={"secret": STANDARD_SECRET}), "$.sinks.app.sign: unknown key"),
+    ("ack_timeout on jetstream", js_sink(ack_timeout="1s"), "$.sinks.app.ack_timeout: unknown key"),
+    ("path on jetstream", js_sink(path="/run/x.sock"), "$.sinks.app.path: unknown key"),
+    ("unknown jetstream key", js_sink(max_age="1d"), "$.sinks.app.max_age: unknown key"),
+    ("servers on http", http_sink(servers=["nats://127.0.0.1:4222"]), "$.sinks.app.servers: unknown key"),
+    ("window on http", http_sink(window=8), "$.sinks.app.window: unknown key"),
+    ("subject on stdout", lambda c: c["sinks"]["out"].update(subject="hooks.x"), "$.sinks.out.subject: unknown key"),
+    ("stream on exec", lambda c: c["sinks"].update(app={"type": "exec", "command": ["true"], "stream": {"name": "H"}}),
+     "$.sinks.app.stream: unknown key"),
+    ("creds on unix", lambda c: c["sinks"].update(app={"type": "unix", "path": "/run/x.sock", "creds": "/etc/hostname"}),
+     "$.sinks.app.creds: unknown key"),
+    ("window on pipe", lambda c: c["sinks"].update(app={"type": "pipe", "command": ["cat"], "window": 1}),
+     "$.sinks.app.window: unknown key"),
+    # jetstream: servers
+    ("jetstream without servers", js_sink(servers=None), "$.sinks.app.servers: is required"),
+    ("jetstream servers empty", js_sink(servers=[]), "$.sinks.app.servers: must be a non-empty array of strings"),
+    ("jetstream servers not a list", js_sink(servers="nats://127.0.0.1:4222"),
+     "$.sinks.app.servers: must be a non-empty array of strings"),
+    ("jetstream 257 servers", js_sink(servers=["nats://127.0.0.1:4222"] * 257),
+     "$.sinks.app.servers: must be a non-empty array of strings"),
+    ("jetstream server empty", js_sink(servers=[""]), "$.sinks.app.servers[0]: must be a non-empty string"),
+    ("jetstream server not a string", js_sink(servers=["nats://127.0.0.1:4222", 4222]),
+     "$.sinks.app.servers[1]: must be a non-empty string"),
+    ("jetstream server http://", js_sink(servers=["http://127.0.0.1:4222"]), SERVER_RULE),
+    ("jetstream server without a scheme", js_sink(servers=["127.0.0.1:4222"]), SERVER_RULE),
+    ("jetstream server scheme in upper case", js_sink(servers=["NATS://127.0.0.1:4222"]), SERVER_RULE),
+    ("jetstream server scheme nats:/", js_sink(servers=["nats:/127.0.0.1:4222"]), SERVER_RULE),
+    ("jetstream two servers in one string", js_sink(servers=["nats://a:4222,nats://b:4222"]), SERVER_RULE),
+    ("jetstream server with a space", js_sink(servers=["nats://127.0.0.1:4222 "]), SERVER_RULE),
+    ("jetstream server with a tab", js_sink(servers=["tls://a\t:4222"]), SERVER_RULE),
+    ("jetstream server with a line break", js_sink(servers=["nats://a\n:4222"]), SERVER_RULE),
+    ("jetstream second server bad", js_sink(servers=["nats://a:4222", "tls://b :4222"]), SERVER_RULE),
+    # jetstream: subject
+    ("jetstream without subject", js_sink(subject=None), "$.sinks.app.subject: is required: e.g. \"hooks.{route}.{type}\""),
+    ("jetstream subject empty", js_sink(subject=""), "$.sinks.app.subject: must be a non-empty string"),
+    ("jetstream subject not a string", js_sink(subject=["hooks"]), "$.sinks.app.subject: must be a non-empty string"),
+    ("jetstream subject with *", js_sink(subject="hooks.*"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with >", js_sink(subject="hooks.>"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with * in a token", js_sink(subject="hooks.a*b"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with a space", js_sink(subject="hooks. {type}"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with a tab", js_sink(subject="hooks\tx"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with a line break", js_sink(subject="hooks.x\r\n"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject starting with .", js_sink(subject=".hooks"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject ending with .", js_sink(subject="hooks."), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject with an empty token", js_sink(subject="hooks..{type}"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject only a dot", js_sink(subject="."), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject of 201 bytes", js_sink(subject="h." * 100 + "x"), "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream subject unknown placeholder", js_sink(subject="hooks.{event}"),
+     "$.sinks.app.subject: unknown placeholder (known: {route} {type} {id})"),
+    ("jetstream subject placeholder in upper case", js_sink(subject="hooks.{Route}"),
+     "$.sinks.app.subject: unknown placeholder"),
+    ("jetstream subject placeholder unclosed", js_sink(subject="hooks.{route"), "$.sinks.app.subject: unknown placeholder"),
+    ("jetstream subject placeholder doubled brace", js_sink(subject="hooks.{{id}}"),
+     "$.sinks.app.subject: unknown placeholder"),
+    ("jetstream subject lone {", js_sink(subject="hooks.{"), "$.sinks.app.subject: unknown placeholder"),
+    # jetstream: stream
+    ("jetstream without stream", js_sink(stream=None), "$.sinks.app.stream: is required: {\"name\": \"HOOKS\", \"create\": true}"),
+    ("jetstream stream as a name", js_sink(stream="HOOKS"), "$.sinks.app.stream: must be an object"),
+    ("jetstream stream without name", js_sink(stream={"create": True}), "$.sinks.app.stream.name: is required"),
+    ("jetstream unknown stream key", js_sink(stream=stream(max_age="1d")), "$.sinks.app.stream.max_age: unknown key"),
+    ("jetstream stream subjects (not a key)", js_sink(stream=stream(subjects=["hooks.>"])),
+     "$.sinks.app.stream.subjects: unknown key"),
+    ("jetstream stream name empty", js_sink(stream=stream(name="")), "$.sinks.app.stream.name: must be a non-empty string"),
+    ("jetstream stream name not a string", js_sink(stream=stream(name=7)), "$.sinks.app.stream.name: must be a non-empty string"),
+    ("jetstream stream name with .", js_sink(stream=stream(name="HOOKS.v1")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with a space", js_sink(stream=stream(name="MY HOOKS")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with a tab", js_sink(stream=stream(name="H\tK")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with *", js_sink(stream=stream(name="H*")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with >", js_sink(stream=stream(name="H>")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with /", js_sink(stream=stream(name="a/b")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name with \\", js_sink(stream=stream(name="a\\b")), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream name of 65 bytes", js_sink(stream=stream(name="S" * 65)), "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
+    ("jetstream stream create as a string", js_sink(stream=stream(create="yes")), "$.sinks.app.stream.create: must be true or false"),
+    ("jetstream stream create as 1", js_sink(stream=stream(create=1)), "$.sinks.app.stream.create: must be true or false"),
+    ("jetstream replicas 0", js_sink(stream=stream(replicas=0)), "$.sinks.app.stream.replicas: must be an integer from 1 to 5"),
+    ("jetstream replicas 6", js_sink(stream=stream(replicas=6)), "$.sinks.app.stream.replicas: must be an integer from 1 to 5"),
+    ("jetstream replicas as a string", js_sink(stream=stream(replicas="3")), "$.sinks.app.stream.replicas: must be an integer"),
+    ("jetstream replicas fractional", js_sink(stream=stream(replicas=2.5)), "$.sinks.app.stream.replicas: must be an integer"),
+    ("jetstream duplicate_window 0", js_sink(stream=stream(duplicate_window=0)),
+     "$.sinks.app.stream.duplicate_window: must be between 1s and 7d"),
+    ("jetstream duplicate_window over 7d", js_sink(stream=stream(duplicate_window=7 * 86400 + 1)),
+     "$.sinks.app.stream.duplicate_window: must be between 1s and 7d"),
+    ("jetstream duplicate_window not a duration", js_sink(stream=stream(duplicate_window="2 m")),
+     "$.sinks.app.stream.duplicate_window: must be a duration"),
+    ("jetstream duplicate_window negative", js_sink(stream=stream(duplicate_window=-1)),
+     "$.sinks.app.stream.duplicate_window: must be a duration"),
+    # jetstream: window, timeout
+    ("jetstream window 0", js_sink(window=0), "$.sinks.app.window: must be an integer from 1 to 4096"),
+    ("jetstream window 4097", js_sink(window=4097), "$.sinks.app.window: must be an integer from 1 to 4096"),
+    ("jetstream window as a string", js_sink(window="256"), "$.sinks.app.window: must be an integer from 1 to 4096"),
+    ("jetstream timeout 0", js_sink(timeout=0), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("jetstream timeout over 1h", js_sink(timeout=3601), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("jetstream timeout not a duration", js_sink(timeout="10 s"), "$.sinks.app.timeout: must be a duration"),
+    # jetstream: creds, tls
+    ("jetstream creds empty", js_sink(creds=""), "$.sinks.app.creds: must be a non-empty string"),
+    ("jetstream creds not a string", js_sink(creds=["/etc/hostname"]), "$.sinks.app.creds: must be a non-empty string"),
+    ("jetstream tls not an object", js_sink(tls="/etc/hostname"), "$.sinks.app.tls: must be an object"),
+    ("jetstream unknown tls key", js_sink(tls={"ca": "/etc/hostname", "verify": False}), "$.sinks.app.tls.verify: unknown key"),
+    ("jetstream tls client_ca (a listener key)", js_sink(tls={"client_ca": "/etc/hostname"}),
+     "$.sinks.app.tls.client_ca: unknown key"),
+    ("jetstream tls ca empty", js_sink(tls={"ca": ""}), "$.sinks.app.tls.ca: must be a non-empty string"),
+    ("jetstream tls key not a string", js_sink(tls={"cert": "/etc/hostname", "key": 1}),
+     "$.sinks.app.tls.key: must be a non-empty string"),
+    ("jetstream tls cert without key", js_sink(tls={"cert": "/etc/hostname"}),
+     "$.sinks.app.tls.key: cert and key go together"),
+    ("jetstream tls key without cert", js_sink(tls={"ca": "/etc/hostname", "key": "/etc/hostname"}),
+     "$.sinks.app.tls.cert: cert and key go together"),
     ("sink without type", lambda c: c["sinks"].update(app={}), "$.sinks.app.type: is required"),
     ("bad sink name", lambda c: c["sinks"].update({"my sink": {"type": "stdout"}}), "sink names are 1-64 of"),
     ("sink name too long", lambda c: c["sinks"].update({"s" * 65: {"type": "stdout"}}), "sink names are 1-64 of"),
@@ -548,6 +682,30 @@ VALID = [
                                                                                        "key": "/etc/hostname"})),
     ("three http sinks and stdout", lambda c: (http_sink("a", route=True)(c), http_sink("b", route=True)(c),
                                                http_sink("c", format="binary")(c))),
+    # jetstream sinks
+    ("jetstream sink, the required keys, on a route", js_sink(route=True)),
+    ("jetstream sink, every key", lambda c: js_sink(
+        route=True, servers=["nats://10.0.0.5:4222", "tls://nats.internal:4443", "nats://[::1]:4222"],
+        subject="hooks.{route}.{type}.{id}",
+        stream={"name": "HOOKS_v1-A", "create": True, "replicas": 5, "duplicate_window": "7d"},
+        window=4096, timeout="1h", creds="file:" + c["_secret_file"],
+        tls={"ca": "/etc/hostname", "cert": "/etc/hostname", "key": "/etc/hostname"}, types=["order.*"])(c)),
+    ("jetstream sink, other bounds", lambda c: js_sink(
+        subject="x", stream={"name": "S", "create": False, "replicas": 1, "duplicate_window": 1}, window=1,
+        timeout="100ms", creds=c["_secret_file"], tls={"ca": "/etc/hostname"})(c)),
+    ("jetstream sink, durations as integers at the top", js_sink(
+        stream=stream(duplicate_window=7 * 86400), timeout=3600)),
+    ("jetstream sink, durations as strings", js_sink(stream=stream(duplicate_window="1s"), timeout="250ms")),
+    ("jetstream sink, subject of 200 bytes", js_sink(subject="h." * 99 + "xy")),
+    ("jetstream sink, stream name of 64 bytes", js_sink(stream=stream(name="S" * 64))),
+    ("jetstream sink, every placeholder alone", lambda c: (js_sink("a", subject="hooks.{route}.{type}.{id}")(c),
+                                                          js_sink("b", subject="in.{id}")(c))),
+    ("jetstream sink, punctuation in subject and stream name", js_sink(
+        subject="hooks-v1.orders_2.$x.{type}", stream=stream(name="orders-v1_2$"))),
+    ("jetstream sink, 256 servers", js_sink(servers=["nats://127.0.0.1:%d" % (4000 + i) for i in range(256)])),
+    ("two jetstream sinks on one stream and an http sink", lambda c: (
+        js_sink("a", route=True, subject="hooks.a.{type}")(c), js_sink("b", route=True, subject="hooks.b.{type}")(c),
+        http_sink("c", route=True)(c))),
 ]
 
 # (name, mutation, loader message): cross-checks the loader makes and JSON
@@ -614,6 +772,29 @@ LOADER_ONLY = [
      "$.sinks.app.url: must be an http:// or https:// URL"),
     ("http unix_socket of 60 characters, 119 bytes", http_sink(unix_socket="/" + "\u00e9" * 59),
      "$.sinks.app.unix_socket: must be an absolute path shorter than 108 bytes"),
+    # jetstream sinks: files, byte lengths and string durations
+    ("jetstream creds file missing", js_sink(creds="/nonexistent/nats.creds"),
+     "$.sinks.app.creds: cannot read the credentials file"),
+    ("jetstream creds file: missing", js_sink(creds="file:/nonexistent/nats.creds"),
+     "$.sinks.app.creds: cannot read the credentials file"),
+    ("jetstream creds file: without a path", js_sink(creds="file:"), "$.sinks.app.creds: cannot read the credentials file"),
+    ("jetstream creds a missing relative path", js_sink(creds="no-such-dir/nats.creds"), "$.sinks.app.creds: cannot read the credentials file"),
+    ("jetstream tls ca unreadable", js_sink(tls={"ca": "/nonexistent/ca.pem"}),
+     "$.sinks.app.tls.ca: cannot read /nonexistent/ca.pem"),
+    ("jetstream tls cert unreadable", js_sink(tls={"cert": "/nonexistent/cert.pem", "key": "/etc/hostname"}),
+     "$.sinks.app.tls.cert: cannot read /nonexistent/cert.pem"),
+    ("jetstream tls key unreadable", js_sink(tls={"cert": "/etc/hostname", "key": "/nonexistent/key.pem"}),
+     "$.sinks.app.tls.key: cannot read /nonexistent/key.pem"),
+    ("jetstream timeout as a string under 100ms", js_sink(timeout="99ms"), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("jetstream timeout as a string over 1h", js_sink(timeout="3601s"), "$.sinks.app.timeout: must be between 100ms and 1h"),
+    ("jetstream duplicate_window as a string under 1s", js_sink(stream=stream(duplicate_window="999ms")),
+     "$.sinks.app.stream.duplicate_window: must be between 1s and 7d"),
+    ("jetstream duplicate_window as a string over 7d", js_sink(stream=stream(duplicate_window="169h")),
+     "$.sinks.app.stream.duplicate_window: must be between 1s and 7d"),
+    ("jetstream subject of 101 characters, 202 bytes", js_sink(subject="\u00e9" * 101),
+     "$.sinks.app.subject: " + SUBJECT_RULE),
+    ("jetstream stream name of 33 characters, 66 bytes", js_sink(stream=stream(name="\u00e9" * 33)),
+     "$.sinks.app.stream.name: " + STREAM_NAME_RULE),
 ]
 
 
@@ -691,13 +872,15 @@ class ConfigSchema(hg.GatewayTest):
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
-                  "env", "ack", "ack_timeout", *HTTP_SINK_KEYS, "ca", "secret"):
+                  "env", "ack", "ack_timeout", *HTTP_SINK_KEYS, "ca", "secret", *JETSTREAM_SINK_KEYS, *STREAM_KEYS):
             self.assertIn(k, seen)
-        # what this build still refuses is documented as such, not allowed
+        # nothing of the contract is refused by this build any more: no key or type is described as planned
         text = json.dumps(self.schema)
-        for k in ("client_ca", "unix", "exec", "pipe", "http", *REFUSED_SINK_TYPES):
+        for k in ("client_ca", "unix", "exec", "pipe", "http", "jetstream"):
             self.assertIn(f"\\\"{k}\\\"", text)
-        self.assertEqual(text.lower().count("planned; refused by this build"), 3)  # top, sink, sink type
+        self.assertEqual(text.lower().count("planned; refused by this build"), 0)
+        self.assertIn("Every key and sink type of the product contract is supported by this build",
+                      self.schema["description"])
         # mutual TLS and the operations keys are supported now, not described as refused
         self.assertEqual(set(defs["listener"]["properties"]), {"address", "tls", "admin"})
         self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]), {"cert", "key", "client_ca"})
@@ -716,17 +899,43 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(defs["limits"]["properties"]["max_header_size"]["default"], "16KiB")
         self.assertEqual(defs["limits"]["properties"]["max_connections_per_ip"]["default"], 0)
         self.assertEqual(defs["sink"]["properties"]["type"]["enum"], list(SINK_TYPES))
-        # the http sink: every key the loader takes (config_sink.c), documented as supported
+        # the http and jetstream sinks: every key the loader takes (config_sink.c), documented as supported
         sink = defs["sink"]["properties"]
-        self.assertEqual(set(sink), {"type", "types", "command", "env", "path", "ack", "ack_timeout", *HTTP_SINK_KEYS})
-        self.assertIsNone(re.search(r"(?i)planned|by this build", sink["type"]["description"].split("Planned")[0]))
-        self.assertIn("\"http\": ", sink["type"]["description"])
-        self.assertNotIn("\"http\"", sink["type"]["description"].split("Planned; refused by this build")[1])
+        self.assertEqual(set(sink), {"type", "types", "command", "env", "path", "ack", "ack_timeout", *HTTP_SINK_KEYS,
+                                     *JETSTREAM_SINK_KEYS})
+        self.assertIsNone(re.search(r"(?i)planned|by this build", sink["type"]["description"]))
+        for typ in SINK_TYPES:
+            self.assertIn(f"\"{typ}\": ", sink["type"]["description"], typ)
         desc = defs["sink"]["description"]
-        self.assertIn('Types in this build: "stdout", "exec", "unix", "pipe" and "http".', desc)
-        planned = re.search(r"[^.]*planned; refused by this build[^.]*", desc).group(0)
-        self.assertIn('"jetstream"', planned)
-        self.assertNotIn('"http"', planned)
+        self.assertIn('Types in this build: "stdout", "exec", "unix", "pipe", "http" and "jetstream".', desc)
+        self.assertIsNone(re.search(r"(?i)planned|refused", desc))
+        for k in (*JETSTREAM_SINK_KEYS, "types"):
+            self.assertIsNone(re.search(r"(?i)planned|by this build", sink[k]["description"]), k)
+            if k != "types":
+                self.assertIn("jetstream", sink[k]["description"], k)
+        for k in STREAM_KEYS:
+            self.assertTrue(sink["stream"]["properties"][k]["description"], k)
+            self.assertIsNone(re.search(r"(?i)planned|by this build", sink["stream"]["properties"][k]["description"]), k)
+        self.assertEqual(set(sink["stream"]["properties"]), set(STREAM_KEYS))
+        self.assertEqual(sink["stream"]["required"], ["name"])
+        self.assertIs(sink["stream"]["additionalProperties"], False)
+        self.assertEqual(sink["stream"]["properties"]["name"]["maxLength"], 64)
+        self.assertEqual(sink["stream"]["properties"]["create"]["default"], False)
+        self.assertEqual(sink["stream"]["properties"]["replicas"]["default"], 1)
+        self.assertEqual((sink["stream"]["properties"]["replicas"]["minimum"],
+                          sink["stream"]["properties"]["replicas"]["maximum"]), (1, 5))
+        dw = sink["stream"]["properties"]["duplicate_window"]
+        self.assertEqual((dw["$ref"], dw["minimum"], dw["maximum"], dw["default"]),
+                         ("#/$defs/duration", 1, 7 * 86400, "2m"))
+        self.assertIn("1s to 7d", dw["description"])
+        self.assertEqual((sink["window"]["minimum"], sink["window"]["maximum"], sink["window"]["default"]), (1, 4096, 256))
+        self.assertIn("Default 256", sink["window"]["description"])
+        self.assertEqual(sink["subject"]["maxLength"], 200)
+        for ph in ("{route}", "{type}", "{id}"):
+            self.assertIn(ph, sink["subject"]["description"])
+        self.assertEqual(sink["servers"]["maxItems"], 256)
+        self.assertIn("file:", sink["creds"]["description"])
+        self.assertIn("jetstream: the longest to wait for one publish's PubAck (100ms to 1h)", sink["timeout"]["description"])
         for k in (*HTTP_SINK_KEYS, "types"):
             self.assertIsNone(re.search(r"(?i)planned|by this build", sink[k]["description"]), k)
             if k not in ("types",):
@@ -749,10 +958,12 @@ class ConfigSchema(hg.GatewayTest):
         branches = {b["if"]["properties"]["type"]["const"]: b["then"] for b in defs["sink"]["allOf"]}
         self.assertEqual(set(branches), set(SINK_TYPES))
         self.assertEqual(branches["http"]["required"], ["url"])
+        self.assertEqual(branches["jetstream"]["required"], ["servers", "subject", "stream"])
+        self.assertEqual(branches["jetstream"]["properties"]["timeout"], {"minimum": 1, "maximum": 3600})
         for typ, then in branches.items():
             own = {"http": HTTP_SINK_KEYS, "exec": ("command", "concurrency", "timeout", "env"),
                    "unix": ("path", "ack", "ack_timeout"), "pipe": ("command", "env", "ack_timeout"),
-                   "stdout": ()}[typ]
+                   "jetstream": JETSTREAM_SINK_KEYS, "stdout": ()}[typ]
             for k in sink:
                 if k in ("type", "types"):
                     continue
@@ -786,7 +997,11 @@ class ConfigSchema(hg.GatewayTest):
     def test_basic_config_validates_and_loads(self):
         self.assert_both_accept(hg.basic_config(self.tmp))
 
-    def test_contract_example_minus_refused_features(self):
+    def test_contract_example(self):
+        """The contract's example uses every sink type, all supported now; its
+        jetstream sink lacks the "stream" this build requires, so verbatim it
+        is refused by both at $.sinks.log.stream, and with a stream added it
+        is accepted by both."""
         if os.path.exists(DESIGN):
             with open(DESIGN) as f:
                 page = f.read()
@@ -795,12 +1010,13 @@ class ConfigSchema(hg.GatewayTest):
             self.assertEqual(json.loads(block.group(1)), CONTRACT_EXAMPLE,
                              "the contract's example changed; update CONTRACT_EXAMPLE")
         full = copy.deepcopy(CONTRACT_EXAMPLE)
-        self.assertNotEqual(errors(self.v, full), [], "the schema must refuse what this build refuses")
-        cfg = minus_refused(full)
-        self.assertEqual([r["path"] for r in cfg["routes"]], ["/hooks/iex", "/hooks/hubex", "/hooks/gh"])
-        self.assertEqual(cfg["routes"][2]["allow"], ["140.82.112.0/20"])
-        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker", "orders_api"])
-        self.assertEqual([r["sinks"] for r in cfg["routes"]], [["orders"], ["stream"], ["stream"]])
+        self.assertEqual(sorted({s["type"] for s in full["sinks"].values()}), sorted(SINK_TYPES))
+        self.assertEqual([json_path(e.absolute_path) + ": " + e.validator for e in self.v.iter_errors(full)],
+                         ["$.sinks.log: required"], "the schema must refuse what this build refuses")
+        cfg = with_stream(full)
+        self.assertEqual(cfg["routes"], full["routes"])
+        self.assertEqual(list(cfg["sinks"]), ["stream", "app", "orders", "worker", "orders_api", "log"])
+        self.assertEqual(cfg["sinks"]["log"], {**full["sinks"]["log"], "stream": {"name": "HOOKS", "create": True}})
         self.assertEqual(errors(self.v, cfg), [])
         # the same config with real files runs through the loader too
         cert, key = hg.make_cert(self.tmp)
@@ -818,9 +1034,12 @@ class ConfigSchema(hg.GatewayTest):
         self.assertNotIn("hubex-token", p.stdout + p.stderr)
         self.assertIn("sink: orders_api type=http url=http://127.0.0.1:9000/hooks format=structured concurrency=8 "
                       "timeout=10000ms types=*", p.stdout.splitlines())
+        self.assertIn("sink: log type=jetstream servers=nats://127.0.0.1:4222 subject=hooks.{route}.{type} "
+                      "stream=HOOKS create=yes replicas=1 window=256 types=*", p.stdout.splitlines())
         p = self.check(full, env=env)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("$.sinks.log.type: sink type \"jetstream\" is not supported by this build yet", p.stderr)
+        self.assertIn("$.sinks.log.stream: is required", p.stderr)
+        self.assertNotIn("not supported", p.stderr)
 
     def test_invalid_configs_rejected_by_schema_and_loader(self):
         for name, mutate, message in INVALID:
@@ -839,24 +1058,29 @@ class ConfigSchema(hg.GatewayTest):
                 self.assertTrue(any(where.startswith(q) or q.startswith(where) for q in paths),
                                 f"loader: {where}, schema: {paths}")
 
-    def test_refused_features_one_at_a_time(self):
-        """Each feature the contract has and this build refuses, added alone to
-        a good config, is refused by both (the loader says so by name)."""
-        ex = CONTRACT_EXAMPLE
-        cases = [(f"sink {n}", lambda c, n=n, s=s: c["sinks"].update({n: s}),
-                  f"$.sinks.{n}.type: sink type \"{s['type']}\" is not supported by this build yet")
-                 for n, s in ex["sinks"].items() if s["type"] not in SINK_TYPES]
-        self.assertEqual(sorted(s["type"] for s in ex["sinks"].values() if s["type"] not in SINK_TYPES),
-                         sorted(REFUSED_SINK_TYPES))
-        self.assertEqual(len(cases), 1)
-        for name, mutate, message in cases:
-            with self.subTest(name):
+    def test_unknown_sink_types_refused(self):
+        """A sink type no build has (or a known one misspelt), added alone to a
+        good config, is refused by both at its "type" as an unknown sink type,
+        never as "not supported by this build yet"; every type of the
+        contract's example is one this build has."""
+        self.assertEqual({s["type"] for s in CONTRACT_EXAMPLE["sinks"].values()} - set(SINK_TYPES), set())
+        for typ in UNKNOWN_SINK_TYPES:
+            with self.subTest(typ):
                 cfg = hg.basic_config(self.tmp)
-                mutate(cfg)
-                self.assertNotEqual(errors(self.v, cfg), [])
+                cfg["sinks"]["app"] = {"type": typ, "servers": ["nats://127.0.0.1:4222"], "subject": "hooks.x",
+                                       "stream": {"name": "HOOKS"}}
+                self.assertIn("$.sinks.app.type", [json_path(e.absolute_path) for e in self.v.iter_errors(cfg)])
                 p = self.check(cfg)
                 self.assertEqual(p.returncode, 1)
-                self.assertIn(message, p.stderr)
+                self.assertIn(f"$.sinks.app.type: unknown sink type \"{typ}\"", p.stderr)
+                self.assertNotIn("not supported", p.stderr)
+        cfg = hg.basic_config(self.tmp)
+        cfg["sinks"]["app"] = {"type": 7}
+        self.assertNotEqual(errors(self.v, cfg), [])
+        p = self.check(cfg)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("$.sinks.app.type: is required: \"stdout\", \"exec\", \"unix\", \"pipe\", \"http\" or "
+                      "\"jetstream\"", p.stderr)
 
     def test_contract_route_features_one_at_a_time(self):
         """Each route feature of the contract that earlier builds refused (the
@@ -1018,6 +1242,80 @@ class ConfigSchema(hg.GatewayTest):
                               "allow=0 sinks=out,app", p.stdout)
                 for secret in (STANDARD_SECRET, STANDARD_SECRET[6:], "HEADER-VALUE-42"):
                     self.assertNotIn(secret, p.stdout + p.stderr)
+
+    def test_jetstream_sink_keys_one_at_a_time(self):
+        """Each key of a jetstream sink, added alone to a minimal one on a
+        route, is accepted by both; `check` shows what it changed on the sink's
+        line (servers, subject, stream name, create, replicas, window, types)
+        and nothing else: not the timeout, the duplicate window, the
+        credentials file or the TLS files."""
+        def line(servers="nats://127.0.0.1:4222", subject="hooks.{route}.{type}", name="HOOKS", create="no",
+                 replicas=1, window=256, types="*"):
+            return (f"sink: app type=jetstream servers={servers} subject={subject} stream={name} create={create} "
+                    f"replicas={replicas} window={window} types={types}")
+        creds = os.path.join(self.tmp, "nats.creds")
+        with open(creds, "w") as f:
+            f.write("-----BEGIN NATS USER JWT-----\neyJ0eXAi\n------END NATS USER JWT------\n")
+        os.chmod(creds, 0o600)
+        cases = [
+            ("the required keys", {}, line()),
+            ("two servers", {"servers": ["nats://10.0.0.5:4222", "tls://10.0.0.6:4443"]},
+             line(servers="nats://10.0.0.5:4222,tls://10.0.0.6:4443")),
+            ("subject", {"subject": "events.{id}"}, line(subject="events.{id}")),
+            ("stream name", {"stream": stream(name="ORDERS")}, line(name="ORDERS")),
+            ("stream create true", {"stream": stream(create=True)}, line(create="yes")),
+            ("stream create false", {"stream": stream(create=False)}, line(create="no")),
+            ("stream replicas", {"stream": stream(replicas=3)}, line(replicas=3)),
+            ("stream duplicate_window", {"stream": stream(duplicate_window="10m")}, line()),
+            ("window", {"window": 32}, line(window=32)),
+            ("timeout", {"timeout": "2s"}, line()),
+            ("timeout in seconds", {"timeout": 30}, line()),
+            ("creds", {"creds": creds}, line()),
+            ("creds, file:", {"creds": "file:" + creds}, line()),
+            ("tls", {"tls": {"ca": self.secret_file, "cert": self.secret_file, "key": self.secret_file}}, line()),
+            ("types", {"types": ["order.*", "refund.created"]}, line(types="order.*,refund.created")),
+        ]
+        keys = {k for _, ks, _ in cases for k in ks}
+        self.assertEqual(keys | {"servers", "subject", "stream"}, set(JETSTREAM_SINK_KEYS) | {"types"})
+        self.assertEqual({k for _, ks, _ in cases for k in ks.get("stream", {})}, set(STREAM_KEYS))
+        for name, keys, shown in cases:
+            with self.subTest(name):
+                cfg = hg.basic_config(self.tmp)
+                js_sink(route=True, **keys)(cfg)
+                self.assert_both_accept(cfg)
+                p = self.check(cfg)
+                self.assertEqual([l for l in p.stdout.splitlines() if l.startswith("sink: app ")], [shown])
+                self.assertIn("route: POST /hooks/generic name=generic profile=generic secrets=1 tolerance=300s "
+                              "allow=0 sinks=out,app", p.stdout)
+                self.assertNotIn(creds, p.stdout + p.stderr)
+                self.assertNotIn(self.secret_file, p.stdout)
+                self.assertNotIn("eyJ0eXAi", p.stdout + p.stderr)
+
+    def test_jetstream_files_refused_by_the_loader_only(self):
+        """Whether the credentials and TLS files can be read is beyond JSON
+        Schema (documented): the schema accepts the config, the loader refuses
+        it naming the key, and accepts it once the file is readable."""
+        self.assertIn("a jetstream sink's \"creds\" file", self.schema["description"])
+        missing = os.path.join(self.tmp, "later.creds")
+        for keys, where in (({"creds": missing}, "$.sinks.app.creds: cannot read the credentials file"),
+                            ({"creds": "file:" + missing}, "$.sinks.app.creds: cannot read the credentials file"),
+                            ({"tls": {"ca": missing}}, f"$.sinks.app.tls.ca: cannot read {missing}"),
+                            ({"tls": {"cert": self.secret_file, "key": missing}},
+                             f"$.sinks.app.tls.key: cannot read {missing}")):
+            with self.subTest(where):
+                if os.path.exists(missing):
+                    os.unlink(missing)
+                cfg = hg.basic_config(self.tmp)
+                js_sink(route=True, **keys)(cfg)
+                self.assertEqual(errors(self.v, cfg), [])
+                p = self.check(cfg)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn(where, p.stderr)
+                self.assertEqual(p.stdout, "")
+                with open(missing, "w") as f:
+                    f.write("x\n")
+                os.chmod(missing, 0o600)
+                self.assert_both_accept(cfg)
 
     def test_http_sign_secret_file_readable_by_others_refused_by_the_loader_only(self):
         path = os.path.join(self.tmp, "whsec")

@@ -3,9 +3,13 @@
  *
  * Covers: defaults, values applied, one test per class of error with the
  * message naming the JSON path and the problem (unknown keys at each level,
- * keys reserved for later builds - jetstream sinks -, the http sink (defaults,
- * every key applied and shown by config_print without the signing secret or
- * header values, each bad value, its keys on no other sink type), the operations
+ * unknown sink types - none is refused as "not supported by this build yet"
+ * any more -, the http sink (defaults, every key applied and shown by
+ * config_print without the signing secret or header values, each bad value,
+ * its keys on no other sink type), the jetstream sink (defaults, every key
+ * applied and shown by config_print without the credentials file, the bounds
+ * of each range, each bad value, unreadable creds and TLS files, its keys on
+ * no other sink type and theirs not on it), the operations
  * keys (tls.client_ca, admin listeners, the per-address limits, max_header_size,
  * user, shutdown_timeout: defaults, values, ranges),
  * bad sizes/durations/addresses, TLS files, profiles (built-in and from
@@ -608,19 +612,34 @@ static void test_exec_sink(void)
                "$.sinks.out.command", "unknown key");
 }
 
-static void test_reserved_sink_types(void)
+/* jetstream was refused as "not supported by this build yet" by earlier builds
+ * (and http before it); both are parsed now, so an error about either one is
+ * about its keys.  A type no build has is an unknown sink type, and so is a
+ * known one misspelt. */
+static void test_unknown_sink_types(void)
 {
-    const char *json = "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"subject\":\"x\"}},"
-                       "\"routes\":[" ROUTE("") "]}";
-    EXPECT_ERR(json, "$.sinks.out.type", "not supported by this build yet");
-    EXPECT_ERR(json, "$.sinks.out.type", "sink type \"jetstream\"");
-    /* http was reserved by earlier builds: an error about it is about its keys */
+    static const char *const unknown[] = {"kafka", "nats", "JetStream", "jetstream ", "Http", ""};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        char json[1024], problem[64];
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"%s\",\"subject\":\"x\"}},"
+                 "\"routes\":[" ROUTE("") "]}",
+                 unknown[i]);
+        snprintf(problem, sizeof(problem), "unknown sink type \"%s\"", unknown[i]);
+        EXPECT_ERR(json, "$.sinks.out.type", problem);
+        T_CHECK(strstr(err, "not supported") == NULL);
+    }
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"subject\":\"x\"}},"
+               "\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.servers", "is required");
+    T_CHECK(strstr(err, "not supported") == NULL);
     EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"http\"}},\"routes\":[" ROUTE("") "]}",
                "$.sinks.out.url", "is required");
     T_CHECK(strstr(err, "not supported") == NULL);
-    /* an unknown type is not "reserved" */
-    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"kafka\"}},\"routes\":[" ROUTE("") "]}",
-               "$.sinks.out.type", "unknown sink type \"kafka\"");
+    /* a missing or mistyped type lists every type there is */
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":7}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.type",
+               "is required: \"stdout\", \"exec\", \"unix\", \"pipe\", \"http\" or \"jetstream\"");
 }
 
 /* ---- the http sink --------------------------------------------------------- */
@@ -976,6 +995,491 @@ static void test_http_sink_errors(void)
         snprintf(where, sizeof(where), "$.sinks.out.%s", other_key[i]);
         EXPECT_ERR(json, where, "unknown key");
     }
+}
+
+/* ---- the jetstream sink ---------------------------------------------------- */
+
+/* a config whose one sink "out" is a jetstream sink with servers and subject;
+ * stream and extra are spliced in after them (stream is the "stream" object's
+ * inside) */
+#define JS_SINK_S(stream, extra)                                                                   \
+    "{" LISTEN                                                                                     \
+    ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://127.0.0.1:4222\"],"         \
+    "\"subject\":\"hooks.{route}.{type}\",\"stream\":{" stream "}" extra                           \
+    "}},\"routes\":[" ROUTE("") "]}"
+#define JS_SINK(extra) JS_SINK_S("\"name\":\"HOOKS\"", extra)
+
+static void test_jetstream_sink_defaults(void)
+{
+    struct config *c = load(JS_SINK(""));
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct cfg_sink *s = &c->sinks[0];
+    T_EQ_INT(s->type, SINK_JETSTREAM);
+    T_EQ_STR(s->name, "out");
+    T_CHECK(s->servers != NULL);
+    if (s->servers) {
+        T_EQ_STR(s->servers[0], "nats://127.0.0.1:4222");
+        T_CHECK(s->servers[1] == NULL);
+    }
+    T_EQ_STR(s->subject, "hooks.{route}.{type}");
+    T_EQ_STR(s->stream, "HOOKS");
+    T_EQ_INT(s->stream_create, 0);
+    T_EQ_INT(s->replicas, 1);
+    T_CHECK(s->dup_window_ms == 120000);
+    T_EQ_INT(s->concurrency, 256); /* window */
+    T_CHECK(s->timeout_ms == 10000);
+    T_CHECK(s->creds == NULL);
+    T_CHECK(s->tls_ca == NULL && s->tls_cert == NULL && s->tls_key == NULL);
+    T_CHECK(s->types == NULL);
+    /* nothing of the other types */
+    T_CHECK(s->url == NULL && s->path == NULL && s->command == NULL && s->headers == NULL);
+    char *out = printed(c);
+    T_CHECK(out && strstr(out, "\nsink: out type=jetstream servers=nats://127.0.0.1:4222 "
+                               "subject=hooks.{route}.{type} stream=HOOKS create=no replicas=1 "
+                               "window=256 types=*\n"));
+    free(out);
+    config_free(c);
+}
+
+static void test_jetstream_sink_values(void)
+{
+    char ca[PATHLEN], cert[PATHLEN], key[PATHLEN], creds[PATHLEN], json[8192];
+    write_file("js-ca.pem", "CA\n", 3, ca, sizeof(ca));
+    write_file("js-cert.pem", "CERT\n", 5, cert, sizeof(cert));
+    write_file("js-key.pem", "KEY\n", 4, key, sizeof(key));
+    write_file("js.creds", "JWT-AND-SEED-77\n", 16, creds, sizeof(creds));
+
+    /* every key, at the top of its range; creds as file:PATH */
+    snprintf(
+        json, sizeof(json),
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://10.0.0.5:"
+        "4222\",\"tls://nats.internal:4443\"],\"subject\":\"hooks.{route}.{type}.{id}\","
+        "\"stream\":{\"name\":\"HOOKS_v1-A\",\"create\":true,\"replicas\":5,"
+        "\"duplicate_window\":\"7d\"},\"window\":4096,\"timeout\":\"1h\",\"creds\":\"file:%s\","
+        "\"tls\":{\"ca\":\"%s\",\"cert\":\"%s\",\"key\":\"%s\"},\"types\":[\"order.*\"]}},"
+        "\"routes\":[" ROUTE("") "]}",
+        creds, ca, cert, key);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    if (!c) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct cfg_sink *s = &c->sinks[0];
+    T_EQ_INT(s->type, SINK_JETSTREAM);
+    T_EQ_STR(s->servers[0], "nats://10.0.0.5:4222");
+    T_EQ_STR(s->servers[1], "tls://nats.internal:4443");
+    T_CHECK(s->servers[2] == NULL);
+    T_EQ_STR(s->subject, "hooks.{route}.{type}.{id}");
+    T_EQ_STR(s->stream, "HOOKS_v1-A");
+    T_EQ_INT(s->stream_create, 1);
+    T_EQ_INT(s->replicas, 5);
+    T_CHECK(s->dup_window_ms == 7 * 86400000ULL);
+    T_EQ_INT(s->concurrency, 4096);
+    T_CHECK(s->timeout_ms == 3600000);
+    T_CHECK(s->creds && strncmp(s->creds, "file:", 5) == 0 && strcmp(s->creds + 5, creds) == 0);
+    T_EQ_STR(s->tls_ca, ca);
+    T_EQ_STR(s->tls_cert, cert);
+    T_EQ_STR(s->tls_key, key);
+    T_EQ_STR(s->types[0], "order.*");
+    char *out = printed(c);
+    T_CHECK(out && strstr(out, "\nsink: out type=jetstream servers=nats://10.0.0.5:4222,"
+                               "tls://nats.internal:4443 subject=hooks.{route}.{type}.{id} "
+                               "stream=HOOKS_v1-A create=yes replicas=5 window=4096 "
+                               "types=order.*\n"));
+    /* check shows neither the credentials file nor the TLS files */
+    T_CHECK(out && !strstr(out, creds) && !strstr(out, ca) && !strstr(out, "JWT-AND-SEED-77"));
+    free(out);
+    config_free(c);
+
+    /* the bottom of the ranges; durations as seconds; creds as a plain path;
+     * create false; a one-token subject without placeholders */
+    snprintf(json, sizeof(json),
+             "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"tls://h:1\"],"
+             "\"subject\":\"x\",\"stream\":{\"name\":\"S\",\"create\":false,\"replicas\":1,"
+             "\"duplicate_window\":1},\"window\":1,\"timeout\":\"100ms\",\"creds\":\"%s\","
+             "\"tls\":{\"ca\":\"%s\"}}},\"routes\":[" ROUTE("") "]}",
+             creds, ca);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        s = &c->sinks[0];
+        T_EQ_STR(s->subject, "x");
+        T_EQ_INT(s->stream_create, 0);
+        T_EQ_INT(s->replicas, 1);
+        T_CHECK(s->dup_window_ms == 1000);
+        T_EQ_INT(s->concurrency, 1);
+        T_CHECK(s->timeout_ms == 100);
+        T_EQ_STR(s->creds, creds);
+        T_EQ_STR(s->tls_ca, ca);
+        T_CHECK(s->tls_cert == NULL && s->tls_key == NULL);
+        out = printed(c);
+        T_CHECK(out &&
+                strstr(out, "\nsink: out type=jetstream servers=tls://h:1 subject=x stream=S "
+                            "create=no replicas=1 window=1 types=*\n"));
+        free(out);
+    } else
+        fprintf(stderr, "  %s\n", err);
+    config_free(c);
+
+    /* the top of the duration ranges as seconds, the bottom as strings */
+    static const struct {
+        const char *dw, *timeout;
+        uint64_t dw_ms, timeout_ms;
+    } durs[] = {{"604800", "3600", 604800000ULL, 3600000},
+                {"\"1s\"", "\"100ms\"", 1000, 100},
+                {"\"168h\"", "\"60m\"", 604800000ULL, 3600000},
+                {"\"2m\"", "10", 120000, 10000}};
+    for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+        snprintf(json, sizeof(json),
+                 JS_SINK_S("\"name\":\"HOOKS\",\"duplicate_window\":%s", ",\"timeout\":%s"),
+                 durs[i].dw, durs[i].timeout);
+        c = load(json);
+        T_CHECK(c != NULL);
+        if (c) {
+            T_CHECK(c->sinks[0].dup_window_ms == durs[i].dw_ms);
+            T_CHECK(c->sinks[0].timeout_ms == durs[i].timeout_ms);
+        } else
+            fprintf(stderr, "  %zu: %s\n", i, err);
+        config_free(c);
+    }
+
+    /* a subject of exactly 200 bytes, a stream name of exactly 64, 256 servers */
+    char subj[256] = "", name[80], servers[8192] = "";
+    for (int i = 0; i < 99; i++)
+        strcat(subj, "h.");
+    strcat(subj, "xy");
+    T_EQ_INT(strlen(subj), 200);
+    memset(name, 'S', 64);
+    name[64] = '\0';
+    for (int i = 0; i < 256; i++)
+        snprintf(servers + strlen(servers), sizeof(servers) - strlen(servers),
+                 "%s\"nats://127.0.0.1:%d\"", i ? "," : "", 4000 + i);
+    snprintf(json, sizeof(json),
+             "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[%s],"
+             "\"subject\":\"%s\",\"stream\":{\"name\":\"%s\"}}},\"routes\":[" ROUTE("") "]}",
+             servers, subj, name);
+    c = load(json);
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_STR(c->sinks[0].subject, subj);
+        T_EQ_STR(c->sinks[0].stream, name);
+        T_EQ_STR(c->sinks[0].servers[255], "nats://127.0.0.1:4255");
+        T_CHECK(c->sinks[0].servers[256] == NULL);
+    } else
+        fprintf(stderr, "  %s\n", err);
+    config_free(c);
+
+    /* every placeholder, and two jetstream sinks next to an http one */
+    c = load("{" LISTEN ",\"sinks\":{\"a\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+             "\"subject\":\"hooks.{route}.{type}.{id}\",\"stream\":{\"name\":\"A\"}},"
+             "\"b\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],\"subject\":\"in.{id}\","
+             "\"stream\":{\"name\":\"A\"},\"window\":2},"
+             "\"c\":{\"type\":\"http\",\"url\":\"http://h/\"}},"
+             "\"routes\":[{\"path\":\"/p\",\"profile\":\"generic\"," SECRETS
+             ",\"sinks\":[\"a\",\"b\",\"c\"]}]}");
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->nsinks, 3);
+        for (size_t i = 0; i < c->nsinks; i++) {
+            if (!strcmp(c->sinks[i].name, "a")) {
+                T_EQ_INT(c->sinks[i].type, SINK_JETSTREAM);
+                T_EQ_STR(c->sinks[i].subject, "hooks.{route}.{type}.{id}");
+                T_EQ_INT(c->sinks[i].concurrency, 256);
+            } else if (!strcmp(c->sinks[i].name, "b")) {
+                T_EQ_INT(c->sinks[i].type, SINK_JETSTREAM);
+                T_EQ_INT(c->sinks[i].concurrency, 2);
+            } else {
+                T_EQ_INT(c->sinks[i].type, SINK_HTTP);
+                T_EQ_INT(c->sinks[i].concurrency, 8); /* http's default, not the window's */
+            }
+        }
+    } else
+        fprintf(stderr, "  %s\n", err);
+    config_free(c);
+}
+
+static void test_jetstream_sink_errors(void)
+{
+    char json[8192], cert[PATHLEN];
+    write_file("js-cert2.pem", "CERT\n", 5, cert, sizeof(cert));
+#define JS_ERR(extra, path, problem)         EXPECT_ERR(JS_SINK(extra), path, problem)
+#define JS_STREAM_ERR(stream, path, problem) EXPECT_ERR(JS_SINK_S(stream, ""), path, problem)
+
+    /* servers */
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"subject\":\"x\","
+               "\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.servers", "is required: [\"nats://10.0.0.5:4222\", ...]");
+    static const char *const bad_lists[] = {"[]", "\"nats://h:1\"", "{}", "null"};
+    for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":%s,"
+                 "\"subject\":\"x\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 bad_lists[i]);
+        EXPECT_ERR(json, "$.sinks.out.servers", "must be a non-empty array of strings");
+    }
+    char many[8192] = "";
+    for (int i = 0; i < 257; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s\"nats://h:1\"",
+                 i ? "," : "");
+    snprintf(json, sizeof(json),
+             "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[%s],"
+             "\"subject\":\"x\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+             many);
+    EXPECT_ERR(json, "$.sinks.out.servers", "must be a non-empty array of strings");
+    static const struct {
+        const char *list, *path, *problem;
+    } bad_servers[] = {
+        {"[\"\"]", "$.sinks.out.servers[0]", "must be a non-empty string"},
+        {"[\"nats://h:1\",4222]", "$.sinks.out.servers[1]", "must be a non-empty string"},
+        {"[\"http://h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT or tls://"},
+        {"[\"h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT or tls://"},
+        {"[\"NATS://h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats:/h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"tls:h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\" nats://h:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats://a:1,nats://b:2\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats://h:4222 \"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats://h\\t:4222\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats://h:4222\\r\\n\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+        {"[\"nats://a:1\",\"tls://b :2\"]", "$.sinks.out.servers", "a server is nats://HOST:PORT"},
+    };
+    for (size_t i = 0; i < sizeof(bad_servers) / sizeof(bad_servers[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":%s,"
+                 "\"subject\":\"x\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 bad_servers[i].list);
+        EXPECT_ERR(json, bad_servers[i].path, bad_servers[i].problem);
+    }
+
+    /* subject */
+    EXPECT_ERR("{" LISTEN
+               ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+               "\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.subject", "is required: e.g. \"hooks.{route}.{type}\"");
+    static const char *const subj_types[] = {"\"\"", "7", "[\"x\"]", "null"};
+    for (size_t i = 0; i < sizeof(subj_types) / sizeof(subj_types[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN
+                 ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+                 "\"subject\":%s,\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 subj_types[i]);
+        EXPECT_ERR(json, "$.sinks.out.subject", "must be a non-empty string");
+    }
+    char long_subj[256] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(long_subj, "h.");
+    strcat(long_subj, "x"); /* 201 bytes */
+    const char *const bad_subjects[] = {
+        "hooks.*",  "hooks.>", "*",      ">",         "hooks.a*b",     "hooks.a>",
+        "hooks. x", " hooks",  "hooks ", "hooks\\tx", "hooks\\nx",     "hooks.x\\r",
+        ".hooks",   "hooks.",  ".",      "a..b",      "hooks..{type}", long_subj,
+    };
+    for (size_t i = 0; i < sizeof(bad_subjects) / sizeof(bad_subjects[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN
+                 ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+                 "\"subject\":\"%s\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 bad_subjects[i]);
+        EXPECT_ERR(json, "$.sinks.out.subject",
+                   "a subject of dot-separated tokens without spaces, '*' or '>' (the placeholders "
+                   "{route}, {type} and {id} are filled per event)");
+    }
+    static const char *const bad_placeholders[] = {
+        "hooks.{event}", "hooks.{Route}", "hooks.{route", "hooks.{",     "hooks.{{id}}",
+        "{ROUTE}",       "hooks.{id }",   "hooks.{ty}pe", "{route}.{x}", "a.{}",
+    };
+    for (size_t i = 0; i < sizeof(bad_placeholders) / sizeof(bad_placeholders[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN
+                 ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+                 "\"subject\":\"%s\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 bad_placeholders[i]);
+        /* "hooks.{id }" has a space: either message names the subject */
+        EXPECT_ERR(json, "$.sinks.out.subject",
+                   strchr(bad_placeholders[i], ' ')
+                       ? "a subject of dot-separated tokens"
+                       : "unknown placeholder (known: {route} {type} {id})");
+    }
+
+    /* placeholders are whole tokens after a fixed first token (the stream's
+     * subjects are that prefix + ">", never ">" alone or "hooks.evt->") */
+    static const char *const bad_positions[] = {"{route}.{type}", "hooks.evt-{id}", "hooks.{id}x",
+                                                "{id}"};
+    for (size_t i = 0; i < sizeof(bad_positions) / sizeof(bad_positions[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN
+                 ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+                 "\"subject\":\"%s\",\"stream\":{\"name\":\"S\"}}},\"routes\":[" ROUTE("") "]}",
+                 bad_positions[i]);
+        EXPECT_ERR(json, "$.sinks.out.subject", "placeholders are whole tokens");
+    }
+    /* control characters in the stream name, a server without a host */
+    EXPECT_ERR(
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:"
+        "1\"],\"subject\":\"s.{id}\",\"stream\":{\"name\":\"A\\r\"}}},\"routes\":[" ROUTE("") "]}",
+        "$.sinks.out.stream.name", "no control characters");
+    EXPECT_ERR("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://\"],"
+               "\"subject\":\"s.{id}\",\"stream\":{\"name\":\"A\"}}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.servers", "a server is nats://HOST:PORT");
+
+    /* stream */
+    EXPECT_ERR("{" LISTEN
+               ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+               "\"subject\":\"x\"}},\"routes\":[" ROUTE("") "]}",
+               "$.sinks.out.stream", "is required: {\"name\": \"HOOKS\", \"create\": true}");
+    static const char *const stream_types[] = {"\"HOOKS\"", "[]", "true", "null"};
+    for (size_t i = 0; i < sizeof(stream_types) / sizeof(stream_types[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{" LISTEN
+                 ",\"sinks\":{\"out\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:1\"],"
+                 "\"subject\":\"x\",\"stream\":%s}},\"routes\":[" ROUTE("") "]}",
+                 stream_types[i]);
+        EXPECT_ERR(json, "$.sinks.out.stream", "must be an object");
+    }
+    JS_STREAM_ERR("", "$.sinks.out.stream.name", "is required");
+    JS_STREAM_ERR("\"create\":true", "$.sinks.out.stream.name", "is required");
+    JS_STREAM_ERR("\"name\":\"S\",\"max_age\":\"1d\"", "$.sinks.out.stream.max_age", "unknown key");
+    JS_STREAM_ERR("\"name\":\"S\",\"subjects\":[\"x\"]", "$.sinks.out.stream.subjects",
+                  "unknown key");
+    JS_STREAM_ERR("\"Name\":\"S\"", "$.sinks.out.stream.Name", "unknown key");
+    JS_STREAM_ERR("\"name\":\"\"", "$.sinks.out.stream.name", "must be a non-empty string");
+    JS_STREAM_ERR("\"name\":5", "$.sinks.out.stream.name", "must be a non-empty string");
+    char long_name[80];
+    memset(long_name, 'S', 65);
+    long_name[65] = '\0';
+    const char *const bad_names[] = {"HOOKS.v1", "MY HOOKS", "H\\tK", "H*", "H>",
+                                     "a/b",      "a\\\\b",   " H",    "H ", long_name};
+    for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+        snprintf(json, sizeof(json), JS_SINK_S("\"name\":\"%s\"", ""), bad_names[i]);
+        EXPECT_ERR(json, "$.sinks.out.stream.name",
+                   "a stream name has no spaces, '.', '*', '>', '/' or '\\'");
+    }
+    JS_STREAM_ERR("\"name\":\"S\",\"create\":\"yes\"", "$.sinks.out.stream.create",
+                  "must be true or false");
+    JS_STREAM_ERR("\"name\":\"S\",\"create\":1", "$.sinks.out.stream.create",
+                  "must be true or false");
+    JS_STREAM_ERR("\"name\":\"S\",\"create\":null", "$.sinks.out.stream.create",
+                  "must be true or false");
+    static const char *const bad_replicas[] = {"0", "6", "-1", "\"3\"", "2.5", "true"};
+    for (size_t i = 0; i < sizeof(bad_replicas) / sizeof(bad_replicas[0]); i++) {
+        snprintf(json, sizeof(json), JS_SINK_S("\"name\":\"S\",\"replicas\":%s", ""),
+                 bad_replicas[i]);
+        EXPECT_ERR(json, "$.sinks.out.stream.replicas", "must be an integer from 1 to 5");
+    }
+    static const char *const dw_range[] = {"0",       "604801", "\"0s\"",   "\"999ms\"",
+                                           "\"7d1\"", "\"8d\"", "\"169h\"", "\"10081m\""};
+    for (size_t i = 0; i < sizeof(dw_range) / sizeof(dw_range[0]); i++) {
+        snprintf(json, sizeof(json), JS_SINK_S("\"name\":\"S\",\"duplicate_window\":%s", ""),
+                 dw_range[i]);
+        /* "7d1" is not a duration at all */
+        EXPECT_ERR(json, "$.sinks.out.stream.duplicate_window",
+                   i == 4 ? "must be a duration" : "must be between 1s and 7d");
+    }
+    static const char *const dw_bad[] = {"\"2 m\"", "\"soon\"", "-1", "1.5", "true", "\"\""};
+    for (size_t i = 0; i < sizeof(dw_bad) / sizeof(dw_bad[0]); i++) {
+        snprintf(json, sizeof(json), JS_SINK_S("\"name\":\"S\",\"duplicate_window\":%s", ""),
+                 dw_bad[i]);
+        EXPECT_ERR(json, "$.sinks.out.stream.duplicate_window", "must be a duration");
+    }
+
+    /* window, timeout */
+    JS_ERR(",\"window\":0", "$.sinks.out.window", "must be an integer from 1 to 4096");
+    JS_ERR(",\"window\":4097", "$.sinks.out.window", "must be an integer from 1 to 4096");
+    JS_ERR(",\"window\":\"256\"", "$.sinks.out.window", "must be an integer from 1 to 4096");
+    JS_ERR(",\"window\":-1", "$.sinks.out.window", "must be an integer from 1 to 4096");
+    JS_ERR(",\"timeout\":0", "$.sinks.out.timeout", "must be between 100ms and 1h");
+    JS_ERR(",\"timeout\":\"99ms\"", "$.sinks.out.timeout", "must be between 100ms and 1h");
+    JS_ERR(",\"timeout\":3601", "$.sinks.out.timeout", "must be between 100ms and 1h");
+    JS_ERR(",\"timeout\":\"61m\"", "$.sinks.out.timeout", "must be between 100ms and 1h");
+    JS_ERR(",\"timeout\":\"10 s\"", "$.sinks.out.timeout", "must be a duration");
+
+    /* creds: a readable file, as PATH or file:PATH */
+    JS_ERR(",\"creds\":\"\"", "$.sinks.out.creds", "must be a non-empty string");
+    JS_ERR(",\"creds\":[\"/x\"]", "$.sinks.out.creds", "must be a non-empty string");
+    JS_ERR(",\"creds\":\"file:\"", "$.sinks.out.creds", "cannot read the credentials file");
+    snprintf(json, sizeof(json), JS_SINK(",\"creds\":\"%s/none.creds\""), tmpdir);
+    EXPECT_ERR(json, "$.sinks.out.creds", "cannot read the credentials file");
+    snprintf(json, sizeof(json), JS_SINK(",\"creds\":\"file:%s/none.creds\""), tmpdir);
+    EXPECT_ERR(json, "$.sinks.out.creds", "cannot read the credentials file");
+    /* "file:" is a prefix, not part of the name: file:PATH is PATH */
+    char creds[PATHLEN];
+    write_file("js2.creds", "C\n", 2, creds, sizeof(creds));
+    snprintf(json, sizeof(json), JS_SINK(",\"creds\":\"file:file:%s\""), creds);
+    EXPECT_ERR(json, "$.sinks.out.creds", "cannot read the credentials file");
+    /* a file the gateway's user cannot read (unless that user is root) */
+    if (geteuid() != 0) {
+        T_EQ_INT(chmod(creds, 0), 0);
+        snprintf(json, sizeof(json), JS_SINK(",\"creds\":\"%s\""), creds);
+        EXPECT_ERR(json, "$.sinks.out.creds", "cannot read the credentials file");
+        T_EQ_INT(chmod(creds, 0600), 0);
+    }
+    snprintf(json, sizeof(json), JS_SINK(",\"creds\":\"%s\""), creds);
+    struct config *c = load(json);
+    T_CHECK(c != NULL);
+    config_free(c);
+
+    /* tls: an object of readable files */
+    JS_ERR(",\"tls\":\"/etc/hostname\"", "$.sinks.out.tls", "must be an object");
+    JS_ERR(",\"tls\":{\"verify\":false}", "$.sinks.out.tls.verify", "unknown key");
+    JS_ERR(",\"tls\":{\"client_ca\":\"/etc/hostname\"}", "$.sinks.out.tls.client_ca",
+           "unknown key");
+    static const char *const tls_key[] = {"ca", "cert", "key"};
+    for (int i = 0; i < 3; i++) {
+        char where[64], missing[PATHLEN + 16];
+        snprintf(where, sizeof(where), "$.sinks.out.tls.%s", tls_key[i]);
+        snprintf(missing, sizeof(missing), "%s/none-js-%s.pem", tmpdir, tls_key[i]);
+        if (i == 0)
+            snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"ca\":\"%s\"}"), missing);
+        else
+            snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"cert\":\"%s\",\"key\":\"%s\"}"),
+                     i == 1 ? missing : cert, i == 2 ? missing : cert);
+        EXPECT_ERR(json, where, "cannot read");
+        EXPECT_ERR(json, where, "none-js-");
+        snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"%s\":\"\"}"), tls_key[i]);
+        EXPECT_ERR(json, where, "must be a non-empty string");
+        snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"%s\":1}"), tls_key[i]);
+        EXPECT_ERR(json, where, "must be a non-empty string");
+    }
+
+    snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"cert\":\"%s\"}"), cert);
+    EXPECT_ERR(json, "$.sinks.out.tls.key", "cert and key go together");
+    snprintf(json, sizeof(json), JS_SINK(",\"tls\":{\"ca\":\"%s\",\"key\":\"%s\"}"), cert, cert);
+    EXPECT_ERR(json, "$.sinks.out.tls.cert", "cert and key go together");
+    /* only its own keys; and its keys on no other type */
+    static const char *const foreign[] = {
+        "url",  "command", "concurrency", "headers", "format",  "sign",        "unix_socket",
+        "path", "ack",     "ack_timeout", "env",     "max_age", "stream_name", "subjects"};
+    for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+        char where[64];
+        snprintf(json, sizeof(json), JS_SINK(",\"%s\":1"), foreign[i]);
+        snprintf(where, sizeof(where), "$.sinks.out.%s", foreign[i]);
+        EXPECT_ERR(json, where, "unknown key");
+    }
+    JS_ERR(",\"types\":[]", "$.sinks.out.types", "non-empty array");
+    static const char *const others[] = {
+        "{\"type\":\"stdout\",\"servers\":[\"nats://h:1\"]}",
+        "{\"type\":\"http\",\"url\":\"http://h/\",\"subject\":\"x\"}",
+        "{\"type\":\"exec\",\"command\":[\"x\"],\"stream\":{\"name\":\"S\"}}",
+        "{\"type\":\"http\",\"url\":\"http://h/\",\"window\":8}",
+        "{\"type\":\"unix\",\"path\":\"/x.sock\",\"creds\":\"/etc/hostname\"}",
+        "{\"type\":\"pipe\",\"command\":[\"x\"],\"window\":1}",
+    };
+    static const char *const other_key[] = {"servers", "subject", "stream",
+                                            "window",  "creds",   "window"};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        char where[64];
+        snprintf(json, sizeof(json),
+                 "{" LISTEN ",\"sinks\":{\"out\":%s},\"routes\":[" ROUTE("") "]}", others[i]);
+        snprintf(where, sizeof(where), "$.sinks.out.%s", other_key[i]);
+        EXPECT_ERR(json, where, "unknown key");
+    }
+#undef JS_ERR
+#undef JS_STREAM_ERR
 }
 
 /* ---- bad values ---------------------------------------------------------- */
@@ -2216,11 +2720,14 @@ int main(void)
     T_RUN(test_tls_client_ca_and_admin);
     T_RUN(test_operations_keys);
     T_RUN(test_world_readable_secret_file);
-    T_RUN(test_reserved_sink_types);
+    T_RUN(test_unknown_sink_types);
     T_RUN(test_exec_sink);
     T_RUN(test_http_sink_defaults);
     T_RUN(test_http_sink_values);
     T_RUN(test_http_sink_errors);
+    T_RUN(test_jetstream_sink_defaults);
+    T_RUN(test_jetstream_sink_values);
+    T_RUN(test_jetstream_sink_errors);
     T_RUN(test_bad_size);
     T_RUN(test_bad_duration);
     T_RUN(test_bad_integers_and_enums);

@@ -1,0 +1,416 @@
+/*
+ * sink_jetstream.c - the jetstream sink's backend for the windowed delivery
+ * loop (see deliver_int.h): each event is published asynchronously to NATS
+ * JetStream, up to `window` awaiting their PubAck.
+ *
+ * Invariants:
+ *  - an event counts as delivered only when its PubAck arrived (a duplicate
+ *    PubAck too: the stream already holds it); the sink's cursor moves over
+ *    delivered events only, so after a crash or a lost node what was not
+ *    acknowledged is published again;
+ *  - every message carries Nats-Msg-Id "{route}:{id}", so JetStream drops
+ *    the copies a retry, a restart or a second instance publish within the
+ *    stream's duplicate window;
+ *  - subjects are built from event data with whitespace, '*', '>' and empty
+ *    tokens replaced, so an event can never publish to a wildcard.
+ * The PubAck callback runs on a libnats thread: jobs are found by seq under
+ * js->lock, and the worker is woken through a condition variable.
+ */
+#include "config.h"
+#include "deliver_int.h"
+#include "err.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define JS_SUBJECT_MAX 512
+
+struct jjob {
+    uint64_t seq;
+    int done, ok, dup;
+    int64_t deadline;
+    char err[200];
+    struct jjob *next; /* in js->jobs */
+};
+
+struct jstate {
+    natsOptions *opts;
+    natsConnection *nc;
+    jsCtx *js;
+    int stream_ok;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int woken;
+    int closing; /* set before the connection goes: late PubAcks are ignored */
+    struct jjob *jobs;
+    const struct cfg_sink *sink;
+};
+
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    struct jstate *s = closure;
+    const char *v = NULL;
+    if (natsMsgHeader_Get(msg, "Hookgate-Seq", &v) != NATS_OK || !v)
+        return;
+    uint64_t seq = strtoull(v, NULL, 10);
+    pthread_mutex_lock(&s->lock);
+    for (struct jjob *j = s->closing ? NULL : s->jobs; j; j = j->next) {
+        if (j->seq != seq || j->done)
+            continue;
+        j->done = 1;
+        j->ok = pa != NULL && pae == NULL;
+        j->dup = pa && pa->Duplicate;
+        if (pae)
+            snprintf(j->err, sizeof(j->err), "jetstream: %s",
+                     pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+        s->woken = 1;
+        pthread_cond_signal(&s->wake);
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* stream_check - create the stream, or check an existing one has the
+ * configured settings.  HG_OK, HG_ECONFIG (mismatch, logged), HG_EIO. */
+static int stream_check(struct jstate *s)
+{
+    const struct cfg_sink *k = s->sink;
+    char subj[JS_SUBJECT_MAX];
+    const char *brace = strchr(k->subject, '{');
+    if (brace)
+        snprintf(subj, sizeof(subj), "%.*s>", (int)(brace - k->subject), k->subject);
+    else
+        snprintf(subj, sizeof(subj), "%s", k->subject);
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = js_GetStreamInfo(&si, s->js, k->stream, NULL, &jerr);
+    if (st == NATS_OK) {
+        const jsStreamConfig *c = si->Config;
+        const char *bad = NULL;
+        if (c->Replicas != (int64_t)k->replicas)
+            bad = "replicas";
+        else if (c->Duplicates != (int64_t)k->dup_window_ms * 1000000)
+            bad = "duplicate_window";
+        int covered = 0;
+        for (int i = 0; i < c->SubjectsLen && !covered; i++)
+            covered = !strcmp(c->Subjects[i], subj);
+        if (!bad && !covered)
+            bad = "subjects";
+        jsStreamInfo_Destroy(si);
+        if (bad) {
+            log_msg(LOG_ERROR, "deliver: the existing stream has other settings", "{s:s,s:s,s:s}",
+                    "sink", k->name, "stream", k->stream, "setting", bad);
+            return HG_ECONFIG;
+        }
+        return HG_OK;
+    }
+    if (jerr != JSStreamNotFoundErr && st != NATS_NOT_FOUND)
+        return HG_EIO;
+    if (!k->stream_create) {
+        log_msg(LOG_ERROR, "deliver: stream does not exist (set stream.create)", "{s:s,s:s}",
+                "sink", k->name, "stream", k->stream);
+        return HG_ECONFIG;
+    }
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    const char *subjects[1] = {subj};
+    cfg.Name = k->stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = k->replicas;
+    cfg.Duplicates = (int64_t)k->dup_window_ms * 1000000;
+    st = js_AddStream(&si, s->js, &cfg, NULL, &jerr);
+    if (st != NATS_OK) {
+        log_msg(LOG_ERROR, "deliver: cannot create the stream", "{s:s,s:s,s:s}", "sink", k->name,
+                "stream", k->stream, "error", natsStatus_GetText(st));
+        return HG_EIO;
+    }
+    jsStreamInfo_Destroy(si);
+    log_msg(LOG_INFO, "deliver: stream created", "{s:s,s:s,s:s,s:i}", "sink", k->name, "stream",
+            k->stream, "subjects", subj, "replicas", (int)k->replicas);
+    return HG_OK;
+}
+
+/* states of closed sinks: libnats may still run a PubAck callback for them
+ * after the connection is gone, so they stay allocated (and reachable) until
+ * exit; one per delivery restart, a few hundred bytes each */
+static struct jstate *retired[256];
+static size_t nretired;
+static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void js_close(struct worker *w)
+{
+    struct jstate *s = w->be_state;
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->closing = 1;
+    pthread_mutex_unlock(&s->lock);
+    if (s->nc)
+        natsConnection_Close(s->nc);
+    jsCtx_Destroy(s->js);
+    natsConnection_Destroy(s->nc);
+    natsOptions_Destroy(s->opts);
+    s->js = NULL;
+    s->nc = NULL;
+    s->opts = NULL;
+    pthread_mutex_lock(&s->lock);
+    while (s->jobs) {
+        struct jjob *j = s->jobs;
+        s->jobs = j->next;
+        free(j);
+    }
+    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&retired_lock);
+    if (nretired < sizeof(retired) / sizeof(retired[0]))
+        retired[nretired++] = s;
+    pthread_mutex_unlock(&retired_lock);
+    w->be_state = NULL;
+}
+
+static int js_open(struct worker *w)
+{
+    const struct cfg_sink *k = w->sink;
+    struct jstate *s = calloc(1, sizeof(*s));
+    if (!s)
+        return HG_ENOMEM;
+    s->sink = k;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    w->be_state = s;
+    int n = 0;
+    while (k->servers[n])
+        n++;
+    natsStatus st = natsOptions_Create(&s->opts);
+    if (st == NATS_OK)
+        st = natsOptions_SetServers(s->opts, (const char **)k->servers, n);
+    if (st == NATS_OK)
+        st = natsOptions_SetMaxReconnect(s->opts, -1); /* forever: the store is the buffer */
+    if (st == NATS_OK)
+        st = natsOptions_SetReconnectWait(s->opts, 500);
+    if (st == NATS_OK)
+        st = natsOptions_SetRetryOnFailedConnect(s->opts, true, NULL, NULL);
+    if (st == NATS_OK && k->creds)
+        st = natsOptions_SetUserCredentialsFromFiles(
+            s->opts, !strncmp(k->creds, "file:", 5) ? k->creds + 5 : k->creds, NULL);
+    if (st == NATS_OK && (k->tls_ca || k->tls_cert))
+        st = natsOptions_SetSecure(s->opts, true);
+    if (st == NATS_OK && k->tls_ca)
+        st = natsOptions_LoadCATrustedCertificates(s->opts, k->tls_ca);
+    if (st == NATS_OK && k->tls_cert)
+        st = natsOptions_LoadCertificatesChain(s->opts, k->tls_cert, k->tls_key);
+    if (st != NATS_OK) {
+        log_msg(LOG_ERROR, "deliver: jetstream options refused", "{s:s,s:s}", "sink", k->name,
+                "error", natsStatus_GetText(st));
+        js_close(w);
+        return HG_EINVAL;
+    }
+    st = natsConnection_Connect(&s->nc, s->opts);
+    if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED) {
+        log_msg(LOG_ERROR, "deliver: cannot set up the NATS connection", "{s:s,s:s}", "sink",
+                k->name, "error", natsStatus_GetText(st));
+        js_close(w);
+        return HG_EIO;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.AckHandler = on_ack;
+    jo.PublishAsync.AckHandlerClosure = s;
+    jo.PublishAsync.MaxPending = k->concurrency;
+    jo.Wait = (int64_t)k->timeout_ms;
+    if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
+        js_close(w);
+        return HG_ENOMEM;
+    }
+    if (natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED) {
+        int rc = stream_check(s);
+        if (rc == HG_ECONFIG) {
+            js_close(w);
+            return rc;
+        }
+        s->stream_ok = rc == HG_OK;
+    } else {
+        log_msg(LOG_WARN, "deliver: NATS not reachable yet; events wait in the store", "{s:s}",
+                "sink", k->name);
+    }
+    return HG_OK;
+}
+
+/* subject - the template filled for this event, sanitised (see top) */
+static void subject(const char *tpl, const struct slot *sl, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *t = tpl; *t && o + 1 < cap;) {
+        const char *val = NULL;
+        size_t skip = 0;
+        if (!strncmp(t, "{route}", 7))
+            val = sl->route, skip = 7;
+        else if (!strncmp(t, "{type}", 6))
+            val = sl->type, skip = 6;
+        else if (!strncmp(t, "{id}", 4))
+            val = sl->id, skip = 4;
+        if (!val) {
+            out[o++] = *t++;
+            continue;
+        }
+        if (!*val)
+            val = "_";
+        for (; *val && o + 1 < cap; val++) {
+            unsigned char c = (unsigned char)*val;
+            out[o++] = c <= 0x20 || c == 0x7f || c == '*' || c == '>' ? '_' : (char)c;
+        }
+        t += skip;
+    }
+    out[o] = '\0';
+    /* no empty token: "a..b" -> "a._.b", and none at either end */
+    char fixed[JS_SUBJECT_MAX];
+    size_t f = 0;
+    for (size_t i = 0; i < o && f + 3 < sizeof(fixed); i++) {
+        if (out[i] == '.' && (i == 0 || out[i - 1] == '.'))
+            fixed[f++] = '_';
+        fixed[f++] = out[i];
+    }
+    if (f && fixed[f - 1] == '.' && f + 1 < sizeof(fixed))
+        fixed[f++] = '_';
+    fixed[f] = '\0';
+    snprintf(out, cap, "%s", fixed);
+}
+
+static int js_begin(struct worker *w, struct slot *sl, int64_t now)
+{
+    struct jstate *s = w->be_state;
+    if (!s->stream_ok) {
+        if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
+            return HG_EIO; /* retried shortly by the loop */
+        int rc = stream_check(s);
+        if (rc)
+            return rc;
+        s->stream_ok = 1;
+    }
+    char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2], seq[24];
+    subject(w->sink->subject, sl, subj, sizeof(subj));
+    snprintf(msgid, sizeof(msgid), "%s:%s", sl->route, sl->id);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)sl->seq);
+    size_t len =
+        sl->line.len && sl->line.p[sl->line.len - 1] == '\n' ? sl->line.len - 1 : sl->line.len;
+    struct jjob *j = calloc(1, sizeof(*j));
+    natsMsg *m = NULL;
+    if (!j || natsMsg_Create(&m, subj, NULL, sl->line.p, (int)len) != NATS_OK ||
+        natsMsgHeader_Set(m, "Nats-Msg-Id", msgid) != NATS_OK ||
+        natsMsgHeader_Set(m, "Hookgate-Seq", seq) != NATS_OK) {
+        natsMsg_Destroy(m);
+        free(j);
+        return HG_ENOMEM;
+    }
+    j->seq = sl->seq;
+    j->deadline = now + (int64_t)w->sink->timeout_ms;
+    pthread_mutex_lock(&s->lock);
+    j->next = s->jobs;
+    s->jobs = j;
+    pthread_mutex_unlock(&s->lock);
+    sl->job = j;
+    /* libnats frees its pending slot of a publish whose PubAck never comes
+     * only with MaxWait: without it a full window of lost PubAcks (a node
+     * that hung, then died) would block every later publish */
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = (int64_t)w->sink->timeout_ms;
+    natsStatus st = js_PublishMsgAsync(s->js, &m, &po);
+    if (st != NATS_OK) {
+        natsMsg_Destroy(m); /* still ours on error */
+        pthread_mutex_lock(&s->lock);
+        if (!j->done) {
+            j->done = 1;
+            snprintf(j->err, sizeof(j->err), "jetstream: publish: %s", natsStatus_GetText(st));
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    return HG_OK;
+}
+
+static void js_wait(struct worker *w, struct slot *slots, unsigned n, int timeout_ms)
+{
+    (void)slots;
+    (void)n;
+    struct jstate *s = w->be_state;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += (long)timeout_ms * 1000000;
+    dl.tv_sec += dl.tv_nsec / 1000000000;
+    dl.tv_nsec %= 1000000000;
+    pthread_mutex_lock(&s->lock);
+    while (!s->woken && timeout_ms > 0)
+        if (pthread_cond_timedwait(&s->wake, &s->lock, &dl))
+            break;
+    s->woken = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static int js_step(struct worker *w, struct slot *sl, int64_t now)
+{
+    struct jstate *s = w->be_state;
+    struct jjob *j = sl->job;
+    pthread_mutex_lock(&s->lock);
+    if (!j->done && now > j->deadline) { /* no PubAck: published again later */
+        j->done = 1;
+        snprintf(j->err, sizeof(j->err), "jetstream: no PubAck within the timeout");
+    }
+    int d = j->done;
+    pthread_mutex_unlock(&s->lock);
+    return d;
+}
+
+static int64_t js_deadline(struct worker *w, struct slot *sl)
+{
+    (void)w;
+    return ((struct jjob *)sl->job)->deadline;
+}
+
+static int js_result(struct worker *w, struct slot *sl, char *err, size_t cap, int64_t *retry_after)
+{
+    struct jstate *s = w->be_state;
+    struct jjob *j = sl->job;
+    *retry_after = 0;
+    pthread_mutex_lock(&s->lock);
+    int ok = j->ok, dup = j->dup;
+    snprintf(err, cap, "%s", j->err[0] ? j->err : "jetstream: publish failed");
+    pthread_mutex_unlock(&s->lock);
+    if (ok && dup)
+        metrics_publish_duplicate(w->sink->mx);
+    return ok ? HG_OK : HG_EIO;
+}
+
+static void js_terminate(struct worker *w, struct slot *sl)
+{
+    (void)w;
+    (void)sl; /* an unacknowledged publish is simply published again after a restart */
+}
+
+static void js_release(struct worker *w, struct slot *sl)
+{
+    struct jstate *s = w->be_state;
+    struct jjob *j = sl->job;
+    if (!j)
+        return;
+    pthread_mutex_lock(&s->lock);
+    for (struct jjob **p = &s->jobs; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
+    free(j);
+    sl->job = NULL;
+}
+
+const struct job_backend deliver_jetstream_backend = {js_begin,    js_wait,   js_step,
+                                                      js_deadline, js_result, js_terminate,
+                                                      js_release,  js_open,   js_close};

@@ -1,0 +1,508 @@
+"""The jetstream sink: hookgate publishes each stored event to real NATS
+JetStream servers (nats-server processes started by natsctl.py on free
+ports, one node or a 3-node cluster), and the stream is read back with
+tests/tools/js_read.c (libnats), compiled when the module runs.
+
+Covered: events arrive once each with the subject (route and type filled
+in, sanitised so that no event can publish to a wildcard), the Nats-Msg-Id
+ROUTE:ID, the Hookgate-Seq header and the envelope as payload; the stream is
+created with subjects "hooks.>", the replicas and the duplicate window; a
+node of a replicas=3 cluster killed in the middle of a 2,000-event burst
+loses and duplicates nothing; with the whole cluster down the gateway keeps
+answering 200 (the store is the outbox), the backlog gauges rise, and
+everything arrives once after the cluster comes back; a gateway killed with
+SIGKILL mid-burst and restarted on its data dir leaves each event once in
+the stream (Msg-Id dedupe), and so does a replay of events already
+published; an existing stream with other settings stops the start with an
+error naming the setting.
+
+The whole module is skipped, saying why, when nats-server or libnats
+(pkg-config libnats) is missing.  Harness checks the harness itself
+(natsctl + js_read against real servers, without hookgate), so a broken
+tool is not mistaken for a broken sink.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import unittest
+
+import hg
+import natsctl
+import test_ops
+
+MISSING = natsctl.missing()
+_BUILD = {}
+
+
+def js_read():
+    """A natsctl.JsRead on js_read compiled once for this run."""
+    if "js" not in _BUILD:
+        d = tempfile.mkdtemp(prefix="hg-jsread-")
+        _BUILD["dir"] = d
+        _BUILD["js"] = natsctl.JsRead(natsctl.build_js_read(d))
+    return _BUILD["js"]
+
+
+def tearDownModule():
+    if "dir" in _BUILD:
+        shutil.rmtree(_BUILD["dir"], ignore_errors=True)
+
+
+def body_of(eid, typ, n=1):
+    return json.dumps({"event_id": eid, "event": typ, "n": n}).encode()
+
+
+class Poster:
+    """Posts generic-profile events over kept-alive HTTP/1.1 connections
+    from several threads; .status[id] is the answer (0: no answer)."""
+
+    def __init__(self, port, threads=8):
+        self.port, self.threads = port, threads
+        self.status = {}
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.ok_cond = threading.Condition(self.lock)
+
+    def _one(self, conn, eid, typ):
+        body = body_of(eid, typ)
+        h = {"Content-Type": "application/json", "X-Webhook-Signature": hg.sign_generic("generic-secret", body)}
+        for attempt in range(2):  # a kept-alive connection the server closed: once more on a new one
+            try:
+                if conn[0] is None:
+                    conn[0] = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                conn[0].request("POST", "/hooks/generic", body, h)
+                r = conn[0].getresponse()
+                r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    conn[0].close()
+                    conn[0] = None
+                return r.status
+            except (OSError, http.client.HTTPException):
+                if conn[0] is not None:
+                    conn[0].close()
+                conn[0] = None
+        return 0
+
+    def run(self, ids, typ="order.created"):
+        """Post every id (blocking); returns {id: status}."""
+        chunks = [ids[i::self.threads] for i in range(self.threads)]
+
+        def worker(chunk):
+            conn = [None]
+            for eid in chunk:
+                st = self._one(conn, eid, typ)
+                with self.lock:
+                    self.status[eid] = st
+                    if st == 200:
+                        self.ok += 1
+                        self.ok_cond.notify_all()
+            if conn[0] is not None:
+                conn[0].close()
+
+        ts = [threading.Thread(target=worker, args=(c,), daemon=True) for c in chunks]
+        for t in ts:
+            t.start()
+        self._threads = ts
+        return self
+
+    def wait_ok(self, n):
+        """Block until n posts were answered 200 or every post is answered."""
+        with self.lock:
+            self.ok_cond.wait_for(lambda: self.ok >= n or not any(t.is_alive() for t in self._threads), 600)
+            return self.ok
+
+    def join(self):
+        for t in self._threads:
+            t.join(600)
+        return self.status
+
+
+@unittest.skipIf(MISSING, MISSING)
+class Harness(unittest.TestCase):
+    """natsctl and js_read on their own, against real nats-servers."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="hg-nats-")
+        self.js = js_read()
+        self.clusters = []
+
+    def tearDown(self):
+        for c in self.clusters:
+            c.stop_all(signal.SIGKILL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def cluster(self, n):
+        c = natsctl.Cluster(self.tmp, n)
+        self.clusters.append(c)
+        return c.start()
+
+    def test_single_node_roundtrip_and_dedupe(self):
+        c = self.cluster(1)
+        u = c.url_list()
+        self.assertIsNone(self.js.info(u, "T"))  # exit 3: no such stream
+        self.js.add(u, "T", ["t.>"], 1, 60000)
+        info = self.js.info(u, "T")
+        self.assertEqual((info["subjects"], info["replicas"], info["duplicates_ns"]), ("t.>", "1", "60000000000"))
+        tricky = '{"a":"tab\there","nl":"x\ny","bs":"\\\\n"}'
+        self.assertEqual(self.js.pub(u, "t.one", "m1", tricky), (1, False))
+        self.assertEqual(self.js.pub(u, "t.one", "m1", "other"), (1, True))  # same Msg-Id: dropped
+        self.assertEqual(self.js.pub(u, "t.two.x", "-", "no id"), (2, False))
+        self.assertEqual(self.js.messages(u, "T"),
+                         [(1, "t.one", "m1", tricky), (2, "t.two.x", "-", "no id")])
+        self.assertEqual(self.js.headers(u, "T", 1), {"Nats-Msg-Id": ["m1"]})
+
+    def test_cluster_survives_a_killed_leader_and_restarts(self):
+        c = self.cluster(3)
+        self.assertEqual(len({nd.meta_leader() for nd in c.nodes}), 1)
+        self.js.add(c.url_list(), "R", ["r.>"], 3, 60000)
+        self.js.pub(c.url_list(), "r.a", "x1", "one")
+        leader = self.js.info(c.url_list(), "R")["leader"]
+        self.assertIn(leader, {"n1", "n2", "n3"})
+        c.node(leader).kill()
+        self.assertFalse(c.node(leader).running())
+        self.assertEqual(self.js.messages_when_readable(c.url_list(), "R"), [(1, "r.a", "x1", "one")])
+        c.restart()
+        self.assertTrue(all(nd.running() for nd in c.nodes))
+        c.stop_all()
+        c.start()  # same store dirs: the stream and its message are back
+        self.assertEqual(self.js.messages_when_readable(c.url_list(), "R"), [(1, "r.a", "x1", "one")])
+
+
+@unittest.skipIf(MISSING, MISSING)
+class JetStreamSink(hg.GatewayTest):
+    SUBJECT = "hooks.{route}.{type}"
+
+    def setUp(self):
+        super().setUp()
+        self.js = js_read()
+        self.clusters = []
+
+    def tearDown(self):
+        for g in self.gws:  # the gateways first, so none is publishing while the servers go
+            if g.proc:
+                g.stop(signal.SIGKILL)
+        for c in self.clusters:
+            c.stop_all(signal.SIGKILL)
+        super().tearDown()
+
+    # ---- helpers -------------------------------------------------------------
+
+    def cluster(self, n=1):
+        c = natsctl.Cluster(self.tmp, n)
+        self.clusters.append(c)
+        return c.start()
+
+    def sink(self, c, replicas=1, stream="HOOKS", subject=None, **kw):
+        s = {"type": "jetstream", "servers": c.urls(), "subject": subject or self.SUBJECT,
+             "stream": {"name": stream, "create": True, "replicas": replicas, "duplicate_window": "2m"},
+             "window": 256, "timeout": "2s"}
+        s.update(kw)
+        return s
+
+    def config(self, sink, tmp=None):
+        cfg = hg.basic_config(tmp or self.tmp)
+        cfg["sinks"] = {"js": sink}
+        for r in cfg["routes"]:
+            r["sinks"] = ["js"]
+        cfg["retry"] = {"max_attempts": 1000, "initial": "50ms", "max": "1s"}
+        return cfg
+
+    def start(self, c, **kw):
+        return self.gateway(self.config(self.sink(c, **kw)))
+
+    def post(self, g, eid, typ="order.created"):
+        r = hg.curl(g.url("/hooks/generic"), body_of(eid, typ),
+                    {"Content-Type": "application/json",
+                     "X-Webhook-Signature": hg.sign_generic("generic-secret", body_of(eid, typ))})
+        self.assertEqual(r.status, 200, r.body)
+
+    def count(self, c, stream="HOOKS"):
+        """Messages in the stream, or -1 while it cannot be asked."""
+        try:
+            info = self.js.info(c.url_list(), stream)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return -1
+        return int(info["msgs"]) if info else -1
+
+    def wait_count(self, c, n, timeout=180, stream="HOOKS"):
+        """Wait until the stream holds at least n messages; returns the count
+        (so an assertion shows how many there were when it never got there)."""
+        hg.wait_for(lambda: self.count(c, stream) >= n, timeout)
+        return self.count(c, stream)
+
+    def metric(self, g, name):
+        return test_ops.metrics(g).get(name, sink="js")
+
+    def assert_each_once(self, msgs, ids, route="generic", typ="order.created"):
+        """msgs (from js_read) hold exactly one message per id in ids, each
+        with its subject, Nats-Msg-Id and envelope."""
+        got = {}
+        for seq, subject, mid, payload in msgs:
+            got.setdefault(mid, []).append((seq, subject, payload))
+        want = {f"{route}:{i}" for i in ids}
+        dups = {k: len(v) for k, v in got.items() if len(v) > 1}
+        self.assertEqual(dups, {}, "Msg-Ids stored more than once")
+        missing, extra = want - set(got), set(got) - want
+        self.assertEqual((sorted(missing)[:20], len(missing)), ([], 0), "acknowledged events not in the stream")
+        self.assertEqual(sorted(extra)[:20], [], "messages nobody posted")
+        for mid, [(seq, subject, payload)] in got.items():
+            self.assertEqual(subject, f"hooks.{route}.{typ}", mid)
+            self.assertNotIn("\n", payload)
+            ev = json.loads(payload)
+            self.assertEqual(f"{ev['hookgateroute']}:{ev['id']}", mid)
+            self.assertEqual(ev["type"], typ)
+
+    # ---- (a) single node ---------------------------------------------------
+
+    def test_single_node_each_event_once_with_subject_id_and_envelope(self):
+        c = self.cluster(1)
+        g = self.start(c)
+        info = self.js.info(c.url_list(), "HOOKS")  # created at start
+        self.assertIsNotNone(info, "the stream was not created at start")
+        self.assertEqual((info["subjects"], info["replicas"], info["duplicates_ns"], info["storage"]),
+                         ("hooks.>", "1", str(120 * 10**9), "file"))
+        ids = [f"evt_a{i}" for i in range(20)]
+        for i in ids:
+            self.post(g, i)
+        self.post(g, ids[0])  # the producer retries: hookgate stores it once
+        iex = json.dumps({"order": 7}).encode()
+        r = hg.curl(g.url("/hooks/iex"), iex, hg.iex_headers("iex-new-secret", iex, "iex_1", "invoice.paid"))
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.wait_count(c, 21), 21)
+        msgs = self.js.messages(c.url_list(), "HOOKS")
+        self.assertEqual(len(msgs), 21)
+        self.assert_each_once([m for m in msgs if m[2].startswith("generic:")], ids)
+        self.assertEqual([(m[1], m[2]) for m in msgs if not m[2].startswith("generic:")],
+                         [("hooks.iex.invoice.paid", "iex:iex_1")])
+        by_id = {m[2]: m for m in msgs}
+        seq, subject, mid, payload = by_id["generic:evt_a3"]
+        self.assertFalse(payload.endswith("\n"))
+        ev = json.loads(payload)
+        v = hg.event_validator()
+        if v is not None:
+            self.assertEqual([e.message for e in v.iter_errors(ev)], [])
+        self.assertEqual((ev["specversion"], ev["id"], ev["type"], ev["source"], ev["hookgateroute"]),
+                         ("1.0", "evt_a3", "order.created", "/hooks/generic", "generic"))
+        self.assertEqual(ev["data"], {"event_id": "evt_a3", "event": "order.created", "n": 1})
+        hdrs = self.js.headers(c.url_list(), "HOOKS", seq)
+        self.assertEqual(hdrs.get("Nats-Msg-Id"), ["generic:evt_a3"])
+        self.assertEqual(hdrs.get("Hookgate-Seq"), [str(ev["hookgateseq"])])
+        # the metrics agree once the cursor has moved over every PubAck
+        m = hg.wait_for(lambda: (lambda m: m if m.get("hookgate_backlog_events", sink="js") == 0 else None)(
+            test_ops.metrics(g)))
+        self.assertIsNotNone(m, "the backlog never drained")
+        self.assertEqual(m.get("hookgate_delivered_total", sink="js"), 21)
+        self.assertEqual(m.get("hookgate_oldest_undelivered_seconds", sink="js"), 0)
+
+    # ---- (b) a node of a replicas=3 cluster dies mid-burst ---------------------
+
+    def test_cluster_node_killed_mid_burst_loses_and_duplicates_nothing(self):
+        c = self.cluster(3)
+        g = self.start(c, replicas=3)
+        info = self.js.info(c.url_list(), "HOOKS")
+        self.assertEqual(info["replicas"], "3")
+        leader = info["leader"]  # the stream's leader: the node whose loss hurts most
+        self.assertIn(leader, {nd.name for nd in c.nodes})
+        ids = [f"evt_b{i:04d}" for i in range(2000)]
+        p = Poster(g.ports[0], threads=8).run(ids)
+        self.assertGreaterEqual(p.wait_ok(500), 500, "fewer than 500 posts answered 200")
+        c.node(leader).kill()
+        status = p.join()
+        ok = [i for i in ids if status.get(i) == 200]
+        self.assertEqual(len(ok), 2000, {s: sum(1 for v in status.values() if v == s) for s in set(status.values())})
+        n = self.wait_count(c, len(ok), timeout=300)
+        self.assertEqual(n, len(ok), "stream count after the burst\n" + c.diagnostics())
+        msgs = self.js.messages_when_readable(c.url_list(), "HOOKS")
+        self.assert_each_once(msgs, ok)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
+        self.assertEqual(self.metric(g, "hookgate_delivered_total"), 2000)
+
+    # ---- (c) the whole cluster down: the store is the outbox ----------------------
+
+    def test_cluster_down_events_accepted_backlog_rises_then_all_arrive_once(self):
+        c = self.cluster(3)
+        g = self.start(c, replicas=3)
+        before = [f"evt_c{i}" for i in range(10)]
+        for i in before:
+            self.post(g, i)
+        self.assertEqual(self.wait_count(c, 10), 10)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0))
+        c.stop_all()
+        during = [f"evt_c{i}" for i in range(10, 60)]
+        for i in during[:25]:
+            self.post(g, i)  # 200 while no NATS server runs
+        m = hg.wait_for(lambda: (lambda m: m if m.get("hookgate_oldest_undelivered_seconds", sink="js") > 0
+                                 and m.get("hookgate_backlog_events", sink="js") >= 25 else None)(test_ops.metrics(g)))
+        self.assertIsNotNone(m, "the backlog gauges did not rise: " + str(test_ops.metrics(g).samples))
+        self.assertEqual(m.get("hookgate_backlog_events", sink="js"), 25)
+        for i in during[25:]:
+            self.post(g, i)  # still accepted
+        self.assertEqual(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") >= 50
+                                     and self.metric(g, "hookgate_backlog_events")), 50)
+        self.assertEqual(self.metric(g, "hookgate_delivered_total"), 10)
+        c.start()  # same ports and store dirs
+        self.assertEqual(self.wait_count(c, 60, timeout=300), 60, c.diagnostics())
+        self.assert_each_once(self.js.messages_when_readable(c.url_list(), "HOOKS"), before + during)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
+        self.assertEqual(self.metric(g, "hookgate_oldest_undelivered_seconds"), 0)
+        self.assertEqual(self.metric(g, "hookgate_delivered_total"), 60)
+
+    # ---- (d) hookgate killed mid-burst, restarted on its data dir ----------------
+
+    def test_gateway_sigkill_mid_burst_then_restart_each_event_once(self):
+        c = self.cluster(1)
+        g = self.start(c)
+        ids = [f"evt_d{i:04d}" for i in range(3000)]
+        p = Poster(g.ports[0], threads=8).run(ids)
+        # kill -9 once part of the burst is in the stream (PubAcks on their way,
+        # the cursor possibly not yet moved over them)
+        self.assertGreater(self.wait_count(c, 100), 0)
+        g.stop(signal.SIGKILL)
+        status = p.join()
+        ok = [i for i in ids if status.get(i) == 200]
+        self.assertGreater(len(ok), 0)
+        g.start()  # same config, same data_dir
+        self.assertGreaterEqual(self.wait_count(c, len(ok)), len(ok))
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
+        msgs = self.js.messages(c.url_list(), "HOOKS")
+        # a request whose answer died with the gateway may still have been
+        # stored (then it is in the stream, once); every 200 must be there
+        stored = {m[2].split(":", 1)[1] for m in msgs}
+        self.assertEqual(set(ok) - stored, set(), "events answered 200 but not in the stream")
+        self.assertLessEqual(stored, set(ids))
+        self.assert_each_once(msgs, sorted(stored))
+        self.post(g, "evt_d_after")  # and the restarted gateway carries on
+        self.assertEqual(self.wait_count(c, len(msgs) + 1), len(msgs) + 1)
+
+    def test_node_hangs_then_dies_then_returns_everything_arrives_once(self):
+        """The server hangs (SIGSTOP) with a full window of publishes in
+        flight, so none of their PubAcks ever comes; then it is killed and
+        started again.  The lost publishes must not keep occupying the
+        sink's window: everything arrives, once."""
+        c = self.cluster(1)
+        g = self.start(c)
+        ids = [f"evt_h{i:03d}" for i in range(300)]
+        for i in ids[:10]:
+            self.post(g, i)
+        self.assertEqual(self.wait_count(c, 10), 10)
+        c.nodes[0].freeze()
+        for i in ids[10:]:
+            self.post(g, i)  # accepted: the store is the outbox
+        # the publishes went out and their PubAcks are overdue
+        self.assertTrue(hg.wait_for(lambda: any(l.get("error") == "jetstream: no PubAck within the timeout"
+                                                for l in g.logs()), 60))
+        c.nodes[0].kill()
+        c.start()  # the same store dir: the 10 are still there
+        n = self.wait_count(c, 300, timeout=120)
+        errs = {}
+        for l in g.logs():
+            if l.get("error"):
+                errs[l["error"]] = errs.get(l["error"], 0) + 1
+        self.assertEqual(n, 300, f"stream count; the gateway's errors: {errs}")
+        self.assert_each_once(self.js.messages(c.url_list(), "HOOKS"), ids)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
+
+    def test_replay_of_published_events_is_deduplicated_by_msg_id(self):
+        """events replay --seq 1 publishes everything again: within the
+        duplicate window JetStream drops every copy, and hookgate counts the
+        duplicate PubAcks as delivered."""
+        c = self.cluster(1)
+        g = self.start(c)
+        ids = [f"evt_r{i}" for i in range(30)]
+        for i in ids:
+            self.post(g, i)
+        self.assertEqual(self.wait_count(c, 30), 30)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0))
+        self.assertEqual(self.metric(g, "hookgate_publish_duplicates_total"), 0)
+        p = subprocess.run([hg.BIN, "events", "replay", "--sink", "js", "--seq", "1", "-c", g.cfg_path],
+                           capture_output=True, text=True, env=dict(os.environ, **hg.ENV))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(hg.wait_for(lambda: self.metric(g, "hookgate_publish_duplicates_total") >= 30 and
+                                     self.metric(g, "hookgate_publish_duplicates_total")), 30)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0))
+        self.assertEqual(self.count(c), 30)
+        self.assert_each_once(self.js.messages(c.url_list(), "HOOKS"), ids)
+
+    # ---- (e) an existing stream with other settings -------------------------------
+
+    def start_error(self, g):
+        """Start g, which must fail; returns its error-level log lines (JSON text)."""
+        with self.assertRaises(RuntimeError):
+            g.start()
+        self.assertNotEqual(g.stop(), 0)
+        return "\n".join(json.dumps(l) for l in g.logs() if l.get("level") == "error")
+
+    def second_gateway(self, sink):
+        d = os.path.join(self.tmp, f"g{len(self.gws)}")
+        os.makedirs(d, mode=0o700)
+        g = hg.Gateway(d, self.config(sink, d), hg.ENV)
+        self.gws.append(g)
+        return g
+
+    def test_mismatched_replicas_stops_the_start(self):
+        c = self.cluster(1)
+        g1 = self.start(c, replicas=1)
+        self.assertEqual(self.js.info(c.url_list(), "HOOKS")["replicas"], "1")
+        g1.stop()
+        # the same settings again: accepted
+        g1.start()
+        g1.stop()
+        err = self.start_error(self.second_gateway(self.sink(c, replicas=3)))
+        self.assertIn("replicas", err)
+        # the stream is left as it was
+        info = self.js.info(c.url_list(), "HOOKS")
+        self.assertEqual((info["replicas"], info["subjects"]), ("1", "hooks.>"))
+
+    def test_mismatched_duplicate_window_and_subjects_stop_the_start(self):
+        c = self.cluster(1)
+        self.start(c).stop()
+        s = self.sink(c)
+        s["stream"]["duplicate_window"] = "5m"
+        err = self.start_error(self.second_gateway(s))
+        self.assertIn("duplicate_window", err)
+        self.assertNotIn("replicas", err)
+        err = self.start_error(self.second_gateway(self.sink(c, subject="events.{route}.{type}")))
+        self.assertIn("subjects", err)
+        self.assertNotIn("duplicate_window", err)
+        info = self.js.info(c.url_list(), "HOOKS")
+        self.assertEqual((info["subjects"], info["duplicates_ns"]), ("hooks.>", str(120 * 10**9)))
+
+    # ---- (f) subject sanitising ------------------------------------------------
+
+    def test_subject_tokens_are_sanitised(self):
+        c = self.cluster(1)
+        g = self.start(c)
+        cases = [("s1", "a b*c", "hooks.generic.a_b_c"),
+                 ("s2", "order.created", "hooks.generic.order.created"),
+                 ("s3", ">", "hooks.generic._"),
+                 ("s4", "x..y", "hooks.generic.x._.y"),
+                 ("s5", "a.>", "hooks.generic.a._"),
+                 ("s6", " lead", "hooks.generic._lead"),  # control characters are refused at receive
+                 ("s7", "*", "hooks.generic._")]
+        for eid, typ, _ in cases:
+            self.post(g, eid, typ)
+        self.assertEqual(self.wait_count(c, len(cases)), len(cases))
+        got = {m[2]: m[1] for m in self.js.messages(c.url_list(), "HOOKS")}
+        self.assertEqual(got, {f"generic:{eid}": subj for eid, _, subj in cases})
+        # the envelope keeps the type as the producer sent it
+        msgs = {m[2]: json.loads(m[3]) for m in self.js.messages(c.url_list(), "HOOKS")}
+        self.assertEqual(msgs["generic:s1"]["type"], "a b*c")
+
+    def test_id_placeholder(self):
+        c = self.cluster(1)
+        g = self.start(c, subject="ev.{route}.{id}")
+        self.post(g, "plain")
+        self.post(g, "with space")
+        self.assertEqual(self.wait_count(c, 2), 2)
+        got = {m[2]: m[1] for m in self.js.messages(c.url_list(), "HOOKS")}
+        self.assertEqual(got, {"generic:plain": "ev.generic.plain", "generic:with space": "ev.generic.with_space"})
+        self.assertEqual(self.js.info(c.url_list(), "HOOKS")["subjects"], "ev.>")
+
+
+if __name__ == "__main__":
+    hg.main()
