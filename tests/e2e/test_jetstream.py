@@ -474,6 +474,34 @@ class JetStreamSink(hg.GatewayTest):
 
     # ---- (f) subject sanitising ------------------------------------------------
 
+    def test_two_instances_one_stream_each_event_once(self):
+        """Two gateways, each with its own store, publishing to one stream: the
+        same signed event posted to A then to B (a producer retry that the
+        proxy sent elsewhere) is accepted by both and held once by the stream."""
+        c = self.cluster(1)
+        ga = self.start(c)
+        db = os.path.join(self.tmp, "b")
+        os.makedirs(db, mode=0o700)
+        gb = hg.Gateway(db, self.config(self.sink(c), tmp=db), hg.ENV)
+        self.gws.append(gb)
+        gb.start()
+        ids = ["two-%d" % i for i in range(20)]
+        for eid in ids:
+            self.post(ga, eid)
+            self.post(gb, eid)  # B has not seen it: accepted, stored, published
+        for eid in ids[:3]:  # a retry on the same instance is a local duplicate
+            r = hg.curl(ga.url("/hooks/generic"), body_of(eid, "order.created"),
+                        {"Content-Type": "application/json",
+                         "X-Webhook-Signature": hg.sign_generic("generic-secret", body_of(eid, "order.created"))})
+            self.assertEqual(r.json()["status"], "duplicate")
+        self.assertTrue(hg.wait_for(lambda: self.metric(ga, "hookgate_delivered_total") >= 20 and
+                                    self.metric(gb, "hookgate_delivered_total") >= 20, 60))
+        self.assertEqual(self.wait_count(c, 20), 20)
+        self.assert_each_once(self.js.messages_when_readable(c.url_list(), "HOOKS"), ids)
+        dup = (test_ops.metrics(ga).get("hookgate_publish_duplicates_total", sink="js") +
+               test_ops.metrics(gb).get("hookgate_publish_duplicates_total", sink="js"))
+        self.assertEqual(dup, 20)  # the second copy of each was dropped by Msg-Id
+
     def test_subject_tokens_are_sanitised(self):
         c = self.cluster(1)
         g = self.start(c)
