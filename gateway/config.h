@@ -90,6 +90,10 @@ struct cfg_route {
     char *type;                  /* "type": fixed event type, or NULL */
     int takes_token;             /* a token may be the last path segment */
     int mx;                      /* metrics slot (metrics_bind) */
+    char *shd_bucket;            /* shared_dedupe.jetstream_kv.bucket, or NULL */
+    char **shd_servers;          /* its NATS servers (NULL-terminated) */
+    uint64_t shd_ttl_ms;         /* = dedupe_window */
+    struct shdedupe *shd;        /* connected at serve (shdedupe_attach) */
 };
 
 struct config {

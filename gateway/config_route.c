@@ -84,12 +84,67 @@ static int parse_allow(struct ctx *x, const char *path, json_t *v, struct cfg_ro
     return HG_OK;
 }
 
+/* parse_shared - "shared_dedupe": {"jetstream_kv": {"bucket": B, "servers": [...]}};
+ * servers default to those of the route's first jetstream sink. */
+static int parse_shared(struct ctx *x, const char *path, json_t *o, struct config *c,
+                        struct cfg_route *r)
+{
+    static const char *const sk[] = {"jetstream_kv", NULL};
+    static const char *const kk[] = {"bucket", "servers", NULL};
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe", path);
+    int rc = cfgp_check_keys(x, p, o, sk, NULL);
+    if (rc)
+        return rc;
+    json_t *kv = json_object_get(o, "jetstream_kv");
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv", path);
+    if (!kv)
+        return cfgp_fail(x, p, "is required: {\"bucket\": \"hookgate-seen\"}");
+    if ((rc = cfgp_check_keys(x, p, kv, kk, NULL)))
+        return rc;
+    json_t *v = json_object_get(kv, "bucket");
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.bucket", path);
+    if (!v)
+        return cfgp_fail(x, p, "is required");
+    if ((rc = cfgp_get_string(x, p, v, &r->shd_bucket)))
+        return rc;
+    const char *b = r->shd_bucket;
+    if (!*b || strlen(b) > 64 ||
+        strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(b))
+        return cfgp_fail(x, p, "a bucket name is 1-64 of [A-Za-z0-9_-]");
+    r->shd_ttl_ms = c->dedupe_window_ms;
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.servers", path);
+    if ((v = json_object_get(kv, "servers"))) {
+        if ((rc = cfgp_get_strings(x, p, v, &r->shd_servers)))
+            return rc;
+        for (char **u = r->shd_servers; *u; u++)
+            if (strncmp(*u, "nats://", 7) && strncmp(*u, "tls://", 6))
+                return cfgp_fail(x, p, "a server is nats://HOST:PORT or tls://HOST:PORT");
+        return HG_OK;
+    }
+    for (size_t k = 0; k < r->nsinks; k++) {
+        const struct cfg_sink *s = &c->sinks[r->sinks[k]];
+        if (s->type != SINK_JETSTREAM)
+            continue;
+        size_t n = 0;
+        while (s->servers[n])
+            n++;
+        if (!(r->shd_servers = calloc(n + 1, sizeof(char *))))
+            return HG_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (!(r->shd_servers[i] = strdup(s->servers[i])))
+                return HG_ENOMEM;
+        return HG_OK;
+    }
+    return cfgp_fail(x, p, "is required when the route has no jetstream sink");
+}
+
 int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
                        struct cfg_route *r)
 {
-    static const char *const known[] = {"path",  "name",      "profile", "secrets",
-                                        "sinks", "tolerance", "allow",   "allow_unsigned",
-                                        "token", "type",      NULL};
+    static const char *const known[] = {"path",  "name",      "profile",       "secrets",
+                                        "sinks", "tolerance", "allow",         "allow_unsigned",
+                                        "token", "type",      "shared_dedupe", NULL};
     char p[256];
     int rc = cfgp_check_keys(x, path, o, known, NULL);
     if (rc)
@@ -253,6 +308,8 @@ int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config
                 return cfgp_fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
         r->sinks[r->nsinks++] = k;
     }
+    if ((v = json_object_get(o, "shared_dedupe")) && (rc = parse_shared(x, path, v, c, r)))
+        return rc;
     const char *why = NULL;
     if ((rc = verify_new(pr, r->secrets, r->nsecrets, &r->verifier, &why))) {
         cfgp_pathf(p, sizeof(p), "%s.secrets", path);
@@ -277,6 +334,10 @@ void config_route_free(struct cfg_route *r)
     free(r->sinks);
     free(r->allow);
     free(r->type);
+    free(r->shd_bucket);
+    for (char **u = r->shd_servers; u && *u; u++)
+        free(*u);
+    free(r->shd_servers);
     OPENSSL_cleanse(r->token_sha, sizeof(r->token_sha));
     verify_free(r->verifier);
 }

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "shdedupe.h"
 #include "profile.h"
 #include "store.h"
 #include "verify.h"
@@ -191,6 +192,12 @@ static void on_stored(struct store_item *it, void *arg)
     (void)it;
     struct req *r = arg;
     struct http *h = r->h;
+    if (r->route && r->route->shd && !r->item.result && !r->item.duplicate &&
+        r->item.kind == STORE_EVENT) {
+        /* committed here: let the other instances know (after, never before) */
+        const char *k = r->x.dedupe[0] ? r->x.dedupe : r->x.id;
+        shdedupe_mark(r->route->shd, k, strlen(k));
+    }
     /* MHD writes to the daemon's wake-up channel after the connection may
      * already be done: http_reap waits for this count before it stops a
      * replaced daemon */
@@ -299,6 +306,16 @@ static enum MHD_Result process(struct req *r, const char *url)
     ev->received_ms = time_now_ms();
     r->item.dedupe = (struct event_str){r->x.dedupe[0] ? r->x.dedupe : NULL, strlen(r->x.dedupe)};
     r->item.kind = STORE_EVENT;
+    if (rt->shd) {
+        /* another instance has committed it: answer duplicate, store nothing
+         * (shdedupe.h: keys are written only after a commit) */
+        const char *k = r->x.dedupe[0] ? r->x.dedupe : r->x.id;
+        if (shdedupe_seen(rt->shd, k, strlen(k)) == 1) {
+            r->item.duplicate = 1;
+            r->item.result = HG_OK;
+            return queue_stored(r);
+        }
+    }
     r->phase = PH_WAIT;
     return submit(r);
 }

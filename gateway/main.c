@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reload.h"
+#include "shdedupe.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -224,6 +225,7 @@ static int cmd_serve(int argc, char **argv)
     }
     log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
     http_binds_free(binds);
+    shdedupe_attach(c);
     struct reload_state rs = {.path = path, .st = st, .h = h, .dl = &dl};
     if (reload_keep_first(&rs, c)) {
         log_msg(LOG_ERROR, "out of memory", NULL);

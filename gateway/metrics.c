@@ -70,6 +70,7 @@ static struct {
     ctr *req;   /* (nroutes + 1) x NSTATUS; the last row: no route */
     ctr *dup;   /* nroutes + 1 */
     ctr *vfail; /* (nroutes + 1) x NREASON */
+    ctr *shfb;  /* shared dedupe fallbacks, per route */
     struct sinkm *sink;
     struct hist commit_lat, commit_batch, ack_lat;
     int64_t started_ms;
@@ -105,8 +106,9 @@ int metrics_init(struct config *c)
     M.req = calloc((MX_ROUTES + 1) * NSTATUS, sizeof(ctr));
     M.dup = calloc(MX_ROUTES + 1, sizeof(ctr));
     M.vfail = calloc((MX_ROUTES + 1) * NREASON, sizeof(ctr));
+    M.shfb = calloc(MX_ROUTES + 1, sizeof(ctr));
     M.sink = calloc(MX_SINKS, sizeof(struct sinkm));
-    if (!M.req || !M.dup || !M.vfail || !M.sink) {
+    if (!M.req || !M.dup || !M.vfail || !M.sink || !M.shfb) {
         metrics_free();
         return HG_ENOMEM;
     }
@@ -134,6 +136,7 @@ void metrics_free(void)
     free(M.req);
     free(M.dup);
     free(M.vfail);
+    free(M.shfb);
     free(M.sink);
     memset(&M, 0, sizeof(M));
 }
@@ -202,6 +205,12 @@ void metrics_delivery(int sink, uint64_t delivered, uint64_t failed, uint64_t re
     atomic_fetch_add_explicit(&s->failed, failed, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->retries, retries, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->dead, dead, memory_order_relaxed);
+}
+
+void metrics_shared_fallback(int route)
+{
+    if (M.ready)
+        atomic_fetch_add_explicit(&M.shfb[row(route)], 1, memory_order_relaxed);
 }
 
 void metrics_publish_duplicate(int sink)
@@ -278,6 +287,14 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
                                 "hookgate_verify_failures_total{route=\"%s\",reason=\"%s\"} %llu\n",
                                 c->routes[i].name, reasons[k], v);
         }
+    if (!rc)
+        rc = head(o, "hookgate_shared_dedupe_fallbacks_total", "counter",
+                  "Shared dedupe lookups or records that could not reach the bucket (local dedupe "
+                  "and Nats-Msg-Id used instead), by route.");
+    for (size_t i = 0; !rc && i < c->nroutes; i++)
+        if (c->routes[i].shd_bucket)
+            rc = buf_printf(o, "hookgate_shared_dedupe_fallbacks_total{route=\"%s\"} %llu\n",
+                            c->routes[i].name, get(&M.shfb[row(c->routes[i].mx)]));
     if (!rc)
         rc = hist(o, "hookgate_commit_batch_size", "Events per group commit.", &M.commit_batch, 1);
     if (!rc)

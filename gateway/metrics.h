@@ -52,6 +52,10 @@ void metrics_delivery(int sink, uint64_t delivered, uint64_t failed, uint64_t re
  * had the event (a retry or a second instance published it). */
 void metrics_publish_duplicate(int sink);
 
+/* metrics_shared_fallback - shared dedupe could not be used for one request
+ * (lookup) or one committed event (record) of route slot `route`. */
+void metrics_shared_fallback(int route);
+
 /* metrics_render - the Prometheus text exposition into out; st (may be
  * NULL) gives backlog, oldest undelivered age and store size.  HG_ENOMEM
  * or HG_ETOOBIG from the buffer. */

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "shdedupe.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -136,6 +137,7 @@ int reload_apply(struct reload_state *rs)
         return -1;
     }
     metrics_bind(cfg);
+    shdedupe_attach(cfg);
     char *a = delivery_sig(old), *b = delivery_sig(cfg);
     /* no workers (a failed restart before) counts as a change: retry */
     int sinks_changed = !a || !b || strcmp(a, b) || !*rs->dl;

@@ -502,6 +502,66 @@ class JetStreamSink(hg.GatewayTest):
                test_ops.metrics(gb).get("hookgate_publish_duplicates_total", sink="js"))
         self.assertEqual(dup, 20)  # the second copy of each was dropped by Msg-Id
 
+    def test_shared_dedupe_answers_duplicate_across_instances(self):
+        """With shared_dedupe, an event committed by instance A is answered
+        duplicate by instance B (and not stored there); with the bucket
+        unreachable, B falls back to local dedupe: accepted, logged, counted."""
+        c = self.cluster(1)
+
+        def gw(name):
+            d = os.path.join(self.tmp, name)
+            os.makedirs(d, mode=0o700)
+            cfg = self.config(self.sink(c), tmp=d)
+            for r in cfg["routes"]:
+                r["shared_dedupe"] = {"jetstream_kv": {"bucket": "hookgate-seen"}}
+            g = hg.Gateway(d, cfg, hg.ENV)
+            self.gws.append(g)
+            return g.start()
+        ga, gb = gw("a"), gw("b")
+
+        def post(g, eid):
+            b = body_of(eid, "order.created")
+            return hg.curl(g.url("/hooks/generic"), b, {"Content-Type": "application/json",
+                                                         "X-Webhook-Signature": hg.sign_generic("generic-secret", b)})
+        for i in range(5):
+            r = post(ga, "sh-%d" % i)
+            self.assertEqual(r.json()["status"], "accepted", r.body)
+        # A records each key after its commit (a background write): wait for B to see them
+        for i in range(5):
+            r = hg.wait_for(lambda: (lambda x: x if x.json()["status"] == "duplicate" else None)(
+                post(gb, "sh-%d" % i)), 30)
+            self.assertTrue(r, "B never answered duplicate for sh-%d" % i)
+        self.assertEqual(self.metric(gb, "hookgate_delivered_total"), 0)  # B stored none of them
+        self.assertEqual(self.wait_count(c, 5), 5)
+        self.assertEqual(test_ops.metrics(gb).get("hookgate_shared_dedupe_fallbacks_total", route="generic"), 0)
+        # the bucket goes away: B accepts (its own store), says so, and counts it
+        c.stop_all(signal.SIGKILL)
+        r = post(gb, "sh-down")
+        self.assertEqual((r.status, r.json()["status"]), (200, "accepted"), r.body)
+        self.assertGreaterEqual(test_ops.metrics(gb).get("hookgate_shared_dedupe_fallbacks_total", route="generic"), 1)
+        self.assertTrue([l for l in gb.logs() if l.get("msg", "").startswith("shared dedupe unavailable")])
+
+    def test_shared_dedupe_config_errors(self):
+        def check(route_extra):
+            cfg = hg.basic_config(self.tmp)
+            for r in cfg["routes"]:
+                r.update(route_extra)
+            path = os.path.join(self.tmp, "c.json")
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+            return subprocess.run([hg.BIN, "check", "-c", path], capture_output=True, text=True,
+                                  env=dict(os.environ, **hg.ENV))
+        # no jetstream sink on the route and no servers given
+        p = check({"shared_dedupe": {"jetstream_kv": {"bucket": "seen"}}})
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("$.routes[0].shared_dedupe.jetstream_kv.servers: is required when the route has no jetstream sink", p.stderr)
+        p = check({"shared_dedupe": {"jetstream_kv": {"bucket": "bad.name", "servers": ["nats://h:1"]}}})
+        self.assertIn("$.routes[0].shared_dedupe.jetstream_kv.bucket: a bucket name is 1-64 of [A-Za-z0-9_-]", p.stderr)
+        p = check({"shared_dedupe": {"redis": {}}})
+        self.assertIn("$.routes[0].shared_dedupe.redis: unknown key", p.stderr)
+        p = check({"shared_dedupe": {"jetstream_kv": {"bucket": "seen", "servers": ["nats://h:1"]}}})
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_subject_tokens_are_sanitised(self):
         c = self.cluster(1)
         g = self.start(c)

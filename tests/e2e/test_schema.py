@@ -868,7 +868,7 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
                                "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout"})
         route = defs["route"]["properties"]
-        self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", *ACCESS_ROUTE_KEYS})
+        self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", "shared_dedupe", *ACCESS_ROUTE_KEYS})
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",

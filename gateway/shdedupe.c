@@ -1,0 +1,202 @@
+/*
+ * shdedupe.c - shared dedupe on a JetStream key-value bucket (see shdedupe.h).
+ *
+ * Keys are the hex SHA-256 of "ROUTE:ID" (bucket keys allow a small
+ * alphabet; event ids do not keep to it).  Lookups are synchronous on the
+ * request's thread with the connection's short timeout; writes go through a
+ * bounded queue to one background thread, so a slow bucket never delays an
+ * answer that is already durable.  A full queue drops the write (counted):
+ * the stream's Nats-Msg-Id window is the backstop.
+ */
+#include "shdedupe.h"
+#include "codec.h"
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <nats/nats.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SHD_QUEUE   4096
+#define SHD_KEY     (2 * SHA256_DIGEST_LENGTH + 1)
+#define SHD_WAIT_MS 200 /* a lookup that takes longer falls back to local dedupe */
+
+struct shdedupe {
+    const struct cfg_route *route;
+    natsOptions *opts;
+    natsConnection *nc;
+    jsCtx *js;
+    kvStore *kv;
+    pthread_mutex_t lock; /* kv (opened lazily) and the queue */
+    pthread_cond_t more;
+    char q[SHD_QUEUE][SHD_KEY];
+    size_t head, n;
+    pthread_t thread;
+    int64_t last_warn;
+};
+
+static int key_of(const struct shdedupe *s, const char *id, size_t len, char out[SHD_KEY])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+             EVP_DigestUpdate(c, s->route->name, strlen(s->route->name)) &&
+             EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, id, len) &&
+             EVP_DigestFinal_ex(c, md, &mdlen);
+    EVP_MD_CTX_free(c);
+    if (!ok)
+        return -1; /* out of memory: no key, rather than a wrong one */
+    hex_encode(md, sizeof(md), out);
+    return 0;
+}
+
+/* bucket - the kv handle, opening (or creating) the bucket on first use. */
+static kvStore *bucket(struct shdedupe *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->kv && natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED) {
+        kvStore *kv = NULL;
+        if (js_KeyValue(&kv, s->js, s->route->shd_bucket) != NATS_OK) {
+            kvConfig kc;
+            kvConfig_Init(&kc);
+            kc.Bucket = s->route->shd_bucket;
+            kc.History = 1;
+            kc.TTL = (int64_t)s->route->shd_ttl_ms * 1000000;
+            if (js_CreateKeyValue(&kv, s->js, &kc) != NATS_OK)
+                kv = NULL;
+        }
+        s->kv = kv;
+    }
+    kvStore *kv = s->kv;
+    pthread_mutex_unlock(&s->lock);
+    return kv;
+}
+
+static void fallback(struct shdedupe *s, const char *what, natsStatus st)
+{
+    metrics_shared_fallback(s->route->mx);
+    int64_t now = time_now_ms();
+    if (now - s->last_warn > 10000) { /* one line per 10 s, not one per request */
+        s->last_warn = now;
+        log_msg(LOG_WARN, "shared dedupe unavailable; local dedupe and Nats-Msg-Id only",
+                "{s:s,s:s,s:s,s:s}", "route", s->route->name, "bucket", s->route->shd_bucket,
+                "step", what, "error", natsStatus_GetText(st));
+    }
+}
+
+int shdedupe_seen(struct shdedupe *s, const char *id, size_t len)
+{
+    if (!s)
+        return 0;
+    kvStore *kv = bucket(s);
+    if (!kv) {
+        fallback(s, "open", NATS_NOT_YET_CONNECTED);
+        return -1;
+    }
+    char key[SHD_KEY];
+    if (key_of(s, id, len, key))
+        return -1;
+    kvEntry *e = NULL;
+    natsStatus st = kvStore_Get(&e, kv, key);
+    if (st == NATS_OK) {
+        kvEntry_Destroy(e);
+        return 1;
+    }
+    if (st == NATS_NOT_FOUND)
+        return 0;
+    fallback(s, "lookup", st);
+    return -1;
+}
+
+void shdedupe_mark(struct shdedupe *s, const char *id, size_t len)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (s->n == SHD_QUEUE) {
+        pthread_mutex_unlock(&s->lock);
+        metrics_shared_fallback(s->route->mx);
+        return;
+    }
+    if (key_of(s, id, len, s->q[(s->head + s->n) % SHD_QUEUE]) == 0)
+        s->n++;
+    pthread_cond_signal(&s->more);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *writer(void *arg)
+{
+    struct shdedupe *s = arg;
+    for (;;) {
+        char key[SHD_KEY];
+        pthread_mutex_lock(&s->lock);
+        while (!s->n)
+            pthread_cond_wait(&s->more, &s->lock);
+        memcpy(key, s->q[s->head], SHD_KEY);
+        s->head = (s->head + 1) % SHD_QUEUE;
+        s->n--;
+        pthread_mutex_unlock(&s->lock);
+        kvStore *kv = bucket(s);
+        natsStatus st = kv ? kvStore_Put(NULL, kv, key, "1", 1) : NATS_NOT_YET_CONNECTED;
+        if (st != NATS_OK)
+            fallback(s, "record", st);
+    }
+    return NULL;
+}
+
+static struct shdedupe *open_one(const struct cfg_route *r)
+{
+    struct shdedupe *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->route = r;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->more, NULL);
+    int n = 0;
+    while (r->shd_servers[n])
+        n++;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = SHD_WAIT_MS;
+    natsStatus st = natsOptions_Create(&s->opts);
+    if (st == NATS_OK)
+        st = natsOptions_SetServers(s->opts, (const char **)r->shd_servers, n);
+    if (st == NATS_OK)
+        st = natsOptions_SetMaxReconnect(s->opts, -1);
+    if (st == NATS_OK)
+        st = natsOptions_SetReconnectWait(s->opts, 500);
+    if (st == NATS_OK)
+        st = natsOptions_SetRetryOnFailedConnect(s->opts, true, NULL, NULL);
+    if (st == NATS_OK) {
+        st = natsConnection_Connect(&s->nc, s->opts);
+        if (st == NATS_NOT_YET_CONNECTED)
+            st = NATS_OK;
+    }
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&s->js, s->nc, &jo);
+    if (st != NATS_OK || pthread_create(&s->thread, NULL, writer, s)) {
+        log_msg(LOG_ERROR, "shared dedupe disabled for this route", "{s:s,s:s}", "route", r->name,
+                "error", natsStatus_GetText(st));
+        return NULL; /* the route uses local dedupe only */
+    }
+    pthread_detach(s->thread);
+    return s;
+}
+
+/* every handle lives until exit (its writer thread runs on); kept here so
+ * that they stay reachable after the configs that pointed at them */
+static struct shdedupe *all[256];
+static size_t nall;
+
+void shdedupe_attach(struct config *c)
+{
+    for (size_t i = 0; i < c->nroutes && nall < sizeof(all) / sizeof(all[0]); i++)
+        if (c->routes[i].shd_bucket && !c->routes[i].shd)
+            all[nall++] = c->routes[i].shd = open_one(&c->routes[i]);
+}
