@@ -72,10 +72,13 @@ static void check_envelope(const struct event *ev, const char *line, size_t len)
     json_error_t je;
     json_t *o = json_loadb(line, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        /* tolerated only where jansson refuses the producer's JSON body itself */
+        /* tolerated only where jansson refuses the producer's JSON body itself
+         * (with the same flags: a body may repeat a key hookgate does not read,
+         * which RFC 8259 allows and hookgate stores as sent) */
         json_t *b =
             ev->body_kind == EVENT_BODY_JSON
-                ? json_loadb(ev->body.p, ev->body.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL)
+                ? json_loadb(ev->body.p, ev->body.len,
+                             JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, NULL)
                 : NULL;
         if (b)
             die("the envelope is not JSON", je.text);
