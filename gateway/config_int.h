@@ -44,6 +44,9 @@ int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config
 /* config_route_free - what config_parse_route allocated in r. */
 void config_route_free(struct cfg_route *r);
 
+/* cfgp_nats_servers - a list of nats://HOST:PORT or tls://HOST:PORT (config_sink.c). */
+int cfgp_nats_servers(struct ctx *x, const char *path, json_t *v, char ***out);
+
 /* config_parse_sink - $.sinks.NAME into s (config_sink.c). */
 int config_parse_sink(struct ctx *x, const char *path, const char *name, json_t *o,
                       struct cfg_sink *s);

@@ -115,11 +115,8 @@ static int parse_shared(struct ctx *x, const char *path, json_t *o, struct confi
     r->shd_ttl_ms = c->dedupe_window_ms;
     cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.servers", path);
     if ((v = json_object_get(kv, "servers"))) {
-        if ((rc = cfgp_get_strings(x, p, v, &r->shd_servers)))
+        if ((rc = cfgp_nats_servers(x, p, v, &r->shd_servers)))
             return rc;
-        for (char **u = r->shd_servers; *u; u++)
-            if (strncmp(*u, "nats://", 7) && strncmp(*u, "tls://", 6))
-                return cfgp_fail(x, p, "a server is nats://HOST:PORT or tls://HOST:PORT");
         return HG_OK;
     }
     for (size_t k = 0; k < r->nsinks; k++) {

@@ -31,6 +31,34 @@ static int get_ack_timeout(struct ctx *x, const char *path, json_t *o, struct cf
     return rc;
 }
 
+/* get_timeout - "timeout" of an exec, http or jetstream sink: 100ms..max. */
+static int get_timeout(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s,
+                       uint64_t max_ms, const char *max_text)
+{
+    char p[256];
+    json_t *v = json_object_get(o, "timeout");
+    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
+    if (!v)
+        return HG_OK;
+    int rc = cfgp_get_duration(x, p, v, &s->timeout_ms);
+    if (!rc && (s->timeout_ms < 100 || s->timeout_ms > max_ms))
+        rc = cfgp_fail(x, p, "must be between 100ms and %s", max_text);
+    return rc;
+}
+
+int cfgp_nats_servers(struct ctx *x, const char *p, json_t *v, char ***out)
+{
+    int rc = cfgp_get_strings(x, p, v, out);
+    for (char **u = *out; !rc && u && *u; u++) {
+        const char *host = !strncmp(*u, "nats://", 7)  ? *u + 7
+                           : !strncmp(*u, "tls://", 6) ? *u + 6
+                                                       : NULL;
+        if (!host || !*host || *host == ':' || *host == '/' || strpbrk(*u, " \t\r\n,"))
+            rc = cfgp_fail(x, p, "a server is nats://HOST:PORT or tls://HOST:PORT");
+    }
+    return rc;
+}
+
 /* get_env_names - names of variables to pass through to a child process. */
 static int get_env_names(struct ctx *x, const char *p, json_t *v, char ***out)
 {
@@ -62,13 +90,8 @@ static int parse_exec(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     if ((v = json_object_get(o, "concurrency")) &&
         (rc = cfgp_get_uint(x, p, v, 1, 64, &s->concurrency)))
         return rc;
-    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
-    if ((v = json_object_get(o, "timeout"))) {
-        if ((rc = cfgp_get_duration(x, p, v, &s->timeout_ms)))
-            return rc;
-        if (s->timeout_ms < 100 || s->timeout_ms > 86400000ULL)
-            return cfgp_fail(x, p, "must be between 100ms and 1d");
-    }
+    if ((rc = get_timeout(x, path, o, s, 86400000ULL, "1d")))
+        return rc;
     cfgp_pathf(p, sizeof(p), "%s.env", path);
     if ((v = json_object_get(o, "env")) && (rc = get_env_names(x, p, v, &s->env)))
         return rc;
@@ -166,13 +189,8 @@ static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sin
     if ((v = json_object_get(o, "concurrency")) &&
         (rc = cfgp_get_uint(x, p, v, 1, 256, &s->concurrency)))
         return rc;
-    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
-    if ((v = json_object_get(o, "timeout"))) {
-        if ((rc = cfgp_get_duration(x, p, v, &s->timeout_ms)))
-            return rc;
-        if (s->timeout_ms < 100 || s->timeout_ms > 3600000)
-            return cfgp_fail(x, p, "must be between 100ms and 1h");
-    }
+    if ((rc = get_timeout(x, path, o, s, 3600000, "1h")))
+        return rc;
     cfgp_pathf(p, sizeof(p), "%s.format", path);
     if ((v = json_object_get(o, "format"))) {
         const char *f = json_string_value(v);
@@ -251,15 +269,8 @@ static int parse_jetstream(struct ctx *x, const char *path, json_t *o, struct cf
     cfgp_pathf(p, sizeof(p), "%s.servers", path);
     if (!(v = json_object_get(o, "servers")))
         return cfgp_fail(x, p, "is required: [\"nats://10.0.0.5:4222\", ...]");
-    if ((rc = cfgp_get_strings(x, p, v, &s->servers)))
+    if ((rc = cfgp_nats_servers(x, p, v, &s->servers)))
         return rc;
-    for (char **u = s->servers; *u; u++) {
-        const char *host = !strncmp(*u, "nats://", 7)  ? *u + 7
-                           : !strncmp(*u, "tls://", 6) ? *u + 6
-                                                       : NULL;
-        if (!host || !*host || *host == ':' || *host == '/' || strpbrk(*u, " \t\r\n,"))
-            return cfgp_fail(x, p, "a server is nats://HOST:PORT or tls://HOST:PORT");
-    }
     cfgp_pathf(p, sizeof(p), "%s.subject", path);
     if (!(v = json_object_get(o, "subject")))
         return cfgp_fail(x, p, "is required: e.g. \"hooks.{route}.{type}\"");
@@ -324,13 +335,8 @@ static int parse_jetstream(struct ctx *x, const char *path, json_t *o, struct cf
     if ((v = json_object_get(o, "window")) &&
         (rc = cfgp_get_uint(x, p, v, 1, 4096, &s->concurrency)))
         return rc;
-    cfgp_pathf(p, sizeof(p), "%s.timeout", path);
-    if ((v = json_object_get(o, "timeout"))) {
-        if ((rc = cfgp_get_duration(x, p, v, &s->timeout_ms)))
-            return rc;
-        if (s->timeout_ms < 100 || s->timeout_ms > 3600000)
-            return cfgp_fail(x, p, "must be between 100ms and 1h");
-    }
+    if ((rc = get_timeout(x, path, o, s, 3600000, "1h")))
+        return rc;
     cfgp_pathf(p, sizeof(p), "%s.creds", path);
     if ((v = json_object_get(o, "creds"))) {
         if ((rc = cfgp_get_string(x, p, v, &s->creds)))
