@@ -17,9 +17,15 @@
  * resize_lock for the life of their transaction and the writer takes it
  * exclusively to resize.
  *
- * Any other failure answers every item of the batch with an error.  After
- * MDB_PANIC the environment is unusable: every later batch fails (503) and
- * store_healthy() stays 0 - the operator's supervisor restarts the process.
+ * Any other failure answers every item of the batch with an error (503)
+ * and then reopens the environment (reopen_env): a failed commit may leave
+ * LMDB's in-memory state out of step with the file - after a failed meta
+ * page write LMDB refuses every later transaction (MDB_PANIC) - while the
+ * file itself still holds the last good commit, which reopening rereads.
+ * The process stays up, answers 503 + Retry-After while the disk keeps
+ * failing, and takes events again as soon as a commit succeeds.  If the
+ * reopen itself fails the store is "broken": /healthz fails, and every batch
+ * retries the reopen (at most once a second) before it answers 503.
  */
 #include "store.h"
 #include "store_int.h"
@@ -167,17 +173,21 @@ static int write_batch(struct store *st, struct store_item *items, struct cursor
     return mdb_txn_commit(txn);
 }
 
+static int reopen_env(struct store *st);
+
 static void commit_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
                          size_t ncur, size_t nitems)
 {
     uint64_t first = st->last_seq, next = first;
-    int rc = st->broken ? MDB_PANIC : 0, result = HG_OK;
+    int rc = 0, result = HG_OK;
     int has_events = 0;
     for (struct store_item *it = items; it && !has_events; it = it->next)
         has_events = it->kind == STORE_EVENT;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st->broken) {
+    if (!st->env) /* closed by a failed commit, and reopening failed */
+        rc = reopen_env(st);
+    if (!rc) {
         for (int tries = 0; tries < 16; tries++) {
             next = first;
             rc = write_batch(st, items, cur, ncur, &next);
@@ -196,10 +206,6 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
         metrics_commit(nitems, us);
     if (rc) {
         result = map_err(rc);
-        if (rc == MDB_PANIC && !st->broken) {
-            st->broken = 1;
-            log_msg(LOG_ERROR, "store: environment unusable; restart required", NULL);
-        }
         log_msg(LOG_ERROR, "store: commit failed; answering 503", "{s:s,s:I}", "error",
                 mdb_strerror(rc), "events", (json_int_t)nitems);
     }
@@ -254,6 +260,10 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     if (!rc && next != first)
         pthread_cond_broadcast(&st->commit);
     pthread_mutex_unlock(&st->lock);
+    /* A failed commit other than a map at its maximum size: LMDB's memory of
+     * the file may no longer match it (see reopen_env). */
+    if (rc && rc != MDB_MAP_FULL && st->env)
+        reopen_env(st);
 }
 
 /* completer_main - call done() for committed (or failed) items, in order. */
@@ -368,7 +378,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-static int open_dbs(struct store *st)
+/* open_dbs - open (create) the sub-databases in one write transaction and
+ * set *last to the newest event's seq. */
+static int open_dbs(struct store *st, uint64_t *last)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
@@ -400,7 +412,7 @@ static int open_dbs(struct store *st)
         MDB_val ek, ev;
         int r = mdb_cursor_get(c, &ek, &ev, MDB_LAST);
         if (r == 0 && ek.mv_size == 8)
-            st->last_seq = get_be64(ek.mv_data);
+            *last = get_be64(ek.mv_data);
         else if (r != MDB_NOTFOUND)
             rc = r ? r : MDB_CORRUPTED;
         mdb_cursor_close(c);
@@ -410,6 +422,74 @@ static int open_dbs(struct store *st)
         return rc;
     }
     return mdb_txn_commit(txn);
+}
+
+/* env_open - create and open st->env on st->dir at st->map_size (or the
+ * file's larger size) and open the sub-databases.  On failure st->env is
+ * left for the caller to close. */
+static int env_open(struct store *st)
+{
+    int rc = mdb_env_create(&st->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(st->env, 8);
+    if (!rc)
+        rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
+    if (!rc)
+        rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+    if (!rc) {
+        /* LMDB opens data.mdb without O_CLOEXEC: no handler may inherit it */
+        int dfd;
+        if (mdb_env_get_fd(st->env, &dfd) == 0)
+            fcntl(dfd, F_SETFD, fcntl(dfd, F_GETFD) | FD_CLOEXEC);
+        MDB_envinfo info;
+        int dead = 0;
+        mdb_reader_check(st->env, &dead);
+        if (mdb_env_info(st->env, &info) == 0 && info.me_mapsize > st->map_size)
+            st->map_size = info.me_mapsize;
+        uint64_t last = 0;
+        rc = open_dbs(st, &last);
+        pthread_mutex_lock(&st->lock);
+        st->last_seq = last;
+        pthread_mutex_unlock(&st->lock);
+    }
+    return rc;
+}
+
+/* reopen_env - after a failed commit: close the environment and open it
+ * again from the files, so that what LMDB holds in memory (its free-page
+ * list, its meta page, the fatal-error flag a failed meta write sets) is
+ * reread from the last commit that reached the disk.  Runs on the writer
+ * thread with no write transaction open; takes resize_lock exclusively, so
+ * no read transaction is open either.  On failure st->env stays NULL,
+ * st->broken is set and the next batch tries again (at most once per
+ * second).  Returns 0 or an LMDB/errno code. */
+static int reopen_env(struct store *st)
+{
+    int64_t now = now_ms();
+    if (st->broken && now - st->reopen_ms < 1000)
+        return MDB_PANIC;
+    st->reopen_ms = now;
+    pthread_rwlock_wrlock(&st->resize_lock);
+    if (st->env)
+        mdb_env_close(st->env);
+    st->env = NULL;
+    int rc = env_open(st);
+    if (rc && st->env) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    pthread_mutex_lock(&st->lock);
+    int was = st->broken;
+    st->broken = rc != 0;
+    pthread_mutex_unlock(&st->lock);
+    if (rc && !was)
+        log_msg(LOG_ERROR, "store: cannot reopen after a failed commit; will retry", "{s:s}",
+                "error", mdb_strerror(rc));
+    else if (!rc)
+        log_msg(LOG_INFO, "store: reopened after a failed commit", "{s:I}", "last_seq",
+                (json_int_t)st->last_seq);
+    return rc;
 }
 
 /* sweeper_main - retention in the background: one bounded gc transaction
@@ -441,13 +521,16 @@ static void *sweeper_main(void *arg)
         size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
-        mdb_reader_check(st->env, &dead_readers);
+        struct gc_stats gs = {0, 0, 0};
+        pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
+        int rc = MDB_PANIC;
+        if (st->env) {
+            mdb_reader_check(st->env, &dead_readers);
+            rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, &gs);
+        }
+        pthread_rwlock_unlock(&st->resize_lock);
         if (dead_readers)
             log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
-        struct gc_stats gs = {0, 0, 0};
-        pthread_rwlock_rdlock(&st->resize_lock); /* no remap under an open transaction */
-        int rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, &gs);
-        pthread_rwlock_unlock(&st->resize_lock);
         if (rc)
             log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
                     mdb_strerror(rc));
@@ -522,31 +605,15 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     st->map_size = cfg->initial_size ? cfg->initial_size : STORE_MAP_INITIAL;
     if (st->map_size > st->max_size)
         st->map_size = st->max_size;
-    int rc = mdb_env_create(&st->env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 8);
-    if (!rc)
-        rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
-    if (!rc)
-        rc = mdb_env_open(st->env, cfg->dir, MDB_NOTLS, 0600);
-    if (!rc) {
-        /* LMDB opens data.mdb without O_CLOEXEC: no handler may inherit it */
-        int dfd;
-        if (mdb_env_get_fd(st->env, &dfd) == 0)
-            fcntl(dfd, F_SETFD, fcntl(dfd, F_GETFD) | FD_CLOEXEC);
-        MDB_envinfo info;
-        int dead = 0;
-        mdb_reader_check(st->env, &dead);
-        if (mdb_env_info(st->env, &info) == 0 && info.me_mapsize > st->map_size)
-            st->map_size = info.me_mapsize;
-        rc = open_dbs(st);
-    }
+    st->dir = strdup(cfg->dir);
+    int rc = st->dir ? env_open(st) : ENOMEM;
     if (rc) {
         log_msg(LOG_ERROR, "store: cannot open", "{s:s,s:s}", "dir", cfg->dir, "error",
                 mdb_strerror(rc));
         if (st->env)
             mdb_env_close(st->env);
         close(st->lock_fd);
+        free(st->dir);
         free(st);
         return HG_ESTORE;
     }
@@ -554,6 +621,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (pthread_create(&st->completer, NULL, completer_main, st) != 0) {
         mdb_env_close(st->env);
         close(st->lock_fd);
+        free(st->dir);
         free(st);
         return HG_ESTORE;
     }
@@ -629,7 +697,9 @@ void store_close(struct store *st)
                 (json_int_t)st->n_commits, "items", (json_int_t)st->n_items, "avg_batch",
                 (double)st->n_items / (double)st->n_commits, "avg_commit_ms",
                 (double)st->commit_us / 1000.0 / (double)st->n_commits);
-    mdb_env_close(st->env);
+    if (st->env)
+        mdb_env_close(st->env);
+    free(st->dir);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     for (struct dead_rec *d = st->dead_pending, *nx; d; d = nx) {
@@ -703,7 +773,7 @@ int store_cursor_get(struct store *st, const char *sink, uint64_t *out)
     pthread_mutex_unlock(&st->lock);
     MDB_txn *txn;
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_rtxn(st, &txn);
     if (!rc) {
         MDB_val k = {strlen(sink), (void *)sink}, v;
         rc = mdb_get(txn, st->cursors, &k, &v);

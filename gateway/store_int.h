@@ -37,7 +37,8 @@ struct cursor_slot {
 };
 
 struct store {
-    MDB_env *env;
+    MDB_env *env; /* NULL while closed after a failed commit (see reopen_env) */
+    char *dir;    /* data_dir, for reopening */
     MDB_dbi events, seen, cursors, meta, dead, replay;
     int reader;                            /* opened by store_open_reader: no threads, no writes */
     struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
@@ -58,7 +59,9 @@ struct store {
     pthread_cond_t sweep_wake; /* the retention sweep: stop only */
     int completing;            /* completer is calling done() */
     int writer_running;        /* writer thread has not exited */
-    int draining, stopping, healthy, broken;
+    int draining, stopping, healthy;
+    int broken;            /* env closed after a failed commit and not reopened */
+    int64_t reopen_ms;     /* writer only: the last reopen attempt */
     int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
     uint64_t last_seq;
     struct cursor_slot cur[STORE_MAX_CURSORS];
@@ -94,6 +97,15 @@ static inline int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* store_rtxn - begin a read-only transaction.  The caller holds
+ * resize_lock's read side (taken before, released after the transaction):
+ * the writer takes the write side to grow the map or to reopen the
+ * environment.  MDB_PANIC while the environment is closed. */
+static inline int store_rtxn(struct store *st, MDB_txn **txn)
+{
+    return st->env ? mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn) : MDB_PANIC;
 }
 
 /* store_alloc - a zeroed store with its locks and conditions initialised

@@ -67,7 +67,7 @@ int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, v
     MDB_cursor *c;
     unsigned char kb[8];
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_rtxn(st, &txn);
     if (rc) {
         pthread_rwlock_unlock(&st->resize_lock);
         return HG_ESTORE;
@@ -96,7 +96,7 @@ int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *
     MDB_txn *txn = NULL;
     MDB_cursor *c;
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_rtxn(st, &txn);
     if (!rc && !(rc = mdb_cursor_open(txn, st->dead, &c))) {
         MDB_val k, v;
         for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
@@ -130,7 +130,7 @@ int store_cursor_scan(struct store *st, store_cursor_fn fn, void *arg)
     MDB_txn *txn;
     MDB_cursor *c;
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_rtxn(st, &txn);
     if (!rc) {
         if (!(rc = mdb_cursor_open(txn, st->cursors, &c))) {
             MDB_val k, v;
@@ -159,7 +159,7 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq)
     size_t il = strlen(id);
     *seq = 0;
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+    int rc = store_rtxn(st, &txn);
     if (!rc) {
         if (!(rc = mdb_cursor_open(txn, st->seen, &c))) {
             MDB_val k, v;
@@ -193,7 +193,7 @@ int store_dead_has(struct store *st, const char *sink, uint64_t seq)
     memcpy(kb, sink, nl + 1);
     be64(kb + nl + 1, seq);
     pthread_rwlock_rdlock(&st->resize_lock);
-    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
+    if (!store_rtxn(st, &txn)) {
         MDB_val k = {nl + 9, kb}, v;
         has = mdb_get(txn, st->dead, &k, &v) == 0;
         mdb_txn_abort(txn);
@@ -216,7 +216,7 @@ int store_replay_next(struct store *st, const char *sink, struct store_replay *o
     memcpy(kb, sink, nl + 1);
     memset(kb + nl + 1, 0, 8);
     pthread_rwlock_rdlock(&st->resize_lock);
-    if (!mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) {
+    if (!store_rtxn(st, &txn)) {
         if (!mdb_cursor_open(txn, st->replay, &c)) {
             MDB_val k = {nl + 9, kb}, v;
             if (!mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) && k.mv_size == nl + 9 &&
@@ -275,8 +275,8 @@ int store_stats(struct store *st, uint64_t *bytes, uint64_t *dead)
     MDB_stat es, ds;
     *bytes = *dead = 0;
     pthread_rwlock_rdlock(&st->resize_lock);
-    int rc = mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &es);
-    if (!rc && !(rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn))) {
+    int rc = !st->env || mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &es);
+    if (!rc && !(rc = store_rtxn(st, &txn))) {
         if (!mdb_stat(txn, st->dead, &ds))
             *dead = ds.ms_entries;
         mdb_txn_abort(txn);
