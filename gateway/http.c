@@ -492,6 +492,7 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
 {
     struct http *h = dc->h;
     const struct config *cfg = atomic_load(&h->cfg); /* this request's config */
+    http_conn_request_begin(conn);                   /* the header deadline no longer applies */
     if (dc->mtls && !client_cert_ok(conn)) {
         log_reject(conn, config_route_redact(cfg, url), HG_EFORBIDDEN,
                    "no valid client certificate (tls.client_ca)");
@@ -641,31 +642,15 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                        enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
-    (void)toe;
+    http_conn_request_end(conn);
     struct req *r = *con_cls;
     if (!r)
         return;
+    if (r->phase == PH_READ && r->route && toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+        log_reject(conn, r->route->path, HG_EBUSY,
+                   "request_timeout: body incomplete; connection closed");
     req_release(cls, r);
     *con_cls = NULL;
-}
-
-void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                        enum MHD_ConnectionNotificationCode code)
-{
-    (void)socket_context;
-    struct http *h = cls;
-    const union MHD_ConnectionInfo *ci =
-        h->rl ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        atomic_fetch_add(&h->conns, 1);
-        if (ci)
-            ratelimit_conn_open(h->rl, ci->client_addr);
-    } else {
-        atomic_fetch_sub(&h->conns, 1);
-        if (ci)
-            ratelimit_conn_close(h->rl, ci->client_addr);
-    }
 }
 
 /* http_on_accept - the per-address connection cap, before anything is read:

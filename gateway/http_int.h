@@ -37,6 +37,8 @@ struct dctx {
     int mtls;  /* tls.client_ca: a verified client certificate is required */
     struct req *free;
     unsigned nfree;
+    unsigned limit; /* libmicrohttpd's connection limit for this daemon */
+    unsigned open;  /* its open connections (its thread only) */
 };
 
 struct listener {
@@ -81,6 +83,14 @@ struct http {
     int has_admin;                /* some listener is an admin listener */
     struct ratelimit *rl;         /* per-address limits, or NULL */
     struct MHD_Response *canned[C_N];
+
+    /* http_conn.c: every open connection, and the header-deadline watcher */
+    pthread_mutex_t conn_lock; /* guards conn_list and watch_stop */
+    pthread_cond_t watch_wake;
+    struct http_conn *conn_list;
+    pthread_t watcher;
+    int conn_init, watch_started, watch_stop;
+    _Atomic int64_t limit_log_ms; /* last "connection limit reached" warning */
 };
 
 enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -91,6 +101,20 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 void http_on_mhd_log(void *cls, const char *fmt, va_list ap);
+
+/* http_conn_request_begin/_end - a request's headers are complete / the
+ * request is over and the connection waits for the next one (http_conn.c).
+ * Called on the connection's daemon thread. */
+void http_conn_request_begin(struct MHD_Connection *conn);
+void http_conn_request_end(struct MHD_Connection *conn);
+
+/* http_conn_watch_start - init conn_lock and start the watcher thread that
+ * cuts connections whose request headers take longer than request_timeout
+ * (+1 s).  -1 if the thread cannot start.  http_conn_watch_free (after the
+ * daemons have stopped) joins it and frees what start set up; it is a no-op
+ * if start was never called. */
+int http_conn_watch_start(struct http *h);
+void http_conn_watch_free(struct http *h);
 enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 void http_pool_free(struct dctx *dc);
 

@@ -260,6 +260,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         l->ctx[k].h = h;
         l->ctx[k].admin = cl->admin;
         l->ctx[k].mtls = cl->client_ca != NULL;
+        l->ctx[k].limit = limit;
         l->d[k] = MHD_start_daemon(
             flags, 0, http_on_accept, h, http_on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER,
             http_on_mhd_log, h, MHD_OPTION_ARRAY, bind_opts, MHD_OPTION_ARRAY,
@@ -267,7 +268,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlim, MHD_OPTION_CONNECTION_TIMEOUT,
             timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
             MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &l->ctx[k],
-            MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, h, MHD_OPTION_ARRAY,
+            MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, &l->ctx[k], MHD_OPTION_ARRAY,
             cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
         if (!l->d[k]) {
             log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
@@ -383,7 +384,7 @@ int http_start(const struct config *cfg, struct store *st, const struct http_bin
     atomic_init(&h->conns, 0);
     pthread_mutex_init(&h->retired_lock, NULL);
     h->ls = calloc(cfg->nlisteners, sizeof(*h->ls));
-    if (!h->ls || http_canned_init(h)) {
+    if (!h->ls || http_canned_init(h) || http_conn_watch_start(h)) {
         http_stop(h);
         return HG_ENOMEM;
     }
@@ -521,6 +522,7 @@ void http_stop(struct http *h)
         listener_free(l);
     }
     pthread_mutex_destroy(&h->retired_lock);
+    http_conn_watch_free(h); /* after the daemons: their last callbacks use it */
     ratelimit_free(h->rl);
     for (int i = 0; i < C_N; i++)
         if (h->canned[i])
