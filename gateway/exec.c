@@ -105,6 +105,9 @@ int exec_spawn(const struct cfg_sink *s, const struct exec_event *e, pid_t *pid,
         posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
         posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
         posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
+        /* nothing else reaches the handler: LMDB opens data.mdb without
+         * O_CLOEXEC, and a store reopen (store.c) can run while we spawn */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                           POSIX_SPAWN_SETSIGDEF);
         posix_spawnattr_setpgroup(&at, 0);

@@ -105,8 +105,13 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
         }
         mdb_cursor_close(c);
     }
-    uint64_t low = rc ? 0 : min_cursor(txn, cursors, sinks, nsinks);
+    uint64_t low = rc ? 0 : min_cursor(txn, cursors, sinks, nsinks), newest = 0;
     if (!rc && low && !(rc = mdb_cursor_open(txn, events, &c))) {
+        /* the newest event always stays: the next seq is counted from it
+         * when the store is opened (store.c), and a seq must never be
+         * handed out twice - a sink's cursor may already be past it */
+        if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+            newest = be64get(k.mv_data);
         /* events are in seq order and (nearly) in time order: stop at the
          * first one that must stay */
         for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && done < max && !rc;
@@ -115,7 +120,7 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
             if (k.mv_size != 8)
                 continue;
             uint64_t seq = be64get(k.mv_data);
-            if (seq > low)
+            if (seq > low || seq >= newest)
                 break;
             if (event_rec_parse(v.mv_data, v.mv_size, &ev) == HG_OK &&
                 (uint64_t)ev.received_ms >= horizon)

@@ -178,7 +178,6 @@ static int reopen_env(struct store *st);
 static void commit_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
                          size_t ncur, size_t nitems)
 {
-    uint64_t first = st->last_seq, next = first;
     int rc = 0, result = HG_OK;
     int has_events = 0;
     for (struct store_item *it = items; it && !has_events; it = it->next)
@@ -187,6 +186,7 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!st->env) /* closed by a failed commit, and reopening failed */
         rc = reopen_env(st);
+    uint64_t first = st->last_seq, next = first;
     if (!rc) {
         for (int tries = 0; tries < 16; tries++) {
             next = first;
@@ -302,6 +302,13 @@ static void *writer_main(void *arg)
     struct cursor_slot cur[STORE_MAX_CURSORS];
     pthread_mutex_lock(&st->lock);
     for (;;) {
+        if (st->need_reopen && !st->stopping) {
+            st->need_reopen = 0;
+            pthread_mutex_unlock(&st->lock);
+            reopen_env(st);
+            pthread_mutex_lock(&st->lock);
+            continue;
+        }
         size_t ncur = 0;
         for (size_t i = 0; i < st->ncur; i++)
             ncur += st->cur[i].dirty != 0;
@@ -417,6 +424,16 @@ static int open_dbs(struct store *st, uint64_t *last)
             rc = r ? r : MDB_CORRUPTED;
         mdb_cursor_close(c);
     }
+    /* a store whose newest events were pruned by an older version: no seq
+     * at or below a sink's cursor may be handed out again */
+    if (!rc && !(rc = mdb_cursor_open(txn, st->cursors, &c))) {
+        MDB_val ck, cv;
+        for (int r = mdb_cursor_get(c, &ck, &cv, MDB_FIRST); r == 0;
+             r = mdb_cursor_get(c, &ck, &cv, MDB_NEXT))
+            if (cv.mv_size == 8 && get_be64(cv.mv_data) > *last)
+                *last = get_be64(cv.mv_data);
+        mdb_cursor_close(c);
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return rc;
@@ -449,7 +466,8 @@ static int env_open(struct store *st)
         uint64_t last = 0;
         rc = open_dbs(st, &last);
         pthread_mutex_lock(&st->lock);
-        st->last_seq = last;
+        if (!rc && last > st->last_seq) /* never backwards (a reopen) */
+            st->last_seq = last;
         pthread_mutex_unlock(&st->lock);
     }
     return rc;
@@ -465,7 +483,9 @@ static int env_open(struct store *st)
  * second).  Returns 0 or an LMDB/errno code. */
 static int reopen_env(struct store *st)
 {
-    int64_t now = now_ms();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     if (st->broken && now - st->reopen_ms < 1000)
         return MDB_PANIC;
     st->reopen_ms = now;
@@ -534,7 +554,14 @@ static void *sweeper_main(void *arg)
         if (rc)
             log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
                     mdb_strerror(rc));
-        else if (gs.seen || gs.events)
+        if (rc && rc != MDB_MAP_FULL && rc != MDB_PANIC) {
+            /* a failed sweep commit can leave LMDB as unusable as a failed
+             * event commit: the writer reopens it (reopen_env) */
+            pthread_mutex_lock(&st->lock);
+            st->need_reopen = 1;
+            pthread_cond_signal(&st->wake);
+            pthread_mutex_unlock(&st->lock);
+        } else if (gs.seen || gs.events)
             log_msg(LOG_INFO, "store: retention sweep", "{s:I,s:I}", "dedupe_keys",
                     (json_int_t)gs.seen, "events", (json_int_t)gs.events);
         wait_ms = (!rc && gs.more) ? 100 : st->gc_interval_ms;
@@ -550,7 +577,13 @@ struct store *store_alloc(void)
     if (!st)
         return NULL;
     st->lock_fd = -1;
-    pthread_rwlock_init(&st->resize_lock, NULL);
+    /* writers first: a steady stream of short read transactions must not
+     * hold off a map resize or a reopen (no thread nests read locks) */
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&st->resize_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->wake, NULL);
     pthread_cond_init(&st->idle, NULL);

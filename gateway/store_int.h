@@ -61,6 +61,7 @@ struct store {
     int writer_running;        /* writer thread has not exited */
     int draining, stopping, healthy;
     int broken;            /* env closed after a failed commit and not reopened */
+    int need_reopen;       /* a sweep commit failed: the writer reopens the env */
     int64_t reopen_ms;     /* writer only: the last reopen attempt */
     int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
     uint64_t last_seq;

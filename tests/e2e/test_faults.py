@@ -165,6 +165,106 @@ class Faults(hg.GatewayTest):
             r = self.post(g2, eid)
             self.assertEqual(r.json()["status"], "accepted", eid)
 
+    # -- regressions from the review of the reopen (each failed before its fix) --
+
+    def pruned(self, g, n):
+        """n events delivered and retention has deleted them all."""
+        self.assertEqual(len(g.wait_events(n)), n)
+        self.assertTrue(hg.wait_for(lambda: sum(l.get("events", 0) for l in g.logs()
+                                                if l.get("msg") == "store: retention sweep") >= n - 1, 30))
+
+    def test_seq_never_reused_after_retention_and_reopen(self):
+        """Retention deleted every delivered event, then a commit failed and
+        the store reopened: new events must get new seqs and be delivered
+        (they got old seqs, at or below the sink's cursor, and were never
+        delivered)."""
+        g = self.gateway(self.config(dedupe_window="1s", gc_interval="1s"),
+                         env=self.fault_env(ops="fdatasync", flag=self.flag))
+        seqs = [self.post(g, "a-%d" % i).json()["seq"] for i in range(3)]
+        self.pruned(g, 3)
+        open(self.flag, "w").close()
+        self.assert_503(self.post(g, "during"))
+        os.unlink(self.flag)
+        for i in range(3):
+            r = self.post(g, "b-%d" % i)
+            self.assertEqual(r.json()["status"], "accepted")
+            self.assertGreater(r.json()["seq"], max(seqs), "a seq handed out twice")
+            seqs.append(r.json()["seq"])
+        got = {e["id"] for e in g.wait_events(6)}
+        self.assertTrue({"b-0", "b-1", "b-2"} <= got, sorted(got))
+
+    def test_seq_never_reused_after_retention_and_restart(self):
+        g = self.gateway(self.config(dedupe_window="1s", gc_interval="1s"))
+        seqs = [self.post(g, "a-%d" % i).json()["seq"] for i in range(3)]
+        self.pruned(g, 3)
+        self.assertEqual(g.stop(), 0)
+        g2 = self.gateway(self.config(dedupe_window="1s", gc_interval="1s"))
+        r = self.post(g2, "b-0")
+        self.assertGreater(r.json()["seq"], max(seqs), "a seq handed out twice")
+        self.assertIn("b-0", {e["id"] for e in g2.wait_events(1)})
+
+    def test_failed_sweep_commit_reopens(self):
+        """A retention sweep whose meta page write fails leaves LMDB refusing
+        every transaction: the writer reopens the store at once, so the
+        first event after the disk recovers is accepted and delivery goes
+        on (it got 503 and delivery stalled until some commit failed)."""
+        g = self.gateway(self.config(dedupe_window="2s", gc_interval="1s"),
+                         env=self.fault_env(ops="pwrite", maxoff=8192, flag=self.flag))
+        for i in range(3):
+            self.assertEqual(self.post(g, "a-%d" % i).status, 200)
+        g.wait_events(3)
+        open(self.flag, "w").close()
+        self.assertTrue(hg.wait_for(lambda: any(
+            l.get("msg") == "store: retention sweep failed; will retry" for l in g.logs()), 30))
+        os.unlink(self.flag)
+
+        def count(msg):
+            return sum(1 for l in g.logs() if l.get("msg") == msg)
+        self.assertTrue(hg.wait_for(lambda: count("store: reopened after a failed commit") >=
+                                    count("store: retention sweep failed; will retry"), 30))
+        r = self.post(g, "b-0")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("b-0", {e["id"] for e in g.wait_events(4)})
+
+    def test_handlers_never_inherit_the_store(self):
+        """Reopens while an exec sink spawns handlers: no handler may hold a
+        descriptor of data.mdb (LMDB opens it without O_CLOEXEC)."""
+        seen = os.path.join(self.tmp, "seen.txt")
+        script = "ls -l /proc/$$/fd 2>/dev/null | grep -c data.mdb >> %s; exit 0" % seen
+        cfg = self.config(sinks={"ex": {"type": "exec", "command": ["/bin/sh", "-c", script], "concurrency": 8}},
+                          routes=[{"path": "/hooks/generic", "profile": "generic", "secrets": ["env:T_SECRET"],
+                                   "sinks": ["ex"]}])
+        g = self.gateway(cfg, env=self.fault_env(ops="fdatasync", flag=self.flag))
+        stop = time.monotonic() + 4
+        ok = []
+
+        def client(t):
+            i = 0
+            while time.monotonic() < stop:
+                eid = "h-%d-%d" % (t, i)
+                i += 1
+                if self.post(g, eid).status == 200:
+                    ok.append(eid)
+
+        def toggler():
+            while time.monotonic() < stop:
+                open(self.flag, "w").close()
+                time.sleep(0.003)
+                os.unlink(self.flag)
+                time.sleep(0.01)
+
+        ts = [threading.Thread(target=client, args=(t,)) for t in range(3)] + [threading.Thread(target=toggler)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertTrue(ok)
+        self.assertTrue(hg.wait_for(lambda: os.path.exists(seen) and
+                                    len(open(seen).read().split()) >= len(ok), 60))
+        self.assertGreater(sum(1 for l in g.logs() if l.get("msg") == "store: reopened after a failed commit"), 0)
+        counts = open(seen).read().split()
+        self.assertEqual([c for c in counts if c != "0"], [], "a handler held data.mdb open")
+
 
 if __name__ == "__main__":
     hg.main()
