@@ -37,7 +37,7 @@ struct cursor_slot {
 };
 
 struct store {
-    MDB_env *env; /* NULL while closed after a failed commit (see reopen_env) */
+    MDB_env *env; /* NULL while closed after a failed commit (store_reopen) */
     char *dir;    /* data_dir, for reopening */
     MDB_dbi events, seen, cursors, meta, dead, replay;
     int reader;                            /* opened by store_open_reader: no threads, no writes */
@@ -108,6 +108,17 @@ static inline int store_rtxn(struct store *st, MDB_txn **txn)
 {
     return st->env ? mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn) : MDB_PANIC;
 }
+
+/* store_writer_main, store_completer_main - the writer and completer
+ * threads (store.c), started by store_open with the store as argument. */
+void *store_writer_main(void *arg);
+void *store_completer_main(void *arg);
+
+/* store_reopen - close and reopen the environment after a failed commit or
+ * sweep (store_open.c).  Writer thread only, with no transaction of its
+ * own open.  0 or an LMDB/errno code; on failure st->env is NULL and
+ * st->broken set. */
+int store_reopen(struct store *st);
 
 /* store_alloc - a zeroed store with its locks and conditions initialised
  * and no lock file (lock_fd -1); store_close releases it.  NULL on OOM. */
