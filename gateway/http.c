@@ -520,7 +520,7 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     }
     if (strcmp(url, "/readyz") == 0) {
         /* a probe is an fsync'd write: answer from a fresh result (< 1 s)
-         * so that /healthz cannot be used to make the disk work */
+         * so that /readyz cannot be used to make the disk work */
         if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
             return queue_canned(h, conn, C_HEALTH_OK, 200);
         struct req *r = req_new(dc, conn);
