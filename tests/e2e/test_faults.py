@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 
@@ -148,6 +149,8 @@ class Faults(hg.GatewayTest):
         ok = {r[0] for r in results if r[2] == 200}
         failed = {r[0] for r in results if r[2] == 503}
         self.assertTrue(ok and failed, "the fault was not reached under load: %d ok" % len(ok))
+        print("\n  fault injection under load: %d requests, %d 2xx, %d 503" % (len(results), len(ok), len(failed)),
+              file=sys.stderr)
         for eid, sent, status, retry, data in results:
             self.assertIn(status, (200, 503), data)
             if status == 503:
