@@ -156,8 +156,12 @@ const struct cfg_route *config_route_match(const struct config *c, const char *u
                                            const char **token);
 
 /* config_route_redact - url as it may be logged: for a path under a route
- * that takes tokens, the route path (the rest may be a token), else url. */
-const char *config_route_redact(const struct config *c, const char *url);
+ * that takes tokens, the route path (the rest may be a token); a route's
+ * own path as it is; any other url (a mistyped route may still carry a
+ * token) copied into buf with its query string cut and every segment of 16
+ * or more token-like characters replaced by "...".  Returns one of the
+ * three; buf is always used for the last. */
+const char *config_route_redact(const struct config *c, const char *url, char *buf, size_t cap);
 
 /* config_route_allows - 1 if the route's "allow" list admits address sa
  * (any address when the route has no list). */

@@ -378,10 +378,45 @@ const struct cfg_route *config_route_match(const struct config *c, const char *u
     return t;
 }
 
-const char *config_route_redact(const struct config *c, const char *url)
+static int token_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '+' || ch == '=' || ch == '%';
+}
+
+const char *config_route_redact(const struct config *c, const char *url, char *buf, size_t cap)
 {
     const struct cfg_route *t = token_route(c, url);
-    return t ? t->path : url;
+    if (t)
+        return t->path;
+    if (config_route_find(c, url))
+        return url;
+    size_t o = 0;
+    for (const char *p = url; *p && *p != '?' && o + 4 < cap;) {
+        size_t n = strcspn(p, "/?");
+        size_t k = 0;
+        while (k < n && token_char(p[k]))
+            k++;
+        if (n >= 16 && k == n) { /* opaque enough to be a token */
+            memcpy(buf + o, "...", 3);
+            o += 3;
+        } else {
+            size_t m = n < cap - o - 4 ? n : cap - o - 4;
+            memcpy(buf + o, p, m);
+            o += m;
+        }
+        p += n;
+        if (*p == '/' && o + 4 < cap) {
+            buf[o++] = '/';
+            p++;
+        }
+    }
+    if (strchr(url, '?') && o + 4 < cap) {
+        memcpy(buf + o, "?...", 4);
+        o += 4;
+    }
+    buf[o < cap ? o : cap - 1] = '\0';
+    return buf;
 }
 
 int config_route_allows(const struct cfg_route *r, const struct sockaddr *sa)

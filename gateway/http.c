@@ -494,7 +494,8 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     const struct config *cfg = atomic_load(&h->cfg); /* this request's config */
     http_conn_request_begin(conn);                   /* the header deadline no longer applies */
     if (dc->mtls && !client_cert_ok(conn)) {
-        log_reject(conn, config_route_redact(cfg, url), HG_EFORBIDDEN,
+        char red[256];
+        log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_EFORBIDDEN,
                    "no valid client certificate (tls.client_ca)");
         metrics_request(-1, 403, 0);
         return queue_canned(h, conn, C_403, 403);
@@ -534,7 +535,8 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     const char *tok = NULL;
     const struct cfg_route *rt = config_route_match(cfg, url, &tok);
     if (!rt) {
-        log_reject(conn, config_route_redact(cfg, url), HG_ENOTFOUND, NULL);
+        char red[256];
+        log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_ENOTFOUND, NULL);
         metrics_request(-1, 404, 0);
         return queue_canned(h, conn, C_404, 404);
     }

@@ -526,6 +526,22 @@ class TokensAndUnsigned(hg.GatewayTest):
         self.assertNotIn(HUBEX_TOKEN, log)
         self.assertNotIn(ROUTE_TOKEN, log)
 
+    def test_token_on_a_mistyped_route_is_not_logged(self):
+        """A producer configured with a mistyped route prefix sends its token
+        to a path no route owns: the 404 log line masks long opaque segments
+        and the query string (regression: the path was logged verbatim)."""
+        body = b'{"EventID": 40}'
+        for path in (f"/hooks/hubexx/{HUBEX_TOKEN}", f"/hook/gen-tok/{ROUTE_TOKEN}/x",
+                     f"/hooks/nope?token={ROUTE_TOKEN}"):
+            self.assertEqual(self.post(path, body).status, 404, path)
+        log = self.g.stderr()
+        self.assertNotIn(HUBEX_TOKEN, log)
+        self.assertNotIn(ROUTE_TOKEN, log)
+        paths = [l.get("path") for l in self.g.logs() if l.get("status") == 404]
+        self.assertIn("/hooks/hubexx/...", paths)
+        self.assertIn("/hook/gen-tok/.../x", paths)
+        self.assertIn("/hooks/nope", paths)  # libmicrohttpd hands over the path without its query
+
     def test_openwebui_allow_list_and_token(self):
         r = self.post("/hooks/owui-far", b"New user signed up: mallory", ct="text/plain")
         self.assertEqual(r.status, 403, r.body)
