@@ -100,7 +100,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                        enum MHD_RequestTerminationCode toe);
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
-void http_on_mhd_log(void *cls, const char *fmt, va_list ap);
+void http_on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* http_conn_request_begin/_end - a request's headers are complete / the
  * request is over and the connection waits for the next one (http_conn.c).

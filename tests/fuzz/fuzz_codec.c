@@ -16,10 +16,8 @@
  *  - json_escape output has no raw control character, quote or backslash
  *    outside escapes, and ends in a quote.
  *
- * fuzz-sources: gateway/codec.c gateway/buf.c
- *
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Igateway gateway/codec.c \
- *            gateway/buf.c tests/fuzz/fuzz_codec.c -o /tmp/fuzz_codec
+ * Build and run: scripts/fuzz [SECONDS] fuzz_codec (linked against the hgcore
+ * library the hookgate binary is made of, with ASan+UBSan).
  */
 #include "buf.h"
 #include "codec.h"

@@ -18,11 +18,8 @@
  *    64 bits), a TEXT body the same string, a BINARY body data_base64 of it;
  *  - a buffer too small fails with HG_ETOOBIG and leaves it unchanged.
  *
- * fuzz-sources: gateway/event.c gateway/buf.c gateway/codec.c gateway/jscan.c -ljansson
- *
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Igateway gateway/event.c \
- *            gateway/buf.c gateway/codec.c gateway/jscan.c tests/fuzz/fuzz_envelope.c \
- *            -ljansson -o /tmp/fuzz_envelope
+ * Build and run: scripts/fuzz [SECONDS] fuzz_envelope (linked against the hgcore
+ * library the hookgate binary is made of, with ASan+UBSan).
  */
 #include "buf.h"
 #include "codec.h"

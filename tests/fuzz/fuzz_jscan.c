@@ -8,10 +8,8 @@
  *  - found strings decode, to valid UTF-8, never past cap (canary bytes), with ETOOBIG
  *    exactly when the decoded length does not fit in cap - 1.
  *
- * fuzz-sources: gateway/jscan.c
- *
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Igateway gateway/jscan.c \
- *            tests/fuzz/fuzz_jscan.c -o /tmp/fuzz_jscan
+ * Build and run: scripts/fuzz [SECONDS] fuzz_jscan (linked against the hgcore
+ * library the hookgate binary is made of, with ASan+UBSan).
  */
 #include "jscan.h"
 
