@@ -293,6 +293,10 @@ class Cli(hg.GatewayTest):
         p = run("check", "-c", os.path.join(self.tmp, "absent.json"))
         self.assertEqual(p.returncode, 1)
         self.assertIn("No such file", p.stderr)
+        # a directory opens like a file: the read error is the message (was "empty file")
+        p = run("check", "-c", self.tmp)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Is a directory", p.stderr)
 
     def test_usage_and_version(self):
         self.assertEqual(run().returncode, 2)
