@@ -47,7 +47,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->limit = 20;
-    for (int i = 3; i < argc; i++) { /* argv: hookgate events SUB ... */
+    for (int i = 3; i < argc && argv[i]; i++) { /* argv: hookgate events SUB ... */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-c") && v)
@@ -80,30 +80,41 @@ static int parse(int argc, char **argv, struct opts *o)
     return (o->data || o->config) ? 0 : -1;
 }
 
+/* digits - the value of the n decimal digits at s (already validated). */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
 /* parse_time_ms - RFC 3339 (UTC "Z" or an offset) or unix seconds -> ms. */
 static int parse_time_ms(const char *s, int64_t *out)
 {
     char *end;
     long long secs = strtoll(s, &end, 10);
     if (*s && !*end) {
+        if (secs > INT64_MAX / 1000 || secs < INT64_MIN / 1000)
+            return -1; /* secs * 1000 would overflow */
         *out = secs * 1000;
         return 0;
     }
     if (!time_rfc3339_valid(s, strlen(s)))
         return -1;
     struct tm tm = {0};
-    tm.tm_year = atoi(s) - 1900;
-    tm.tm_mon = atoi(s + 5) - 1;
-    tm.tm_mday = atoi(s + 8);
-    tm.tm_hour = atoi(s + 11);
-    tm.tm_min = atoi(s + 14);
-    tm.tm_sec = atoi(s + 17);
+    tm.tm_year = digits(s, 4) - 1900;
+    tm.tm_mon = digits(s + 5, 2) - 1;
+    tm.tm_mday = digits(s + 8, 2);
+    tm.tm_hour = digits(s + 11, 2);
+    tm.tm_min = digits(s + 14, 2);
+    tm.tm_sec = digits(s + 17, 2);
     int64_t t = (int64_t)timegm(&tm);
     const char *z = s + 19;
     while (*z && *z != 'Z' && *z != '+' && *z != '-')
         z++;
     if (*z == '+' || *z == '-') {
-        int off = atoi(z + 1) * 3600 + atoi(z + 4) * 60;
+        int off = digits(z + 1, 2) * 3600 + digits(z + 4, 2) * 60;
         t -= *z == '+' ? off : -off;
     }
     *out = t * 1000;
@@ -220,7 +231,7 @@ static const char *term_safe(const struct event_str *s, char *out)
             out[o++] = '?';
             i++;
         } else {
-            out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+            out[o++] = (char)((c < 0x20 || c == 0x7f) ? '?' : c);
         }
     }
     out[o] = '\0';
@@ -339,9 +350,10 @@ static int cmd_show(struct store *st, const struct opts *o)
         buf_free(&b);
         return 1;
     }
-    fwrite(b.p, 1, b.len, stdout);
+    /* a write error (a full disk, a closed pipe) is a failed command */
+    int ok = fwrite(b.p, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
     buf_free(&b);
-    return 0;
+    return ok ? 0 : 1;
 }
 
 static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts, int64_t time_ms,
@@ -357,7 +369,7 @@ static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts,
 int cli_events(int argc, char **argv)
 {
     struct opts o;
-    signal(SIGPIPE, SIG_IGN); /* `| head` must end the scan, not kill us mid-transaction */
+    (void)signal(SIGPIPE, SIG_IGN); /* `| head` must end the scan, not kill us mid-transaction */
     if (argc < 3 || parse(argc, argv, &o))
         return usage();
     const char *sub = argv[2];

@@ -60,12 +60,10 @@ static int parse_opts(int argc, char **argv, int send, struct sign_opts *o)
         } else if (!strcmp(a, "--profile-dir") && i + 1 < argc && o->ndirs < 8) {
             o->dirs[o->ndirs++] = argv[++i];
             continue;
-        } else if (a[0] == '-' && a[1]) {
-            return -1;
-        } else if (send && !o->url) {
+        } else if (!(a[0] == '-' && a[1]) && send && !o->url) {
             o->url = a;
             continue;
-        } else if (!send && !o->file) {
+        } else if (!(a[0] == '-' && a[1]) && !send && !o->file) {
             o->file = a;
             continue;
         } else {
@@ -94,7 +92,7 @@ static int load_secret(const char *s, struct secret *out)
         if (!f)
             return -1;
         n = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
+        (void)fclose(f); /* read-only */
         if (n && buf[n - 1] == '\n')
             n--;
         if (n && buf[n - 1] == '\r')
@@ -120,7 +118,7 @@ static char *read_body(const char *file, size_t *len)
     char *b = malloc(SIGN_BODY_MAX + 1);
     size_t n = b ? fread(b, 1, SIGN_BODY_MAX + 1, f) : 0;
     if (file)
-        fclose(f);
+        (void)fclose(f); /* read-only */
     if (!b || n > SIGN_BODY_MAX) {
         free(b);
         return NULL;

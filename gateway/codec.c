@@ -64,7 +64,7 @@ void b64_encode(const unsigned char *in, size_t n, char *out)
         unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
         out[o++] = b64_digits[v >> 18];
         out[o++] = b64_digits[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? b64_digits[(v >> 6) & 63] : '=';
+        out[o++] = (char)(i + 1 < n ? b64_digits[(v >> 6) & 63] : '=');
         out[o++] = '=';
     }
     out[o] = '\0';

@@ -28,7 +28,7 @@
 
 #define CFG_SECRET_MAX 4096
 
-int cfgp_fail(struct ctx *x, const char *path, const char *fmt, ...)
+void cfgp_report(struct ctx *x, const char *path, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -36,7 +36,6 @@ int cfgp_fail(struct ctx *x, const char *path, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     snprintf(x->err, x->errlen, "%s: %s: %s", x->name, path, msg);
-    return HG_ECONFIG;
 }
 
 /* cfgp_pathf - snprintf for JSON paths in messages (a long path is cut, which
@@ -554,14 +553,14 @@ int config_load_file(const char *path, struct config **out, char *err, size_t er
         if (b.n + r + 1 > cap) {
             cap = (b.n + r + 1) * 2;
             if (cap > (16u << 20)) {
-                fclose(f);
+                (void)fclose(f); /* read-only */
                 free(b.p);
                 snprintf(err, errlen, "%s: larger than 16MiB", path);
                 return HG_ECONFIG;
             }
             char *np = realloc(b.p, cap);
             if (!np) {
-                fclose(f);
+                (void)fclose(f); /* read-only */
                 free(b.p);
                 return HG_ENOMEM;
             }
@@ -570,7 +569,13 @@ int config_load_file(const char *path, struct config **out, char *err, size_t er
         memcpy(b.p + b.n, chunk, r);
         b.n += r;
     }
-    fclose(f);
+    int rerr = ferror(f) ? (errno ? errno : EIO) : 0; /* EISDIR: fopen takes a directory */
+    (void)fclose(f);                                  /* read-only */
+    if (rerr) {
+        free(b.p);
+        snprintf(err, errlen, "%s: %s", path, strerror(rerr));
+        return HG_ECONFIG;
+    }
     if (!b.p) {
         snprintf(err, errlen, "%s: empty file", path);
         return HG_ECONFIG;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "err.h"
 
 #define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
@@ -22,8 +23,13 @@ struct ctx {
     size_t errlen;
 };
 
-int cfgp_fail(struct ctx *x, const char *path, const char *fmt, ...)
+/* cfgp_fail(x, path, fmt, ...) - write the message, evaluate to HG_ECONFIG.
+ * A macro so that the constant is visible at each `return cfgp_fail(...)`:
+ * the static analyzer does not follow variadic calls, and without it would
+ * assume a failed check may return HG_OK and carry on. */
+void cfgp_report(struct ctx *x, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+#define cfgp_fail(...) (cfgp_report(__VA_ARGS__), HG_ECONFIG)
 void cfgp_pathf(char *p, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cfgp_in_list(const char *key, const char *const *list);
 int cfgp_check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,

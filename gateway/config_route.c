@@ -276,8 +276,9 @@ int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config
     r->takes_token = r->has_token || pr->fmt == PROF_FMT_TOKEN;
     for (size_t k = 0; pr->fmt == PROF_FMT_TOKEN && k < r->nsecrets; k++) {
         const struct secret *t = &r->secrets[k];
-        if (t->len > 256 || memchr(t->data, '/', t->len) || memchr(t->data, '\0', t->len) ||
-            memchr(t->data, ' ', t->len)) {
+        if (t->len > 256 ||
+            (t->len && (memchr(t->data, '/', t->len) || memchr(t->data, '\0', t->len) ||
+                        memchr(t->data, ' ', t->len)))) {
             cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, k);
             return cfgp_fail(x, p, "a token is 1-256 bytes without '/', space or NUL");
         }

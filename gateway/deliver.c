@@ -196,7 +196,7 @@ static void *worker_main(void *arg)
             if (!single) {
                 single = 1;
                 log_msg(LOG_WARN, "deliver: batch keeps failing; sending events one at a time",
-                        "{s:s,s:I}", "sink", w->sink->name, "from_seq", (json_int_t)(cursor + 1));
+                        "{s:s,s:I}", "sink", w->sink->name, "from_seq", (json_int_t)cursor + 1);
             } else if (w->lines == 1 &&
                        store_dead_add(d->st, w->sink->name, w->scanned, d->cfg->retry_max_attempts,
                                       "not acknowledged by the consumer") == HG_OK) {
@@ -495,7 +495,7 @@ static void *window_main(void *arg)
             next = w->scanned;
             if (f.rc) {
                 log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}",
-                        "sink", w->sink->name, "seq", (json_int_t)(next + 1), "error",
+                        "sink", w->sink->name, "seq", (json_int_t)next + 1, "error",
                         hg_strerror(f.rc));
                 sleep_ms(100);
                 break;

@@ -52,7 +52,7 @@ void event_rec_write(const struct event *ev, unsigned char *dst)
     put_u32(dst + 8, (uint32_t)rms);
     put_u32(dst + 12, (uint32_t)(rms >> 32));
     for (int i = 0; i < 6; i++)
-        put_u16(dst + 16 + 2 * i, s[i]->len);
+        put_u16(dst + 16 + (size_t)2 * i, s[i]->len);
     put_u32(dst + 28, (uint32_t)ev->body.len);
     unsigned char *p = dst + REC_HDR;
     for (int i = 0; i < 6; i++) {

@@ -80,7 +80,7 @@ static char *read_pem(const char *path)
     int rc = 0;
     while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         rc = buf_append(&b, chunk, n);
-    fclose(f);
+    (void)fclose(f); /* read-only */
     if (rc || !b.p) {
         buf_free(&b);
         return NULL;
@@ -383,7 +383,7 @@ int http_start(const struct config *cfg, struct store *st, const struct http_bin
     h->st = st;
     atomic_init(&h->conns, 0);
     pthread_mutex_init(&h->retired_lock, NULL);
-    h->ls = calloc(cfg->nlisteners, sizeof(*h->ls));
+    h->ls = calloc(cfg->nlisteners, sizeof(struct listener *));
     if (!h->ls || http_canned_init(h) || http_conn_watch_start(h)) {
         http_stop(h);
         return HG_ENOMEM;
@@ -504,7 +504,7 @@ void http_quiesce(struct http *h)
 void http_wait_idle(struct http *h, int timeout_ms)
 {
     for (int t = 0; h && atomic_load(&h->active) > 0 && t < timeout_ms; t += 10) {
-        struct timespec ts = {0, 10 * 1000000};
+        struct timespec ts = {0, 10L * 1000000};
         nanosleep(&ts, NULL);
     }
 }
@@ -513,7 +513,7 @@ void http_stop(struct http *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->nls; i++)
+    for (size_t i = 0; h->ls && i < h->nls; i++)
         listener_free(h->ls[i]);
     free(h->ls);
     while (h->retired) {

@@ -5,6 +5,7 @@
  */
 #include "httpc.h"
 
+#include <ctype.h>
 #include <netdb.h>
 #include <signal.h>
 #include <openssl/err.h>
@@ -151,6 +152,23 @@ static void close_conn(struct conn *c)
         close(c->fd);
 }
 
+/* status_code - NNN of a status line "HTTP/1.x NNN ...", or -1 (sscanf's %d
+ * would be undefined behaviour on a status out of int's range). */
+static int status_code(const char *r)
+{
+    if (strncmp(r, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)r[7]))
+        return -1;
+    r += 7;
+    while (isdigit((unsigned char)*r))
+        r++;
+    while (*r == ' ' || *r == '\t')
+        r++;
+    int st = 0, n = 0;
+    for (; n < 4 && isdigit((unsigned char)r[n]); n++)
+        st = st * 10 + (r[n] - '0');
+    return n == 3 ? st : -1;
+}
+
 int httpc_post(const char *url, char *const *headers, const char *body, size_t len,
                const struct httpc_opts *o, struct httpc_answer *ans, char *err, size_t errlen)
 {
@@ -161,7 +179,7 @@ int httpc_post(const char *url, char *const *headers, const char *body, size_t l
         split_url(url, &tls, host, sizeof(host), port, sizeof(port), &path))
         return fail(err, errlen, "bad URL (http://host[:port]/path or https://...)", NULL);
     struct conn c = {.fd = -1};
-    signal(SIGPIPE, SIG_IGN); /* a closed peer is an error return, not a death */
+    (void)signal(SIGPIPE, SIG_IGN); /* a closed peer is an error return, not a death */
     int rc = open_conn(&c, host, port, tls, o, err, errlen);
     char head[8192];
     int n = 0;
@@ -198,7 +216,7 @@ int httpc_post(const char *url, char *const *headers, const char *body, size_t l
     if (rc)
         return rc;
     char *eoh = strstr(resp, "\r\n\r\n");
-    if (!eoh || sscanf(resp, "HTTP/1.%*d %d", &ans->status) != 1)
+    if (!eoh || (ans->status = status_code(resp)) < 0)
         return fail(err, errlen,
                     sent_ok ? "no HTTP answer from the server" : "sending the request failed",
                     NULL);

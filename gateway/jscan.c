@@ -101,6 +101,15 @@ static long hex4(cptr p, cptr end)
 static const char SIMPLE_ESC[] = "\"\\/bfnrt";
 static const char SIMPLE_VAL[] = "\"\\/\b\f\n\r\t";
 
+/* simple_esc - the index of c in SIMPLE_ESC, or -1 (its NUL is not an escape). */
+static int simple_esc(int c)
+{
+    for (int i = 0; SIMPLE_ESC[i]; i++)
+        if ((unsigned char)SIMPLE_ESC[i] == (unsigned char)c)
+            return i;
+    return -1;
+}
+
 /* Validate the escape whose backslash is at p; return the byte after it or NULL. */
 static cptr scan_escape(cptr p, cptr end)
 {
@@ -109,7 +118,7 @@ static cptr scan_escape(cptr p, cptr end)
     if (end - p < 2)
         return NULL;
     if (p[1] != 'u')
-        return memchr(SIMPLE_ESC, p[1], 8) ? p + 2 : NULL;
+        return simple_esc(p[1]) >= 0 ? p + 2 : NULL;
     hi = hex4(p + 2, end);
     if (hi < 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
         return NULL;
@@ -168,7 +177,7 @@ static cptr str_step(cptr p, unsigned char out[4], size_t *n)
         return p + 1;
     }
     if (p[1] != 'u') {
-        out[0] = (unsigned char)SIMPLE_VAL[(const char *)memchr(SIMPLE_ESC, p[1], 8) - SIMPLE_ESC];
+        out[0] = (unsigned char)SIMPLE_VAL[simple_esc(p[1])]; /* p[1] was validated */
         *n = 1;
         return p + 2;
     }

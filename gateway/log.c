@@ -86,7 +86,7 @@ char *log_clean(const char *in, char *out, size_t cap)
 {
     size_t i = 0;
     for (; in && in[i] && i + 1 < cap; i++)
-        out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+        out[i] = (char)((in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?');
     if (cap)
         out[i] = '\0';
     return out;

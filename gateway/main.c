@@ -191,7 +191,7 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
 
     const char **sinks = calloc(c->nsinks + 1, sizeof(char *));
     for (size_t i = 0; sinks && i < c->nsinks; i++)

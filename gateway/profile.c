@@ -373,7 +373,7 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
         return cfgp_fail(x, "$.signature.content",
                          "must cover the body ({body} or {body_sha256}): a signature that does "
                          "not could be reused for any body");
-    if (p->has_timestamp && !strstr(p->content, "{timestamp}"))
+    if (p->has_timestamp && p->content && !strstr(p->content, "{timestamp}"))
         for (int i = 0; p->ts[i].src; i++)
             if (p->ts[i].src == PROF_HEADER)
                 return cfgp_fail(x, "$.signature.content",
@@ -441,7 +441,7 @@ static int set_add(struct profile_set *s, struct ctx *x, const char *json, size_
         rc = HG_ENOMEM;
     if (!rc && s->n == s->cap) {
         size_t nc = s->cap ? 2 * s->cap : 16;
-        struct profile **np = realloc(s->p, nc * sizeof(*np));
+        struct profile **np = realloc(s->p, nc * sizeof(struct profile *));
         if (!np)
             rc = HG_ENOMEM;
         else {
@@ -487,7 +487,7 @@ static int load_dir(struct profile_set *s, const char *dir, char *err, size_t er
         char *buf = malloc(1 << 20);
         size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
         int big = buf && n == 1 << 20;
-        fclose(f);
+        (void)fclose(f); /* read-only */
         if (!buf)
             rc = HG_ENOMEM;
         else if (big)

@@ -100,7 +100,7 @@ static int keep(struct reload_state *rs, struct config *c)
 {
     if (rs->ngens == rs->capgens) {
         unsigned n = rs->capgens ? 2 * rs->capgens : 8;
-        struct config **g = realloc(rs->gens, n * sizeof(*g));
+        struct config **g = realloc(rs->gens, n * sizeof(struct config *));
         if (!g)
             return HG_ENOMEM;
         rs->gens = g;

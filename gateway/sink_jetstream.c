@@ -227,6 +227,8 @@ static int js_open(struct worker *w)
     jo.PublishAsync.MaxPending = k->concurrency;
     jo.Wait = (int64_t)k->timeout_ms;
     if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
+        log_msg(LOG_ERROR, "deliver: cannot set up the JetStream context", "{s:s,s:s}", "sink",
+                k->name, "error", natsStatus_GetText(st));
         js_close(w);
         return HG_ENOMEM;
     }
@@ -265,7 +267,7 @@ static void subject(const char *tpl, const struct slot *sl, char *out, size_t ca
             val = "_";
         for (; *val && o + 1 < cap; val++) {
             unsigned char c = (unsigned char)*val;
-            out[o++] = c <= 0x20 || c == 0x7f || c == '*' || c == '>' ? '_' : (char)c;
+            out[o++] = (char)(c <= 0x20 || c == 0x7f || c == '*' || c == '>' ? '_' : c);
         }
         t += skip;
     }

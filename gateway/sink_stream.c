@@ -82,7 +82,7 @@ static void reap(struct unix_sink *u, int ms)
         }
         if (t == ms / 2)
             kill(-u->pid, SIGTERM);
-        struct timespec ts = {0, 10 * 1000000};
+        struct timespec ts = {0, 10L * 1000000};
         nanosleep(&ts, NULL);
     }
     kill(-u->pid, SIGKILL);

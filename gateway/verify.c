@@ -286,7 +286,7 @@ static int walk(const struct profile *p, const struct verify_input *in, const ch
 static int message(const struct profile *p, const struct verify_input *in, const char *ts,
                    const char *body_hex, struct mbuf *m)
 {
-    m->cap = in->body_len + strlen(p->content) + 4 * 512 + 64;
+    m->cap = in->body_len + strlen(p->content) + (size_t)4 * 512 + 64;
     m->len = 0;
     if (!(m->p = malloc(m->cap)))
         return 0;
@@ -342,11 +342,11 @@ static size_t candidates(const struct profile *p, const char *sig, struct cand *
         if (p->ts[i].src == PROF_SIG && !tskey)
             tskey = p->ts[i].name;
     char sep = p->fmt == PROF_FMT_KV ? ',' : ' ', eq = p->fmt == PROF_FMT_KV ? '=' : ',';
+    const char seps[2] = {sep, '\0'};
     for (const char *s = sig; *s;) {
         while (*s == ' ' || *s == sep)
             s++;
-        const char *e = strchr(s, sep);
-        size_t n = e ? (size_t)(e - s) : strlen(s);
+        size_t n = strcspn(s, seps); /* up to the next separator or the end */
         const char *q = memchr(s, eq, n);
         if (q && n) {
             size_t kl = (size_t)(q - s), vl = n - kl - 1;
@@ -493,9 +493,10 @@ int verify_sign(const struct verifier *v, const struct verify_input *in, char *o
     if (p->fmt == PROF_FMT_NONE || !v->n)
         return HG_EINVAL;
     if (p->fmt == PROF_FMT_TOKEN) {
-        if (!in->token || strlen(in->token) + 1 > cap)
+        size_t n = in->token ? strlen(in->token) : 0;
+        if (!in->token || n + 1 > cap)
             return HG_ETOOBIG;
-        strcpy(out, in->token);
+        memcpy(out, in->token, n + 1);
         return HG_OK;
     }
     const struct vkey *k = &v->k[0];

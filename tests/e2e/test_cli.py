@@ -4,6 +4,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 
 import hg
 
@@ -293,6 +294,10 @@ class Cli(hg.GatewayTest):
         p = run("check", "-c", os.path.join(self.tmp, "absent.json"))
         self.assertEqual(p.returncode, 1)
         self.assertIn("No such file", p.stderr)
+        # a directory opens like a file: the read error is the message (was "empty file")
+        p = run("check", "-c", self.tmp)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("Is a directory", p.stderr)
 
     def test_usage_and_version(self):
         self.assertEqual(run().returncode, 2)
@@ -360,6 +365,11 @@ class Cli(hg.GatewayTest):
         p = run("events", "show", "nope", "--data", data)
         self.assertEqual(p.returncode, 1)
         self.assertIn("no event nope", p.stderr)
+        # the event cannot be written out (disk full): the command fails
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([hg.BIN, "events", "show", "2", "--data", data], stdout=full,
+                               stderr=subprocess.PIPE, timeout=30, env=dict(os.environ, **hg.ENV))
+        self.assertEqual(p.returncode, 1)
         self.assertEqual(run("events", "show", "--data", data).returncode, 2)
         self.assertEqual(run("events", "list").returncode, 2)
         p = run("events", "dead", "--data", data)
@@ -385,6 +395,40 @@ class Cli(hg.GatewayTest):
         self.assertIn("nothing to replay", p.stdout)
         self.assertEqual(run("events", "replay", "--sink", "out", "--since", "yesterday",
                              "--data", data).returncode, 2)
+        # unix seconds whose milliseconds overflow int64 (was signed overflow, UB)
+        for since in ("99999999999999999", "-99999999999999999"):
+            self.assertEqual(run("events", "replay", "--sink", "out", "--since", since,
+                                 "--data", data).returncode, 2, since)
+
+    def test_send_test_refuses_a_status_out_of_range(self):
+        """send-test reads the answer's status strictly: "4294967496" is not
+        200 (sscanf's %d used to wrap it to 200 and report success)."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+
+        def answer():
+            c, _ = srv.accept()
+            with c:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += c.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                n = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                     if l.lower().startswith(b"content-length:")]
+                while n and len(body) < n[0]:
+                    body += c.recv(65536)
+                c.sendall(b"HTTP/1.1 4294967496 Huge\r\nContent-Length: 2\r\n"
+                          b"Connection: close\r\n\r\nok")
+
+        t = threading.Thread(target=answer, daemon=True)
+        t.start()
+        url = "http://127.0.0.1:%d/x" % srv.getsockname()[1]
+        p = run("send-test", url, "-p", "generic", "-s", "a-test-secret")
+        t.join(30)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("no HTTP answer", p.stderr)
 
     def test_embedded_default(self):
         """hookgate serve with no config: 127.0.0.1:8080, /webhooks, a secret

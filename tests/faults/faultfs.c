@@ -102,8 +102,14 @@ __attribute__((constructor)) static void faultfs_init(void)
         f_after = strtol(e, NULL, 10);
     if ((e = getenv("HG_FAULT_FLAG")))
         snprintf(f_flag, sizeof(f_flag), "%s", e);
-    if ((e = getenv("HG_FAULT_WINDOW")) && sscanf(e, "%ld,%ld", &f_win_start, &f_win_len) != 2)
-        f_win_start = -1;
+    if ((e = getenv("HG_FAULT_WINDOW"))) { /* "S,L"; anything else: no window */
+        char *comma, *end = NULL;
+        long start = strtol(e, &comma, 10), len = 0;
+        if (comma != e && *comma == ',')
+            len = strtol(comma + 1, &end, 10);
+        f_win_start = end && end != comma + 1 ? start : -1;
+        f_win_len = len;
+    }
     if ((e = getenv("HG_FAULT_MAXOFF")))
         f_maxoff = strtoll(e, NULL, 10);
     if ((e = getenv("HG_FAULT_LOG")))
@@ -148,10 +154,12 @@ static int map_armed(const void *addr, char *path, size_t cap)
             }
             line[ll] = '\0';
             ll = 0;
-            uintptr_t lo, hi;
-            char *slash = strchr(line, '/');
-            if (slash && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)addr >= lo &&
-                (uintptr_t)addr < hi) {
+            /* "lo-hi perms offset dev inode /path" (hex addresses) */
+            char *slash = strchr(line, '/'), *dash, *end = NULL;
+            uintptr_t lo = strtoul(line, &dash, 16), hi = 0;
+            if (dash != line && *dash == '-')
+                hi = strtoul(dash + 1, &end, 16);
+            if (slash && end && end != dash + 1 && (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
                 snprintf(path, cap, "%s", slash);
                 hit = under(path);
             }
@@ -180,8 +188,7 @@ static int fail_now(int op, const char *path)
                            f_errno == ENOSPC ? "ENOSPC" : "EIO", path);
         int fd = (int)syscall(SYS_open, f_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (fd >= 0) {
-            if (syscall(SYS_write, fd, line, (size_t)len) < 0)
-                len = 0;
+            (void)syscall(SYS_write, fd, line, (size_t)len); /* best effort */
             syscall(SYS_close, fd);
         }
     }
@@ -190,7 +197,7 @@ static int fail_now(int op, const char *path)
 
 /* REAL(name, ret, params) - real_name: the next definition of name (libc's) */
 #define REAL(name, ret, params)                                                                    \
-    static ret(*real_##name) params;                                                               \
+    static ret(*real_##name) params; /* NOLINT(bugprone-macro-parentheses): a type, a list */      \
     if (!real_##name)                                                                              \
         *(void **)&real_##name = dlsym(RTLD_NEXT, #name);
 

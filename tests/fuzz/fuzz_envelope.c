@@ -190,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_record(&ev);
 
     struct buf b;
-    buf_init(&b, 64 + 8 * size + 8 * EVENT_STR_MAX);
+    buf_init(&b, 64 + 8 * size + (size_t)8 * EVENT_STR_MAX);
     if (buf_puts(&b, PREFIX) != HG_OK)
         die("buf_puts", NULL);
     if (event_envelope(&ev, SEQ, &b) != HG_OK)

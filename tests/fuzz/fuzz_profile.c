@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mkdtemp(dir))
             die("mkdtemp", NULL);
         snprintf(file, sizeof(file), "%s/x.json", dir);
-        atexit(cleanup);
+        if (atexit(cleanup))
+            die("atexit", NULL);
         ready = 1;
     }
     FILE *f = fopen(file, "wb");

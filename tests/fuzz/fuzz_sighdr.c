@@ -89,9 +89,9 @@ static void init(void)
         die("ed25519 key");
     EVP_PKEY_free(k);
     static char whsk[5 + 45], whpk[5 + 45];
-    memcpy(whsk, "whsk_", 5);
+    memcpy(whsk, "whsk_", 6);
     b64_encode(seed, 32, whsk + 5);
-    memcpy(whpk, "whpk_", 5);
+    memcpy(whpk, "whpk_", 6);
     b64_encode(pub, 32, whpk + 5);
 
     for (int i = 0; i < NPROF; i++) {
@@ -129,7 +129,7 @@ static int ts_in_window(const char *ts, long tol)
 {
     if (!ts || !*ts || strlen(ts) > 15 || strspn(ts, "0123456789") != strlen(ts))
         return 0;
-    long long t = atoll(ts);
+    long long t = strtoll(ts, NULL, 10); /* at most 15 digits: no overflow */
     return NOW - t <= tol;
 }
 

@@ -116,7 +116,14 @@ static void write_file(const char *name, const void *data, size_t n, char *path,
         return;
     T_EQ_INT(fwrite(data, 1, n, f), n);
     T_EQ_INT(fchmod(fileno(f), 0600), 0);
-    fclose(f);
+    T_EQ_INT(fclose(f), 0);
+}
+
+/* append - strcat bounded by dst's size (dst is NUL-terminated within cap) */
+static void append(char *dst, size_t cap, const char *s)
+{
+    size_t l = strlen(dst);
+    snprintf(dst + l, cap - l, "%s", s);
 }
 
 /* the generic profile's header for body under key, computed independently */
@@ -125,9 +132,9 @@ static void expected_sig(const char *key, size_t keylen, const char *body, char 
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)body, strlen(body), md, &mdlen);
-    strcpy(out, "sha256=");
+    memcpy(out, "sha256=", 8);
     for (unsigned i = 0; i < mdlen; i++)
-        sprintf(out + 7 + 2 * i, "%02x", md[i]);
+        snprintf(out + 7 + (size_t)2 * i, 3, "%02x", md[i]);
 }
 
 /* does the route verify a generic signature made with key? */
@@ -377,7 +384,7 @@ static void test_tls_client_ca_and_admin(void)
     T_CHECK(f != NULL);
     if (f) {
         config_print(c, f);
-        fclose(f);
+        T_EQ_INT(fclose(f), 0);
         T_CHECK(strstr(out, "listen: 127.0.0.1:0 https client-cert-required\n") != NULL);
         T_CHECK(strstr(out, "listen: 127.0.0.1:0 http admin\n") != NULL);
         T_CHECK(strstr(out, "listen: 127.0.0.1:0 http\n") != NULL);
@@ -669,7 +676,7 @@ static char *printed(const struct config *c)
     if (!f)
         return NULL;
     config_print(c, f);
-    fclose(f);
+    T_EQ_INT(fclose(f), 0);
     return out;
 }
 
@@ -1151,8 +1158,8 @@ static void test_jetstream_sink_values(void)
     /* a subject of exactly 200 bytes, a stream name of exactly 64, 256 servers */
     char subj[256] = "", name[80], servers[8192] = "";
     for (int i = 0; i < 99; i++)
-        strcat(subj, "h.");
-    strcat(subj, "xy");
+        append(subj, sizeof(subj), "h.");
+    append(subj, sizeof(subj), "xy");
     T_EQ_INT(strlen(subj), 200);
     memset(name, 'S', 64);
     name[64] = '\0';
@@ -1272,8 +1279,8 @@ static void test_jetstream_sink_errors(void)
     }
     char long_subj[256] = "";
     for (int i = 0; i < 100; i++)
-        strcat(long_subj, "h.");
-    strcat(long_subj, "x"); /* 201 bytes */
+        append(long_subj, sizeof(long_subj), "h.");
+    append(long_subj, sizeof(long_subj), "x"); /* 201 bytes */
     const char *const bad_subjects[] = {
         "hooks.*",  "hooks.>", "*",      ">",         "hooks.a*b",     "hooks.a>",
         "hooks. x", " hooks",  "hooks ", "hooks\\tx", "hooks\\nx",     "hooks.x\\r",
@@ -2108,7 +2115,7 @@ static void test_route_token(void)
     c = load(json);
     T_CHECK(c != NULL);
     config_free(c);
-    strcpy(tok256 + 256, "t");
+    memcpy(tok256 + 256, "t", 2);
     snprintf(json, sizeof(json), CONFIG(ROUTE(",\"token\":\"%s\""), ""), tok256);
     EXPECT_ERR(json, "$.routes[0].token", "a token is 1-256 bytes without '/'");
 }
@@ -2250,7 +2257,7 @@ static void test_route_type(void)
     /* bytes, not characters: 65 two-byte characters are 130 bytes */
     char wide[200] = "";
     for (int i = 0; i < 65; i++)
-        strcat(wide, "\xc3\xa9");
+        append(wide, sizeof(wide), "\xc3\xa9");
     snprintf(json, sizeof(json), CONFIG(ROUTE(",\"type\":\"%s\""), ""), wide);
     EXPECT_ERR(json, "$.routes[0].type", "1-128 bytes");
     EXPECT_ERR(CONFIG(ROUTE(",\"type\":\"\""), ""), "$.routes[0].type",
@@ -2522,7 +2529,8 @@ static void test_load_default_generates_secret(void)
 {
     char old[PATH_MAX];
     T_EQ_INT(enter_fresh_dir("default-gen", old, sizeof(old)), 0);
-    char *saved = getenv("HOOKGATE_SECRET") ? strdup(getenv("HOOKGATE_SECRET")) : NULL;
+    const char *env = getenv("HOOKGATE_SECRET");
+    char *saved = env ? strdup(env) : NULL;
     unsetenv("HOOKGATE_SECRET");
 
     struct config *c = NULL;
@@ -2590,7 +2598,8 @@ static void test_load_default_with_env_secret(void)
 {
     char old[PATH_MAX];
     T_EQ_INT(enter_fresh_dir("default-env", old, sizeof(old)), 0);
-    char *saved = getenv("HOOKGATE_SECRET") ? strdup(getenv("HOOKGATE_SECRET")) : NULL;
+    const char *env = getenv("HOOKGATE_SECRET");
+    char *saved = env ? strdup(env) : NULL;
     setenv("HOOKGATE_SECRET", "env-provided-secret", 1);
 
     struct config *c = NULL;

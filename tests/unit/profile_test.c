@@ -86,12 +86,17 @@ static void one_vector(json_t *vec)
         return;
     const char *secret = json_string_value(json_object_get(vec, "secret"));
     const char *body = json_string_value(json_object_get(vec, "body"));
+    T_CHECK(secret != NULL && body != NULL);
+    if (!secret || !body)
+        return;
     size_t blen = strlen(body);
     int64_t ts = json_integer_value(json_object_get(vec, "timestamp"));
     int64_t now = ts ? ts : 1763846959;
     struct hdrs h = {json_object_get(vec, "headers"), NULL, NULL};
     const char *sig = extract_header(lookup, &h, p->sig_header);
     T_CHECK(sig != NULL);
+    if (!sig)
+        return;
     printf("  %s: %s\n", pname, json_string_value(json_object_get(vec, "source")));
 
     T_EQ_INT(run_check(p, NULL, secret, body, blen, &h, now), HG_OK);
@@ -120,7 +125,7 @@ static void one_vector(json_t *vec)
         char *d = q;
         while (d > s2 && *d == '=') /* base64 padding */
             d--;
-        *d = *d == 'A' ? 'B' : *d == '0' ? '1' : 'A';
+        *d = (char)(*d == 'A' ? 'B' : *d == '0' ? '1' : 'A');
     }
     struct hdrs hs = {h.h, p->sig_header[0], s2};
     for (int i = 0; p->sig_header[i]; i++)
@@ -164,8 +169,11 @@ static void one_vector(json_t *vec)
     if (p->fmt == PROF_FMT_KV) {
         /* "t=..,v1=.." : the v1 entry must be among the header's */
         const char *v1 = strchr(out, ',');
-        T_CHECK(v1 && strstr(sig, v1 + 1) != NULL);
-        T_CHECK(!strncmp(out, sig, (size_t)(v1 - out)));
+        T_CHECK(v1 != NULL);
+        if (v1) {
+            T_CHECK(strstr(sig, v1 + 1) != NULL);
+            T_CHECK(!strncmp(out, sig, (size_t)(v1 - out)));
+        }
     } else if (p->fmt == PROF_FMT_LIST) {
         T_CHECK(strstr(sig, out) != NULL);
     } else {
@@ -217,8 +225,11 @@ static void bad(const char *file, const char *json, const char *want)
     char path[256];
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     FILE *f = fopen(path, "w");
-    fputs(json, f);
-    fclose(f);
+    T_CHECK(f != NULL);
+    if (f) {
+        fputs(json, f);
+        T_EQ_INT(fclose(f), 0);
+    }
     const char *dirs[] = {dir, NULL};
     struct profile_set *s = NULL;
     char err[512] = "";

@@ -130,6 +130,7 @@ static struct titem *put1(struct store *st, struct titem *ti, const char *route,
 {
     struct tracker t;
     tracker_init(&t);
+    memset(ti, 0, sizeof(*ti));
     snprintf(ti->id, sizeof(ti->id), "%s", id);
     ev_init(ti, &t, route, "{}", 2);
     T_EQ_INT(submit(st, &t, ti), HG_OK);
@@ -731,7 +732,7 @@ static void test_store_wait_wakes_on_commit(void)
 }
 
 /* 16 KiB events until max_size is reached */
-#define BIG_BODY (16 * 1024)
+#define BIG_BODY ((size_t)16 * 1024)
 static char big_body[BIG_BODY];
 
 static void test_map_full_then_larger_max(void)
@@ -795,7 +796,7 @@ static void test_map_full_then_larger_max(void)
     wait_done(&t);
     int all_ok = 1;
     for (int i = 0; i < 20; i++)
-        all_ok &= more[i].it.result == HG_OK && more[i].it.seq == (uint64_t)(ok + 1 + i);
+        all_ok &= more[i].it.result == HG_OK && more[i].it.seq == (uint64_t)ok + 1 + (uint64_t)i;
     T_CHECK(all_ok);
     T_EQ_INT(store_healthy(st), 1);
     /* one that failed before is new now (a failed event is not "seen") */

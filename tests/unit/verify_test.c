@@ -400,7 +400,7 @@ static void test_generic_empty_body(void)
          md, &mdlen);
     char want[80] = "sha256=";
     for (unsigned i = 0; i < mdlen; i++)
-        sprintf(want + 7 + 2 * i, "%02x", md[i]);
+        snprintf(want + 7 + (size_t)2 * i, 3, "%02x", md[i]);
     char got[80];
     T_EQ_INT(verify_sign(vf, &in, got, sizeof(got)), HG_OK);
     T_EQ_STR(got, want);
@@ -518,7 +518,7 @@ static void test_iex_canonical_string(void)
     SHA256((const unsigned char *)iex.body, strlen(iex.body), h);
     char body_hex[65];
     for (int i = 0; i < 32; i++)
-        sprintf(body_hex + 2 * i, "%02x", h[i]);
+        snprintf(body_hex + (size_t)2 * i, 3, "%02x", h[i]);
     char canon[1024];
     snprintf(canon, sizeof(canon), "v1\n%s\n%s\n%s\n%s\n%s", iex.id, iex.type, iex.timestamp,
              iex.nonce, body_hex);
@@ -531,7 +531,7 @@ static void test_iex_canonical_string(void)
     T_EQ_INT(mdlen, 32);
     char hex[80] = "sha256=";
     for (unsigned i = 0; i < mdlen; i++)
-        sprintf(hex + 7 + 2 * i, "%02x", md[i]);
+        snprintf(hex + 7 + (size_t)2 * i, 3, "%02x", md[i]);
     T_EQ_STR(hex, iex.sig);
 }
 
