@@ -196,7 +196,7 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     (void)sb;
     (void)flag;
     (void)ftw;
-    remove(path);
+    (void)remove(path);
     return 0;
 }
 
@@ -240,7 +240,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     /* the stdout sink writes every delivered envelope to fd 1 */
     int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 1) < 0)
@@ -296,7 +296,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("the gateway did not start");
     http_binds_free(binds);
     shdedupe_attach(cfg);
-    atexit(teardown);
+    if (atexit(teardown) != 0)
+        abort();
     return 0;
 }
 
