@@ -436,10 +436,18 @@ int cli_gc(int argc, char **argv)
         json_t *d = json_object_get(root, "data_dir"), *w = json_object_get(root, "dedupe_window");
         snprintf(dir, sizeof(dir), "%s",
                  json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+        /* what the config parser accepts (config.c): a window this command
+         * misread would prune keys serve still needs */
+        if ((json_is_integer(w) && (json_integer_value(w) < 0 ||
+                                    json_integer_value(w) >= (json_int_t)(UINT64_MAX / 1000))) ||
+            (json_is_string(w) && parse_duration_ms(json_string_value(w), &window_ms)) ||
+            (w && !json_is_integer(w) && !json_is_string(w))) {
+            fprintf(stderr, "hookgate: %s: dedupe_window is not a valid duration\n", config);
+            json_decref(root);
+            return 2;
+        }
         if (json_is_integer(w))
             window_ms = (uint64_t)json_integer_value(w) * 1000;
-        else if (json_is_string(w))
-            parse_duration_ms(json_string_value(w), &window_ms);
         const char *key;
         json_t *v;
         json_object_foreach(json_object_get(root, "sinks"), key, v)

@@ -76,11 +76,14 @@ static int parse_opts(int argc, char **argv, int send, struct sign_opts *o)
     return o->profile && o->secret && (!send || o->url) ? 0 : -1;
 }
 
-/* load_secret - literal, env:NAME or file:PATH (one trailing newline dropped). */
+/* load_secret - literal, env:NAME or file:PATH (one trailing newline
+ * dropped; a file over 4096 bytes is refused, never cut).  The stack copy
+ * is wiped on every path. */
 static int load_secret(const char *s, struct secret *out)
 {
     char buf[4097];
     size_t n;
+    int rc = -1;
     if (!strncmp(s, "env:", 4)) {
         const char *v = getenv(s + 4);
         if (!v || !*v)
@@ -91,8 +94,10 @@ static int load_secret(const char *s, struct secret *out)
         FILE *f = fopen(s + 5, "r");
         if (!f)
             return -1;
-        n = fread(buf, 1, sizeof(buf) - 1, f);
+        n = fread(buf, 1, sizeof(buf), f);
         (void)fclose(f); /* read-only */
+        if (n == sizeof(buf))
+            n = 0; /* too long: refused */
         if (n && buf[n - 1] == '\n')
             n--;
         if (n && buf[n - 1] == '\r')
@@ -101,13 +106,14 @@ static int load_secret(const char *s, struct secret *out)
     } else {
         n = strlen(s);
     }
-    if (!n || !(out->data = malloc(n + 1)))
-        return -1;
-    memcpy(out->data, s, n);
-    out->data[n] = '\0';
-    out->len = n;
+    if (n && (out->data = malloc(n + 1))) {
+        memcpy(out->data, s, n);
+        out->data[n] = '\0';
+        out->len = n;
+        rc = 0;
+    }
     OPENSSL_cleanse(buf, sizeof(buf));
-    return 0;
+    return rc;
 }
 
 static char *read_body(const char *file, size_t *len)
@@ -270,7 +276,9 @@ static int run(int argc, char **argv, int send)
         goto out;
     }
     if (load_secret(o.secret, &sec)) {
-        fputs("hookgate: the secret is empty, or its env:/file: source unreadable\n", stderr);
+        fputs("hookgate: the secret is empty, or its env:/file: source unreadable, or a file over "
+              "4096 bytes\n",
+              stderr);
         goto out;
     }
     char id[128];

@@ -34,6 +34,18 @@ class Gc(hg.GatewayTest):
         self.assertEqual(r.json(), {"status": "accepted", "id": "old-1", "seq": 4})
         self.assertEqual(gc("--data", data, "--window", "1h").stdout.split()[1], "0")
 
+    def test_gc_refuses_a_window_the_config_parser_would_refuse(self):
+        """A negative integer dedupe_window was multiplied into a huge
+        unsigned window (regression, found by clang-tidy)."""
+        for w in (-5, "soon", [1]):
+            cfg = hg.basic_config(self.tmp, dedupe_window=w)
+            path = os.path.join(self.tmp, "bad.json")
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+            p = gc("-c", path)
+            self.assertEqual(p.returncode, 2, (w, p.stdout, p.stderr))
+            self.assertIn("dedupe_window is not a valid duration", p.stderr)
+
     def test_undelivered_and_dead_letters_are_kept(self):
         cfg = hg.basic_config(self.tmp, dedupe_window="1s", retry={"initial": "100ms", "max": "100ms",
                                                                    "max_attempts": 1})

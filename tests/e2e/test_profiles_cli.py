@@ -241,6 +241,23 @@ class SendTest(hg.GatewayTest):
         self.assertEqual(self.g.wait_events(0), [])
 
 
+class SignSecretFiles(hg.GatewayTest):
+    def test_secret_file_over_4096_bytes_is_refused_not_cut(self):
+        """`sign -s file:PATH` read at most 4096 bytes and signed with the cut
+        secret without a word (regression); serve's config refuses such a
+        file, and so does sign now."""
+        path = os.path.join(self.tmp, "big.secret")
+        with open(path, "w") as f:
+            f.write("s" * 5000)
+        p = run(["sign", "-p", "generic", "-s", "file:" + path], stdin=b'{"a":1}')
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn(b"over 4096 bytes", p.stderr)
+        with open(path, "w") as f:
+            f.write("s" * 4095 + "\n")  # 4096 bytes with the newline, as serve allows
+        p = run(["sign", "-p", "generic", "-s", "file:" + path], stdin=b'{"a":1}')
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
 class Check(hg.GatewayTest):
     def check(self, cfg, env=None):
         path = os.path.join(self.tmp, "check.json")
