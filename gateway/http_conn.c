@@ -78,15 +78,16 @@ void http_conn_request_end(struct MHD_Connection *conn)
         atomic_store_explicit(&c->since_ms, mono_ms(), memory_order_relaxed);
 }
 
-static void addr_str(const struct sockaddr_storage *sa, char *out, size_t cap)
+const char *http_addr_str(const struct sockaddr *sa, char *out, size_t cap)
 {
-    snprintf(out, cap, "?");
-    if (sa->ss_family == AF_INET)
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
                   (socklen_t)cap);
-    else if (sa->ss_family == AF_INET6)
+    else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)cap);
+    return out;
 }
 
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -110,11 +111,11 @@ void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_co
                         "queue until one closes",
                         "{s:I}", "open", (json_int_t)atomic_load(&h->conns));
         }
-        struct http_conn *c = calloc(1, sizeof(*c));
         const union MHD_ConnectionInfo *fi =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct http_conn *c = fi ? calloc(1, sizeof(*c)) : NULL;
         *socket_context = c;
-        if (!c || !fi)
+        if (!c)
             return; /* not watched: libmicrohttpd's idle timer still applies */
         c->fd = fi->connect_fd;
         atomic_init(&c->since_ms, mono_ms());
@@ -139,14 +140,12 @@ void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_co
     if (!c)
         return;
     pthread_mutex_lock(&h->conn_lock);
-    if (c->prev || h->conn_list == c) { /* linked (not if fd info was missing) */
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            h->conn_list = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
-    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conn_list = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     pthread_mutex_unlock(&h->conn_lock);
     free(c);
 }
@@ -175,7 +174,7 @@ static void *watch_main(void *arg)
             c->cut = 1;
             shutdown(c->fd, SHUT_RDWR);
             char ip[64];
-            addr_str(&c->addr, ip, sizeof(ip));
+            http_addr_str((const struct sockaddr *)&c->addr, ip, sizeof(ip));
             log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path", "", "status", 408,
                     "reason", "request_timeout: request headers too slow; connection closed",
                     "client", ip);

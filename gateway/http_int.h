@@ -106,6 +106,10 @@ void http_on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((form
  * request is over and the connection waits for the next one (http_conn.c).
  * Called on the connection's daemon thread. */
 void http_conn_request_begin(struct MHD_Connection *conn);
+
+/* http_addr_str - sa's address as text in out (empty for NULL or a family
+ * other than IPv4/IPv6); returns out. */
+const char *http_addr_str(const struct sockaddr *sa, char *out, size_t cap);
 void http_conn_request_end(struct MHD_Connection *conn);
 
 /* http_conn_watch_start - init conn_lock and start the watcher thread that
