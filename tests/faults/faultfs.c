@@ -21,6 +21,11 @@
  *                          two meta pages are the first two pages: 8192
  *                          fails the meta page writes and nothing else)
  *   HG_FAULT_LOG=PATH      one line per injected failure ("op errno path")
+ *   HG_FAULT_OPEN_DELAY_MS=N  not a failure: sleep N ms after each open(2)
+ *                          of a file under HG_FAULT_PATH, which widens the
+ *                          gap between an open and anything done to the
+ *                          new descriptor afterwards (test_faults uses it
+ *                          to make a descriptor-inheritance race certain)
  *
  * Invariants: nothing here allocates on the wrapped path; the shim's own
  * log writes go through syscall(2), never through the wrappers.
@@ -29,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +67,7 @@ static int f_ops = -1, f_errno = EIO;
 static long f_after;
 static long f_win_start = -1, f_win_len;
 static long long f_maxoff = -1;
+static long f_open_delay_ms;
 static char f_path[PATH_MAX], f_flag[PATH_MAX], f_log[PATH_MAX];
 static size_t f_pathlen;
 static atomic_long f_count;
@@ -112,6 +119,8 @@ __attribute__((constructor)) static void faultfs_init(void)
     }
     if ((e = getenv("HG_FAULT_MAXOFF")))
         f_maxoff = strtoll(e, NULL, 10);
+    if ((e = getenv("HG_FAULT_OPEN_DELAY_MS")))
+        f_open_delay_ms = strtol(e, NULL, 10);
     if ((e = getenv("HG_FAULT_LOG")))
         snprintf(f_log, sizeof(f_log), "%s", e);
 }
@@ -270,4 +279,27 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
     if (f_maxoff < 0 || off < f_maxoff)
         FAULT_FD(OP_PWRITEV, fd);
     return real_pwritev(fd, iov, cnt, off);
+}
+
+int open(const char *path, int flags, ...)
+{
+    REAL(open, int, (const char *, int, ...));
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_open(path, flags, mode);
+    if (fd >= 0 && f_open_delay_ms > 0) {
+        char abs[PATH_MAX];
+        if (fd_armed(fd, abs, sizeof(abs))) {
+            int saved = errno;
+            struct timespec ts = {f_open_delay_ms / 1000, (f_open_delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            errno = saved;
+        }
+    }
+    return fd;
 }
