@@ -237,6 +237,8 @@ struct store *store_alloc(void)
     return st;
 }
 
+/* Every failure below ends in store_close: it joins only the threads that
+ * started and closes only what is open, so there is one cleanup path. */
 int store_open(const struct store_cfg *cfg, struct store **out)
 {
     struct store *st = store_alloc();
@@ -250,7 +252,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) {
         log_msg(LOG_ERROR, "store: cannot create data_dir", "{s:s,s:s}", "dir", cfg->dir, "error",
                 strerror(errno));
-        free(st);
+        store_close(st);
         return HG_ESTORE;
     }
     /* one writer process per store: a second gateway on the same data_dir
@@ -261,7 +263,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
          * them; refused before anything is created in it */
         log_msg(LOG_ERROR, "store: data_dir is readable by other users; chmod 700 it", "{s:s}",
                 "dir", cfg->dir);
-        free(st);
+        store_close(st);
         return HG_ESTORE;
     }
     char lpath[4096];
@@ -270,9 +272,7 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         log_msg(LOG_ERROR, "store: data_dir is in use by another hookgate process", "{s:s,s:s}",
                 "dir", cfg->dir, "error", strerror(errno));
-        if (st->lock_fd >= 0)
-            close(st->lock_fd);
-        free(st);
+        store_close(st);
         return HG_ESTORE;
     }
     struct stat sb;
@@ -287,19 +287,13 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (rc) {
         log_msg(LOG_ERROR, "store: cannot open", "{s:s,s:s}", "dir", cfg->dir, "error",
                 mdb_strerror(rc));
-        if (st->env)
-            mdb_env_close(st->env);
-        close(st->lock_fd);
-        free(st->dir);
-        free(st);
+        store_close(st); /* no thread yet: closes what is open, frees the rest */
         return HG_ESTORE;
     }
     st->writer_running = 1;
     if (pthread_create(&st->completer, NULL, store_completer_main, st) != 0) {
-        mdb_env_close(st->env);
-        close(st->lock_fd);
-        free(st->dir);
-        free(st);
+        st->writer_running = 0;
+        store_close(st);
         return HG_ESTORE;
     }
     st->completer_started = 1;
