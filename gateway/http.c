@@ -12,6 +12,7 @@
  * validating JSON scan that also finds id/type/time, then the store.
  */
 #include "http.h"
+#include "benchknob.h"
 #include "buf.h"
 #include "codec.h"
 #include "config.h"
@@ -200,6 +201,12 @@ static enum MHD_Result submit(struct req *r)
 {
     r->item.done = on_stored;
     r->item.arg = r;
+    if (benchknob_store() == BK_NULL) { /* tests/bench only: no store at all */
+        r->item.result = HG_OK;
+        r->item.duplicate = 0;
+        r->item.seq = 0;
+        return queue_stored(r);
+    }
     MHD_suspend_connection(r->conn);
     int rc = store_submit(r->h->st, &r->item);
     if (rc) {

@@ -29,6 +29,7 @@
  */
 #include "store.h"
 #include "store_int.h"
+#include "benchknob.h"
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
@@ -187,6 +188,8 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
             if (grow_map(st))
                 break;
         }
+        if (!rc && benchknob_store() == BK_WALSIM)
+            rc = benchknob_walsim(st->dir, items);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->n_commits++;

@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "store_int.h"
+#include "benchknob.h"
 #include "gc.h"
 #include "err.h"
 #include "log.h"
@@ -96,7 +97,8 @@ static int env_open(struct store *st)
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
     if (!rc)
-        rc = mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600);
+        rc = mdb_env_open(st->env, st->dir,
+                          MDB_NOTLS | (benchknob_store() >= BK_NOSYNC ? MDB_NOSYNC : 0), 0600);
     if (!rc) {
         /* LMDB opens data.mdb without O_CLOEXEC: no handler may inherit it */
         int dfd;
@@ -308,6 +310,9 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     st->gc_interval_ms = cfg->gc_interval_ms;
     if (st->gc_interval_ms && pthread_create(&st->sweeper, NULL, sweeper_main, st) == 0)
         st->sweeper_started = 1;
+    if (benchknob_store() != BK_REAL)
+        log_msg(LOG_WARN,
+                "store: HG_BENCH_STORE is set: events are NOT durable (a tests/bench build)", NULL);
     log_msg(LOG_INFO, "store: open", "{s:s,s:I,s:I}", "dir", cfg->dir, "last_seq",
             (json_int_t)st->last_seq, "map_size", (json_int_t)st->map_size);
     *out = st;
