@@ -49,6 +49,8 @@ int benchknob_walsim(const char *dir, const struct store_item *items)
         if (fdatasync(fd))
             return errno;
     }
+    if (!items)
+        return 0;
     size_t len = 0;
     for (const struct store_item *it = items; it; it = it->next) {
         if (it->kind != STORE_EVENT || it->duplicate)

@@ -27,7 +27,9 @@ enum benchknob_store { BK_REAL = 0, BK_NULL, BK_NOSYNC, BK_WALSIM };
 enum benchknob_store benchknob_store(void);
 
 /* benchknob_walsim - write the records of items to dir/walsim.dat in one
- * write and fdatasync it.  Writer thread only.  0 or an errno value. */
+ * write and fdatasync it (items NULL: only create and preallocate the file,
+ * as store_open does before the writer starts).  Writer thread only.  0 or
+ * an errno value. */
 int benchknob_walsim(const char *dir, const struct store_item *items);
 #else
 static inline enum benchknob_store benchknob_store(void)

@@ -313,6 +313,8 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (benchknob_store() != BK_REAL)
         log_msg(LOG_WARN,
                 "store: HG_BENCH_STORE is set: events are NOT durable (a tests/bench build)", NULL);
+    if (benchknob_store() == BK_WALSIM && benchknob_walsim(st->dir, NULL))
+        log_msg(LOG_ERROR, "store: cannot preallocate walsim.dat", NULL);
     log_msg(LOG_INFO, "store: open", "{s:s,s:I,s:I}", "dir", cfg->dir, "last_seq",
             (json_int_t)st->last_seq, "map_size", (json_int_t)st->map_size);
     *out = st;
