@@ -16,6 +16,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* http_token - s is a non-empty RFC 9110 token, what a header name may be. */
+static int http_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("!#$%&'*+-.^_`|~", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* http_field_value - s has no control character but tab (RFC 9110
+ * field-value; bytes from 0x80 are obs-text and pass). */
+static int http_field_value(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 /* get_ack_timeout - "ack_timeout" of a unix or pipe sink (default 30 s). */
 static int get_ack_timeout(struct ctx *x, const char *path, json_t *o, struct cfg_sink *s)
 {
@@ -210,14 +236,14 @@ static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sin
         json_object_foreach(v, k, hv)
         {
             const char *val = json_string_value(hv);
-            if (!*k || strpbrk(k, ": \t\r\n") || !val || strpbrk(val, "\r\n") ||
-                !strncasecmp(k, "ce-", 3) || !strncasecmp(k, "webhook-", 8) ||
-                !strcasecmp(k, "Content-Type") || !strcasecmp(k, "Content-Length") ||
-                !strcasecmp(k, "Host"))
+            if (!http_token(k) || !val || !http_field_value(val) || !strncasecmp(k, "ce-", 3) ||
+                !strncasecmp(k, "webhook-", 8) || !strcasecmp(k, "Content-Type") ||
+                !strcasecmp(k, "Content-Length") || !strcasecmp(k, "Host"))
                 return cfgp_fail(x, p,
                                  "header \"%s\": a name without ':' or spaces and a one-line value "
                                  "(Host, Content-Type, Content-Length, ce-* and webhook-* are set "
-                                 "by hookgate)",
+                                 "by hookgate); a name is an HTTP token (letters, digits and "
+                                 "!#$%%&'*+-.^_`|~) and a value has no control character but tab",
                                  k);
             if (asprintf(&s->headers[n++], "%s: %s", k, val) < 0)
                 return HG_ENOMEM;

@@ -902,6 +902,13 @@ static void test_http_sink_errors(void)
         "webhook-id",
         "Webhook-Signature",
         "WEBHOOK-TIMESTAMP",
+        /* not HTTP tokens: a server would refuse every request */
+        "X(A",
+        "X@A",
+        "X/A",
+        "X,A",
+        "X\\u00c4",
+        "X\\u0001A",
     };
     for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
         snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{\"X-Ok\":\"1\",\"%s\":\"v\"}"),
@@ -914,13 +921,27 @@ static void test_http_sink_errors(void)
                "header \"Host\"");
     EXPECT_ERR(HTTP_SINK(",\"headers\":{\"content-type\":\"text/plain\"}"), "$.sinks.out.headers",
                "header \"content-type\"");
-    static const char *const bad_values[] = {"1",       "null",      "true",
-                                             "[\"v\"]", "\"a\\nb\"", "\"a\\rb\""};
+    static const char *const bad_values[] = {
+        "1",         "null",          "true",          "[\"v\"]",      "\"a\\nb\"",
+        "\"a\\rb\"", "\"a\\u0001b\"", "\"a\\u007fb\"", "\"a\\u001bb\""};
     for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
         snprintf(json, sizeof(json), HTTP_SINK(",\"headers\":{\"X-Val\":%s}"), bad_values[i]);
         EXPECT_ERR(json, "$.sinks.out.headers",
                    "header \"X-Val\": a name without ':' or spaces "
                    "and a one-line value");
+    }
+
+    /* the edges that pass: every token special in a name; a tab and
+     * non-ASCII (obs-text) in a value */
+    {
+        struct config *hc =
+            load(HTTP_SINK(",\"headers\":{\"X!#$%&'*+-.^_`|~9\":\"a\\tb \\u00e9\"}"));
+        T_CHECK(hc != NULL);
+        if (hc)
+            T_CHECK(has_str(hc->sinks[0].headers, "X!#$%&'*+-.^_`|~9: a\tb \xc3\xa9"));
+        else
+            fprintf(stderr, "  %s\n", err);
+        config_free(hc);
     }
 
     /* unix_socket */
