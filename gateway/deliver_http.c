@@ -124,14 +124,14 @@ static void ce_value(const char *s, char *out, size_t cap)
     out[o] = '\0';
 }
 
+/* add - append "name: value", or the ready line name when value is NULL
+ * (the configured headers: any length, copied whole by libcurl). */
 static int add(struct curl_slist **l, const char *name, const char *value)
 {
-    char line[3 * EVENT_STR_MAX + 128];
+    char line[3 * EVENT_STR_MAX + 128]; /* the longest encoded attribute fits */
     if (value)
         snprintf(line, sizeof(line), "%s: %s", name, value);
-    else
-        snprintf(line, sizeof(line), "%s", name);
-    struct curl_slist *n = curl_slist_append(*l, line);
+    struct curl_slist *n = curl_slist_append(*l, value ? line : name);
     if (!n)
         return -1;
     *l = n;
