@@ -22,14 +22,22 @@ struct store_item;
 
 enum benchknob_store { BK_REAL = 0, BK_NULL, BK_NOSYNC, BK_WALSIM };
 
+/* BENCHKNOB_BUILT - 1 in a -DHG_BENCH_KNOBS=ON build (logged at start, and
+ * shown by --version), else 0. */
+#ifdef HG_BENCH_KNOBS
+#define BENCHKNOB_BUILT 1
+#else
+#define BENCHKNOB_BUILT 0
+#endif
+
 #ifdef HG_BENCH_KNOBS
 /* benchknob_store - the selected mode (read once from HG_BENCH_STORE). */
 enum benchknob_store benchknob_store(void);
 
-/* benchknob_walsim - write the records of items to dir/walsim.dat in one
- * write and fdatasync it (items NULL: only create and preallocate the file,
- * as store_open does before the writer starts).  Writer thread only.  0 or
- * an errno value. */
+/* benchknob_walsim - write the records of the items the transaction stored
+ * to dir/walsim.dat in one write and fdatasync it (items NULL: only create
+ * and preallocate the file, as store_open does before any thread starts;
+ * after that, writer thread only).  0 or an errno value. */
 int benchknob_walsim(const char *dir, const struct store_item *items);
 #else
 static inline enum benchknob_store benchknob_store(void)

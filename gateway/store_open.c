@@ -97,8 +97,11 @@ static int env_open(struct store *st)
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
     if (!rc)
-        rc = mdb_env_open(st->env, st->dir,
-                          MDB_NOTLS | (benchknob_store() >= BK_NOSYNC ? MDB_NOSYNC : 0), 0600);
+        rc = mdb_env_open(
+            st->env, st->dir,
+            MDB_NOTLS |
+                (benchknob_store() == BK_NOSYNC || benchknob_store() == BK_WALSIM ? MDB_NOSYNC : 0),
+            0600);
     if (!rc) {
         /* LMDB opens data.mdb without O_CLOEXEC: no handler may inherit it */
         int dfd;
@@ -292,6 +295,15 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         store_close(st); /* no thread yet: closes what is open, frees the rest */
         return HG_ESTORE;
     }
+    if (BENCHKNOB_BUILT)
+        log_msg(LOG_WARN, "store: a tests/bench build (HG_BENCH_KNOBS); not for real traffic",
+                "{s:s}", "HG_BENCH_STORE",
+                benchknob_store() == BK_NULL     ? "null"
+                : benchknob_store() == BK_NOSYNC ? "nosync"
+                : benchknob_store() == BK_WALSIM ? "walsim"
+                                                 : "(unset or unknown: durable)");
+    if (benchknob_store() == BK_WALSIM && (rc = benchknob_walsim(st->dir, NULL)))
+        log_msg(LOG_ERROR, "store: cannot preallocate walsim.dat", "{s:s}", "error", strerror(rc));
     st->writer_running = 1;
     if (pthread_create(&st->completer, NULL, store_completer_main, st) != 0) {
         st->writer_running = 0;
@@ -313,8 +325,6 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (benchknob_store() != BK_REAL)
         log_msg(LOG_WARN,
                 "store: HG_BENCH_STORE is set: events are NOT durable (a tests/bench build)", NULL);
-    if (benchknob_store() == BK_WALSIM && benchknob_walsim(st->dir, NULL))
-        log_msg(LOG_ERROR, "store: cannot preallocate walsim.dat", NULL);
     log_msg(LOG_INFO, "store: open", "{s:s,s:I,s:I}", "dir", cfg->dir, "last_seq",
             (json_int_t)st->last_seq, "map_size", (json_int_t)st->map_size);
     *out = st;

@@ -42,6 +42,21 @@ class Durability(hg.GatewayTest):
         r = self.post_generic(g2, b'{"event_id":"after-crash"}')
         self.assertEqual(r.json()["seq"], 21)
 
+    def test_bench_switch_has_no_effect_in_a_normal_build(self):
+        # HG_BENCH_STORE exists only in a -DHG_BENCH_KNOBS=ON build
+        # (tests/bench): the binary under test must store and fsync as ever
+        g = self.gateway(self.config(), env={"HG_BENCH_STORE": "null"})
+        body = b'{"event_id":"knob-1","event":"order.created"}'
+        r = self.post_generic(g, body)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json(), {"status": "accepted", "id": "knob-1", "seq": 1})
+        self.assertEqual([e["id"] for e in g.wait_events(1)], ["knob-1"])
+        msgs = [l.get("msg", "") for l in g.logs()]
+        self.assertFalse([m for m in msgs if "HG_BENCH" in m or "tests/bench" in m], msgs)
+        g.stop()
+        v = subprocess.run([hg.BIN, "--version"], capture_output=True, text=True)
+        self.assertNotIn("benchknobs", v.stdout)
+
     def test_clean_stop_does_not_redeliver(self):
         cfg = self.config()
         g = self.gateway(cfg)
