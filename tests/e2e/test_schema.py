@@ -368,6 +368,10 @@ INVALID = [
     ("http header value with a control character", http_sink(headers={"X-A": "a\u0001b"}),
      "$.sinks.app.headers: header \"X-A\""),
     ("http header value with DEL", http_sink(headers={"X-A": "a\u007fb"}), "$.sinks.app.headers: header \"X-A\""),
+    # "$" in a Python regex also matches before a final newline: the schema
+    # must not be fooled by one (unanchored patterns)
+    ("http header value ending in a newline", http_sink(headers={"X-A": "a\n"}), "$.sinks.app.headers: header \"X-A\""),
+    ("http header name ending in a newline", http_sink(headers={"X-A\n": "v"}), "$.sinks.app.headers: header"),
     ("http header value null", http_sink(headers={"X-A": None}), "$.sinks.app.headers: header \"X-A\""),
     ("http header value with LF", http_sink(headers={"X-A": "a\nX-Evil: 1"}), "$.sinks.app.headers: header \"X-A\""),
     ("http header value with CR", http_sink(headers={"X-A": "a\rb"}), "$.sinks.app.headers: header \"X-A\""),
@@ -1226,6 +1230,9 @@ class ConfigSchema(hg.GatewayTest):
             ("format binary", {"format": "binary"}, base.replace("structured", "binary") + " types=*"),
             ("format structured", {"format": "structured"}, base + " types=*"),
             ("headers", {"headers": {"Authorization": "Bearer HEADER-VALUE-42"}}, base + " types=*"),
+            # the edges both must accept: every token special in a name; a
+            # tab and non-ASCII (obs-text) in a value
+            ("headers, edges", {"headers": {"X!#$%&'*+-.^_`|~9": "a\tb \u00e9"}}, base + " types=*"),
             ("tls", {"tls": {"ca": self.secret_file, "cert": self.secret_file, "key": self.secret_file}},
              base + " types=*"),
             ("unix_socket", {"unix_socket": sock}, base + f" unix_socket={sock} types=*"),
