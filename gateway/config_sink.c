@@ -245,7 +245,9 @@ static int parse_http(struct ctx *x, const char *path, json_t *o, struct cfg_sin
                                  "by hookgate); a name is an HTTP token (letters, digits and "
                                  "!#$%%&'*+-.^_`|~) and a value has no control character but tab",
                                  k);
-            if (asprintf(&s->headers[n++], "%s: %s", k, val) < 0)
+            /* libcurl drops "Name: " with nothing after the colon, and
+             * sends "Name;" as the header with an empty value */
+            if (asprintf(&s->headers[n++], val[strspn(val, " \t")] ? "%s: %s" : "%s;", k, val) < 0)
                 return HG_ENOMEM;
         }
     }

@@ -121,7 +121,7 @@ class HttpSink(hg.GatewayTest):
         # token): sent whole, never cut to a fixed buffer
         long_value = "t" * 6000
         g = self.start({"type": "http", "url": f"http://127.0.0.1:{s.port}/in",
-                        "headers": {"X-Env": "test", "X-Long": long_value}})
+                        "headers": {"X-Env": "test", "X-Long": long_value, "X-Empty": ""}})
         self.post(g, "evt_s1")
         self.post(g, "evt_s2")
         self.assertTrue(hg.wait_for(lambda: len(s.requests) >= 2))
@@ -130,6 +130,7 @@ class HttpSink(hg.GatewayTest):
             self.assertTrue(h["content-type"].startswith("application/cloudevents+json"))
             self.assertEqual(h["x-env"], "test")
             self.assertEqual(h["x-long"], long_value)
+            self.assertEqual(h.get("x-empty"), "")  # sent, with an empty value
             ev = json.loads(body)
             self.assertEqual((ev["specversion"], ev["id"], ev["type"], ev["source"]),
                              ("1.0", eid, "order.created", "/hooks/generic"))

@@ -742,7 +742,7 @@ static void test_http_sink_values(void)
     /* headers as "Name: value" lines, ready for the request */
     T_CHECK(has_str(s->headers, "Authorization: Bearer HDR-VALUE-9"));
     T_CHECK(has_str(s->headers, "X-Tenant: acme"));
-    T_CHECK(has_str(s->headers, "X-Empty: "));
+    T_CHECK(has_str(s->headers, "X-Empty;")); /* libcurl's form of an empty value */
     T_CHECK(s->headers && s->headers[0] && s->headers[1] && s->headers[2] && !s->headers[3]);
     T_EQ_STR(s->tls_ca, ca);
     T_EQ_STR(s->tls_cert, cert);
