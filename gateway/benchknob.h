@@ -22,15 +22,17 @@ struct store_item;
 
 enum benchknob_store { BK_REAL = 0, BK_NULL, BK_NOSYNC, BK_WALSIM };
 
+/* benchknob_name - the HG_BENCH_STORE value of a mode ("" for BK_REAL). */
+static inline const char *benchknob_name(enum benchknob_store m)
+{
+    return m == BK_NULL ? "null" : m == BK_NOSYNC ? "nosync" : m == BK_WALSIM ? "walsim" : "";
+}
+
 /* BENCHKNOB_BUILT - 1 in a -DHG_BENCH_KNOBS=ON build (logged at start, and
  * shown by --version), else 0. */
 #ifdef HG_BENCH_KNOBS
 #define BENCHKNOB_BUILT 1
-#else
-#define BENCHKNOB_BUILT 0
-#endif
 
-#ifdef HG_BENCH_KNOBS
 /* benchknob_store - the selected mode (read once from HG_BENCH_STORE). */
 enum benchknob_store benchknob_store(void);
 
@@ -40,6 +42,8 @@ enum benchknob_store benchknob_store(void);
  * after that, writer thread only).  0 or an errno value. */
 int benchknob_walsim(const char *dir, const struct store_item *items);
 #else
+#define BENCHKNOB_BUILT 0
+
 static inline enum benchknob_store benchknob_store(void)
 {
     return BK_REAL;
