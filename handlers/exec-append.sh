@@ -13,7 +13,7 @@
 #                         "timeout": "10s", "types": ["order.*"]}}
 #
 # The event type chooses the file name, so it is reduced to [A-Za-z0-9_.-]
-# first: a type like "../../etc/passwd" cannot leave the directory.  The
+# first: a type made of dot-dot climbs cannot leave the directory.  The
 # date is the envelope's receipt time.  Needs jq.
 set -eu
 dir=${1:-./events}

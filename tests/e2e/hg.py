@@ -31,7 +31,7 @@ import unittest
 import weakref
 
 BIN = os.path.abspath(os.environ.get("HOOKGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/hookgate")))
-FIXTURES = os.environ.get("HG_FIXTURES", os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
+FIXTURES = os.environ.get("HG_FIXTURES", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vectors"))
 LEAK_DIR = os.path.abspath(os.environ["HG_LEAK_DIR"]) if os.environ.get("HG_LEAK_DIR") else None
 
 

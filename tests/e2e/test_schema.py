@@ -24,7 +24,6 @@ except ImportError:  # the whole file is skipped, loudly
     Draft202012Validator = FormatChecker = None
 
 SCHEMAS = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../schemas"))
-DESIGN = os.environ.get("HG_DESIGN", os.path.join(os.path.dirname(__file__), "../../../shared/design/hookgate.md"))
 
 FORMATS = FormatChecker() if FormatChecker else None
 # True when this jsonschema really checks "date-time" (and does not just pass it).
@@ -72,8 +71,9 @@ def envelope_errors(validator, ev):
     return errs
 
 
-# The example of contract section 3, verbatim (compared with the design page
-# when it is present).
+# The example of the product contract's section 3 ("Config"), copied here
+# verbatim: the contract lives outside this repository, so the copy is what
+# the tests read.
 CONTRACT_EXAMPLE = {
     "listen": [
         {"address": "0.0.0.0:8443", "tls": {"cert": "/etc/hookgate/cert.pem", "key": "/etc/hookgate/key.pem"}},
@@ -1011,13 +1011,6 @@ class ConfigSchema(hg.GatewayTest):
         jetstream sink lacks the "stream" this build requires, so verbatim it
         is refused by both at $.sinks.log.stream, and with a stream added it
         is accepted by both."""
-        if os.path.exists(DESIGN):
-            with open(DESIGN) as f:
-                page = f.read()
-            block = re.search(r"## 3\. Config.*?```json\n(.*?)```", page, re.S)
-            self.assertIsNotNone(block, "no JSON example in section 3 of " + DESIGN)
-            self.assertEqual(json.loads(block.group(1)), CONTRACT_EXAMPLE,
-                             "the contract's example changed; update CONTRACT_EXAMPLE")
         full = copy.deepcopy(CONTRACT_EXAMPLE)
         self.assertEqual(sorted({s["type"] for s in full["sinks"].values()}), sorted(SINK_TYPES))
         self.assertEqual([json_path(e.absolute_path) + ": " + e.validator for e in self.v.iter_errors(full)],

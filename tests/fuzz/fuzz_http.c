@@ -9,7 +9,7 @@
  * stdout sink whose fd 1 is /dev/null, and routes for the profiles generic,
  * iex, standard (Svix headers too), github, stripe, shopify, slack, hubex
  * (token in the path or a header) and an unsigned route with a "token".
- * Secrets are those of ../shared/fixtures/vectors.json, so the seeds
+ * Secrets are those of tests/vectors/vectors.json, so the seeds
  * (valid signed requests made by tests/fuzz/make_http_seeds.py) reach the
  * store; tolerance is 3650d so their fixed timestamps stay valid.
  *

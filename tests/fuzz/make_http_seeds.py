@@ -3,7 +3,7 @@
 
 Each seed is the raw bytes of one connection: one HTTP request or several
 pipelined ones.  Valid requests are signed with the secrets of
-../shared/fixtures/vectors.json (the published vectors are used as they
+tests/vectors/vectors.json (the published vectors are used as they
 are; more are signed here the same way) for the routes fuzz_http.c
 configures; the rest are malformed or refused on purpose (bad signature,
 stale timestamp, framing errors, oversized headers, garbage).
@@ -21,7 +21,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "corpus", "http")
-FIXTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "fixtures")
+FIXTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "vectors")
 
 TS = "1763846959"  # inside the routes' 3650d tolerance
 GENERIC = "s3cr3t-0d56fb278178eba8"

@@ -1,5 +1,5 @@
 /*
- * profile_test.c - every vector of ../shared/fixtures/vectors.json through
+ * profile_test.c - every vector of tests/vectors/vectors.json through
  * the built-in profile it names, using the same header lookups as serve
  * (extract_verify_input) and the same signer as `hookgate sign`:
  *  - the vector verifies with the clock pinned to its timestamp;
@@ -185,7 +185,7 @@ static void test_vectors(void)
 {
     char path[1024];
     const char *env = getenv("HG_FIXTURES");
-    snprintf(path, sizeof(path), "%s/vectors.json", env ? env : "../shared/fixtures");
+    snprintf(path, sizeof(path), "%s/vectors.json", env ? env : "tests/vectors");
     json_error_t e;
     json_t *f = json_load_file(path, 0, &e);
     T_CHECK(f != NULL);

@@ -2,9 +2,9 @@
  * verify_test.c - unit tests for signature verification (gateway/verify.c)
  * against the shared vectors for the "generic" and "iex" profiles.
  *
- * The vectors come from $HG_FIXTURES (the fixtures directory, or the
- * vectors.json file itself) or ../shared/fixtures/vectors.json from the
- * repo root (the tests' working directory).
+ * The vectors come from $HG_FIXTURES (the vectors directory, or the
+ * vectors.json file itself) or tests/vectors/vectors.json from the repo
+ * root (the tests' working directory).
  *
  * Covers: each vector verifies with the clock pinned to its timestamp; a
  * flipped body byte, a wrong secret, a truncated/extended/missing signature
@@ -53,10 +53,10 @@ static int load_vectors(void)
     size_t n = env ? strlen(env) : 0;
     if (n > 5 && strcmp(env + n - 5, ".json") == 0) /* the file itself */
         snprintf(path, sizeof(path), "%s", env);
-    else if (n) /* the fixtures directory, as CMake passes it */
+    else if (n) /* the vectors directory, as CMake passes it */
         snprintf(path, sizeof(path), "%s/vectors.json", env);
     else
-        snprintf(path, sizeof(path), "../shared/fixtures/vectors.json");
+        snprintf(path, sizeof(path), "tests/vectors/vectors.json");
     json_error_t e;
     fixtures = json_load_file(path, 0, &e);
     if (!fixtures) {
