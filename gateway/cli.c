@@ -1,28 +1,145 @@
 /*
- * cli.c - `hookgate events list | show | dead` (see cli.h).
+ * cli.c - the usage texts of every command, and `hookgate events list |
+ * show | dead | replay` and `hookgate gc` (see cli.h).
  *
  * The store is found from --data DIR, or from the data_dir of -c FILE (read
  * with a plain JSON parse, so a config whose env: secrets are not set in
- * this shell still names its store).  Output is plain text, one record a
- * line, for people and for grep/awk; `show` prints the envelope itself.
+ * this shell still names its store), or else is the embedded default's
+ * ./hookgate-data.  Output is plain text, one record a line, for people and
+ * for grep/awk; `show` prints the envelope itself.  The usage texts live in
+ * one table here so `hookgate --help` and each command's own usage cannot
+ * drift apart.
  */
 #include "cli.h"
 #include "buf.h"
 #include "codec.h"
+#include "config.h"
 #include "err.h"
 #include "event.h"
 #include "gc.h"
 #include "store.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define CLI_MAX_SINKS 64
+/* the data_dir of the embedded default config (config_load_default) */
+
+/* usages - per command: its usage lines (continuations indented 14 more
+ * columns), then what `hookgate CMD --help` adds. */
+static const struct {
+    const char *cmd, *lines, *notes;
+} usages[] = {
+    {"serve", "hookgate serve [-c FILE]\n",
+     "Runs the gateway.  Without -c, the embedded default config: plain HTTP on\n"
+     "127.0.0.1:8080, POST /webhooks with the generic profile, events to stdout,\n"
+     "data in ./hookgate-data, the secret from $HOOKGATE_SECRET or else\n"
+     "./hookgate-data/secret.\n"},
+    {"check", "hookgate check -c FILE\n",
+     "Validates the config and prints the listeners, routes and sinks it gives;\n"
+     "exit 1 with a message naming the bad key.\n"},
+    {"events",
+     "hookgate events list [--route R] [--limit N] [-c FILE | --data DIR]\n"
+     "hookgate events show ID_OR_SEQ [-c FILE | --data DIR]\n"
+     "hookgate events dead [--sink S] [-c FILE | --data DIR]\n"
+     "hookgate events replay --sink S (--seq N | --since TIME | --dead)\n"
+     "              [-c FILE | --data DIR]\n",
+     "Read the store read-only, beside a running gateway.  Without -c or --data:\n"
+     "./hookgate-data (the embedded default's data directory) when it exists.\n"
+     "replay delivers again to sink S from seq N, from the first event received\n"
+     "at or after TIME (RFC 3339 or unix seconds), or S's dead letters.\n"},
+    {"gc", "hookgate gc (-c FILE | --data DIR) [--window DURATION]\n",
+     "Prunes dedupe keys and delivered events older than the window (the config's\n"
+     "dedupe_window, else 7d); safe while serve runs.\n"},
+    {"sign",
+     "hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
+     "              [--timestamp UNIX] [--profile-dir DIR] [FILE]\n",
+     "Prints the headers a producer using PROFILE sends for the body in FILE\n"
+     "(stdin without FILE), one \"Name: value\" a line.  An id or type the body\n"
+     "already carries where PROFILE reads it is not repeated in a header.\n"
+     "SECRET is a literal, env:NAME or file:PATH.\n"},
+    {"send-test",
+     "hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"
+     "              [--cacert FILE | --insecure] [--profile-dir DIR]\n",
+     "Posts PROFILE's signed test event to URL and prints \"HTTP <status>\" and\n"
+     "the answer; exit 0 on a 2xx answer.  SECRET is a literal, env:NAME or\n"
+     "file:PATH.\n"},
+    {"version", "hookgate version\n",
+     "Prints hookgate's version and the run-time version of each linked library.\n"},
+};
+
+#define CLI_NUSAGES (sizeof(usages) / sizeof(usages[0]))
+
+/* put_lines - text's lines to f, "usage: " before the first of all (*first)
+ * and 7 spaces before the others, so they align. */
+static void put_lines(FILE *f, const char *text, int *first)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        int n = nl ? (int)(nl - text) : (int)strlen(text);
+        fprintf(f, "%s%.*s\n", *first ? "usage: " : "       ", n, text);
+        *first = 0;
+        text += n + (nl ? 1 : 0);
+    }
+}
+
+void cli_usage(FILE *f, const char *cmd, int notes)
+{
+    int first = 1;
+    for (size_t i = 0; cmd && i < CLI_NUSAGES; i++) {
+        if (!strcmp(cmd, usages[i].cmd)) {
+            put_lines(f, usages[i].lines, &first);
+            if (notes)
+                fprintf(f, "\n%s", usages[i].notes);
+            return;
+        }
+    }
+    for (size_t i = 0; i < CLI_NUSAGES; i++)
+        put_lines(f, usages[i].lines, &first);
+    fputs("\n`hookgate COMMAND --help` tells more about one command.\n"
+          "Exit codes: 0 ok, 1 runtime or config error, 2 usage error.\n",
+          f);
+}
+
+int cli_help(const char *cmd)
+{
+    cli_usage(stdout, cmd, 1);
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hookgate: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    cli_usage(stderr, cmd, 0);
+    return 2;
+}
+
+int cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int cli_is_command(const char *cmd)
+{
+    for (size_t i = 0; i < CLI_NUSAGES; i++)
+        if (!strcmp(cmd, usages[i].cmd))
+            return 1;
+    return 0;
+}
 
 struct opts {
     const char *data, *config, *route, *sink, *since;
@@ -32,52 +149,73 @@ struct opts {
     const char *arg; /* show: ID_OR_SEQ */
 };
 
-static int usage(void)
+/* number - a positive decimal in s: 0 and *out, or -1. */
+static int number(const char *s, uint64_t *out)
 {
-    fputs("usage: hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
-          "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
-          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
-          "       hookgate events replay --sink S (--seq N | --since TIME | --dead) "
-          "(-c FILE | --data DIR)\n",
-          stderr);
-    return 2;
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1; /* strtoull would take "-1" as a huge number */
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || !v || errno)
+        return -1;
+    *out = v;
+    return 0;
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+/* parse - the options after `hookgate events SUB`.  0: go on; otherwise
+ * the command is over and *code is its exit code (help printed, or a usage
+ * error reported). */
+static int parse(int argc, char **argv, struct opts *o, int *code)
 {
     memset(o, 0, sizeof(*o));
     o->limit = 20;
     for (int i = 3; i < argc && argv[i]; i++) { /* argv: hookgate events SUB ... */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-c") && v)
-            o->config = argv[++i];
-        else if (!strcmp(a, "--data") && v)
-            o->data = argv[++i];
-        else if (!strcmp(a, "--route") && v)
-            o->route = argv[++i];
-        else if (!strcmp(a, "--sink") && v)
-            o->sink = argv[++i];
-        else if (!strcmp(a, "--since") && v)
-            o->since = argv[++i];
-        else if (!strcmp(a, "--dead"))
+        const char **slot = !strcmp(a, "-c")        ? &o->config
+                            : !strcmp(a, "--data")  ? &o->data
+                            : !strcmp(a, "--route") ? &o->route
+                            : !strcmp(a, "--sink")  ? &o->sink
+                            : !strcmp(a, "--since") ? &o->since
+                                                    : NULL;
+        uint64_t n;
+        if (cli_is_help(a)) {
+            *code = cli_help("events");
+            return 1;
+        }
+        if (!strcmp(a, "--dead")) {
             o->dead = 1;
-        else if (!strcmp(a, "--seq") && v) {
-            char *end;
-            o->seq = strtoull(argv[++i], &end, 10);
-            if (*end || !o->seq)
-                return -1;
-        } else if (!strcmp(a, "--limit") && v) {
-            char *end;
-            o->limit = strtoul(argv[++i], &end, 10);
-            if (*end || !o->limit)
-                return -1;
-        } else if (a[0] != '-' && !o->arg)
+            continue;
+        }
+        if (a[0] == '-' && a[1] && !slot && strcmp(a, "--seq") && strcmp(a, "--limit")) {
+            *code = cli_usage_error("events", "unknown option '%s'", a);
+            return 1;
+        }
+        if (a[0] == '-' && a[1] && !v) {
+            *code = cli_usage_error("events", "option '%s' needs a value", a);
+            return 1;
+        }
+        if (slot) {
+            *slot = argv[++i];
+        } else if (!strcmp(a, "--seq") || !strcmp(a, "--limit")) {
+            if (number(argv[++i], &n)) {
+                *code =
+                    cli_usage_error("events", "%s takes a positive number, not '%s'", a, argv[i]);
+                return 1;
+            }
+            if (a[2] == 's')
+                o->seq = n;
+            else
+                o->limit = n > ULONG_MAX ? ULONG_MAX : (unsigned long)n;
+        } else if (!o->arg) {
             o->arg = a;
-        else
-            return -1;
+        } else {
+            *code = cli_usage_error("events", "unexpected argument '%s'", a);
+            return 1;
+        }
     }
-    return (o->data || o->config) ? 0 : -1;
+    return 0;
 }
 
 /* digits - the value of the n decimal digits at s (already validated). */
@@ -155,8 +293,6 @@ static int count_dead(void *arg, const char *sink, uint64_t seq, unsigned attemp
 static int cmd_replay(struct store *st, const struct opts *o, uint64_t *from_out)
 {
     *from_out = 0;
-    if (!o->sink || (!!o->seq + !!o->since + o->dead) != 1)
-        return usage();
     uint64_t from = o->seq;
     if (o->since) {
         struct since s = {0, 0};
@@ -198,7 +334,8 @@ static int open_store(const struct opts *o, struct store **st, char *dir, size_t
             return 1;
         }
         json_t *d = json_object_get(root, "data_dir");
-        snprintf(dir, cap, "%s", json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+        snprintf(dir, cap, "%s",
+                 json_is_string(d) ? json_string_value(d) : CONFIG_DEFAULT_DATA_DIR);
         json_decref(root);
     }
     return store_open_reader(dir, st) ? 1 : 0;
@@ -328,8 +465,8 @@ static int on_id(void *arg, uint64_t seq, const void *rec, size_t len)
 
 static int cmd_show(struct store *st, const struct opts *o)
 {
-    if (!o->arg)
-        return usage();
+    if (!o->arg) /* check() refuses that already */
+        return 2;
     char *end;
     uint64_t seq = strtoull(o->arg, &end, 10);
     if (*end || !seq) { /* not a number: an event id */
@@ -366,22 +503,66 @@ static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts,
     return ferror(stdout) ? 1 : 0;
 }
 
+/* command - argv[2], the events command: 0 and *sub to go on; otherwise
+ * the command is over and *code is its exit code (help printed, or a
+ * usage error reported). */
+static int command(int argc, char **argv, const char **sub, int *code)
+{
+    static const char *const subs[] = {"list", "show", "dead", "replay"};
+    const char *a = argc > 2 ? argv[2] : NULL;
+    for (size_t i = 0; a && i < sizeof(subs) / sizeof(subs[0]); i++)
+        if (!strcmp(a, subs[i])) {
+            *sub = subs[i];
+            return 0;
+        }
+    if (a && cli_is_help(a))
+        *code = cli_help("events");
+    else if (!a || !strcmp(a, "-c") || !strcmp(a, "--data"))
+        *code = cli_usage_error("events", "events needs a command: list, show, dead or replay");
+    else if (a[0] == '-' && a[1])
+        *code = cli_usage_error("events", "unknown option '%s'", a);
+    else
+        *code = cli_usage_error("events", "unknown command 'events %s'", a);
+    return 1;
+}
+
+/* check - what sub needs of o, and the embedded default's data directory
+ * when neither -c nor --data names one: 0 to go on, or the exit code. */
+static int check(const char *sub, struct opts *o)
+{
+    if (!strcmp(sub, "show") && !o->arg)
+        return cli_usage_error("events", "events show needs ID_OR_SEQ");
+    if (strcmp(sub, "show") && o->arg)
+        return cli_usage_error("events", "unexpected argument '%s'", o->arg);
+    if (!strcmp(sub, "replay") && (!o->sink || (!!o->seq + !!o->since + o->dead) != 1))
+        return cli_usage_error("events",
+                               "events replay needs --sink S and one of --seq N, --since TIME "
+                               "or --dead");
+    if (o->data || o->config)
+        return 0;
+    struct stat sb;
+    if (stat(CONFIG_DEFAULT_DATA_DIR, &sb) || !S_ISDIR(sb.st_mode))
+        return cli_usage_error("events",
+                               "no %s here (the embedded default's data directory): pass "
+                               "-c FILE or --data DIR",
+                               CONFIG_DEFAULT_DATA_DIR);
+    fprintf(stderr, "hookgate: reading data directory %s\n", CONFIG_DEFAULT_DATA_DIR);
+    o->data = CONFIG_DEFAULT_DATA_DIR;
+    return 0;
+}
+
 int cli_events(int argc, char **argv)
 {
     struct opts o;
+    const char *sub = NULL;
+    int rc = 0;
     (void)signal(SIGPIPE, SIG_IGN); /* `| head` must end the scan, not kill us mid-transaction */
-    if (argc < 3 || parse(argc, argv, &o))
-        return usage();
-    const char *sub = argv[2];
-    if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "dead") && strcmp(sub, "replay"))
-        return usage();
-    if (!strcmp(sub, "show") != !!o.arg)
-        return usage(); /* show takes ID_OR_SEQ, the others take none */
+    if (command(argc, argv, &sub, &rc) || parse(argc, argv, &o, &rc) || (rc = check(sub, &o)))
+        return rc;
     struct store *st;
     char dir[4096];
     if (open_store(&o, &st, dir, sizeof(dir)))
         return 1;
-    int rc;
     if (!strcmp(sub, "list")) {
         rc = cmd_list(st, &o);
     } else if (!strcmp(sub, "show")) {
@@ -405,23 +586,43 @@ int cli_events(int argc, char **argv)
     return rc;
 }
 
+/* gc_args - `hookgate gc`'s options: 0 to go on; otherwise the command is
+ * over and *code is its exit code (help printed, or a usage error). */
+static int gc_args(int argc, char **argv, const char **data, const char **config,
+                   const char **window, int *code)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = !strcmp(a, "-c")         ? config
+                            : !strcmp(a, "--data")   ? data
+                            : !strcmp(a, "--window") ? window
+                                                     : NULL;
+        if (cli_is_help(a))
+            *code = cli_help("gc");
+        else if (slot && i + 1 >= argc)
+            *code = cli_usage_error("gc", "option '%s' needs a value", a);
+        else if (!slot && a[0] == '-' && a[1])
+            *code = cli_usage_error("gc", "unknown option '%s'", a);
+        else if (!slot)
+            *code = cli_usage_error("gc", "unexpected argument '%s'", a);
+        else {
+            *slot = argv[++i];
+            continue;
+        }
+        return 1;
+    }
+    if (*data || *config)
+        return 0;
+    *code = cli_usage_error("gc", "gc needs -c FILE or --data DIR");
+    return 1;
+}
+
 int cli_gc(int argc, char **argv)
 {
     const char *data = NULL, *config = NULL, *window = NULL;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "-c") && i + 1 < argc)
-            config = argv[++i];
-        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            data = argv[++i];
-        else if (!strcmp(argv[i], "--window") && i + 1 < argc)
-            window = argv[++i];
-        else
-            data = config = NULL, i = argc;
-    }
-    if (!data && !config) {
-        fputs("usage: hookgate gc (-c FILE | --data DIR) [--window DURATION]\n", stderr);
-        return 2;
-    }
+    int code;
+    if (gc_args(argc, argv, &data, &config, &window, &code))
+        return code;
     char dir[4096];
     uint64_t window_ms = 7ULL * 86400000;
     const char *names[CLI_MAX_SINKS];
@@ -435,7 +636,7 @@ int cli_gc(int argc, char **argv)
         }
         json_t *d = json_object_get(root, "data_dir"), *w = json_object_get(root, "dedupe_window");
         snprintf(dir, sizeof(dir), "%s",
-                 json_is_string(d) ? json_string_value(d) : "./hookgate-data");
+                 json_is_string(d) ? json_string_value(d) : CONFIG_DEFAULT_DATA_DIR);
         /* what the config parser accepts (config.c): a window this command
          * misread would prune keys serve still needs */
         if ((json_is_integer(w) && (json_integer_value(w) < 0 ||

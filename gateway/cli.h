@@ -1,16 +1,46 @@
 /*
- * cli.h - the store commands of the command line (`hookgate events ...`).
+ * cli.h - the command line apart from `serve`: the usage texts of every
+ * command, and the store and producer commands (`events`, `gc`, `sign`,
+ * `send-test`).
  *
- * They open the store read-only (store_open_reader), so they work while
- * `serve` runs: LMDB readers never block the writer and see the last
- * committed state.
+ * The store commands open the store read-only (store_open_reader), so they
+ * work while `serve` runs: LMDB readers never block the writer and see the
+ * last committed state.  Usage goes to stdout when asked for (--help, exit
+ * 0) and to stderr after a one-line reason on a usage error (exit 2).
  */
 #ifndef HG_CLI_H
 #define HG_CLI_H
 
-/* cli_events - `hookgate events list|show|dead ...` (argv[0] is "events").
- * Prints to stdout; returns the process exit code (0 ok, 1 runtime error,
- * 2 usage error). */
+#include <stdio.h>
+
+/* cli_usage - the usage lines of command cmd ("serve", "check", "events",
+ * "gc", "sign", "send-test", "version"; NULL or unknown: every command,
+ * then a line on `hookgate COMMAND --help` and the exit codes) to f, the
+ * first line prefixed "usage: ".  notes: the command's explanation after
+ * its lines as well. */
+void cli_usage(FILE *f, const char *cmd, int notes);
+
+/* cli_help - `hookgate [CMD] --help`: cmd's usage and notes (NULL: every
+ * command) on stdout.  Returns the exit code: 0, or 1 when stdout cannot
+ * be written. */
+int cli_help(const char *cmd);
+
+/* cli_usage_error - "hookgate: " and the message of fmt on one line, then
+ * cmd's usage (NULL: every command's), on stderr.  Returns 2, the exit
+ * code of a usage error. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_is_help - 1 if arg asks for help ("-h" or "--help"), else 0. */
+int cli_is_help(const char *arg);
+
+/* cli_is_command - 1 if cmd is a command cli_usage knows ("serve", ...), else 0. */
+int cli_is_command(const char *cmd);
+
+/* cli_events - `hookgate events list|show|dead|replay ...` (argv[1] is
+ * "events").  Without -c or --data it reads ./hookgate-data, the embedded
+ * default's data directory, and says so on stderr; when that does not
+ * exist it is a usage error.  Prints to stdout; returns the process exit
+ * code (0 ok, 1 runtime error, 2 usage error). */
 int cli_events(int argc, char **argv);
 
 /* cli_gc - `hookgate gc (-c FILE | --data DIR) [--window DURATION]`: prune
@@ -19,11 +49,15 @@ int cli_events(int argc, char **argv);
 int cli_gc(int argc, char **argv);
 
 /* cli_sign - `hookgate sign -p PROFILE -s SECRET [...] [FILE]`: print the
- * headers a producer would send.  0 ok, 1 error, 2 usage. */
+ * headers a producer would send; an id or type header only where serve
+ * would read it for this body.  0 ok, 1 error (a reason on stderr, such as
+ * an unusable secret source), 2 usage. */
 int cli_sign(int argc, char **argv);
 
 /* cli_send_test - `hookgate send-test URL -p PROFILE -s SECRET [...]`: post
- * the profile's test event; 0 on a 2xx answer, 1 otherwise, 2 usage. */
+ * the profile's test event; 0 on a 2xx answer, 1 otherwise (a reason on
+ * stderr when there is no answer: "cannot connect to HOST:PORT: why"),
+ * 2 usage. */
 int cli_send_test(int argc, char **argv);
 
 #endif

@@ -5,16 +5,20 @@
  * ("Name: value" lines, so each can be given to curl -H); send-test posts
  * the profile's test event, signed the same way, and prints the answer.
  * Both use verify.c's signer, so what they produce is exactly what serve
- * checks.  The secret may be given as env:NAME or file:PATH to keep it out
- * of the process list.
+ * checks, and extract.c's reading of a body, so an id or type header is
+ * printed only where serve would read it (not when the body carries the
+ * value where the profile looks first).  The secret may be given as
+ * env:NAME or file:PATH (secret.c) to keep it out of the process list.
  */
 #include "cli.h"
 #include "codec.h"
+#include "config.h"
 #include "err.h"
 #include "extract.h"
 #include "httpc.h"
 #include "jscan.h"
 #include "profile.h"
+#include "secret.h"
 #include "verify.h"
 
 #include <jansson.h>
@@ -33,87 +37,72 @@ struct sign_opts {
     const char *dirs[9];
     size_t ndirs;
     int insecure;
+    int send; /* send-test, not sign */
 };
 
-static int parse_opts(int argc, char **argv, int send, struct sign_opts *o)
+/* value_slot - where the value of option a goes, or NULL when a is not an
+ * option of this command that takes a value. */
+static const char **value_slot(const char *a, int send, struct sign_opts *o)
 {
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        if (!strcmp(a, "-p") || !strcmp(a, "--profile"))
-            slot = &o->profile;
-        else if (!strcmp(a, "-s") || !strcmp(a, "--secret"))
-            slot = &o->secret;
-        else if (!strcmp(a, "--id"))
-            slot = &o->id;
-        else if (!strcmp(a, "--type"))
-            slot = &o->type;
-        else if (!strcmp(a, "--nonce") && !send)
-            slot = &o->nonce;
-        else if (!strcmp(a, "--timestamp") && !send)
-            slot = &o->timestamp;
-        else if (!strcmp(a, "--cacert") && send)
-            slot = &o->cafile;
-        else if (!strcmp(a, "--insecure") && send) {
-            o->insecure = 1;
-            continue;
-        } else if (!strcmp(a, "--profile-dir") && i + 1 < argc && o->ndirs < 8) {
-            o->dirs[o->ndirs++] = argv[++i];
-            continue;
-        } else if (!(a[0] == '-' && a[1]) && send && !o->url) {
-            o->url = a;
-            continue;
-        } else if (!(a[0] == '-' && a[1]) && !send && !o->file) {
-            o->file = a;
-            continue;
-        } else {
-            return -1;
-        }
-        if (i + 1 >= argc)
-            return -1;
-        *slot = argv[++i];
-    }
-    return o->profile && o->secret && (!send || o->url) ? 0 : -1;
+    if (!strcmp(a, "-p") || !strcmp(a, "--profile"))
+        return &o->profile;
+    if (!strcmp(a, "-s") || !strcmp(a, "--secret"))
+        return &o->secret;
+    if (!strcmp(a, "--id"))
+        return &o->id;
+    if (!strcmp(a, "--type"))
+        return &o->type;
+    if (!strcmp(a, "--nonce") && !send)
+        return &o->nonce;
+    if (!strcmp(a, "--timestamp") && !send)
+        return &o->timestamp;
+    if (!strcmp(a, "--cacert") && send)
+        return &o->cafile;
+    return NULL;
 }
 
-/* load_secret - literal, env:NAME or file:PATH (one trailing newline
- * dropped; a file over 4096 bytes is refused, never cut).  The stack copy
- * is wiped on every path. */
-static int load_secret(const char *s, struct secret *out)
+/* parse_opts - 0 to go on; otherwise the command is over and *code is its
+ * exit code (help printed, or a usage error reported). */
+static int parse_opts(int argc, char **argv, int send, struct sign_opts *o, int *code)
 {
-    char buf[4097];
-    size_t n;
-    int rc = -1;
-    if (!strncmp(s, "env:", 4)) {
-        const char *v = getenv(s + 4);
-        if (!v || !*v)
-            return -1;
-        n = strlen(v);
-        s = v;
-    } else if (!strncmp(s, "file:", 5)) {
-        FILE *f = fopen(s + 5, "r");
-        if (!f)
-            return -1;
-        n = fread(buf, 1, sizeof(buf), f);
-        (void)fclose(f); /* read-only */
-        if (n == sizeof(buf))
-            n = 0; /* too long: refused */
-        if (n && buf[n - 1] == '\n')
-            n--;
-        if (n && buf[n - 1] == '\r')
-            n--;
-        s = buf;
-    } else {
-        n = strlen(s);
+    const char *cmd = send ? "send-test" : "sign";
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = value_slot(a, send, o);
+        int dir = !strcmp(a, "--profile-dir");
+        const char **pos = send ? &o->url : &o->file;
+        if (cli_is_help(a)) {
+            *code = cli_help(cmd);
+            return 1;
+        }
+        if (!strcmp(a, "--insecure") && send) {
+            o->insecure = 1;
+        } else if ((slot || dir) && i + 1 >= argc) {
+            *code = cli_usage_error(cmd, "option '%s' needs a value", a);
+            return 1;
+        } else if (slot) {
+            *slot = argv[++i];
+        } else if (dir && o->ndirs < 8) {
+            o->dirs[o->ndirs++] = argv[++i];
+        } else if (dir) {
+            *code = cli_usage_error(cmd, "at most 8 --profile-dir");
+            return 1;
+        } else if (a[0] == '-' && a[1]) {
+            *code = cli_usage_error(cmd, "unknown option '%s'", a);
+            return 1;
+        } else if (!*pos) {
+            *pos = a;
+        } else {
+            *code = cli_usage_error(cmd, "unexpected argument '%s'", a);
+            return 1;
+        }
     }
-    if (n && (out->data = malloc(n + 1))) {
-        memcpy(out->data, s, n);
-        out->data[n] = '\0';
-        out->len = n;
-        rc = 0;
-    }
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
+    const char *missing = send && !o->url ? "URL" : !o->profile ? "-p PROFILE" : NULL;
+    missing = missing ? missing : !o->secret ? "-s SECRET" : NULL;
+    if (!missing)
+        return 0;
+    *code = cli_usage_error(cmd, "%s needs %s", cmd, missing);
+    return 1;
 }
 
 static char *read_body(const char *file, size_t *len)
@@ -149,6 +138,71 @@ static const char *first_header_name(const struct prof_field *f)
         if (f[i].src == PROF_HEADER)
             return f[i].name;
     return NULL;
+}
+
+/* probe - whether serve, reading a body through a profile, reaches the
+ * first id header and the first type header of the profile. */
+struct probe {
+    const char *id_hdr, *type_hdr;
+    int id_read, type_read;
+};
+
+static const char *probe_header(void *ctx, const char *name)
+{
+    struct probe *pr = ctx;
+    if (pr->id_hdr && !strcasecmp(name, pr->id_hdr)) {
+        pr->id_read = 1;
+        return "probe"; /* found: serve would look no further */
+    }
+    if (pr->type_hdr && !strcasecmp(name, pr->type_hdr)) {
+        pr->type_read = 1;
+        return "probe";
+    }
+    return NULL;
+}
+
+/* headers_read - which of the id and type headers serve reads for body.
+ * Where the profile lists a body member before the header (generic's
+ * /event_id before X-Webhook-Event-Id) and the body has it, serve takes it
+ * from the body: the header would only repeat it, unread.  This asks
+ * extract.c itself, so sign agrees with serve.  A header the signature
+ * covers ({id}, {type}) is always read. */
+static void headers_read(const struct profile *p, const char *body, size_t len, struct probe *pr)
+{
+    struct cfg_route rt = {.profile = p};
+    struct extract_result res;
+    pr->id_hdr = first_header_name(p->id);
+    pr->type_hdr = first_header_name(p->type);
+    pr->id_read = pr->type_read = 0;
+    if (extract_event(&rt, probe_header, pr, body, len, &res, NULL) != HG_OK)
+        pr->id_read = pr->type_read = 1; /* serve refuses the body: say all there is */
+    pr->id_read |= profile_uses(p, "{id}");
+    pr->type_read |= profile_uses(p, "{type}");
+}
+
+/* add_id_type - the id and type headers serve reads for this body; a note
+ * on stderr when sign's --id or --type goes unsent because of the body. */
+static int add_id_type(const struct profile *p, const struct sign_opts *o, const char *body,
+                       size_t len, const char *id, const char *type, char **h, size_t *nh)
+{
+    struct probe pr;
+    headers_read(p, body, len, &pr);
+    const char *name[2] = {pr.id_hdr, pr.type_hdr}, *val[2] = {id, type};
+    const char *given[2] = {o->id, o->type}, *opt[2] = {"--id", "--type"};
+    int read[2] = {pr.id_read, pr.type_read};
+    for (int i = 0; i < 2; i++) {
+        if (name[i] && read[i]) {
+            if (*nh >= SIGN_HDRS_MAX || asprintf(&h[*nh], "%s: %s", name[i], val[i]) < 0)
+                return HG_ENOMEM;
+            ++*nh;
+        } else if (name[i] && given[i] && !o->send) {
+            fprintf(stderr,
+                    "hookgate: %s is not sent: profile %s reads the event %s from the body, "
+                    "which has one (no %s header)\n",
+                    opt[i], p->name, i ? "type" : "id", name[i]);
+        }
+    }
+    return HG_OK;
 }
 
 /* build_headers - the producer's headers for body; strings malloc'd into h. */
@@ -210,11 +264,9 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     } else if (p->fmt != PROF_FMT_NONE) {
         ADD("%s: %s", p->sig_header[0], sig);
     }
+    if ((rc = add_id_type(p, o, body, len, id, type, h, nh)))
+        return rc;
     const char *n;
-    if ((n = first_header_name(p->id)))
-        ADD("%s: %s", n, id);
-    if ((n = first_header_name(p->type)))
-        ADD("%s: %s", n, type);
     if ((n = first_header_name(p->ts)))
         ADD("%s: %s", n, ts);
     if ((n = first_header_name(p->nonce)))
@@ -250,15 +302,10 @@ static void fill(json_t *j, const char *id, const char *type, const char *ts)
 
 static int run(int argc, char **argv, int send)
 {
-    struct sign_opts o = {0};
-    if (parse_opts(argc, argv, send, &o)) {
-        fputs(send ? "usage: hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"
-                     "         [--cacert FILE | --insecure] [--profile-dir DIR]\n"
-                   : "usage: hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] "
-                     "[--nonce N]\n         [--timestamp UNIX] [--profile-dir DIR] [FILE]\n",
-              stderr);
-        return 2;
-    }
+    struct sign_opts o = {.send = send};
+    int code;
+    if (parse_opts(argc, argv, send, &o, &code))
+        return code;
     char err[1024];
     struct profile_set *set = NULL;
     if (profile_set_load(o.dirs, &set, err, sizeof(err))) {
@@ -275,10 +322,8 @@ static int run(int argc, char **argv, int send)
                 profile_names(set));
         goto out;
     }
-    if (load_secret(o.secret, &sec)) {
-        fputs("hookgate: the secret is empty, or its env:/file: source unreadable, or a file over "
-              "4096 bytes\n",
-              stderr);
+    if (secret_load(o.secret, 0, &sec, NULL, err, sizeof(err))) {
+        fprintf(stderr, "hookgate: %s\n", err);
         goto out;
     }
     char id[128];
@@ -319,7 +364,7 @@ static int run(int argc, char **argv, int send)
     if (!ans)
         goto out;
     if (httpc_post(o.url, hdrs, body, len, &ho, ans, err, sizeof(err))) {
-        fprintf(stderr, "hookgate: send-test: %s\n", err);
+        fprintf(stderr, "hookgate: %s\n", err);
     } else {
         /* the answer goes to a terminal: no control characters from the network */
         for (size_t i = 0; i < ans->len; i++)
@@ -335,9 +380,7 @@ out:
         OPENSSL_cleanse(hdrs[i], strlen(hdrs[i]));
         free(hdrs[i]);
     }
-    if (sec.data)
-        OPENSSL_cleanse(sec.data, sec.len);
-    free(sec.data);
+    secret_free(&sec);
     free(body);
     profile_set_free(set);
     return rc;

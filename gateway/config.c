@@ -1,8 +1,19 @@
 /*
- * config.c - strict JSON config loader (see config.h).
+ * config.c - strict JSON config loader (see config.h): the document, its
+ * settings and its listeners.  Routes are config_route.c, sinks
+ * config_sink.c, the helpers they all share config_parse.c.
  *
- * Every object is checked against its list of known keys before any value
- * is read, so an unknown key is always reported, whatever else is wrong.
+ * A load has two passes, and stops at no problem: it collects them all
+ * (config_parse.c keeps the first CONFIG_MAX_PROBLEMS lines).  The first
+ * pass reads the whole document and touches no file, secret or environment
+ * variable: every object is checked against its list of known keys before
+ * its values are read, every value against its type and range, each route
+ * against the sinks it names.  The second pass, for each listener, sink and
+ * route the first found well-formed, reads what lives outside the document:
+ * certificates, file: and env: secrets, credentials, PATH, profile_dirs.  So
+ * the report lists the document's own problems first, and a missing
+ * certificate never hides a typo.  A config loads only without any problem.
+ *
  * Messages have the form "<file>: $.json.path: what is wrong" and never
  * contain a secret's value.
  */
@@ -16,174 +27,21 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CFG_SECRET_MAX 4096
-
-void cfgp_report(struct ctx *x, const char *path, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    snprintf(x->err, x->errlen, "%s: %s: %s", x->name, path, msg);
-}
-
-/* cfgp_pathf - snprintf for JSON paths in messages (a long path is cut, which
- * only shortens a message). */
-void cfgp_pathf(char *p, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p, cap, fmt, ap);
-    va_end(ap);
-}
-
-int cfgp_in_list(const char *key, const char *const *list)
-{
-    for (; list && *list; list++)
-        if (strcmp(key, *list) == 0)
-            return 1;
-    return 0;
-}
-
-/* check_keys - every key of obj must be in known; keys in later are part of
- * the contract but not of this build, and are refused as such. */
-int cfgp_check_keys(struct ctx *x, const char *path, json_t *obj, const char *const *known,
-                    const char *const *later)
-{
-    if (!json_is_object(obj))
-        return cfgp_fail(x, path, "must be an object");
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        char p[512];
-        cfgp_pathf(p, sizeof(p), "%s.%s", path, key);
-        if (cfgp_in_list(key, later))
-            return cfgp_fail(x, p, "not supported by this build yet");
-        if (!cfgp_in_list(key, known))
-            return cfgp_fail(x, p, "unknown key");
-    }
-    return HG_OK;
-}
-
-int cfgp_get_string(struct ctx *x, const char *path, json_t *v, char **out)
-{
-    if (!json_is_string(v) || json_string_length(v) == 0)
-        return cfgp_fail(x, path, "must be a non-empty string");
-    if (strlen(json_string_value(v)) != json_string_length(v))
-        return cfgp_fail(x, path, "must not contain NUL");
-    *out = strdup(json_string_value(v));
-    return *out ? HG_OK : HG_ENOMEM;
-}
-
-static int get_size(struct ctx *x, const char *path, json_t *v, uint64_t *out)
-{
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *out = (uint64_t)json_integer_value(v);
-        return HG_OK;
-    }
-    if (json_is_string(v) && parse_size(json_string_value(v), out) == HG_OK)
-        return HG_OK;
-    return cfgp_fail(x, path, "must be a size like \"1MiB\", \"512KiB\" or a number of bytes");
-}
-
-int cfgp_get_duration(struct ctx *x, const char *path, json_t *v, uint64_t *out)
-{
-    if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-        json_integer_value(v) < (json_int_t)(UINT64_MAX / 1000)) {
-        *out = (uint64_t)json_integer_value(v) * 1000;
-        return HG_OK;
-    }
-    if (json_is_string(v) && parse_duration_ms(json_string_value(v), out) == HG_OK)
-        return HG_OK;
-    return cfgp_fail(x, path,
-                     "must be a duration like \"250ms\", \"30s\", \"5m\", \"7d\" or seconds");
-}
-
-int cfgp_get_uint(struct ctx *x, const char *path, json_t *v, unsigned lo, unsigned hi,
-                  unsigned *out)
-{
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return cfgp_fail(x, path, "must be an integer from %u to %u", lo, hi);
-    *out = (unsigned)json_integer_value(v);
-    return HG_OK;
-}
-
-/* read_secret_file - whole file, one trailing newline (LF or CRLF) removed. */
-static int read_secret_file(struct ctx *x, const char *path, const char *file, struct secret *s)
-{
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cfgp_fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH)) {
-        close(fd);
-        return cfgp_fail(x, path, "secret file %s is readable by other users; chmod o-r it", file);
-    }
-    s->data = malloc(CFG_SECRET_MAX + 1);
-    if (!s->data) {
-        close(fd);
-        return HG_ENOMEM;
-    }
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(fd, s->data + n, CFG_SECRET_MAX + 1 - n)) > 0 && n <= CFG_SECRET_MAX)
-        n += (size_t)r;
-    close(fd);
-    if (r < 0)
-        return cfgp_fail(x, path, "cannot read secret file %s: %s", file, strerror(errno));
-    if (n > CFG_SECRET_MAX)
-        return cfgp_fail(x, path, "secret file %s is larger than %d bytes", file, CFG_SECRET_MAX);
-    if (n && s->data[n - 1] == '\n') {
-        n--;
-        if (n && s->data[n - 1] == '\r')
-            n--;
-    }
-    s->len = n;
-    return HG_OK;
-}
-
-/* resolve_secret - env:NAME, file:PATH or a literal (warned about). */
-int cfgp_resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s)
-{
-    if (!json_is_string(v) || json_string_length(v) == 0)
-        return cfgp_fail(x, path, "must be \"env:NAME\", \"file:PATH\" or a literal secret");
-    const char *str = json_string_value(v);
-    int rc = HG_OK;
-    if (strncmp(str, "env:", 4) == 0) {
-        const char *val = getenv(str + 4);
-        if (!val || !*val)
-            return cfgp_fail(x, path, "environment variable %s is not set or empty", str + 4);
-        s->len = strlen(val);
-        s->data = (unsigned char *)strdup(val);
-        if (!s->data)
-            return HG_ENOMEM;
-    } else if (strncmp(str, "file:", 5) == 0) {
-        rc = read_secret_file(x, path, str + 5, s);
-    } else {
-        s->len = json_string_length(v);
-        s->data = malloc(s->len + 1);
-        if (!s->data)
-            return HG_ENOMEM;
-        memcpy(s->data, str, s->len);
-        log_msg(LOG_WARN, "literal secret in config; prefer env: or file:", "{s:s,s:s}", "file",
-                x->name, "key", path);
-    }
-    if (!rc && s->len == 0)
-        return cfgp_fail(x, path, "secret is empty");
-    return rc;
-}
+/* pass1 - what the first pass found well-formed: only that goes through
+ * the second (a route with a typo is not also told its env: secret is
+ * unset; it is, once the typo is fixed). */
+struct pass1 {
+    unsigned char *listener, *sink, *route; /* 1: well-formed, by index */
+    int dirs;                               /* $.profile_dirs usable (or absent) */
+};
 
 static int parse_address(struct ctx *x, const char *path, const char *addr, struct cfg_listener *l)
 {
@@ -224,78 +82,102 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
     return l->host ? HG_OK : HG_ENOMEM;
 }
 
+/* parse_listener_tls - "tls": {"cert", "key", "client_ca"}: file names,
+ * read in the second pass (listener_files). */
+static int parse_listener_tls(struct ctx *x, const char *path, json_t *tls, struct cfg_listener *l)
+{
+    static const char *const known[] = {"cert", "key", "client_ca", NULL};
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.tls", path);
+    int rc = cfgp_check_keys(x, p, tls, known, NULL);
+    if (!json_is_object(tls))
+        return rc;
+    l->tls = 1;
+    char **dst[3] = {&l->cert, &l->key, &l->client_ca};
+    for (int i = 0; i < 3; i++) {
+        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, known[i]);
+        json_t *v = json_object_get(tls, known[i]);
+        if (v)
+            rc = cfgp_worse(rc, cfgp_get_string(x, p, v, dst[i]));
+        else if (i < 2) /* client_ca is optional */
+            rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
+    }
+    return rc;
+}
+
 static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
 {
     static const char *const known[] = {"address", "tls", "admin", NULL};
-    static const char *const tls_known[] = {"cert", "key", "client_ca", NULL};
     char p[256];
+    if (!json_is_object(o))
+        return cfgp_fail(x, path, "must be an object");
     int rc = cfgp_check_keys(x, path, o, known, NULL);
+    cfgp_pathf(p, sizeof(p), "%s.address", path);
+    json_t *v = json_object_get(o, "address");
+    if (!v) {
+        rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
+    } else {
+        int arc = cfgp_get_string(x, p, v, &l->address);
+        rc = cfgp_worse(rc, arc ? arc : parse_address(x, p, l->address, l));
+    }
+    cfgp_pathf(p, sizeof(p), "%s.admin", path);
+    if ((v = json_object_get(o, "admin")))
+        rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &l->admin));
+    if ((v = json_object_get(o, "tls")))
+        rc = cfgp_worse(rc, parse_listener_tls(x, path, v, l));
+    return rc;
+}
+
+/* listener_files - the second pass of a listener: its TLS files readable. */
+static int listener_files(struct ctx *x, const char *path, const struct cfg_listener *l)
+{
+    static const char *const names[3] = {"cert", "key", "client_ca"};
+    const char *files[3] = {l->cert, l->key, l->client_ca};
+    int rc = HG_OK;
+    for (int i = 0; i < 3; i++) {
+        char p[256];
+        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
+        if (files[i] && access(files[i], R_OK) != 0)
+            rc = cfgp_fail(x, p, "cannot read %s: %s", files[i], strerror(errno));
+    }
+    return rc;
+}
+
+/* get_size_in - a size from lo to hi; outside, the problem is range. */
+static int get_size_in(struct ctx *x, const char *path, json_t *v, uint64_t lo, uint64_t hi,
+                       const char *range, uint64_t *out)
+{
+    uint64_t n;
+    int rc = cfgp_get_size(x, path, v, &n);
     if (rc)
         return rc;
-    cfgp_pathf(p, sizeof(p), "%s.address", path);
-    json_t *addr = json_object_get(o, "address");
-    if (!addr)
-        return cfgp_fail(x, p, "is required");
-    if ((rc = cfgp_get_string(x, p, addr, &l->address)) ||
-        (rc = parse_address(x, p, l->address, l)))
-        return rc;
-    json_t *adm = json_object_get(o, "admin");
-    if (adm) {
-        cfgp_pathf(p, sizeof(p), "%s.admin", path);
-        if (!json_is_boolean(adm))
-            return cfgp_fail(x, p, "must be true or false");
-        l->admin = json_is_true(adm);
-    }
-    json_t *tls = json_object_get(o, "tls");
-    if (!tls)
-        return HG_OK;
-    cfgp_pathf(p, sizeof(p), "%s.tls", path);
-    if ((rc = cfgp_check_keys(x, p, tls, tls_known, NULL)))
-        return rc;
-    l->tls = 1;
-    const char *names[2] = {"cert", "key"};
-    char **dst[2] = {&l->cert, &l->key};
-    for (int i = 0; i < 2; i++) {
-        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
-        json_t *v = json_object_get(tls, names[i]);
-        if (!v)
-            return cfgp_fail(x, p, "is required");
-        if ((rc = cfgp_get_string(x, p, v, dst[i])))
-            return rc;
-        if (access(*dst[i], R_OK) != 0)
-            return cfgp_fail(x, p, "cannot read %s: %s", *dst[i], strerror(errno));
-    }
-    json_t *ca = json_object_get(tls, "client_ca");
-    if (ca) {
-        cfgp_pathf(p, sizeof(p), "%s.tls.client_ca", path);
-        if ((rc = cfgp_get_string(x, p, ca, &l->client_ca)))
-            return rc;
-        if (access(l->client_ca, R_OK) != 0)
-            return cfgp_fail(x, p, "cannot read %s: %s", l->client_ca, strerror(errno));
-    }
+    if (n < lo || n > hi)
+        return cfgp_fail(x, path, "%s", range);
+    *out = n;
     return HG_OK;
 }
 
-/* get_strings - a non-empty array of non-empty strings into a NULL-terminated
- * array owned by the config. */
-int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
+/* parse_rate - "rate_per_ip" and "rate_burst" of $.limits. */
+static int parse_rate(struct ctx *x, json_t *o, struct config *c)
 {
-    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 256)
-        return cfgp_fail(x, path, "must be a non-empty array of strings");
-    *out = calloc(json_array_size(v) + 1, sizeof(char *));
-    if (!*out)
-        return HG_ENOMEM;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        char p[256];
-        cfgp_pathf(p, sizeof(p), "%s[%zu]", path, i);
-        int rc = cfgp_get_string(x, p, e, &(*out)[i]);
-        if (rc)
-            return rc;
+    int rc = HG_OK;
+    json_t *v, *rate = json_object_get(o, "rate_per_ip");
+    if (rate &&
+        (!json_is_number(rate) || json_number_value(rate) <= 0 || json_number_value(rate) > 1e6))
+        rc = cfgp_fail(x, "$.limits.rate_per_ip",
+                       "must be a number of requests per second, > 0 and <= 1000000");
+    else if (rate)
+        c->rate_per_ip = json_number_value(rate);
+    if ((v = json_object_get(o, "rate_burst"))) {
+        if (!rate)
+            rc = cfgp_worse(rc, cfgp_fail(x, "$.limits.rate_burst", "needs $.limits.rate_per_ip"));
+        else
+            rc = cfgp_worse(rc,
+                            cfgp_get_uint(x, "$.limits.rate_burst", v, 1, 1000000, &c->rate_burst));
     }
-    return HG_OK;
+    if (c->rate_per_ip && !c->rate_burst)
+        c->rate_burst = c->rate_per_ip * 2 < 1 ? 1 : (unsigned)(c->rate_per_ip * 2);
+    return rc;
 }
 
 static int parse_limits(struct ctx *x, json_t *o, struct config *c)
@@ -305,42 +187,29 @@ static int parse_limits(struct ctx *x, json_t *o, struct config *c)
         "max_store_size", "max_connections_per_ip", "rate_per_ip",
         "rate_burst",     "max_header_size",        NULL};
     int rc = cfgp_check_keys(x, "$.limits", o, known, NULL);
+    if (!json_is_object(o))
+        return rc;
     json_t *v;
-    if (!rc && (v = json_object_get(o, "max_body")))
-        rc = get_size(x, "$.limits.max_body", v, &c->max_body);
-    if (!rc && (c->max_body < 1 || c->max_body > (1ULL << 30)))
-        rc = cfgp_fail(x, "$.limits.max_body", "must be between 1 byte and 1GiB");
-    if (!rc && (v = json_object_get(o, "max_connections")))
-        rc = cfgp_get_uint(x, "$.limits.max_connections", v, 1, 65536, &c->max_connections);
-    if (!rc && (v = json_object_get(o, "request_timeout")))
-        rc = cfgp_get_duration(x, "$.limits.request_timeout", v, &c->request_timeout_ms);
-    if (!rc && (c->request_timeout_ms < 1000 || c->request_timeout_ms > 3600000))
-        rc = cfgp_fail(x, "$.limits.request_timeout", "must be between 1s and 1h");
-    if (!rc && (v = json_object_get(o, "max_connections_per_ip")))
-        rc = cfgp_get_uint(x, "$.limits.max_connections_per_ip", v, 0, 65536, &c->max_conns_per_ip);
-    if (!rc && (v = json_object_get(o, "rate_per_ip"))) {
-        if (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1e6)
-            rc = cfgp_fail(x, "$.limits.rate_per_ip",
-                           "must be a number of requests per second, > 0 and <= 1000000");
-        else
-            c->rate_per_ip = json_number_value(v);
-    }
-    if (!rc && (v = json_object_get(o, "rate_burst"))) {
-        if (!c->rate_per_ip && !json_object_get(o, "rate_per_ip"))
-            rc = cfgp_fail(x, "$.limits.rate_burst", "needs $.limits.rate_per_ip");
-        else
-            rc = cfgp_get_uint(x, "$.limits.rate_burst", v, 1, 1000000, &c->rate_burst);
-    }
-    if (!rc && c->rate_per_ip && !c->rate_burst)
-        c->rate_burst = c->rate_per_ip * 2 < 1 ? 1 : (unsigned)(c->rate_per_ip * 2);
-    if (!rc && (v = json_object_get(o, "max_header_size")))
-        rc = get_size(x, "$.limits.max_header_size", v, &c->max_header_size);
-    if (!rc && (c->max_header_size < 1024 || c->max_header_size > (1u << 20)))
-        rc = cfgp_fail(x, "$.limits.max_header_size", "must be between 1KiB and 1MiB");
-    if (!rc && (v = json_object_get(o, "max_store_size")))
-        rc = get_size(x, "$.limits.max_store_size", v, &c->max_store_size);
-    if (!rc && c->max_store_size < (1ULL << 20))
-        rc = cfgp_fail(x, "$.limits.max_store_size", "must be at least 1MiB");
+    if ((v = json_object_get(o, "max_body")))
+        rc = cfgp_worse(rc, get_size_in(x, "$.limits.max_body", v, 1, 1ULL << 30,
+                                        "must be between 1 byte and 1GiB", &c->max_body));
+    if ((v = json_object_get(o, "max_connections")))
+        rc = cfgp_worse(
+            rc, cfgp_get_uint(x, "$.limits.max_connections", v, 1, 65536, &c->max_connections));
+    if ((v = json_object_get(o, "request_timeout")))
+        rc = cfgp_worse(rc,
+                        cfgp_get_duration_in(x, "$.limits.request_timeout", v, 1000, 3600000,
+                                             "must be between 1s and 1h", &c->request_timeout_ms));
+    if ((v = json_object_get(o, "max_connections_per_ip")))
+        rc = cfgp_worse(rc, cfgp_get_uint(x, "$.limits.max_connections_per_ip", v, 0, 65536,
+                                          &c->max_conns_per_ip));
+    rc = cfgp_worse(rc, parse_rate(x, o, c));
+    if ((v = json_object_get(o, "max_header_size")))
+        rc = cfgp_worse(rc, get_size_in(x, "$.limits.max_header_size", v, 1024, 1u << 20,
+                                        "must be between 1KiB and 1MiB", &c->max_header_size));
+    if ((v = json_object_get(o, "max_store_size")))
+        rc = cfgp_worse(rc, get_size_in(x, "$.limits.max_store_size", v, 1ULL << 20, UINT64_MAX,
+                                        "must be at least 1MiB", &c->max_store_size));
     return rc;
 }
 
@@ -348,19 +217,162 @@ static int parse_retry(struct ctx *x, json_t *o, struct config *c)
 {
     static const char *const known[] = {"max_attempts", "initial", "max", NULL};
     int rc = cfgp_check_keys(x, "$.retry", o, known, NULL);
+    if (!json_is_object(o))
+        return rc;
     json_t *v;
-    if (!rc && (v = json_object_get(o, "max_attempts")))
-        rc = cfgp_get_uint(x, "$.retry.max_attempts", v, 1, 1000, &c->retry_max_attempts);
-    if (!rc && (v = json_object_get(o, "initial")))
-        rc = cfgp_get_duration(x, "$.retry.initial", v, &c->retry_initial_ms);
-    if (!rc && (v = json_object_get(o, "max")))
-        rc = cfgp_get_duration(x, "$.retry.max", v, &c->retry_max_ms);
-    if (!rc && (c->retry_initial_ms == 0 || c->retry_max_ms < c->retry_initial_ms))
-        rc = cfgp_fail(x, "$.retry", "need 0 < initial <= max");
+    if ((v = json_object_get(o, "max_attempts")))
+        rc = cfgp_worse(
+            rc, cfgp_get_uint(x, "$.retry.max_attempts", v, 1, 1000, &c->retry_max_attempts));
+    int drc = HG_OK;
+    if ((v = json_object_get(o, "initial")))
+        drc = cfgp_get_duration(x, "$.retry.initial", v, &c->retry_initial_ms);
+    if ((v = json_object_get(o, "max")))
+        drc = cfgp_worse(drc, cfgp_get_duration(x, "$.retry.max", v, &c->retry_max_ms));
+    if (!drc && (c->retry_initial_ms == 0 || c->retry_max_ms < c->retry_initial_ms))
+        drc = cfgp_fail(x, "$.retry", "need 0 < initial <= max");
+    return cfgp_worse(rc, drc);
+}
+
+/* parse_settings - the scalar settings at the top of the document. */
+static int parse_settings(struct ctx *x, json_t *root, struct config *c)
+{
+    int rc = HG_OK;
+    json_t *v;
+    if ((v = json_object_get(root, "data_dir")))
+        rc = cfgp_get_string(x, "$.data_dir", v, &c->data_dir);
+    if (!c->data_dir && !(c->data_dir = strdup(CONFIG_DEFAULT_DATA_DIR)))
+        return HG_ENOMEM;
+    if ((v = json_object_get(root, "dedupe_window")))
+        rc = cfgp_worse(rc, cfgp_get_duration(x, "$.dedupe_window", v, &c->dedupe_window_ms));
+    if ((v = json_object_get(root, "gc_interval")))
+        rc = cfgp_worse(rc, cfgp_get_duration_in(x, "$.gc_interval", v, 1000, UINT64_MAX,
+                                                 "must be at least 1s", &c->gc_interval_ms));
+    if ((v = json_object_get(root, "user"))) {
+        int urc = cfgp_get_string(x, "$.user", v, &c->user);
+        if (!urc && strlen(c->user) > 32)
+            urc = cfgp_fail(x, "$.user", "must be a user name");
+        rc = cfgp_worse(rc, urc);
+    }
+    if ((v = json_object_get(root, "shutdown_timeout")))
+        rc = cfgp_worse(rc,
+                        cfgp_get_duration_in(x, "$.shutdown_timeout", v, 1000, 3600000,
+                                             "must be between 1s and 1h", &c->shutdown_timeout_ms));
+    if ((v = json_object_get(root, "threads")))
+        rc = cfgp_worse(rc, cfgp_get_uint(x, "$.threads", v, 1, 64, &c->threads));
+    if ((v = json_object_get(root, "log_level")) &&
+        (!json_is_string(v) || (c->log_level = log_level_parse(json_string_value(v))) < 0))
+        rc = cfgp_worse(
+            rc, cfgp_fail(x, "$.log_level", "must be \"debug\", \"info\", \"warn\" or \"error\""));
+    if ((v = json_object_get(root, "limits")))
+        rc = cfgp_worse(rc, parse_limits(x, v, c));
+    if ((v = json_object_get(root, "retry")))
+        rc = cfgp_worse(rc, parse_retry(x, v, c));
     return rc;
 }
 
-static int parse_root(struct ctx *x, json_t *root, struct config *c)
+static int parse_listeners(struct ctx *x, json_t *root, struct config *c, struct pass1 *ok)
+{
+    json_t *v = json_object_get(root, "listen");
+    if (!v)
+        return cfgp_absent(x, "$.listen", "must be an array of 1 to 16 listeners");
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
+        return cfgp_fail(x, "$.listen", "must be an array of 1 to 16 listeners");
+    c->listeners = calloc(json_array_size(v), sizeof(*c->listeners));
+    ok->listener = calloc(json_array_size(v), 1);
+    if (!c->listeners || !ok->listener)
+        return HG_ENOMEM;
+    int rc = HG_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        char p[64];
+        snprintf(p, sizeof(p), "$.listen[%zu]", i);
+        c->nlisteners = i + 1;
+        int lrc = parse_listener(x, p, e, &c->listeners[i]);
+        ok->listener[i] = lrc == HG_OK;
+        rc = cfgp_worse(rc, lrc);
+    }
+    return rc;
+}
+
+static int parse_sinks(struct ctx *x, json_t *root, struct config *c, struct pass1 *ok)
+{
+    static const char *const what = "must be an object of named sinks (1 to 64)";
+    json_t *v = json_object_get(root, "sinks");
+    if (!v)
+        return cfgp_absent(x, "$.sinks", "%s", what);
+    if (!json_is_object(v) || json_object_size(v) == 0 || json_object_size(v) > 64)
+        return cfgp_fail(x, "$.sinks", "%s", what);
+    c->sinks = calloc(json_object_size(v), sizeof(*c->sinks));
+    ok->sink = calloc(json_object_size(v), 1);
+    if (!c->sinks || !ok->sink)
+        return HG_ENOMEM;
+    int rc = HG_OK;
+    const char *key;
+    json_t *e;
+    json_object_foreach(v, key, e)
+    {
+        char p[256];
+        cfgp_pathf(p, sizeof(p), "$.sinks.%s", key);
+        size_t i = c->nsinks++;
+        int src = config_sink_parse(x, p, key, e, &c->sinks[i]);
+        ok->sink[i] = src == HG_OK;
+        rc = cfgp_worse(rc, src);
+        if (rc == HG_ENOMEM)
+            return rc;
+    }
+    return rc;
+}
+
+/* route_unique - route i's path and name are not those of an earlier one. */
+static int route_unique(struct ctx *x, const char *p, const struct config *c, size_t i)
+{
+    const struct cfg_route *r = &c->routes[i];
+    for (size_t j = 0; r->path && j < i; j++)
+        if (c->routes[j].path && strcmp(c->routes[j].path, r->path) == 0)
+            return cfgp_fail(x, p, "path %s is already used by $.routes[%zu]", r->path, j);
+    for (size_t j = 0; r->name && j < i; j++)
+        if (c->routes[j].name && strcmp(c->routes[j].name, r->name) == 0)
+            return cfgp_fail(x, p,
+                             "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
+                             r->name, j);
+    return HG_OK;
+}
+
+static int parse_routes(struct ctx *x, json_t *root, struct config *c, struct pass1 *ok)
+{
+    static const char *const what = "must be a non-empty array of routes";
+    json_t *v = json_object_get(root, "routes");
+    if (!v)
+        return cfgp_absent(x, "$.routes", "%s", what);
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return cfgp_fail(x, "$.routes", "%s", what);
+    c->routes = calloc(json_array_size(v), sizeof(*c->routes));
+    ok->route = calloc(json_array_size(v), 1);
+    if (!c->routes || !ok->route)
+        return HG_ENOMEM;
+    int rc = HG_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        char p[64];
+        snprintf(p, sizeof(p), "$.routes[%zu]", i);
+        c->nroutes = i + 1;
+        int rrc = config_route_parse(x, p, e, c, &c->routes[i]);
+        if (rrc != HG_ENOMEM)
+            rrc = cfgp_worse(rrc, route_unique(x, p, c, i));
+        ok->route[i] = rrc == HG_OK;
+        rc = cfgp_worse(rc, rrc);
+        if (rc == HG_ENOMEM)
+            return rc;
+    }
+    return rc;
+}
+
+/* first_pass - the whole document, touching nothing outside it. */
+static int first_pass(struct ctx *x, json_t *root, struct config *c, struct pass1 *ok)
 {
     static const char *const known[] = {"listen",
                                         "data_dir",
@@ -376,108 +388,72 @@ static int parse_root(struct ctx *x, json_t *root, struct config *c)
                                         "user",
                                         "shutdown_timeout",
                                         NULL};
-    char p[256];
     int rc = cfgp_check_keys(x, "$", root, known, NULL);
-    if (rc)
+    if (!json_is_object(root))
         return rc;
-    json_t *v = json_object_get(root, "listen");
-    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
-        return cfgp_fail(x, "$.listen", "must be an array of 1 to 16 listeners");
-    c->listeners = calloc(json_array_size(v), sizeof(*c->listeners));
-    if (!c->listeners)
-        return HG_ENOMEM;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
+    rc = cfgp_worse(rc, parse_listeners(x, root, c, ok));
+    rc = cfgp_worse(rc, parse_settings(x, root, c));
+    rc = cfgp_worse(rc, parse_sinks(x, root, c, ok));
+    json_t *v = json_object_get(root, "profile_dirs");
+    int drc = v ? cfgp_get_strings(x, "$.profile_dirs", v, &c->profile_dirs) : HG_OK;
+    ok->dirs = drc == HG_OK;
+    rc = cfgp_worse(rc, drc);
+    if (rc == HG_ENOMEM)
+        return rc;
+    return cfgp_worse(rc, parse_routes(x, root, c, ok));
+}
+
+/* second_pass - files, secrets, the environment and profile_dirs, for what
+ * the first pass found well-formed. */
+static int second_pass(struct ctx *x, json_t *root, struct config *c, const struct pass1 *ok)
+{
+    char p[256];
+    int rc = HG_OK;
+    for (size_t i = 0; i < c->nlisteners; i++) {
         snprintf(p, sizeof(p), "$.listen[%zu]", i);
-        c->nlisteners = i + 1;
-        if ((rc = parse_listener(x, p, e, &c->listeners[i])))
-            return rc;
+        if (ok->listener && ok->listener[i])
+            rc = cfgp_worse(rc, listener_files(x, p, &c->listeners[i]));
     }
-    if ((v = json_object_get(root, "data_dir")) &&
-        (rc = cfgp_get_string(x, "$.data_dir", v, &c->data_dir)))
-        return rc;
-    if (!c->data_dir && !(c->data_dir = strdup("./hookgate-data")))
-        return HG_ENOMEM;
-    if ((v = json_object_get(root, "limits")) && (rc = parse_limits(x, v, c)))
-        return rc;
-    if ((v = json_object_get(root, "dedupe_window")) &&
-        (rc = cfgp_get_duration(x, "$.dedupe_window", v, &c->dedupe_window_ms)))
-        return rc;
-    if ((v = json_object_get(root, "retry")) && (rc = parse_retry(x, v, c)))
-        return rc;
-    if ((v = json_object_get(root, "gc_interval"))) {
-        if ((rc = cfgp_get_duration(x, "$.gc_interval", v, &c->gc_interval_ms)))
-            return rc;
-        if (c->gc_interval_ms < 1000)
-            return cfgp_fail(x, "$.gc_interval", "must be at least 1s");
-    }
-    if ((v = json_object_get(root, "user"))) {
-        if ((rc = cfgp_get_string(x, "$.user", v, &c->user)))
-            return rc;
-        if (!*c->user || strlen(c->user) > 32)
-            return cfgp_fail(x, "$.user", "must be a user name");
-    }
-    if ((v = json_object_get(root, "shutdown_timeout"))) {
-        if ((rc = cfgp_get_duration(x, "$.shutdown_timeout", v, &c->shutdown_timeout_ms)))
-            return rc;
-        if (c->shutdown_timeout_ms < 1000 || c->shutdown_timeout_ms > 3600000)
-            return cfgp_fail(x, "$.shutdown_timeout", "must be between 1s and 1h");
-    }
-    if ((v = json_object_get(root, "threads")) &&
-        (rc = cfgp_get_uint(x, "$.threads", v, 1, 64, &c->threads)))
-        return rc;
-    if ((v = json_object_get(root, "log_level"))) {
-        if (!json_is_string(v) || (c->log_level = log_level_parse(json_string_value(v))) < 0)
-            return cfgp_fail(x, "$.log_level",
-                             "must be \"debug\", \"info\", \"warn\" or \"error\"");
-    }
-
-    v = json_object_get(root, "sinks");
-    if (!json_is_object(v) || json_object_size(v) == 0 || json_object_size(v) > 64)
-        return cfgp_fail(x, "$.sinks", "must be an object of named sinks (1 to 64)");
-    c->sinks = calloc(json_object_size(v), sizeof(*c->sinks));
-    if (!c->sinks)
-        return HG_ENOMEM;
+    size_t i = 0;
     const char *key;
-    json_object_foreach(v, key, e)
+    json_t *e;
+    json_object_foreach(json_object_get(root, "sinks"), key, e)
     {
-        snprintf(p, sizeof(p), "$.sinks.%s", key);
-        if ((rc = config_parse_sink(x, p, key, e, &c->sinks[c->nsinks++])))
-            return rc;
+        cfgp_pathf(p, sizeof(p), "$.sinks.%s", key);
+        if (i < c->nsinks && ok->sink && ok->sink[i])
+            rc = cfgp_worse(rc, config_sink_files(x, p, e, &c->sinks[i]));
+        i++;
     }
-
-    if ((v = json_object_get(root, "profile_dirs")) &&
-        (rc = cfgp_get_strings(x, "$.profile_dirs", v, &c->profile_dirs)))
-        return rc;
-    if ((rc = profile_set_load((const char *const *)c->profile_dirs, &c->profiles, x->err,
-                               x->errlen)))
-        return rc;
-
-    v = json_object_get(root, "routes");
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return cfgp_fail(x, "$.routes", "must be a non-empty array of routes");
-    c->routes = calloc(json_array_size(v), sizeof(*c->routes));
-    if (!c->routes)
-        return HG_ENOMEM;
-    json_array_foreach(v, i, e)
+    if (!ok->dirs || rc == HG_ENOMEM)
+        return rc; /* no profile set: routes cannot be resolved */
+    char perr[1024] = "";
+    int prc =
+        profile_set_load((const char *const *)c->profile_dirs, &c->profiles, perr, sizeof(perr));
+    if (prc && prc != HG_ENOMEM)
+        cfgp_report_line(x, perr);
+    if (prc)
+        return cfgp_worse(rc, prc);
+    json_array_foreach(json_object_get(root, "routes"), i, e)
     {
         snprintf(p, sizeof(p), "$.routes[%zu]", i);
-        c->nroutes = i + 1;
-        if ((rc = config_parse_route(x, p, e, c, &c->routes[i])))
+        if (i < c->nroutes && ok->route && ok->route[i])
+            rc = cfgp_worse(rc, config_route_resolve(x, p, e, c, &c->routes[i]));
+        if (rc == HG_ENOMEM)
             return rc;
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(c->routes[j].path, c->routes[i].path) == 0)
-                return cfgp_fail(x, p, "path %s is already used by $.routes[%zu]",
-                                 c->routes[i].path, j);
-            if (strcmp(c->routes[j].name, c->routes[i].name) == 0)
-                return cfgp_fail(x, p,
-                                 "route name \"%s\" is already used by $.routes[%zu]; set \"name\"",
-                                 c->routes[i].name, j);
-        }
     }
-    return HG_OK;
+    return rc;
+}
+
+static int parse_root(struct ctx *x, json_t *root, struct config *c)
+{
+    struct pass1 ok = {0};
+    int rc = first_pass(x, root, c, &ok);
+    if (rc != HG_ENOMEM)
+        rc = cfgp_worse(rc, second_pass(x, root, c, &ok));
+    free(ok.listener);
+    free(ok.sink);
+    free(ok.route);
+    return rc;
 }
 
 static struct config *config_defaults(const char *name)
@@ -506,10 +482,11 @@ static struct config *config_defaults(const char *name)
     return c;
 }
 
-int config_load_string(const char *json, const char *name, struct config **out, char *err,
-                       size_t errlen)
+/* load_text - parse and check one JSON text; every problem goes to k. */
+static int load_text(const char *json, const char *name, struct config **out,
+                     struct cfgp_collector *k)
 {
-    struct ctx x = {name, err, errlen};
+    char line[1024];
     json_error_t jerr;
     json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
@@ -519,15 +496,21 @@ int config_load_string(const char *json, const char *name, struct config **out, 
         char *near = strstr(jerr.text, " near ");
         if (near && strncmp(jerr.text, "duplicate object key", 20) != 0)
             *near = '\0';
-        snprintf(err, errlen, "%s: line %d column %d: %s", name, jerr.line, jerr.column, jerr.text);
+        snprintf(line, sizeof(line), "%s: line %d column %d: %s", name, jerr.line, jerr.column,
+                 jerr.text);
+        cfgp_report_line(&k->x, line);
         return HG_ECONFIG;
     }
     struct config *c = config_defaults(name);
-    int rc = c ? parse_root(&x, root, c) : HG_ENOMEM;
+    int rc = c ? parse_root(&k->x, root, c) : HG_ENOMEM;
     json_decref(root);
+    if (!rc && k->all.n) /* a problem is a problem, whatever a step returned */
+        rc = HG_ECONFIG;
+    snprintf(line, sizeof(line), "%s: %s", name,
+             rc == HG_ENOMEM ? "out of memory" : "invalid configuration");
+    if (rc && (rc == HG_ENOMEM || !k->all.n))
+        cfgp_report_line(&k->x, line);
     if (rc) {
-        if (rc == HG_ENOMEM)
-            snprintf(err, errlen, "%s: out of memory", name);
         config_free(c);
         return HG_ECONFIG;
     }
@@ -535,55 +518,89 @@ int config_load_string(const char *json, const char *name, struct config **out, 
     return HG_OK;
 }
 
-int config_load_file(const char *path, struct config **out, char *err, size_t errlen)
+/* load_file - read path (at most 16MiB) and load_text it. */
+static int load_file(const char *path, struct config **out, struct cfgp_collector *k)
 {
+    char line[1024];
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(line, sizeof(line), "%s: %s", path, strerror(errno));
+        cfgp_report_line(&k->x, line);
         return HG_ECONFIG;
     }
-    struct buf_s {
-        char *p;
-        size_t n;
-    } b = {NULL, 0};
-    size_t cap = 0;
-    size_t r;
+    char *text = NULL;
+    size_t n = 0, cap = 0, r;
     char chunk[4096];
-    while ((r = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (b.n + r + 1 > cap) {
-            cap = (b.n + r + 1) * 2;
-            if (cap > (16u << 20)) {
-                (void)fclose(f); /* read-only */
-                free(b.p);
-                snprintf(err, errlen, "%s: larger than 16MiB", path);
-                return HG_ECONFIG;
-            }
-            char *np = realloc(b.p, cap);
-            if (!np) {
-                (void)fclose(f); /* read-only */
-                free(b.p);
-                return HG_ENOMEM;
-            }
-            b.p = np;
+    int rc = HG_OK;
+    while (!rc && (r = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (n + r + 1 > cap) {
+            cap = (n + r + 1) * 2;
+            char *np = cap > (16u << 20) ? NULL : realloc(text, cap);
+            rc = cap > (16u << 20) ? HG_ECONFIG : !np ? HG_ENOMEM : HG_OK;
+            if (rc)
+                break;
+            text = np;
         }
-        memcpy(b.p + b.n, chunk, r);
-        b.n += r;
+        memcpy(text + n, chunk, r);
+        n += r;
     }
     int rerr = ferror(f) ? (errno ? errno : EIO) : 0; /* EISDIR: fopen takes a directory */
     (void)fclose(f);                                  /* read-only */
-    if (rerr) {
-        free(b.p);
-        snprintf(err, errlen, "%s: %s", path, strerror(rerr));
-        return HG_ECONFIG;
+    if (rc || rerr || !text) {
+        snprintf(line, sizeof(line), "%s: %s", path,
+                 rc == HG_ECONFIG ? "larger than 16MiB"
+                 : rc             ? "out of memory"
+                 : rerr           ? strerror(rerr)
+                                  : "empty file");
+        cfgp_report_line(&k->x, line);
+        free(text);
+        return rc == HG_ENOMEM ? HG_ENOMEM : HG_ECONFIG;
     }
-    if (!b.p) {
-        snprintf(err, errlen, "%s: empty file", path);
-        return HG_ECONFIG;
-    }
-    b.p[b.n] = '\0';
-    int rc = config_load_string(b.p, path, out, err, errlen);
-    free(b.p);
+    text[n] = '\0';
+    rc = load_text(text, path, out, k);
+    free(text);
     return rc;
+}
+
+/* to_text, to_buf - hand the collected problems over, and release them. */
+static int to_text(int rc, struct cfgp_collector *k, char **problems)
+{
+    *problems = rc ? cfgp_problems_join(&k->all) : NULL;
+    cfgp_problems_free(&k->all);
+    return rc;
+}
+
+static int to_buf(int rc, struct cfgp_collector *k, char *err, size_t errlen)
+{
+    if (rc)
+        cfgp_problems_write(&k->all, err, errlen);
+    cfgp_problems_free(&k->all);
+    return rc;
+}
+
+int config_load_string_all(const char *json, const char *name, struct config **out, char **problems)
+{
+    struct cfgp_collector k = {.x = {.name = name}};
+    return to_text(load_text(json, name, out, &k), &k, problems);
+}
+
+int config_load_string(const char *json, const char *name, struct config **out, char *err,
+                       size_t errlen)
+{
+    struct cfgp_collector k = {.x = {.name = name}};
+    return to_buf(load_text(json, name, out, &k), &k, err, errlen);
+}
+
+int config_load_file_all(const char *path, struct config **out, char **problems)
+{
+    struct cfgp_collector k = {.x = {.name = path}};
+    return to_text(load_file(path, out, &k), &k, problems);
+}
+
+int config_load_file(const char *path, struct config **out, char *err, size_t errlen)
+{
+    struct cfgp_collector k = {.x = {.name = path}};
+    return to_buf(load_file(path, out, &k), &k, err, errlen);
 }
 
 /* default_secret_file - reuse or create data_dir/secret (0600, 32 random
@@ -626,7 +643,7 @@ static int default_secret_file(const char *dir, char *path, size_t cap, char *er
 
 int config_load_default(struct config **out, char **secret_path, char *err, size_t errlen)
 {
-    static const char *const dir = "./hookgate-data";
+    static const char *const dir = CONFIG_DEFAULT_DATA_DIR;
     char spath[512], json[1024];
     const char *secret = "env:HOOKGATE_SECRET";
     if (secret_path)

@@ -2,15 +2,27 @@
  * config.h - the JSON configuration, parsed strictly into plain structs.
  *
  * Strict means: an unknown or mistyped key is an error naming its JSON path
- * ("$.routes[1].secrtes"), because a typo must never silently disable a
- * security setting.  Keys the contract reserves for features this build
- * does not have yet are refused with "not supported by this build" rather
- * than ignored.  Secrets are resolved (env:/file:/literal) at load, so a
- * config that loads is a config that can run.
+ * ("$.routes[1].secrtes: unknown key (did you mean \"secrets\"?)"), because a
+ * typo must never silently disable a security setting.  Keys the contract
+ * reserves for features this build does not have yet are refused with "not
+ * supported by this build" rather than ignored.  Secrets are resolved
+ * (env:/file:/literal) at load, so a config that loads is a config that can
+ * run.  A load reports every problem it finds, the document's own first
+ * (keys, types, values, references), then those of files, secrets and the
+ * environment: a missing certificate never hides a typo.
  *
  * Ownership: config_load_* returns a struct config the caller frees with
- * config_free; everything hangs off it.  A loaded config is read-only and
- * shared by all threads.
+ * config_free; everything hangs off it.  It is shared by all threads, and
+ * every field is immutable after load except these three, each written by
+ * one function on the main thread:
+ *  - cfg_route.mx and cfg_sink.mx: metrics_bind, called by metrics_init at
+ *    start and by reload_apply on a new config, before http_start /
+ *    http_reload hand the config to other threads;
+ *  - cfg_route.shd: shdedupe_attach, by reload_apply before http_reload, and
+ *    at start by main after http_start and deliver_start, while requests
+ *    may already read it (NULL until then: local dedupe only).
+ * Nothing else writes into a loaded config (the profiles and verifiers it
+ * owns are read-only too).
  */
 #ifndef HG_CONFIG_H
 #define HG_CONFIG_H
@@ -126,13 +138,41 @@ struct config {
     size_t nsinks;
 };
 
-/* config_load_file - read and validate path.  On error returns HG_ECONFIG and
- * writes a one-line message naming the file and the JSON path into err. */
+/* CONFIG_MAX_PROBLEMS - a load reports at most this many problems; one more
+ * line says how many were left out ("... N more problems"). */
+#define CONFIG_MAX_PROBLEMS 50
+
+/* config_load_file_all - read and validate path, reporting every problem.
+ * HG_OK: *out is the config, *problems NULL.  HG_ECONFIG (HG_ENOMEM when
+ * the file does not fit in memory): *out untouched, *problems a malloc'd
+ * text the caller frees (NULL only when out of memory), one line per
+ * problem, "<file>: <json path>: <what is wrong>", joined by '\n' without
+ * a trailing one.  First come the problems of the document itself: unknown
+ * keys (with the nearest known key when one is close: 'unknown key (did
+ * you mean "type"?)'), types, missing keys, values, references between
+ * routes and sinks; then, for each listener, sink and route without such a
+ * problem, those of files, secrets, the environment and profile_dirs.
+ * After CONFIG_MAX_PROBLEMS lines, the last says "... N more problems".
+ * An unreadable file or invalid JSON is one line. */
+int config_load_file_all(const char *path, struct config **out, char **problems);
+
+/* config_load_string_all - the same from a JSON text; name is used in the
+ * messages. */
+int config_load_string_all(const char *json, const char *name, struct config **out,
+                           char **problems);
+
+/* config_load_file - config_load_file_all writing the problems into err
+ * (errlen > 0): as many whole lines as fit, joined by '\n', then "... N more
+ * problems" for the rest.  Returns HG_ECONFIG (or HG_ENOMEM) on error. */
 int config_load_file(const char *path, struct config **out, char *err, size_t errlen);
 
-/* config_load_string - same from a JSON text; name is used in messages. */
+/* config_load_string - the same from a JSON text; name is used in messages. */
 int config_load_string(const char *json, const char *name, struct config **out, char *err,
                        size_t errlen);
+
+/* CONFIG_DEFAULT_DATA_DIR - data_dir when a config names none, and the
+ * embedded default's (the events commands look there without -c). */
+#define CONFIG_DEFAULT_DATA_DIR "./hookgate-data"
 
 /* config_load_default - the embedded default (contract section 4): HTTP on
  * 127.0.0.1:8080, route /webhooks (generic) -> stdout, data in ./hookgate-data,

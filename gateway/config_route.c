@@ -2,6 +2,13 @@
  * config_route.c - one route of the config: path, profile, secrets, access
  * (allow list, token, allow_unsigned), sinks; and the lookups http.c makes.
  *
+ * Two passes (config_int.h).  config_route_parse reads the route's JSON
+ * (keys, path, name, tolerance, allow, the form of secrets and token,
+ * allow_unsigned, type, sinks, shared_dedupe) and touches nothing else.
+ * config_route_resolve, on a route the first pass found well-formed, finds
+ * its profile (profile_dirs are read by then), applies the rules that
+ * depend on it, reads its secrets and token and builds its verifier.
+ *
  * Access rules enforced here, at load, so a running gateway never has a
  * route that anyone can post to by accident:
  *  - an unsigned profile needs "allow_unsigned": true and an allow list or a
@@ -62,67 +69,41 @@ static int parse_cidr(const char *s, struct cfg_cidr *c)
     return 0;
 }
 
+/* parse_allow - "allow": every entry checked; the good ones kept. */
 static int parse_allow(struct ctx *x, const char *path, json_t *v, struct cfg_route *r)
 {
     if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > 256)
         return cfgp_fail(x, path, "must be a list of 1 to 256 CIDRs (\"10.0.0.0/8\", \"::1/128\")");
     if (!(r->allow = calloc(json_array_size(v), sizeof(*r->allow))))
         return HG_ENOMEM;
+    int rc = HG_OK;
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e)
     {
         char p[256];
         cfgp_pathf(p, sizeof(p), "%s[%zu]", path, i);
-        int rc = json_is_string(e) ? parse_cidr(json_string_value(e), &r->allow[i]) : -1;
-        if (rc == -2)
-            return cfgp_fail(x, p, "host bits set after the prefix length");
-        if (rc)
-            return cfgp_fail(x, p, "must be an IPv4 or IPv6 address or CIDR");
-        r->nallow = i + 1;
+        int crc = json_is_string(e) ? parse_cidr(json_string_value(e), &r->allow[r->nallow]) : -1;
+        if (crc == -2)
+            rc = cfgp_fail(x, p, "host bits set after the prefix length");
+        else if (crc)
+            rc = cfgp_fail(x, p, "must be an IPv4 or IPv6 address or CIDR");
+        else
+            r->nallow++;
     }
-    return HG_OK;
+    return rc;
 }
 
-/* parse_shared - "shared_dedupe": {"jetstream_kv": {"bucket": B, "servers": [...]}};
- * servers default to those of the route's first jetstream sink. */
-static int parse_shared(struct ctx *x, const char *path, json_t *o, struct config *c,
-                        struct cfg_route *r)
+/* shared_servers - the NATS servers of shared dedupe by default: those of
+ * the route's first jetstream sink. */
+static int shared_servers(struct ctx *x, const char *p, const struct config *c, struct cfg_route *r)
 {
-    static const char *const sk[] = {"jetstream_kv", NULL};
-    static const char *const kk[] = {"bucket", "servers", NULL};
-    char p[256];
-    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe", path);
-    int rc = cfgp_check_keys(x, p, o, sk, NULL);
-    if (rc)
-        return rc;
-    json_t *kv = json_object_get(o, "jetstream_kv");
-    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv", path);
-    if (!kv)
-        return cfgp_fail(x, p, "is required: {\"bucket\": \"hookgate-seen\"}");
-    if ((rc = cfgp_check_keys(x, p, kv, kk, NULL)))
-        return rc;
-    json_t *v = json_object_get(kv, "bucket");
-    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.bucket", path);
-    if (!v)
-        return cfgp_fail(x, p, "is required");
-    if ((rc = cfgp_get_string(x, p, v, &r->shd_bucket)))
-        return rc;
-    const char *b = r->shd_bucket;
-    if (!*b || strlen(b) > 64 ||
-        strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(b))
-        return cfgp_fail(x, p, "a bucket name is 1-64 of [A-Za-z0-9_-]");
-    r->shd_ttl_ms = c->dedupe_window_ms;
-    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.servers", path);
-    if ((v = json_object_get(kv, "servers"))) {
-        if ((rc = cfgp_nats_servers(x, p, v, &r->shd_servers)))
-            return rc;
-        return HG_OK;
-    }
     for (size_t k = 0; k < r->nsinks; k++) {
         const struct cfg_sink *s = &c->sinks[r->sinks[k]];
         if (s->type != SINK_JETSTREAM)
             continue;
+        if (!s->servers) /* that sink is broken, and says so */
+            return HG_ECONFIG;
         size_t n = 0;
         while (s->servers[n])
             n++;
@@ -136,177 +117,348 @@ static int parse_shared(struct ctx *x, const char *path, json_t *o, struct confi
     return cfgp_fail(x, p, "is required when the route has no jetstream sink");
 }
 
-int config_parse_route(struct ctx *x, const char *path, json_t *o, struct config *c,
+/* parse_shared - "shared_dedupe": {"jetstream_kv": {"bucket": B, "servers": [...]}};
+ * servers default to those of the route's first jetstream sink, looked for
+ * only when the route's sinks are all known (sinks_ok). */
+static int parse_shared(struct ctx *x, const char *path, json_t *o, struct config *c,
+                        struct cfg_route *r, int sinks_ok)
+{
+    static const char *const sk[] = {"jetstream_kv", NULL};
+    static const char *const kk[] = {"bucket", "servers", NULL};
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe", path);
+    int rc = cfgp_check_keys(x, p, o, sk, NULL);
+    if (!json_is_object(o))
+        return rc;
+    json_t *kv = json_object_get(o, "jetstream_kv");
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv", path);
+    if (!kv)
+        return cfgp_worse(rc, cfgp_absent(x, p, "is required: {\"bucket\": \"hookgate-seen\"}"));
+    rc = cfgp_worse(rc, cfgp_check_keys(x, p, kv, kk, NULL));
+    if (!json_is_object(kv))
+        return rc;
+    json_t *v = json_object_get(kv, "bucket");
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.bucket", path);
+    if (!v) {
+        rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
+    } else {
+        int brc = cfgp_get_string(x, p, v, &r->shd_bucket);
+        const char *b = r->shd_bucket;
+        if (!brc &&
+            (strlen(b) > 64 || strspn(b, "abcdefghijklmnopqrstuvwxyz"
+                                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(b)))
+            brc = cfgp_fail(x, p, "a bucket name is 1-64 of [A-Za-z0-9_-]");
+        rc = cfgp_worse(rc, brc);
+    }
+    r->shd_ttl_ms = c->dedupe_window_ms;
+    cfgp_pathf(p, sizeof(p), "%s.shared_dedupe.jetstream_kv.servers", path);
+    if ((v = json_object_get(kv, "servers")))
+        return cfgp_worse(rc, cfgp_nats_servers(x, p, v, &r->shd_servers));
+    if (!sinks_ok || !c->sinks)
+        return rc; /* which sinks the route has is not known */
+    return cfgp_worse(rc, shared_servers(x, p, c, r));
+}
+
+/* parse_path_name - "path" and "name" (by default the last path segment).
+ * A value that is wrong is not kept, so that no other check looks at it. */
+static int parse_path_name(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
+    char p[256];
+    int rc;
+    cfgp_pathf(p, sizeof(p), "%s.path", path);
+    json_t *v = json_object_get(o, "path");
+    if (!v) {
+        rc = cfgp_absent(x, p, "is required");
+    } else if (!(rc = cfgp_get_string(x, p, v, &r->path))) {
+        if (r->path[0] != '/' || strlen(r->path) > 256)
+            rc = cfgp_fail(x, p, "must start with '/' (at most 256 bytes)");
+        else if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") ||
+                 !strcmp(r->path, "/readyz"))
+            rc = cfgp_fail(x, p, "%s is reserved", r->path);
+        if (rc) {
+            free(r->path);
+            r->path = NULL;
+        }
+    }
+    cfgp_pathf(p, sizeof(p), "%s.name", path);
+    if ((v = json_object_get(o, "name"))) {
+        int nrc = cfgp_get_string(x, p, v, &r->name);
+        if (nrc)
+            return cfgp_worse(rc, nrc);
+    } else if (r->path) {
+        const char *seg = strrchr(r->path, '/') + 1;
+        if (!(r->name = strdup(*seg ? seg : "root")))
+            return HG_ENOMEM;
+    } else {
+        return rc;
+    }
+    if (strlen(r->name) > 64 || strspn(r->name, NAME_CHARS) != strlen(r->name)) {
+        free(r->name);
+        r->name = NULL;
+        rc = cfgp_worse(rc, cfgp_fail(x, p,
+                                      "route names are 1-64 of [A-Za-z0-9_.-] (the default is the "
+                                      "last path segment; set \"name\")"));
+    }
+    return rc;
+}
+
+/* check_profile - "profile" is a name.  Whether one of that name exists is
+ * known only once profile_dirs are read (config_route_resolve); a message
+ * here lists the built-in ones. */
+static int check_profile(struct ctx *x, const char *path, json_t *o, const struct config *c)
+{
+    json_t *v = json_object_get(o, "profile");
+    if (json_is_string(v))
+        return HG_OK;
+    char p[256], names[4200] = "";
+    cfgp_pathf(p, sizeof(p), "%s.profile", path);
+    struct profile_set *builtin = NULL;
+    char perr[256];
+    if (profile_set_load(NULL, &builtin, perr, sizeof(perr)) == HG_OK)
+        snprintf(names, sizeof(names), "%s%s", profile_names(builtin),
+                 c->profile_dirs ? ", or a profile of $.profile_dirs" : "");
+    profile_set_free(builtin);
+    if (!v)
+        return cfgp_absent(x, p, "is required (one of: %s)", names);
+    return cfgp_fail(x, p, "must be a profile name (one of: %s)", names);
+}
+
+/* check_secrets - the form of "secrets": an array of at most 16 secrets.
+ * Whether they are required, or refused, depends on the profile
+ * (resolve_secrets). */
+static int check_secrets(struct ctx *x, const char *path, json_t *o)
+{
+    char p[256];
+    json_t *v = json_object_get(o, "secrets");
+    if (!v)
+        return HG_OK;
+    cfgp_pathf(p, sizeof(p), "%s.secrets", path);
+    if (!json_is_array(v) || json_array_size(v) > 16)
+        return cfgp_fail(x, p, "must be an array of 1 to 16 secrets");
+    int rc = HG_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
+        rc = cfgp_worse(rc, cfgp_check_secret(x, p, e));
+    }
+    return rc;
+}
+
+/* parse_access - "tolerance", "allow", the form of "token",
+ * "allow_unsigned" and "type". */
+static int parse_access(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
+    char p[256];
+    int rc = HG_OK;
+    json_t *v;
+    cfgp_pathf(p, sizeof(p), "%s.tolerance", path);
+    if ((v = json_object_get(o, "tolerance"))) {
+        uint64_t ms = 0;
+        int trc = cfgp_get_duration_in(x, p, v, 1000, 3650ULL * 86400000ULL,
+                                       "must be between 1s and 3650d", &ms);
+        if (!trc) {
+            r->tolerance_s = (long)(ms / 1000);
+            if (ms > 86400000ULL)
+                log_msg(LOG_WARN, "route tolerance over 1d weakens replay protection", "{s:s,s:s}",
+                        "file", x->name, "key", p);
+        }
+        rc = trc;
+    }
+    cfgp_pathf(p, sizeof(p), "%s.allow", path);
+    if ((v = json_object_get(o, "allow")))
+        rc = cfgp_worse(rc, parse_allow(x, p, v, r));
+    cfgp_pathf(p, sizeof(p), "%s.token", path);
+    if ((v = json_object_get(o, "token")))
+        rc = cfgp_worse(rc, cfgp_check_secret(x, p, v));
+    cfgp_pathf(p, sizeof(p), "%s.allow_unsigned", path);
+    if ((v = json_object_get(o, "allow_unsigned")))
+        rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &r->allow_unsigned));
+    cfgp_pathf(p, sizeof(p), "%s.type", path);
+    if ((v = json_object_get(o, "type"))) {
+        int trc = cfgp_get_string(x, p, v, &r->type);
+        if (!trc && strlen(r->type) > 128)
+            trc = cfgp_fail(x, p, "must be a type name (1-128 bytes)");
+        rc = cfgp_worse(rc, trc);
+    }
+    return rc;
+}
+
+/* parse_sinks - "sinks": names of $.sinks, each once.  With $.sinks
+ * unusable (c->sinks NULL, reported there) the names are not looked up. */
+static int parse_sinks(struct ctx *x, const char *path, json_t *o, const struct config *c,
+                       struct cfg_route *r)
+{
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.sinks", path);
+    json_t *v = json_object_get(o, "sinks");
+    if (!v)
+        return cfgp_absent(x, p, "must be a non-empty array of sink names");
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return cfgp_fail(x, p, "must be a non-empty array of sink names");
+    if (!(r->sinks = calloc(json_array_size(v), sizeof(size_t))))
+        return HG_ENOMEM;
+    int rc = HG_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        cfgp_pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
+        if (!json_is_string(e)) {
+            rc = cfgp_fail(x, p, "must be a sink name");
+            continue;
+        }
+        if (!c->sinks)
+            continue;
+        const char *name = json_string_value(e);
+        size_t k;
+        for (k = 0; k < c->nsinks; k++)
+            if (c->sinks[k].name && strcmp(c->sinks[k].name, name) == 0)
+                break;
+        int twice = 0;
+        for (size_t j = 0; j < r->nsinks; j++)
+            twice |= r->sinks[j] == k;
+        if (k == c->nsinks)
+            rc = cfgp_fail(x, p, "no sink named \"%s\" in $.sinks", name);
+        else if (twice)
+            rc = cfgp_fail(x, p, "sink \"%s\" listed twice", name);
+        else
+            r->sinks[r->nsinks++] = k;
+    }
+    return rc;
+}
+
+int config_route_parse(struct ctx *x, const char *path, json_t *o, struct config *c,
                        struct cfg_route *r)
 {
     static const char *const known[] = {"path",  "name",      "profile",       "secrets",
                                         "sinks", "tolerance", "allow",         "allow_unsigned",
                                         "token", "type",      "shared_dedupe", NULL};
-    char p[256];
+    if (!json_is_object(o))
+        return cfgp_fail(x, path, "must be an object");
     int rc = cfgp_check_keys(x, path, o, known, NULL);
-    if (rc)
-        return rc;
-    cfgp_pathf(p, sizeof(p), "%s.path", path);
-    json_t *v = json_object_get(o, "path");
-    if (!v)
-        return cfgp_fail(x, p, "is required");
-    if ((rc = cfgp_get_string(x, p, v, &r->path)))
-        return rc;
-    if (r->path[0] != '/' || strlen(r->path) > 256)
-        return cfgp_fail(x, p, "must start with '/' (at most 256 bytes)");
-    if (!strcmp(r->path, "/healthz") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/readyz"))
-        return cfgp_fail(x, p, "%s is reserved", r->path);
+    rc = cfgp_worse(rc, parse_path_name(x, path, o, r));
+    rc = cfgp_worse(rc, check_profile(x, path, o, c));
+    rc = cfgp_worse(rc, check_secrets(x, path, o));
+    rc = cfgp_worse(rc, parse_access(x, path, o, r));
+    int src = parse_sinks(x, path, o, c, r);
+    rc = cfgp_worse(rc, src);
+    json_t *v = json_object_get(o, "shared_dedupe");
+    if (v && rc != HG_ENOMEM)
+        rc = cfgp_worse(rc, parse_shared(x, path, v, c, r, src == HG_OK));
+    return rc;
+}
 
-    cfgp_pathf(p, sizeof(p), "%s.name", path);
-    if ((v = json_object_get(o, "name"))) {
-        if ((rc = cfgp_get_string(x, p, v, &r->name)))
-            return rc;
-    } else {
-        const char *seg = strrchr(r->path, '/') + 1;
-        r->name = strdup(*seg ? seg : "root");
-        if (!r->name)
-            return HG_ENOMEM;
-    }
-    if (strlen(r->name) > 64 || strspn(r->name, NAME_CHARS) != strlen(r->name))
-        return cfgp_fail(x, p,
-                         "route names are 1-64 of [A-Za-z0-9_.-] (the default is the last path "
-                         "segment; set \"name\")");
-
-    cfgp_pathf(p, sizeof(p), "%s.profile", path);
-    v = json_object_get(o, "profile");
-    if (!v)
-        return cfgp_fail(x, p, "is required (one of: %s)", profile_names(c->profiles));
-    if (!json_is_string(v))
-        return cfgp_fail(x, p, "must be a profile name (one of: %s)", profile_names(c->profiles));
-    if (!(r->profile = profile_find(c->profiles, json_string_value(v))))
-        return cfgp_fail(x, p, "unknown profile \"%s\" (known: %s)", json_string_value(v),
-                         profile_names(c->profiles));
+/* resolve_secrets - "secrets" by the profile's rules, each one read. */
+static int resolve_secrets(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
     const struct profile *pr = r->profile;
-
+    char p[256];
     cfgp_pathf(p, sizeof(p), "%s.secrets", path);
-    v = json_object_get(o, "secrets");
+    json_t *v = json_object_get(o, "secrets");
     if (pr->is_unsigned && v)
         return cfgp_fail(x, p, "profile %s is unsigned: it takes no secrets (use \"token\")",
                          pr->name);
-    if (!pr->is_unsigned && (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > 16))
+    if (!pr->is_unsigned && !json_array_size(v)) /* 0 when absent */
         return cfgp_fail(x, p, "must be an array of 1 to 16 secrets");
+    if (!v)
+        return HG_OK;
+    if (!(r->secrets = calloc(json_array_size(v), sizeof(struct secret))))
+        return HG_ENOMEM;
+    int rc = HG_OK;
     size_t i;
     json_t *e;
-    if (v) {
-        if (!(r->secrets = calloc(json_array_size(v), sizeof(struct secret))))
-            return HG_ENOMEM;
-        json_array_foreach(v, i, e)
-        {
-            cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
-            r->nsecrets = i + 1;
-            if ((rc = cfgp_resolve_secret(x, p, e, &r->secrets[i])))
-                return rc;
-        }
-    }
-
-    r->tolerance_s = pr->tolerance_s ? pr->tolerance_s : 300;
-    if ((v = json_object_get(o, "tolerance"))) {
-        uint64_t ms;
-        cfgp_pathf(p, sizeof(p), "%s.tolerance", path);
-        if ((rc = cfgp_get_duration(x, p, v, &ms)))
-            return rc;
-        if (ms < 1000 || ms > 3650ULL * 86400000ULL)
-            return cfgp_fail(x, p, "must be between 1s and 3650d");
-        r->tolerance_s = (long)(ms / 1000);
-        if (ms > 86400000ULL)
-            log_msg(LOG_WARN, "route tolerance over 1d weakens replay protection", "{s:s,s:s}",
-                    "file", x->name, "key", p);
-    }
-
-    cfgp_pathf(p, sizeof(p), "%s.allow", path);
-    if ((v = json_object_get(o, "allow")) && (rc = parse_allow(x, p, v, r)))
-        return rc;
-    cfgp_pathf(p, sizeof(p), "%s.token", path);
-    if ((v = json_object_get(o, "token"))) {
-        struct secret t = {0};
-        rc = cfgp_resolve_secret(x, p, v, &t);
-        if (rc) {
-            if (t.data)
-                OPENSSL_cleanse(t.data, t.len);
-            free(t.data);
-            return rc;
-        }
-        if (t.len > 256 || memchr(t.data, '/', t.len) || memchr(t.data, '\0', t.len))
-            rc = cfgp_fail(x, p, "a token is 1-256 bytes without '/' or NUL");
-        else {
-            verify_token_digest((const char *)t.data, t.len, r->token_sha);
-            r->has_token = 1;
-        }
-        OPENSSL_cleanse(t.data, t.len);
-        free(t.data);
-        if (rc)
+    json_array_foreach(v, i, e)
+    {
+        cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, i);
+        r->nsecrets = i + 1;
+        rc = cfgp_worse(rc, cfgp_resolve_secret(x, p, e, &r->secrets[i]));
+        if (rc == HG_ENOMEM)
             return rc;
     }
-    if (r->has_token && pr->fmt == PROF_FMT_TOKEN)
-        return cfgp_fail(x, p, "profile %s takes its tokens from \"secrets\"", pr->name);
-    cfgp_pathf(p, sizeof(p), "%s.allow_unsigned", path);
-    if ((v = json_object_get(o, "allow_unsigned"))) {
-        if (!json_is_boolean(v))
-            return cfgp_fail(x, p, "must be true or false");
-        r->allow_unsigned = json_is_true(v);
-    }
-    if (pr->is_unsigned) {
-        if (!r->allow_unsigned)
-            return cfgp_fail(x, p,
-                             "profile %s cannot sign: set \"allow_unsigned\": true and protect "
-                             "the route with \"allow\" or \"token\"",
-                             pr->name);
-        if (!r->nallow && !r->has_token)
-            return cfgp_fail(x, path, "an unsigned route needs an \"allow\" list or a \"token\"");
-        for (size_t a = 0; a < r->nallow && !r->has_token; a++)
-            if (r->allow[a].bits == 0 || r->allow[a].bits == 96)
-                return cfgp_fail(x, path,
-                                 "an unsigned route protected only by \"allow\" cannot allow "
-                                 "every address (/0); narrow it or add a \"token\"");
-    } else if (r->allow_unsigned) {
-        return cfgp_fail(x, p, "profile %s is signed: allow_unsigned does not apply", pr->name);
-    }
-    cfgp_pathf(p, sizeof(p), "%s.type", path);
-    if ((v = json_object_get(o, "type"))) {
-        if ((rc = cfgp_get_string(x, p, v, &r->type)))
-            return rc;
-        if (!*r->type || strlen(r->type) > 128)
-            return cfgp_fail(x, p, "must be a type name (1-128 bytes)");
-    }
-    r->takes_token = r->has_token || pr->fmt == PROF_FMT_TOKEN;
-    for (size_t k = 0; pr->fmt == PROF_FMT_TOKEN && k < r->nsecrets; k++) {
+    /* a token profile's secrets are tokens: they travel in a path segment */
+    for (size_t k = 0; !rc && pr->fmt == PROF_FMT_TOKEN && k < r->nsecrets; k++) {
         const struct secret *t = &r->secrets[k];
         if (t->len > 256 ||
             (t->len && (memchr(t->data, '/', t->len) || memchr(t->data, '\0', t->len) ||
                         memchr(t->data, ' ', t->len)))) {
             cfgp_pathf(p, sizeof(p), "%s.secrets[%zu]", path, k);
-            return cfgp_fail(x, p, "a token is 1-256 bytes without '/', space or NUL");
+            rc = cfgp_fail(x, p, "a token is 1-256 bytes without '/', space or NUL");
         }
     }
+    return rc;
+}
 
-    cfgp_pathf(p, sizeof(p), "%s.sinks", path);
-    v = json_object_get(o, "sinks");
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return cfgp_fail(x, p, "must be a non-empty array of sink names");
-    if (!(r->sinks = calloc(json_array_size(v), sizeof(size_t))))
-        return HG_ENOMEM;
-    json_array_foreach(v, i, e)
-    {
-        cfgp_pathf(p, sizeof(p), "%s.sinks[%zu]", path, i);
-        if (!json_is_string(e))
-            return cfgp_fail(x, p, "must be a sink name");
-        size_t k;
-        for (k = 0; k < c->nsinks; k++)
-            if (strcmp(c->sinks[k].name, json_string_value(e)) == 0)
-                break;
-        if (k == c->nsinks)
-            return cfgp_fail(x, p, "no sink named \"%s\" in $.sinks", json_string_value(e));
-        for (size_t j = 0; j < r->nsinks; j++)
-            if (r->sinks[j] == k)
-                return cfgp_fail(x, p, "sink \"%s\" listed twice", json_string_value(e));
-        r->sinks[r->nsinks++] = k;
+/* resolve_token - "token" read, kept as its SHA-256 digest. */
+static int resolve_token(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
+    json_t *v = json_object_get(o, "token");
+    if (!v)
+        return HG_OK;
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.token", path);
+    struct secret t = {0};
+    int rc = cfgp_resolve_secret(x, p, v, &t);
+    if (!rc && (t.len > 256 || memchr(t.data, '/', t.len) || memchr(t.data, '\0', t.len))) {
+        rc = cfgp_fail(x, p, "a token is 1-256 bytes without '/' or NUL");
+    } else if (!rc) {
+        verify_token_digest((const char *)t.data, t.len, r->token_sha);
+        r->has_token = 1;
     }
-    if ((v = json_object_get(o, "shared_dedupe")) && (rc = parse_shared(x, path, v, c, r)))
+    if (t.data)
+        OPENSSL_cleanse(t.data, t.len);
+    free(t.data);
+    if (!rc && r->profile->fmt == PROF_FMT_TOKEN)
+        rc = cfgp_fail(x, p, "profile %s takes its tokens from \"secrets\"", r->profile->name);
+    return rc;
+}
+
+/* check_unsigned - the access rules of unsigned profiles (file comment). */
+static int check_unsigned(struct ctx *x, const char *path, const struct cfg_route *r)
+{
+    const struct profile *pr = r->profile;
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.allow_unsigned", path);
+    if (!pr->is_unsigned && r->allow_unsigned)
+        return cfgp_fail(x, p, "profile %s is signed: allow_unsigned does not apply", pr->name);
+    if (!pr->is_unsigned)
+        return HG_OK;
+    if (!r->allow_unsigned)
+        return cfgp_fail(x, p,
+                         "profile %s cannot sign: set \"allow_unsigned\": true and protect "
+                         "the route with \"allow\" or \"token\"",
+                         pr->name);
+    if (!r->nallow && !r->has_token)
+        return cfgp_fail(x, path, "an unsigned route needs an \"allow\" list or a \"token\"");
+    for (size_t a = 0; a < r->nallow && !r->has_token; a++)
+        if (r->allow[a].bits == 0 || r->allow[a].bits == 96)
+            return cfgp_fail(x, path,
+                             "an unsigned route protected only by \"allow\" cannot allow "
+                             "every address (/0); narrow it or add a \"token\"");
+    return HG_OK;
+}
+
+int config_route_resolve(struct ctx *x, const char *path, json_t *o, struct config *c,
+                         struct cfg_route *r)
+{
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.profile", path);
+    const char *name = json_string_value(json_object_get(o, "profile"));
+    if (!(r->profile = profile_find(c->profiles, name)))
+        return cfgp_fail(x, p, "unknown profile \"%s\" (known: %s)", name,
+                         profile_names(c->profiles));
+    const struct profile *pr = r->profile;
+    if (!json_object_get(o, "tolerance"))
+        r->tolerance_s = pr->tolerance_s ? pr->tolerance_s : 300;
+    r->takes_token = pr->fmt == PROF_FMT_TOKEN;
+    int rc = resolve_secrets(x, path, o, r);
+    int trc = resolve_token(x, path, o, r);
+    rc = cfgp_worse(rc, trc);
+    if (!trc) /* without the token, whether the route is protected is not known */
+        rc = cfgp_worse(rc, check_unsigned(x, path, r));
+    r->takes_token |= r->has_token;
+    if (rc)
         return rc;
     const char *why = NULL;
     if ((rc = verify_new(pr, r->secrets, r->nsecrets, &r->verifier, &why))) {

@@ -1,28 +1,42 @@
 /*
- * deliver.c - per-sink delivery workers (see deliver.h).
+ * deliver.c - per-sink delivery workers (see deliver.h): the loop every sink
+ * shares, written once, around the sinks of sink.h.
  *
- * A worker's loop: scan up to DELIVER_BATCH events after its cursor inside
- * one short read transaction, render those for its sink into a buffer
- * (the transaction ends before any I/O, so a stuck consumer never pins an
- * LMDB reader), send the buffer, then move the cursor.  When the sink
- * fails, the same range is retried after an exponential backoff with full
- * jitter bounded by retry.initial and retry.max.
+ * One thread per sink.  What every worker does the same way:
+ *  - cursor: every event up to it is delivered to the sink or a dead letter.
+ *    It moves forward only after the sink took the events (a crash in
+ *    between re-delivers them: at least once), and back only for a replay.
+ *  - selection and rendering: the events stored under a route that feeds the
+ *    sink in this config or one served before a reload (so a renamed route
+ *    still reaches it) and matching its "types", rendered as envelopes in a
+ *    short read transaction that ends before the sink is called, so a stuck
+ *    consumer never pins an LMDB reader.
+ *  - retries: exponential backoff with full jitter bounded by retry.initial
+ *    and retry.max; a dead letter after retry.max_attempts, or at once when
+ *    the sink says so (dead_letter).
+ *  - replays (`events replay`): polled every DELIVER_REPLAY_POLL_MS.
+ *  - metrics: delivered, failed, retried and dead, per sink.
+ * The two modes of sink.h differ only in how events are handed over:
+ *  - stream (batch_main): up to DELIVER_BATCH events in one buffer, sent as
+ *    one; the cursor moves over the whole batch.  A consumer that keeps
+ *    failing on a batch gets its events one at a time, and the one it still
+ *    fails on becomes a dead letter.  An unreachable one is retried forever.
+ *  - per event (window_main): `concurrency` slots, each one event with its
+ *    own attempts; the cursor moves up to the oldest event still in a slot.
+ *    Dead letters being replayed sit in slots outside the cursor's range.
  */
 #include "deliver.h"
-#include "deliver_int.h"
 #include "buf.h"
 #include "codec.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
-#include "exec.h"
 #include "log.h"
 #include "metrics.h"
 #include "sink.h"
 #include "store.h"
 
 #include <fnmatch.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -33,9 +47,42 @@
 #define DELIVER_BUF_MIN        (64u << 20)
 #define DELIVER_REPLAY_POLL_MS 500
 #define DELIVER_FILL_SCANS     64   /* scans of DELIVER_BATCH events per fill */
-#define DELIVER_STOP_GRACE_MS  2000 /* SIGTERM to SIGKILL for handlers at stop */
+#define DELIVER_STOP_GRACE_MS  2000 /* for attempts still running at stop */
+#define DELIVER_ERR_MAX        640  /* a dead letter's error: status + 512 bytes of the answer */
 
-/* mono_ms - a clock that never jumps: handler deadlines and retry times. */
+struct worker {
+    struct deliver *d;
+    const struct cfg_sink *sink;
+    const struct sink_ops *ops;
+    void *state;   /* the sink's, from ops->open */
+    int opened;    /* ops->open succeeded: ops->close is due */
+    char **routes; /* names of the routes feeding this sink, NULL-terminated */
+    pthread_t thread;
+    int started;
+    uint64_t cursor;
+    unsigned seed;        /* backoff jitter */
+    int64_t replay_check; /* next replay poll (mono_ms) */
+    struct buf out;       /* stream: the batch; its max bounds every envelope */
+    /* what the store_scan visitor found */
+    uint64_t scanned; /* last seq looked at */
+    size_t lines;
+    int render_err;
+    uint64_t render_seq;
+};
+
+struct deliver {
+    const struct config *cfg;
+    const struct config *const *hist; /* configs served before a reload */
+    size_t nhist;
+    struct store *st;
+    atomic_int stop;
+    struct worker *w;
+    size_t n;
+};
+
+/* ---- shared by both modes ---- */
+
+/* mono_ms - a clock that never jumps: deadlines, retry and poll times. */
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -43,21 +90,10 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const struct sink_ops *ops_for(const struct cfg_sink *s)
+static void sleep_ms(uint64_t ms)
 {
-    switch (s->type) {
-    case SINK_STDOUT:
-        return &sink_stdout_ops;
-    case SINK_UNIX:
-        return &sink_unix_ops;
-    case SINK_PIPE:
-        return &sink_pipe_ops;
-    case SINK_EXEC:
-    case SINK_HTTP:
-    case SINK_JETSTREAM:
-        return NULL; /* one attempt per event: window_main, not a byte stream */
-    }
-    return NULL;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
 }
 
 static int wants(const struct worker *w, const struct event *ev)
@@ -78,241 +114,66 @@ static int wants(const struct worker *w, const struct event *ev)
     return 0;
 }
 
-static int visit(void *arg, uint64_t seq, const void *rec, size_t len)
+/* pick - parse record seq into ev; 1 if this sink wants it.  An unreadable
+ * record is logged and passed over. */
+static int pick(const struct worker *w, uint64_t seq, const void *rec, size_t len, struct event *ev)
 {
-    struct worker *w = arg;
-    struct event ev;
-    if (event_rec_parse(rec, len, &ev)) {
+    if (event_rec_parse(rec, len, ev)) {
         log_msg(LOG_ERROR, "deliver: unreadable record skipped", "{s:s,s:I}", "sink", w->sink->name,
                 "seq", (json_int_t)seq);
-        w->scanned = seq;
         return 0;
     }
-    if (wants(w, &ev)) {
-        /* JSON escaping may grow text 6-fold: stop before a batch could
-         * overflow; this event then opens the next batch */
-        if (w->lines && w->out.len + 6 * ev.body.len + 65536 > w->out.max)
-            return 1;
-        int rc = event_envelope(&ev, seq, &w->out);
-        if (rc) {
-            w->render_err = rc;
-            w->render_seq = seq;
-            return 1;
-        }
-        w->lines++;
-    }
-    w->scanned = seq;
-    return 0;
+    return wants(w, ev);
 }
 
-static void sleep_ms(uint64_t ms)
+static void cursor_load(struct worker *w)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
+    w->cursor = 0;
+    if (store_cursor_get(w->d->st, w->sink->name, &w->cursor))
+        log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
+                w->sink->name);
 }
 
-/* sink_index - w's sink in the config, for metrics labels */
-static int sink_index(const struct worker *w)
+static void cursor_save(struct worker *w, uint64_t seq)
 {
-    return w->sink->mx;
+    w->cursor = seq;
+    if (store_cursor_set(w->d->st, w->sink->name, seq))
+        log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
 }
 
 /* backoff_ms - full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
-static uint64_t backoff_ms(const struct config *c, unsigned attempt, unsigned *seed)
+static uint64_t backoff_ms(struct worker *w, unsigned attempt)
 {
+    const struct config *c = w->d->cfg;
     uint64_t cap = c->retry_initial_ms;
     for (unsigned i = 0; i < attempt && cap < c->retry_max_ms; i++)
         cap *= 2;
     if (cap > c->retry_max_ms)
         cap = c->retry_max_ms;
-    return cap ? (uint64_t)rand_r(seed) % (cap + 1) : 0;
+    return cap ? (uint64_t)rand_r(&w->seed) % (cap + 1) : 0;
 }
 
-static void log_replay(const struct worker *w, const struct store_replay *rq)
+/* dead_letter - record event seq as a dead letter after attempts, with err.
+ * HG_OK once it is stored (logged and counted); else it stays the sink's,
+ * to be tried again. */
+static int dead_letter(struct worker *w, uint64_t seq, unsigned attempts, const char *err)
 {
-    if (rq->dead)
-        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
-    else
-        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
-                "from_seq", (json_int_t)rq->from_seq);
-}
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    struct deliver *d = w->d;
-    uint64_t cursor = 0;
-    unsigned attempt = 0, seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
-    if (store_cursor_get(d->st, w->sink->name, &cursor))
-        log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
-                w->sink->name);
-    size_t sent = 0; /* bytes of this batch already handed over by a partial send */
-    int64_t replay_check = 0;
-    /* a consumer that keeps failing on a batch (not merely unreachable) gets
-     * the events one at a time; one that still fails is a dead letter */
-    unsigned noack = 0;
-    int single = 0;
-    while (!atomic_load(&d->stop)) {
-        struct store_replay rq;
-        /* replays apply between batches: never in the middle of a partial send */
-        if (!sent && time_now_ms() >= replay_check) {
-            replay_check = time_now_ms() + DELIVER_REPLAY_POLL_MS;
-            if (store_replay_next(d->st, w->sink->name, &rq)) {
-                if (!rq.dead && rq.from_seq && rq.from_seq - 1 < cursor) {
-                    cursor = rq.from_seq - 1;
-                    store_cursor_set(d->st, w->sink->name, cursor);
-                }
-                log_replay(w, &rq);
-                store_replay_done(d->st, w->sink->name, rq.id);
-            }
-        }
-        buf_reset(&w->out);
-        w->lines = 0;
-        w->render_err = 0;
-        w->scanned = cursor;
-        if (store_scan(d->st, cursor, single ? 1 : DELIVER_BATCH, visit, w)) {
-            sleep_ms(100);
-            continue;
-        }
-        int rc = HG_OK;
-        if (w->render_err && !w->lines) {
-            /* never skipped: the buffer is sized for the largest body, so
-             * this is a transient allocation failure */
-            rc = w->render_err;
-            log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}", "sink",
-                    w->sink->name, "seq", (json_int_t)w->render_seq, "error", hg_strerror(rc));
-        } else if (w->scanned == cursor) {
-            store_wait(d->st, cursor, 500);
-            continue;
-        } else if (w->lines) {
-            /* a retry re-renders the same events from the same cursor, so the
-             * bytes already written are an exact prefix: skip them */
-            size_t off = sent <= w->out.len ? sent : 0, n = 0;
-            rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
-            sent = off + n;
-        }
-        if (rc == HG_ENOACK && ++noack >= d->cfg->retry_max_attempts) {
-            noack = 0;
-            if (!single) {
-                single = 1;
-                log_msg(LOG_WARN, "deliver: batch keeps failing; sending events one at a time",
-                        "{s:s,s:I}", "sink", w->sink->name, "from_seq", (json_int_t)cursor + 1);
-            } else if (w->lines == 1 &&
-                       store_dead_add(d->st, w->sink->name, w->scanned, d->cfg->retry_max_attempts,
-                                      "not acknowledged by the consumer") == HG_OK) {
-                log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters",
-                        "{s:s,s:I,s:i,s:s}", "sink", w->sink->name, "seq", (json_int_t)w->scanned,
-                        "attempts", (int)d->cfg->retry_max_attempts, "error",
-                        "not acknowledged by the consumer");
-                rc = HG_OK; /* the cursor moves past it below */
-                single = 0;
-                metrics_delivery(sink_index(w), 0, 0, 0, 1);
-                w->lines = 0; /* dead, not delivered */
-            }
-        }
-        if (rc) {
-            metrics_delivery(sink_index(w), 0, 1, 1, 0);
-            uint64_t ms = backoff_ms(d->cfg, attempt++, &seed);
-            log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink",
-                    w->sink->name, "retry_in_ms", (json_int_t)ms, "attempt", (int)attempt);
-            for (uint64_t t = 0; t < ms && !atomic_load(&d->stop); t += 50)
-                sleep_ms(ms - t < 50 ? ms - t : 50);
-            continue;
-        }
-        if (single && !noack && w->lines)
-            single = 0; /* the hard part is behind: batches again */
-        noack = 0;
-        sent = 0;
-        attempt = 0;
-        metrics_delivery(sink_index(w), w->lines, 0, 0, 0);
-        cursor = w->scanned;
-        if (store_cursor_set(d->st, w->sink->name, cursor))
-            log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
+    int rc = store_dead_add(w->d->st, w->sink->name, seq, attempts, err);
+    if (rc) {
+        log_msg(LOG_ERROR, "deliver: cannot record a dead letter; will retry", "{s:s,s:I,s:s}",
+                "sink", w->sink->name, "seq", (json_int_t)seq, "error", hg_strerror(rc));
+        return rc;
     }
-    return NULL;
+    log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters", "{s:s,s:I,s:i,s:s}",
+            "sink", w->sink->name, "seq", (json_int_t)seq, "attempts", (int)attempts, "error", err);
+    metrics_delivery(w->sink->mx, 0, 0, 0, 1);
+    return HG_OK;
 }
 
-/* ---- exec sinks: one process per event, up to `concurrency` at once ---- */
-
-struct fill {
-    struct worker *w;
-    struct slot *slot;
-    int found;
-    int rc;
-};
-
-static void cstr(char *dst, const struct event_str *s)
-{
-    memcpy(dst, s->p, s->len);
-    dst[s->len] = '\0';
-}
-
-/* slot_fields - the event's attributes (and, for binary http, its body) */
-static int slot_fields(struct worker *w, struct slot *sl, const struct event *ev)
-{
-    cstr(sl->id, &ev->id);
-    cstr(sl->type, &ev->type);
-    cstr(sl->source, &ev->source);
-    cstr(sl->route, &ev->route);
-    cstr(sl->ctype, &ev->ctype);
-    cstr(sl->time, &ev->time);
-    sl->received_ms = ev->received_ms;
-    buf_reset(&sl->body);
-    if (w->sink->type == SINK_HTTP && w->sink->binary)
-        return buf_append(&sl->body, ev->body.p, ev->body.len);
-    return 0;
-}
-
-/* visit_one - stop at the first event this sink wants, rendered into the slot. */
-static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
-{
-    struct fill *f = arg;
-    struct event ev;
-    f->w->scanned = seq;
-    if (event_rec_parse(rec, len, &ev)) {
-        log_msg(LOG_ERROR, "deliver: unreadable record skipped", "{s:s,s:I}", "sink",
-                f->w->sink->name, "seq", (json_int_t)seq);
-        return 0;
-    }
-    if (!wants(f->w, &ev))
-        return 0;
-    struct slot *sl = f->slot;
-    buf_reset(&sl->line);
-    if ((f->rc = event_envelope(&ev, seq, &sl->line))) {
-        f->w->scanned = seq - 1; /* not taken: retried on the next fill */
-        return 1;
-    }
-    if (slot_fields(f->w, sl, &ev)) {
-        f->rc = HG_ENOMEM;
-        return 1;
-    }
-    sl->seq = seq;
-    f->found = 1;
-    return 1;
-}
-
-/* visit_exact - render event f->slot->seq (a dead letter being replayed). */
-static int visit_exact(void *arg, uint64_t seq, const void *rec, size_t len)
-{
-    struct fill *f = arg;
-    struct event ev;
-    struct slot *sl = f->slot;
-    if (seq != sl->seq || event_rec_parse(rec, len, &ev))
-        return 1;
-    buf_reset(&sl->line);
-    if ((f->rc = event_envelope(&ev, seq, &sl->line)))
-        return 1;
-    if (slot_fields(f->w, sl, &ev)) {
-        f->rc = HG_ENOMEM;
-        return 1;
-    }
-    f->found = 1;
-    return 1;
-}
-
+/* redo - dead letters of this sink queued to be sent again (a replay) */
 struct redo {
     uint64_t *seq;
-    size_t n, cap;
+    size_t n, pos, cap;
 };
 
 static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned attempts,
@@ -335,251 +196,452 @@ static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned atte
     return 0;
 }
 
-/* finish - an attempt ended: delivered, retry later, or dead letter. */
-static void finish(struct worker *w, struct slot *sl, int64_t now, unsigned *seed)
+/* replay_poll - apply a pending `events replay` request, at most every
+ * DELIVER_REPLAY_POLL_MS.  "From seq" moves *next (the next event to take
+ * is the one after it) and, when below it, the cursor back.  "Dead letters"
+ * queues this sink's dead letters in *redo; a stream sink (redo NULL) has
+ * no way to send one event outside its order, and only logs it. */
+static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
 {
-    char err[DELIVER_ERR_MAX] = "";
-    int64_t retry_after = 0;
-    int rc = w->be->result(w, sl, err, sizeof(err), &retry_after);
-    w->be->release(w, sl);
-    if (rc == HG_OK) {
-        if (sl->replay)
-            store_dead_del(w->d->st, w->sink->name, sl->seq);
-        sl->used = 0;
-        metrics_delivery(sink_index(w), 1, 0, 0, 0);
+    struct store_replay rq;
+    int64_t now = mono_ms();
+    if (now < w->replay_check)
         return;
+    w->replay_check = now + DELIVER_REPLAY_POLL_MS;
+    if (!store_replay_next(w->d->st, w->sink->name, &rq))
+        return;
+    if (rq.dead)
+        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
+    else
+        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
+                "from_seq", (json_int_t)rq.from_seq);
+    if (rq.dead && redo) {
+        redo->n = redo->pos = 0;
+        store_dead_scan(w->d->st, w->sink->name, on_dead_redo, redo);
+    } else if (!rq.dead && rq.from_seq && rq.from_seq - 1 < *next) {
+        *next = rq.from_seq - 1;
+        if (*next < w->cursor)
+            cursor_save(w, *next);
     }
-    metrics_delivery(sink_index(w), 0, 1, 0, 0);
-    const struct config *c = w->d->cfg;
-    if (rc == HG_EDEAD || sl->attempt >= c->retry_max_attempts) {
-        log_msg(LOG_ERROR, "deliver: giving up; event moved to dead letters", "{s:s,s:I,s:i,s:s}",
-                "sink", w->sink->name, "seq", (json_int_t)sl->seq, "attempts", (int)sl->attempt,
-                "error", err);
-        if (store_dead_add(w->d->st, w->sink->name, sl->seq, sl->attempt, err) == HG_OK) {
-            sl->used = 0;
-            metrics_delivery(sink_index(w), 0, 0, 0, 1);
-            return;
+    store_replay_done(w->d->st, w->sink->name, rq.id);
+}
+
+/* ---- stream sinks: batches of NDJSON lines ---- */
+
+struct batch {
+    size_t sent;      /* bytes of this batch already handed over by a partial send */
+    unsigned attempt; /* failed sends in a row */
+    unsigned noack;   /* HG_ENOACK in a row */
+    int single;       /* sending one event at a time, to find the one at fault */
+};
+
+/* visit_batch - render the events this sink wants into w->out. */
+static int visit_batch(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct worker *w = arg;
+    struct event ev;
+    if (pick(w, seq, rec, len, &ev)) {
+        /* JSON escaping may grow text 6-fold: stop before a batch could
+         * overflow; this event then opens the next batch */
+        if (w->lines && w->out.len + 6 * ev.body.len + 65536 > w->out.max)
+            return 1;
+        int rc = event_envelope(&ev, seq, &w->out);
+        if (rc) {
+            w->render_err = rc;
+            w->render_seq = seq;
+            return 1;
         }
+        w->lines++;
     }
-    metrics_delivery(sink_index(w), 0, 0, 1, 0);
-    uint64_t ms = backoff_ms(c, sl->attempt - 1, seed);
-    if (retry_after > 0 && (uint64_t)retry_after > ms) /* the consumer asked for more */
-        ms = (uint64_t)retry_after < c->retry_max_ms ? (uint64_t)retry_after : c->retry_max_ms;
-    log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
-            w->sink->name, "seq", (json_int_t)sl->seq, "attempt", (int)sl->attempt, "error", err,
-            "retry_in_ms", (json_int_t)ms);
-    sl->retry_at = now + (int64_t)ms;
+    w->scanned = seq;
+    return 0;
 }
 
-/* ---- the exec backend: one process per attempt ---- */
-
-static int exec_begin(struct worker *w, struct slot *sl, int64_t now)
+/* batch_noack - the consumer failed on this batch again.  After
+ * retry.max_attempts of that in a row its events go one at a time, and the
+ * one it still fails on becomes a dead letter: HG_OK then (the cursor moves
+ * past it), else HG_ENOACK. */
+static int batch_noack(struct worker *w, struct batch *b)
 {
-    struct exec_event e = {sl->id,  sl->type,    sl->source, sl->route,
-                           sl->seq, sl->attempt, sl->line.p, sl->line.len};
-    return exec_job_start(w->sink, &e, now, (struct exec_job **)&sl->job);
+    const struct config *c = w->d->cfg;
+    if (++b->noack < c->retry_max_attempts)
+        return HG_ENOACK;
+    b->noack = 0;
+    if (!b->single) {
+        b->single = 1;
+        log_msg(LOG_WARN, "deliver: batch keeps failing; sending events one at a time", "{s:s,s:I}",
+                "sink", w->sink->name, "from_seq", (json_int_t)w->cursor + 1);
+        return HG_ENOACK;
+    }
+    if (w->lines != 1 ||
+        dead_letter(w, w->scanned, c->retry_max_attempts, "not acknowledged by the consumer"))
+        return HG_ENOACK;
+    b->single = 0;
+    w->lines = 0; /* dead, not delivered */
+    return HG_OK;
 }
 
-static void exec_wait(struct worker *w, struct slot *slots, unsigned n, int timeout_ms)
+/* batch_retry - count the failure and wait out the backoff (or the stop). */
+static void batch_retry(struct worker *w, struct batch *b)
 {
-    (void)w;
-    struct pollfd pfd[EXEC_POLLFDS * 64];
-    int npfd = 0;
-    for (unsigned i = 0; i < n; i++)
-        if (slots[i].job)
-            npfd += exec_job_pollfds(slots[i].job, pfd + npfd);
-    poll(pfd, (nfds_t)npfd, timeout_ms);
+    metrics_delivery(w->sink->mx, 0, 1, 1, 0);
+    uint64_t ms = backoff_ms(w, b->attempt++);
+    log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink", w->sink->name,
+            "retry_in_ms", (json_int_t)ms, "attempt", (int)b->attempt);
+    for (uint64_t t = 0; t < ms && !atomic_load(&w->d->stop); t += 50)
+        sleep_ms(ms - t < 50 ? ms - t : 50);
 }
 
-static int exec_step(struct worker *w, struct slot *sl, int64_t now)
-{
-    (void)w;
-    return exec_job_step(sl->job, now);
-}
-
-static int64_t exec_deadline(struct worker *w, struct slot *sl)
-{
-    (void)w;
-    return exec_job_deadline(sl->job);
-}
-
-static int exec_result(struct worker *w, struct slot *sl, char *err, size_t cap,
-                       int64_t *retry_after)
-{
-    (void)w;
-    *retry_after = 0;
-    return exec_job_result(sl->job, err, cap);
-}
-
-static void exec_terminate(struct worker *w, struct slot *sl)
-{
-    (void)w;
-    exec_job_terminate(sl->job);
-}
-
-static void exec_release(struct worker *w, struct slot *sl)
-{
-    (void)w;
-    exec_job_free(sl->job);
-    sl->job = NULL;
-}
-
-static const struct job_backend exec_backend = {exec_begin,    exec_wait,   exec_step,
-                                                exec_deadline, exec_result, exec_terminate,
-                                                exec_release,  NULL,        NULL};
-
-/* window_main - per-event delivery with up to `concurrency` attempts in
- * flight (exec and http sinks); the transport is w->be. */
-static void *window_main(void *arg)
+static void *batch_main(void *arg)
 {
     struct worker *w = arg;
     struct deliver *d = w->d;
-    unsigned n = w->sink->concurrency ? w->sink->concurrency : 1;
-    unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
-    struct slot *slots = calloc(n, sizeof(*slots));
-    uint64_t cursor = 0, next;
-    if (!slots)
-        return NULL;
-    for (unsigned i = 0; i < n; i++) {
-        buf_init(&slots[i].line, w->out.max);
-        buf_init(&slots[i].body, w->out.max);
-    }
-    if (store_cursor_get(d->st, w->sink->name, &cursor))
-        log_msg(LOG_ERROR, "deliver: cannot read cursor; starting at 0", "{s:s}", "sink",
-                w->sink->name);
-    next = cursor;
-    struct redo redo = {NULL, 0, 0};
-    size_t redo_pos = 0;
-    int64_t replay_check = 0;
+    struct batch b = {0, 0, 0, 0};
+    cursor_load(w);
     while (!atomic_load(&d->stop)) {
-        int64_t now = mono_ms();
-        int busy = 0;
-        struct store_replay rq;
-        if (now >= replay_check) {
-            replay_check = now + DELIVER_REPLAY_POLL_MS;
-            if (store_replay_next(d->st, w->sink->name, &rq)) {
-                log_replay(w, &rq);
-                if (rq.dead) { /* queue every dead letter of this sink again */
-                    redo.n = redo_pos = 0;
-                    store_dead_scan(d->st, w->sink->name, on_dead_redo, &redo);
-                } else if (rq.from_seq && rq.from_seq - 1 < next) {
-                    next = rq.from_seq - 1;
-                    if (next < cursor) {
-                        cursor = next;
-                        store_cursor_set(d->st, w->sink->name, cursor);
-                    }
-                }
-                store_replay_done(d->st, w->sink->name, rq.id);
-            }
+        if (!b.sent) { /* replays apply between batches, never within a partial send */
+            uint64_t next = w->cursor;
+            replay_poll(w, &next, NULL);
         }
-        for (unsigned i = 0; i < n && redo_pos < redo.n; i++) { /* dead letters first */
-            if (slots[i].used)
-                continue;
-            struct fill f = {w, &slots[i], 0, 0};
-            slots[i].seq = redo.seq[redo_pos++];
-            if (store_scan(d->st, slots[i].seq - 1, 1, visit_exact, &f) || !f.found)
-                continue;
-            slots[i].used = slots[i].replay = 1;
-            slots[i].attempt = 0;
-            slots[i].retry_at = now;
-        }
-        for (unsigned i = 0, scans = 0; i < n; i++) { /* take new events into free slots */
-            if (slots[i].used)
-                continue;
-            slots[i].replay = 0;
-            struct fill f = {w, &slots[i], 0, 0};
-            w->scanned = next;
-            if (store_scan(d->st, next, DELIVER_BATCH, visit_one, &f))
-                break;
-            int moved = w->scanned != next;
-            next = w->scanned;
-            if (f.rc) {
-                log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}",
-                        "sink", w->sink->name, "seq", (json_int_t)next + 1, "error",
-                        hg_strerror(f.rc));
-                sleep_ms(100);
-                break;
-            }
-            if (!f.found) {
-                /* only events for other sinks so far: look further (bounded) */
-                if (moved && ++scans < DELIVER_FILL_SCANS)
-                    i--;
-                else
-                    break;
-                continue;
-            }
-            slots[i].used = 1;
-            slots[i].attempt = 0;
-            slots[i].retry_at = now;
-        }
-        int64_t wake = now + 20;
-        for (unsigned i = 0; i < n; i++) {
-            struct slot *sl = &slots[i];
-            if (!sl->used)
-                continue;
-            busy = 1;
-            if (!sl->job && sl->retry_at <= now) {
-                sl->attempt++;
-                if (w->be->begin(w, sl, now)) {
-                    sl->attempt--;
-                    sl->retry_at = now + 100;
-                    continue;
-                }
-            }
-            if (sl->job) {
-                int64_t dl = w->be->deadline(w, sl);
-                if (dl < wake)
-                    wake = dl;
-            } else if (sl->retry_at < wake) {
-                wake = sl->retry_at;
-            }
-        }
-        if (!busy) {
-            store_wait(d->st, next, 500);
+        buf_reset(&w->out);
+        w->lines = 0;
+        w->render_err = 0;
+        w->scanned = w->cursor;
+        if (store_scan(d->st, w->cursor, b.single ? 1 : DELIVER_BATCH, visit_batch, w)) {
+            sleep_ms(100);
             continue;
         }
-        int timeout = wake > now ? (int)(wake - now) : 0;
-        w->be->wait(w, slots, n, timeout < 20 ? timeout : 20);
-        now = mono_ms();
-        uint64_t low = next;
-        for (unsigned i = 0; i < n; i++) {
-            struct slot *sl = &slots[i];
-            if (sl->used && sl->job && w->be->step(w, sl, now))
-                finish(w, sl, now, &seed);
-            if (sl->used && !sl->replay && sl->seq - 1 < low)
-                low = sl->seq - 1;
+        int rc = HG_OK;
+        if (w->render_err && !w->lines) {
+            /* never skipped: the buffer is sized for the largest body, so
+             * this is a transient allocation failure */
+            rc = w->render_err;
+            log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}", "sink",
+                    w->sink->name, "seq", (json_int_t)w->render_seq, "error", hg_strerror(rc));
+        } else if (w->scanned == w->cursor) {
+            store_wait(d->st, w->cursor, 500);
+            continue;
+        } else if (w->lines) {
+            /* a retry re-renders the same events from the same cursor, so the
+             * bytes already written are an exact prefix: skip them */
+            size_t off = b.sent <= w->out.len ? b.sent : 0, n = 0;
+            rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
+            b.sent = off + n;
         }
-        if (low > cursor) { /* everything up to low is delivered or dead */
-            cursor = low;
-            if (store_cursor_set(d->st, w->sink->name, cursor))
-                log_msg(LOG_ERROR, "deliver: cannot record cursor", "{s:s}", "sink", w->sink->name);
+        if (rc == HG_ENOACK)
+            rc = batch_noack(w, &b);
+        if (rc) {
+            batch_retry(w, &b);
+            continue;
         }
+        if (b.single && !b.noack && w->lines)
+            b.single = 0; /* the hard part is behind: batches again */
+        b.noack = 0;
+        b.sent = 0;
+        b.attempt = 0;
+        metrics_delivery(w->sink->mx, w->lines, 0, 0, 0);
+        cursor_save(w, w->scanned);
     }
-    /* stop: ask running handlers to finish (SIGTERM), give them a moment,
-     * then kill what is left; their events are run again after a restart */
+    return NULL;
+}
+
+/* ---- per-event sinks: a window of attempts ---- */
+
+struct slot {
+    int used;             /* holds an event not yet delivered or dead */
+    int replay;           /* a dead letter taken again: outside the cursor's range */
+    int64_t retry_at;     /* start (again) at this time */
+    struct sink_event ev; /* what the sink sees; its strings point below */
+    struct buf line;      /* the rendered envelope */
+    struct buf body;      /* the producer's body, for a sink that wants it */
+    char id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1], source[EVENT_STR_MAX + 1],
+        route[EVENT_STR_MAX + 1], ctype[EVENT_STR_MAX + 1], time[EVENT_STR_MAX + 1];
+};
+
+struct window {
+    struct slot *slots;
+    void **jobs; /* jobs[i]: slot i's attempt in progress, or NULL */
+    unsigned n;
+    uint64_t next; /* the last seq taken into a slot or passed over */
+    int body;      /* the sink wants the producer's body */
+    struct redo redo;
+};
+
+struct fill {
+    struct worker *w;
+    struct window *win;
+    struct slot *slot;
+    uint64_t exact; /* a dead letter's seq: that event or none */
+    int found;
+    int rc;
+};
+
+static void cstr(char *dst, const struct event_str *s)
+{
+    memcpy(dst, s->p, s->len);
+    dst[s->len] = '\0';
+}
+
+/* slot_fill - event seq into sl: envelope, attributes, body if wanted. */
+static int slot_fill(const struct window *win, struct slot *sl, uint64_t seq,
+                     const struct event *ev)
+{
+    buf_reset(&sl->line);
+    int rc = event_envelope(ev, seq, &sl->line);
+    if (rc)
+        return rc;
+    cstr(sl->id, &ev->id);
+    cstr(sl->type, &ev->type);
+    cstr(sl->source, &ev->source);
+    cstr(sl->route, &ev->route);
+    cstr(sl->ctype, &ev->ctype);
+    cstr(sl->time, &ev->time);
+    sl->ev.seq = seq;
+    sl->ev.received_ms = ev->received_ms;
+    sl->ev.line = sl->line.p;
+    sl->ev.len = sl->line.len;
+    if (win->body) {
+        buf_reset(&sl->body);
+        if (buf_append(&sl->body, ev->body.p, ev->body.len))
+            return HG_ENOMEM;
+        sl->ev.body = sl->body.p ? sl->body.p : "";
+        sl->ev.body_len = sl->body.len;
+    }
+    return HG_OK;
+}
+
+/* visit_slot - stop at the first event this sink wants (or at f->exact),
+ * filled into f->slot. */
+static int visit_slot(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct fill *f = arg;
+    struct event ev;
+    if (f->exact) {
+        if (seq == f->exact && !event_rec_parse(rec, len, &ev) &&
+            !(f->rc = slot_fill(f->win, f->slot, seq, &ev)))
+            f->found = 1;
+        return 1;
+    }
+    f->w->scanned = seq;
+    if (!pick(f->w, seq, rec, len, &ev))
+        return 0;
+    if ((f->rc = slot_fill(f->win, f->slot, seq, &ev))) {
+        f->w->scanned = seq - 1; /* not taken: tried again on the next fill */
+        return 1;
+    }
+    f->found = 1;
+    return 1;
+}
+
+static void slot_take(struct slot *sl, int replay, int64_t now)
+{
+    sl->used = 1;
+    sl->replay = replay;
+    sl->ev.attempt = 0;
+    sl->retry_at = now;
+}
+
+/* take_redo - dead letters being replayed into free slots, before new events. */
+static void take_redo(struct worker *w, struct window *win, int64_t now)
+{
+    for (unsigned i = 0; i < win->n && win->redo.pos < win->redo.n; i++) {
+        if (win->slots[i].used)
+            continue;
+        struct fill f = {w, win, &win->slots[i], win->redo.seq[win->redo.pos++], 0, 0};
+        if (store_scan(w->d->st, f.exact - 1, 1, visit_slot, &f) || !f.found)
+            continue;
+        slot_take(&win->slots[i], 1, now);
+    }
+}
+
+/* take_new - the next events for this sink into free slots. */
+static void take_new(struct worker *w, struct window *win, int64_t now)
+{
+    for (unsigned i = 0, scans = 0; i < win->n; i++) {
+        if (win->slots[i].used)
+            continue;
+        struct fill f = {w, win, &win->slots[i], 0, 0, 0};
+        w->scanned = win->next;
+        if (store_scan(w->d->st, win->next, DELIVER_BATCH, visit_slot, &f))
+            break;
+        int moved = w->scanned != win->next;
+        win->next = w->scanned;
+        if (f.rc) {
+            log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}", "sink",
+                    w->sink->name, "seq", (json_int_t)win->next + 1, "error", hg_strerror(f.rc));
+            sleep_ms(100);
+            break;
+        }
+        if (!f.found) {
+            /* only events for other sinks so far: look further (bounded) */
+            if (moved && ++scans < DELIVER_FILL_SCANS)
+                i--;
+            else
+                break;
+            continue;
+        }
+        slot_take(&win->slots[i], 0, now);
+    }
+}
+
+/* start_due - start the attempts whose time has come.  Returns whether any
+ * slot is in use; *wake gets earlier if something is due before it. */
+static int start_due(struct worker *w, struct window *win, int64_t now, int64_t *wake)
+{
+    int busy = 0;
+    for (unsigned i = 0; i < win->n; i++) {
+        struct slot *sl = &win->slots[i];
+        if (!sl->used)
+            continue;
+        busy = 1;
+        if (!win->jobs[i] && sl->retry_at <= now) {
+            sl->ev.attempt++;
+            if (w->ops->begin(w->state, &sl->ev, now, &win->jobs[i])) {
+                win->jobs[i] = NULL;
+                sl->ev.attempt--;
+                sl->retry_at = now + 100;
+                continue;
+            }
+        }
+        int64_t due = win->jobs[i] ? w->ops->deadline(w->state, win->jobs[i]) : sl->retry_at;
+        if (due < *wake)
+            *wake = due;
+    }
+    return busy;
+}
+
+/* finish - slot i's attempt ended: delivered, retry later, or dead letter. */
+static void finish(struct worker *w, struct window *win, unsigned i, int64_t now)
+{
+    struct slot *sl = &win->slots[i];
+    char err[DELIVER_ERR_MAX] = "";
+    int64_t retry_after = 0;
+    int rc = w->ops->result(w->state, win->jobs[i], err, sizeof(err), &retry_after);
+    w->ops->release(w->state, win->jobs[i]);
+    win->jobs[i] = NULL;
+    if (rc == HG_OK) {
+        if (sl->replay)
+            store_dead_del(w->d->st, w->sink->name, sl->ev.seq);
+        sl->used = 0;
+        metrics_delivery(w->sink->mx, 1, 0, 0, 0);
+        return;
+    }
+    metrics_delivery(w->sink->mx, 0, 1, 0, 0);
+    const struct config *c = w->d->cfg;
+    if ((rc == HG_EDEAD || sl->ev.attempt >= c->retry_max_attempts) &&
+        dead_letter(w, sl->ev.seq, sl->ev.attempt, err) == HG_OK) {
+        sl->used = 0;
+        return;
+    }
+    metrics_delivery(w->sink->mx, 0, 0, 1, 0);
+    uint64_t ms = backoff_ms(w, sl->ev.attempt - 1);
+    if (retry_after > 0 && (uint64_t)retry_after > ms) /* the consumer asked for more */
+        ms = (uint64_t)retry_after < c->retry_max_ms ? (uint64_t)retry_after : c->retry_max_ms;
+    log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
+            w->sink->name, "seq", (json_int_t)sl->ev.seq, "attempt", (int)sl->ev.attempt, "error",
+            err, "retry_in_ms", (json_int_t)ms);
+    sl->retry_at = now + (int64_t)ms;
+}
+
+/* reap - finish the attempts that ended; move the cursor up to the oldest
+ * event still in a slot. */
+static void reap(struct worker *w, struct window *win, int64_t now)
+{
+    uint64_t low = win->next;
+    for (unsigned i = 0; i < win->n; i++) {
+        struct slot *sl = &win->slots[i];
+        if (sl->used && win->jobs[i] && w->ops->step(w->state, win->jobs[i], now))
+            finish(w, win, i, now);
+        if (sl->used && !sl->replay && sl->ev.seq - 1 < low)
+            low = sl->ev.seq - 1;
+    }
+    if (low > w->cursor) /* everything up to low is delivered or dead */
+        cursor_save(w, low);
+}
+
+static int window_open(struct worker *w, struct window *win)
+{
+    memset(win, 0, sizeof(*win));
+    win->n = w->sink->concurrency ? w->sink->concurrency : 1;
+    win->body = w->ops->wants_body && w->ops->wants_body(w->sink);
+    win->slots = calloc(win->n, sizeof(*win->slots));
+    win->jobs = calloc(win->n, sizeof(*win->jobs));
+    if (!win->slots || !win->jobs) {
+        free(win->slots);
+        free(win->jobs);
+        return HG_ENOMEM;
+    }
+    for (unsigned i = 0; i < win->n; i++) {
+        struct slot *sl = &win->slots[i];
+        buf_init(&sl->line, w->out.max);
+        buf_init(&sl->body, w->out.max);
+        sl->ev.id = sl->id;
+        sl->ev.type = sl->type;
+        sl->ev.source = sl->source;
+        sl->ev.route = sl->route;
+        sl->ev.ctype = sl->ctype;
+        sl->ev.time = sl->time;
+    }
+    return HG_OK;
+}
+
+/* window_close - at stop: ask running attempts to end (an exec handler gets
+ * SIGTERM), give them a moment, then release what is left; their events are
+ * delivered again after a restart. */
+static void window_close(struct worker *w, struct window *win)
+{
     int64_t grace = mono_ms() + DELIVER_STOP_GRACE_MS;
-    for (unsigned i = 0; i < n; i++)
-        if (slots[i].job)
-            w->be->terminate(w, &slots[i]);
+    for (unsigned i = 0; i < win->n; i++)
+        if (win->jobs[i] && w->ops->terminate)
+            w->ops->terminate(w->state, win->jobs[i]);
     for (int running = 1; running && mono_ms() < grace;) {
         running = 0;
-        w->be->wait(w, slots, n, 0);
-        for (unsigned i = 0; i < n; i++)
-            if (slots[i].job && !w->be->step(w, &slots[i], mono_ms()))
+        w->ops->wait(w->state, win->jobs, win->n, 0);
+        for (unsigned i = 0; i < win->n; i++)
+            if (win->jobs[i] && !w->ops->step(w->state, win->jobs[i], mono_ms()))
                 running = 1;
         if (running)
             sleep_ms(20);
     }
-    for (unsigned i = 0; i < n; i++) {
-        if (slots[i].job)
-            w->be->release(w, &slots[i]);
-        buf_free(&slots[i].line);
-        buf_free(&slots[i].body);
+    for (unsigned i = 0; i < win->n; i++) {
+        if (win->jobs[i])
+            w->ops->release(w->state, win->jobs[i]);
+        buf_free(&win->slots[i].line);
+        buf_free(&win->slots[i].body);
     }
-    free(slots);
-    free(redo.seq);
+    free(win->slots);
+    free(win->jobs);
+    free(win->redo.seq);
+}
+
+static void *window_main(void *arg)
+{
+    struct worker *w = arg;
+    struct window win;
+    if (window_open(w, &win)) {
+        log_msg(LOG_ERROR, "deliver: out of memory; sink stopped", "{s:s}", "sink", w->sink->name);
+        return NULL;
+    }
+    cursor_load(w);
+    win.next = w->cursor;
+    while (!atomic_load(&w->d->stop)) {
+        replay_poll(w, &win.next, &win.redo);
+        int64_t now = mono_ms(), wake = now + 20;
+        take_redo(w, &win, now);
+        take_new(w, &win, now);
+        if (!start_due(w, &win, now, &wake)) {
+            store_wait(w->d->st, win.next, 500);
+            continue;
+        }
+        int timeout = wake > now ? (int)(wake - now) : 0;
+        w->ops->wait(w->state, win.jobs, win.n, timeout < 20 ? timeout : 20);
+        reap(w, &win, mono_ms());
+    }
+    window_close(w, &win);
     return NULL;
 }
+
+/* ---- start and stop ---- */
 
 /* add_routes - names of c's routes that feed a sink named sink, into r (deduplicated) */
 static size_t add_routes(const struct config *c, const char *sink, char **r, size_t n, size_t cap)
@@ -601,7 +663,8 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
 {
     w->d = d;
     w->sink = s;
-    w->ops = ops_for(s);
+    w->ops = sink_find(s->type);
+    w->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
     /* room for the largest envelope: a max_body text body escaped 6-fold */
     size_t max = (size_t)d->cfg->max_body * 6 + (1u << 20);
     buf_init(&w->out, max > DELIVER_BUF_MIN ? max : DELIVER_BUF_MIN);
@@ -609,22 +672,15 @@ static int worker_init(struct deliver *d, struct worker *w, const struct cfg_sin
     for (size_t g = 0; g < d->nhist; g++)
         cap += d->hist[g]->nroutes;
     w->routes = calloc(cap + 1, sizeof(char *));
-    if (!w->routes ||
-        (!w->ops && s->type != SINK_EXEC && s->type != SINK_HTTP && s->type != SINK_JETSTREAM))
+    if (!w->routes || !w->ops)
         return HG_ENOMEM;
     size_t n = add_routes(d->cfg, s->name, w->routes, 0, cap);
     for (size_t g = 0; g < d->nhist; g++)
         n = add_routes(d->hist[g], s->name, w->routes, n, cap);
-    if (w->ops && w->ops->open(s, &w->state))
+    if (w->ops->open(d->cfg, s, &w->state))
         return HG_EIO;
-    if (!w->ops) {
-        w->be = s->type == SINK_HTTP        ? &deliver_http_backend
-                : s->type == SINK_JETSTREAM ? &deliver_jetstream_backend
-                                            : &exec_backend;
-        if (w->be->open && w->be->open(w))
-            return HG_EIO;
-    }
-    if (pthread_create(&w->thread, NULL, w->ops ? worker_main : window_main, w))
+    w->opened = 1;
+    if (pthread_create(&w->thread, NULL, w->ops->send ? batch_main : window_main, w))
         return HG_ENOMEM;
     w->started = 1;
     return HG_OK;
@@ -673,10 +729,8 @@ void deliver_stop(struct deliver *d)
         struct worker *w = &d->w[i];
         if (w->started)
             pthread_join(w->thread, NULL);
-        if (w->ops && w->state)
+        if (w->opened)
             w->ops->close(w->state);
-        if (w->be && w->be->close)
-            w->be->close(w);
         buf_free(&w->out);
         free(w->routes);
     }

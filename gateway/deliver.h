@@ -3,9 +3,9 @@
  *
  * Each worker reads the store in seq order from its own cursor, renders the
  * envelopes of the events routed to its sink (and matching its "types"),
- * hands them to the sink, and only then moves its cursor.  A crash between
- * the two re-delivers: at least once.  One slow sink never holds back
- * another, since each has its thread and cursor.
+ * hands them to the sink (through sink.h), and only then moves its cursor.
+ * A crash between the two re-delivers: at least once.  One slow sink never
+ * holds back another, since each has its thread and cursor.
  */
 #ifndef HG_DELIVER_H
 #define HG_DELIVER_H

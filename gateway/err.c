@@ -3,7 +3,9 @@
  *
  * Kept as one table so that a new error gets its text and its status in the
  * same place.  Texts are what a caller may see: they never carry detail
- * (which secret, which byte) - detail goes to the log.
+ * (which secret, which byte) - detail goes to the log.  The one answer that
+ * says more than its text is HG_EDUPKEY's: http.c names the repeated key,
+ * a name from the route's profile (extract.h), so the producer can fix it.
  */
 #include "err.h"
 
@@ -33,6 +35,7 @@ static const struct {
     {HG_EFORBIDDEN, 403, "forbidden"},
     {HG_ERATE, 429, "too many requests"},
     {HG_EDEAD, 500, "refused by the consumer"},
+    {HG_EDUPKEY, 400, "duplicate key in body"},
 };
 
 #define ERR_N (sizeof(err_table) / sizeof(err_table[0]))

@@ -32,6 +32,7 @@ enum hg_err {
     HG_EFORBIDDEN,     /* source address not in the route's allow list */
     HG_ERATE,          /* too many requests or connections from one address */
     HG_EDEAD,          /* a sink's consumer refused an event for good: dead letter, no retry */
+    HG_EDUPKEY,        /* a JSON member the profile reads (id, type, time) occurs twice */
     HG_ELAST
 };
 

@@ -1,5 +1,5 @@
 /*
- * exec.c - one handler process per event (see exec.h).
+ * exec.c - handler processes for the exec and pipe sinks (see exec.h).
  *
  * Invariants: every descriptor we keep is non-blocking and close-on-exec;
  * the child gets only fds 0-2; a job never blocks the delivery thread; a

@@ -1,5 +1,6 @@
 /*
- * exec.h - running one handler process for one event (the exec sink).
+ * exec.h - running handler processes: one per event for the exec sink
+ * (sink_exec.c), the long-lived worker of the pipe sink (sink_pipe.c).
  *
  * A job is started with posix_spawn, argv exactly as configured (no shell,
  * so payload bytes can never become shell syntax), in its own process group,
@@ -7,7 +8,7 @@
  * and the names the sink passes through.  The envelope is written to its
  * stdin; its stdout and stderr are read (the first EXEC_OUTPUT_MAX bytes of
  * each are kept for the log, the rest drained and dropped).  All of it is
- * non-blocking: deliver.c polls many jobs from one thread.
+ * non-blocking: sink_exec.c polls many jobs from one thread.
  *
  * Deadlines are in the caller's clock (deliver.c uses CLOCK_MONOTONIC).
  *

@@ -5,6 +5,12 @@
  * end up in file names, log lines and environment variables downstream);
  * an id taken from a header the signature does not cover is deduplicated by
  * the body's SHA-256, so one signed body cannot be replayed under fresh ids.
+ * A member the profile reads is never taken from a body that repeats it (or
+ * a member on its path): a consumer's parser might take the other one, so
+ * the body is refused (HG_EDUPKEY).  The one jscan pass that validates the
+ * body reports a repeated top-level member; only then, or for a nested
+ * pointer, does jscan_pointer walk the body again to name it.  A body whose
+ * Content-Type says JSON is JSON or refused, never stored as text.
  */
 #include "extract.h"
 #include "codec.h"
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EXTRACT_WANTED_MAX (4 * PROF_MAX_SRC + 1)
 
@@ -184,32 +191,114 @@ static void want(struct scan *s, const struct prof_field *f)
             s->wanted[s->n++] = f[i].key;
 }
 
-static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
-               size_t len, struct extract_result *out, const char **why, struct scan *s)
+int extract_ctype_is_json(const char *ct)
 {
-    const struct profile *p = rt->profile;
+    if (!ct)
+        return 0;
+    ct += strspn(ct, " \t");
+    if (strncasecmp(ct, "application/", 12))
+        return 0;
+    const char *sub = ct + 12;
+    size_t n = strcspn(sub, "; \t");
+    const char *rest = sub + n + strspn(sub + n, " \t");
+    if (*rest && *rest != ';')
+        return 0; /* "application/json x" is no media type */
+    return (n == 4 && !strncasecmp(sub, "json", 4)) ||
+           (n > 5 && !strncasecmp(sub + n - 5, "+json", 5));
+}
+
+/* dup_reason - `duplicate key "a.b" in body` into out, for the pointer
+ * prefix ptr[0..n) ("/a/b"): its tokens decoded and joined by dots. */
+static void dup_reason(const char *ptr, size_t n, char *out, size_t cap)
+{
+    char path[128]; /* a profile's pointer has at most 128 bytes */
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < sizeof(path); i++) {
+        char c = ptr[i];
+        if (c == '/' && i == 0)
+            continue;
+        if (c == '/')
+            c = '.';
+        else if (c == '~' && i + 1 < n && (ptr[i + 1] == '0' || ptr[i + 1] == '1'))
+            c = ptr[++i] == '0' ? '~' : '/';
+        path[k++] = c;
+    }
+    path[k] = '\0';
+    snprintf(out, cap, "duplicate key \"%s\" in body", path);
+}
+
+/* find_dup - the first pointer source of p (id, type, time, when_missing, in
+ * that order; only nested ones if nested_only) along whose path an object
+ * member repeats: 1 with out->reason set, else 0.  body is valid JSON. */
+static int find_dup(const struct profile *p, const char *body, size_t len, int nested_only,
+                    struct extract_result *out)
+{
+    const struct prof_field *lists[] = {p->id, p->type, p->time, p->test_missing};
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+        for (const struct prof_field *f = lists[l]; f->src; f++) {
+            if (f->src != PROF_POINTER || (nested_only && f->key))
+                continue;
+            struct jscan_span v;
+            size_t n = 0;
+            if (jscan_pointer(body, len, f->name, &v, &n) == JSCAN_EDUP) {
+                dup_reason(f->name, n, out->reason, sizeof(out->reason));
+                return 1;
+            }
+        }
+    return 0;
+}
+
+/* scan_body - validate body once (jscan) and find the top-level members the
+ * profile reads; classify it (JSON, text, binary).  HG_OK, HG_EBADJSON or
+ * HG_EDUPKEY (see extract_event). */
+static int scan_body(const struct profile *p, extract_header_fn hdr, void *ctx, const char *body,
+                     size_t len, struct extract_result *out, const char **why, struct scan *s,
+                     enum jscan_kind *top)
+{
     want(s, p->id);
     want(s, p->type);
     want(s, p->time);
     want(s, p->test_missing);
-    enum jscan_kind top = JSCAN_NONE;
     out->kind = EVENT_BODY_JSON;
-    int js = jscan_scan(body, len, &top, s->wanted, s->n, s->found);
-    if (js == JSCAN_EDUP) {
-        *why = "duplicate id/type/time key in body";
-        return HG_EBADJSON;
+    int js = jscan_scan(body, len, top, s->wanted, s->n, s->found);
+    if (js == JSCAN_EDUP || (js == JSCAN_OK && *top == JSCAN_OBJECT && p->needs_tree &&
+                             find_dup(p, body, len, 1, out))) {
+        /* EDUP: the text is valid and some wanted top-level key repeats */
+        if (js == JSCAN_EDUP && !find_dup(p, body, len, 0, out))
+            snprintf(out->reason, sizeof(out->reason), "duplicate key in body");
+        *why = out->reason;
+        return HG_EDUPKEY;
     }
-    if (js != JSCAN_OK || top != JSCAN_OBJECT) {
-        for (size_t k = 0; k < s->n; k++)
-            s->found[k].kind = JSCAN_NONE;
-        if (js != JSCAN_OK)
-            out->kind = jscan_utf8_valid(body, len) ? EVENT_BODY_TEXT : EVENT_BODY_BINARY;
-    }
-    if (out->kind != EVENT_BODY_JSON && p->needs_json) {
+    if (js == JSCAN_OK && *top == JSCAN_OBJECT)
+        return HG_OK;
+    for (size_t k = 0; k < s->n; k++)
+        s->found[k].kind = JSCAN_NONE;
+    if (js == JSCAN_OK)
+        return HG_OK; /* an array or a scalar: JSON without members */
+    out->kind = jscan_utf8_valid(body, len) ? EVENT_BODY_TEXT : EVENT_BODY_BINARY;
+    if (p->needs_json) {
         *why = "body is not JSON";
         return HG_EBADJSON;
     }
-    if (p->needs_tree && js == JSCAN_OK && top == JSCAN_OBJECT)
+    if (extract_ctype_is_json(hdr(ctx, "Content-Type"))) {
+        /* said to be JSON and is not: stored as text it would reach a
+         * consumer that trusts the type as something else than was meant */
+        *why = js == JSCAN_EDEPTH ? "JSON nested deeper than 64 levels"
+                                  : "body is not JSON but its Content-Type says it is";
+        return HG_EBADJSON;
+    }
+    return HG_OK;
+}
+
+static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
+               size_t len, struct extract_result *out, const char **why, struct scan *s)
+{
+    const struct profile *p = rt->profile;
+    enum jscan_kind top = JSCAN_NONE;
+    int rc = scan_body(p, hdr, ctx, body, len, out, why, s, &top);
+    if (rc)
+        return rc;
+    if (p->needs_tree && out->kind == EVENT_BODY_JSON && top == JSCAN_OBJECT)
         s->tree = json_loadb(body, len, JSON_DECODE_ANY, NULL);
 
     int id_from_header = 0;

@@ -7,7 +7,8 @@
  * interpretation can change independently, and so `hookgate sign` and the
  * tests can use the very same header lookups.  Nothing here allocates on
  * the fast path: top-level JSON members come from one jscan pass; only a
- * profile with nested JSON pointers parses the body with jansson.
+ * profile with nested JSON pointers parses the body with jansson (and walks
+ * each such pointer once with jscan_pointer, for a repeated member).
  */
 #ifndef HG_EXTRACT_H
 #define HG_EXTRACT_H
@@ -23,6 +24,8 @@ struct verify_input;
 
 #define EXTRACT_ID_MAX   256
 #define EXTRACT_TYPE_MAX 256
+/* a JSON pointer of a profile is at most 128 bytes: its path and the words around it fit */
+#define EXTRACT_REASON_MAX 176
 
 /* header_fn - the value of request header name, or NULL. */
 typedef const char *(*extract_header_fn)(void *ctx, const char *name);
@@ -43,13 +46,28 @@ struct extract_result {
     char time[64];                                 /* RFC 3339, or "" (the receipt time is used) */
     char dedupe[7 + 2 * SHA256_DIGEST_LENGTH + 1]; /* "" = dedupe on id */
     enum event_body kind;
+    char reason[EXTRACT_REASON_MAX]; /* HG_EDUPKEY: the answer, `duplicate key "id" in body` */
 };
 
 /* extract_event - id/type/time/kind of body under route rt (profile, fixed
- * type).  HG_OK, or HG_EBADJSON (not JSON where the profile needs it, or a
- * duplicated id/type/time member), HG_ENOID, HG_EBADID; *why (may be NULL)
- * gets a constant text for the log. */
+ * type).  Returns HG_OK, or:
+ *  - HG_EBADJSON: the body is not one JSON text (jscan_scan) and either the
+ *    profile needs JSON or the request's Content-Type (hdr(ctx,
+ *    "Content-Type")) says JSON (extract_ctype_is_json);
+ *  - HG_EDUPKEY: a JSON object member on the path of one of the profile's
+ *    id/type/time/when_missing pointers occurs twice in its object (two
+ *    parsers could disagree on which one counts); out->reason names it by
+ *    its path, dot-separated (`duplicate key "data.object" in body`).
+ *    Repeats of other members are accepted;
+ *  - HG_ENOID, HG_EBADID.
+ * *why (may be NULL) gets a text for the log: a constant, or out->reason
+ * (valid while out is). */
 int extract_event(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
                   size_t len, struct extract_result *out, const char **why);
+
+/* extract_ctype_is_json - 1 if the Content-Type value ct (may be NULL) is
+ * application/json or application/<anything>+json, in any case, with or
+ * without parameters (`; charset=utf-8`); else 0. */
+int extract_ctype_is_json(const char *ct);
 
 #endif

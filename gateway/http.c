@@ -1,5 +1,9 @@
 /*
- * http.c - listeners, routing and the request lifecycle (see http.h).
+ * http.c - the request lifecycle: routing, the checks made on the headers,
+ * the body, and the answers (see http.h).  The listeners - daemons started,
+ * replaced on reload, stopped - are in http_listen.c; the connection list,
+ * its limits and the header deadline in http_conn.c; http_int.h is what the
+ * three share.
  *
  * Request state (struct req) is created on the first call of the access
  * handler - which sends nothing and decides 404/405/413/503 from the
@@ -9,7 +13,11 @@
  *
  * Order of checks on a complete body: signature first (nothing about an
  * unauthenticated body is parsed beyond what the scheme needs), then one
- * validating JSON scan that also finds id/type/time, then the store.
+ * validating JSON scan that also finds id/type/time (extract.c: a body that
+ * is not JSON where the profile or its Content-Type says JSON, or that
+ * repeats a key the profile reads, is a 400 and nothing is stored), then
+ * the store.  Every refusal is one "request rejected" log line (with the
+ * reason) and a {"error": TEXT} answer, TEXT from err.c's table.
  */
 #include "http.h"
 #include "benchknob.h"
@@ -21,6 +29,7 @@
 #include "extract.h"
 #include "jscan.h"
 #include "log.h"
+#include "gauges.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "shdedupe.h"
@@ -113,8 +122,10 @@ static void counted(struct req *r, unsigned status, int dup)
         metrics_ack((uint64_t)(mono_us() - r->t0_us));
 }
 
-/* queue_error - the JSON error answer for err (canned where one exists). */
-static enum MHD_Result queue_error(struct req *r, int err)
+/* queue_error_text - the JSON error answer for err (canned where one
+ * exists); text (NULL: err's own, hg_strerror) is the "error" of an answer
+ * built here, e.g. the repeated key of HG_EDUPKEY. */
+static enum MHD_Result queue_error_text(struct req *r, int err, const char *text)
 {
     unsigned status = hg_http_status(err);
     counted(r, status, 0);
@@ -133,8 +144,11 @@ static enum MHD_Result queue_error(struct req *r, int err)
     }
     if (status == 503)
         return queue_canned(r->h, r->conn, C_503_STORE, status);
+    if (!text)
+        text = hg_strerror(err);
     buf_reset(&r->resp);
-    if (buf_printf(&r->resp, "{\"error\":\"%s\"}\n", hg_strerror(err)))
+    if (buf_puts(&r->resp, "{\"error\":") || json_escape(&r->resp, text, strlen(text)) ||
+        buf_puts(&r->resp, "}\n"))
         return MHD_NO;
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->resp.len, r->resp.p, MHD_RESPMEM_PERSISTENT);
@@ -144,6 +158,12 @@ static enum MHD_Result queue_error(struct req *r, int err)
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* queue_error - the JSON error answer for err, with err's own text. */
+static enum MHD_Result queue_error(struct req *r, int err)
+{
+    return queue_error_text(r, err, NULL);
 }
 
 /* queue_stored - the answer once the writer is done with the item. */
@@ -277,7 +297,8 @@ static enum MHD_Result process(struct req *r, const char *url)
     int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
         log_reject(c, url, rc, why);
-        return queue_error(r, rc);
+        /* a repeated key is named: the producer's own field, from the profile */
+        return queue_error_text(r, rc, rc == HG_EDUPKEY ? why : NULL);
     }
     const char *ct = header(c, "Content-Type");
     struct event *ev = &r->item.ev;
@@ -378,7 +399,10 @@ static enum MHD_Result queue_metrics(struct http *h, struct MHD_Connection *conn
     struct buf b;
     buf_init(&b, 4u << 20);
     enum MHD_Result ret = MHD_NO;
-    if (metrics_render(&b, atomic_load(&h->cfg), h->st) == HG_OK) {
+    const struct config *cfg = atomic_load(&h->cfg);
+    struct metrics_gauges g;
+    int have = h->st && gauges_collect(cfg, h->st, &g) == HG_OK;
+    if (metrics_render(&b, cfg, have ? &g : NULL) == HG_OK) {
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_COPY);
         if (resp) {
@@ -482,7 +506,107 @@ static const char *check_token(struct MHD_Connection *conn, const struct cfg_rou
     return CRYPTO_memcmp(d, rt->token_sha, 32) ? "token mismatch" : NULL;
 }
 
-/* first_call - headers are in, no body byte read yet. */
+/* serve_ops - GET/HEAD /healthz, /readyz or /metrics (url is one of them):
+ * the answer, or a 404 on a listener that does not serve it, or a 405. */
+static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                                 const char *method, void **con_cls)
+{
+    struct http *h = dc->h;
+    if (strcmp(url, "/healthz") && h->has_admin && !dc->admin)
+        return queue_canned(h, conn, C_404, 404); /* served on the admin listener only */
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return queue_canned(h, conn, C_405_GET, 405);
+    if (strcmp(url, "/healthz") == 0) /* liveness: only a store that needs a restart fails it */
+        return store_broken(h->st) ? queue_canned(h, conn, C_HEALTH_BAD, 503)
+                                   : queue_canned(h, conn, C_HEALTH_OK, 200);
+    if (strcmp(url, "/metrics") == 0) {
+        /* each scrape reads the store: it counts against the address's rate */
+        const union MHD_ConnectionInfo *mi =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        unsigned retry_s = 1;
+        if (h->rl && ratelimit_check(h->rl, mi ? mi->client_addr : NULL, time_now_ms(), &retry_s))
+            return queue_429(h, conn, retry_s);
+        return queue_metrics(h, conn);
+    }
+    /* /readyz: a probe is an fsync'd write: answer from a fresh result
+     * (< 1 s) so that /readyz cannot be used to make the disk work */
+    if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
+        return queue_canned(h, conn, C_HEALTH_OK, 200);
+    struct req *r = req_new(dc, conn);
+    if (!r)
+        return MHD_NO;
+    *con_cls = r;
+    r->phase = PH_PROBE;
+    r->item.kind = STORE_PROBE;
+    return submit(r);
+}
+
+/* refuse_access - the access checks on a request to rt before its body, in
+ * order: per-address rate, allow list, token (tok: a path token or NULL),
+ * max_connections.  0 if it may go on; else 1, the refusal logged and
+ * queued, MHD's result in *ret. */
+static int refuse_access(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                         const char *tok, const struct config *cfg, enum MHD_Result *ret)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    unsigned retry_s = 1;
+    if (h->rl && ratelimit_check(h->rl, ci ? ci->client_addr : NULL, time_now_ms(), &retry_s)) {
+        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
+        metrics_request(route_index(h, rt), 429, 0);
+        *ret = queue_429(h, conn, retry_s);
+        return 1;
+    }
+    if (!config_route_allows(rt, ci ? ci->client_addr : NULL)) {
+        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
+        metrics_verify_fail(route_index(h, rt), "source address not in allow");
+        *ret = counted_canned(h, conn, rt, C_403, 403);
+        return 1;
+    }
+    const char *why = check_token(conn, rt, tok);
+    if (why) {
+        log_reject(conn, rt->path, HG_ESIG, why);
+        metrics_verify_fail(route_index(h, rt), why);
+        *ret = counted_canned(h, conn, rt, C_401, 401);
+        return 1;
+    }
+    if (atomic_load(&h->conns) > cfg->max_connections) {
+        log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
+        *ret = counted_canned(h, conn, rt, C_503_BUSY, 503);
+        return 1;
+    }
+    return 0;
+}
+
+/* refuse_length - the body's framing: several Content-Length headers (400)
+ * or one over max_body (413) is refused as refuse_access does (1); else 0
+ * with the announced length in *len (0 without Content-Length). */
+static int refuse_length(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                         const struct config *cfg, unsigned long long *len, enum MHD_Result *ret)
+{
+    unsigned ncl = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
+    if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
+        log_reject(conn, rt->path, HG_EINVAL, "several Content-Length headers");
+        *ret = counted_canned(h, conn, rt, C_400, 400);
+        return 1;
+    }
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    *len = 0;
+    if (cl) {
+        char *end;
+        *len = strtoull(cl, &end, 10);
+        if (*end || *len > cfg->max_body) {
+            log_reject(conn, rt->path, HG_ETOOBIG, "Content-Length over max_body");
+            *ret = counted_canned(h, conn, rt, C_413, 413);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* first_call - headers are in, no body byte read yet: answer what the
+ * headers settle, or create the request state that will read the body. */
 static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
 {
@@ -497,37 +621,10 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         return queue_canned(h, conn, C_403, 403);
     }
     int ops = !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
-    if (dc->admin && !ops)
+    if (ops)
+        return serve_ops(dc, conn, url, method, con_cls);
+    if (dc->admin)
         return queue_canned(h, conn, C_404, 404); /* the admin listener has no routes */
-    if (ops && strcmp(url, "/healthz") && h->has_admin && !dc->admin)
-        return queue_canned(h, conn, C_404, 404); /* served on the admin listener only */
-    if (ops && strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return queue_canned(h, conn, C_405_GET, 405);
-    if (strcmp(url, "/healthz") == 0) /* liveness: only a store that needs a restart fails it */
-        return store_broken(h->st) ? queue_canned(h, conn, C_HEALTH_BAD, 503)
-                                   : queue_canned(h, conn, C_HEALTH_OK, 200);
-    if (strcmp(url, "/metrics") == 0) {
-        /* each scrape reads the store: it counts against the address's rate */
-        const union MHD_ConnectionInfo *mi =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        unsigned retry_s = 1;
-        if (h->rl && ratelimit_check(h->rl, mi ? mi->client_addr : NULL, time_now_ms(), &retry_s))
-            return queue_429(h, conn, retry_s);
-        return queue_metrics(h, conn);
-    }
-    if (strcmp(url, "/readyz") == 0) {
-        /* a probe is an fsync'd write: answer from a fresh result (< 1 s)
-         * so that /readyz cannot be used to make the disk work */
-        if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
-            return queue_canned(h, conn, C_HEALTH_OK, 200);
-        struct req *r = req_new(dc, conn);
-        if (!r)
-            return MHD_NO;
-        *con_cls = r;
-        r->phase = PH_PROBE;
-        r->item.kind = STORE_PROBE;
-        return submit(r);
-    }
     const char *tok = NULL;
     const struct cfg_route *rt = config_route_match(cfg, url, &tok);
     if (!rt) {
@@ -540,45 +637,10 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         log_reject(conn, rt->path, HG_EMETHOD, NULL);
         return counted_canned(h, conn, rt, C_405, 405);
     }
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    unsigned retry_s = 1;
-    if (h->rl && ratelimit_check(h->rl, ci ? ci->client_addr : NULL, time_now_ms(), &retry_s)) {
-        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
-        metrics_request(route_index(h, rt), 429, 0);
-        return queue_429(h, conn, retry_s);
-    }
-    if (!config_route_allows(rt, ci ? ci->client_addr : NULL)) {
-        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
-        metrics_verify_fail(route_index(h, rt), "source address not in allow");
-        return counted_canned(h, conn, rt, C_403, 403);
-    }
-    const char *why = check_token(conn, rt, tok);
-    if (why) {
-        log_reject(conn, rt->path, HG_ESIG, why);
-        metrics_verify_fail(route_index(h, rt), why);
-        return counted_canned(h, conn, rt, C_401, 401);
-    }
-    if (atomic_load(&h->conns) > cfg->max_connections) {
-        log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
-        return counted_canned(h, conn, rt, C_503_BUSY, 503);
-    }
-    unsigned ncl = 0;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
-    if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
-        log_reject(conn, rt->path, HG_EINVAL, "several Content-Length headers");
-        return counted_canned(h, conn, rt, C_400, 400);
-    }
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    enum MHD_Result ret = MHD_NO;
     unsigned long long len = 0;
-    if (cl) {
-        char *end;
-        len = strtoull(cl, &end, 10);
-        if (*end || len > cfg->max_body) {
-            log_reject(conn, rt->path, HG_ETOOBIG, "Content-Length over max_body");
-            return counted_canned(h, conn, rt, C_413, 413);
-        }
-    }
+    if (refuse_access(h, conn, rt, tok, cfg, &ret) || refuse_length(h, conn, rt, cfg, &len, &ret))
+        return ret;
     struct req *r = req_new(dc, conn);
     if (!r)
         return MHD_NO;

@@ -1,12 +1,14 @@
 /*
- * http.h - the listeners: libmicrohttpd daemons, routing and the request
- * lifecycle (read body -> verify -> extract -> submit to the store ->
- * suspended until the commit -> answer).
+ * http.h - the HTTP side of the gateway: libmicrohttpd listeners, routing
+ * and the request lifecycle (read body -> verify -> extract -> submit to
+ * the store -> suspended until the commit -> answer).
  *
- * One MHD daemon per configured listener, each with its own internal
- * epoll thread pool.  The request path never blocks on the disk: a request
- * whose body is complete and verified is suspended and handed to the
- * store's writer, whose done() callback resumes it.
+ * Each configured listener runs one libmicrohttpd daemon per thread, all
+ * bound to its address with SO_REUSEPORT (http_listen.c); requests are
+ * handled in http.c, connections accounted in http_conn.c.  The request
+ * path never blocks on the disk: a request whose body is complete and
+ * verified is suspended and handed to the store's writer, whose done()
+ * callback resumes it.
  */
 #ifndef HG_HTTP_H
 #define HG_HTTP_H

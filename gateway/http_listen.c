@@ -172,6 +172,87 @@ static char *dup_str(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* listener_pems - l's certificate, key and client CA: pem's (read and
+ * checked by the caller; taken over, pem is left empty) or read from cl's
+ * files.  0, or -1 with a log line (what was read stays in l). */
+static int listener_pems(struct listener *l, const struct cfg_listener *cl, struct pems *pem)
+{
+    if (pem) {
+        l->cert_pem = pem->cert;
+        l->key_pem = pem->key;
+        l->ca_pem = pem->ca;
+        memset(pem, 0, sizeof(*pem));
+    }
+    if (cl->tls && !l->cert_pem) {
+        l->cert_pem = read_pem(cl->cert);
+        l->key_pem = read_pem(cl->key);
+        if (!l->cert_pem || !l->key_pem) {
+            log_msg(LOG_ERROR, "http: cannot read TLS certificate or key", "{s:s}", "listen",
+                    cl->address);
+            return -1;
+        }
+    }
+    if (cl->client_ca && !l->ca_pem && !(l->ca_pem = read_pem(cl->client_ca))) {
+        log_msg(LOG_ERROR, "http: cannot read tls.client_ca", "{s:s}", "listen", cl->address);
+        return -1;
+    }
+    return 0;
+}
+
+/* listener_addr - cl's host as a socket address in ss (port 0: set_port
+ * sets it); MHD_USE_IPv6 for an IPv6 address, else 0. */
+static unsigned listener_addr(const struct cfg_listener *cl, struct sockaddr_storage *ss)
+{
+    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, cl->host, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        return 0;
+    }
+    inet_pton(AF_INET6, cl->host, &s6->sin6_addr);
+    s6->sin6_family = AF_INET6;
+    return MHD_USE_IPv6;
+}
+
+static void set_port(struct sockaddr_storage *ss, unsigned port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+static struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+/* SO_REUSEPORT only when a listener has several daemons to share the port: a
+ * lone daemon keeps MHD's default (SO_REUSEADDR), so a second gateway started
+ * by mistake fails to bind instead of sharing traffic */
+static struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+                                             {MHD_OPTION_END, 0, NULL}};
+
+/* dopts - what every daemon of one listener is started with */
+struct dopts {
+    unsigned flags;
+    unsigned limit;   /* connections per daemon */
+    unsigned timeout; /* idle seconds */
+    size_t memlim;    /* per-connection pool */
+    struct MHD_OptionItem *reuse, *tls;
+};
+
+/* start_daemon - one daemon of a listener, on the socket or address that
+ * bind names, with ctx as its callbacks' context.  NULL on failure. */
+static struct MHD_Daemon *start_daemon(struct http *h, struct dctx *ctx, const struct dopts *o,
+                                       struct MHD_OptionItem *bind)
+{
+    return MHD_start_daemon(
+        o->flags, 0, http_on_accept, h, http_on_access, ctx, MHD_OPTION_EXTERNAL_LOGGER,
+        http_on_mhd_log, h, MHD_OPTION_ARRAY, bind, MHD_OPTION_ARRAY, o->reuse,
+        MHD_OPTION_CONNECTION_LIMIT, o->limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memlim,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, ctx, MHD_OPTION_NOTIFY_CONNECTION,
+        http_on_connection, ctx, MHD_OPTION_ARRAY, o->tls, MHD_OPTION_END);
+}
+
 /* start_listener - daemons for cl into a new listener.  fds (may be NULL):
  * listening sockets handed over from the daemons being replaced, one per
  * thread; otherwise the address is bound.  pem (may be NULL: read cl's
@@ -186,102 +267,52 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         pems_free(pem);
         return NULL;
     }
-    if (pem) { /* already read (and checked) by the caller: ours now */
-        l->cert_pem = pem->cert;
-        l->key_pem = pem->key;
-        l->ca_pem = pem->ca;
-        memset(pem, 0, sizeof(*pem));
-    }
-    struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-    struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | MHD_USE_TURBO;
-    memset(&sin, 0, sizeof(sin));
-    memset(&sin6, 0, sizeof(sin6));
-    if (inet_pton(AF_INET, cl->host, &sin.sin_addr) == 1) {
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons((uint16_t)cl->port);
-        sa = (struct sockaddr *)&sin;
-    } else {
-        inet_pton(AF_INET6, cl->host, &sin6.sin6_addr);
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons((uint16_t)cl->port);
-        sa = (struct sockaddr *)&sin6;
-        flags |= MHD_USE_IPv6;
-    }
-    unsigned timeout = (unsigned)(cfg->request_timeout_ms / 1000);
-    unsigned threads = fds ? nfds : threads_of(cfg);
-    /* the hard cap sits a little above max_connections so that the excess
-     * gets a 503 with Retry-After rather than a silent close */
-    unsigned limit = cfg->max_connections + 16 * threads;
-    /* the per-connection pool holds the request line and headers (and
-     * buffers body chunks): headers that do not fit get libmicrohttpd's
-     * 431, and the body size is limited separately by max_body */
-    size_t memlim = 2 * (size_t)cfg->max_header_size;
-    if (cl->tls && !l->cert_pem) {
-        l->cert_pem = read_pem(cl->cert);
-        l->key_pem = read_pem(cl->key);
-        if (!l->cert_pem || !l->key_pem) {
-            log_msg(LOG_ERROR, "http: cannot read TLS certificate or key", "{s:s}", "listen",
-                    cl->address);
-            listener_free(l);
-            return NULL;
-        }
-    }
-    if (cl->tls)
-        flags |= MHD_USE_TLS;
-    if (cl->client_ca && !l->ca_pem && !(l->ca_pem = read_pem(cl->client_ca))) {
-        log_msg(LOG_ERROR, "http: cannot read tls.client_ca", "{s:s}", "listen", cl->address);
+    if (listener_pems(l, cl, pem)) {
         listener_free(l);
         return NULL;
     }
+    struct sockaddr_storage ss;
+    unsigned threads = fds ? nfds : threads_of(cfg);
+    unsigned timeout = (unsigned)(cfg->request_timeout_ms / 1000);
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
         {l->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, l->ca_pem},
         {MHD_OPTION_END, 0, NULL}};
-    struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
-    /* SO_REUSEPORT only when this listener has several daemons to share the
-     * port: a lone daemon keeps MHD's default (SO_REUSEADDR), so a second
-     * gateway started by mistake fails to bind instead of sharing traffic */
-    struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
-                                          {MHD_OPTION_END, 0, NULL}};
+    struct dopts o = {
+        .flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                 MHD_USE_ERROR_LOG | MHD_USE_TURBO | listener_addr(cl, &ss) |
+                 (cl->tls ? MHD_USE_TLS : 0),
+        /* the hard cap sits a little above max_connections so that the
+         * excess gets a 503 with Retry-After rather than a silent close */
+        .limit = cfg->max_connections + 16 * threads,
+        .timeout = timeout ? timeout : 1,
+        /* the per-connection pool holds the request line and headers (and
+         * buffers body chunks): headers that do not fit get libmicrohttpd's
+         * 431, and the body size is limited separately by max_body */
+        .memlim = 2 * (size_t)cfg->max_header_size,
+        .reuse = threads > 1 && !fds ? reuse_opts : no_opts,
+        .tls = cl->tls ? tls_opts : no_opts,
+    };
     unsigned port = cl->port;
     for (unsigned k = 0; k < threads; k++) {
-        if (sa->sa_family == AF_INET)
-            sin.sin_port = htons((uint16_t)port);
-        else
-            sin6.sin6_port = htons((uint16_t)port);
+        set_port(&ss, port);
         struct MHD_OptionItem bind_opts[] = {{fds ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
-                                              fds ? fds[k] : 0, fds ? NULL : sa},
+                                              fds ? fds[k] : 0, fds ? NULL : &ss},
                                              {MHD_OPTION_END, 0, NULL}};
-        l->ctx[k].h = h;
-        l->ctx[k].admin = cl->admin;
-        l->ctx[k].mtls = cl->client_ca != NULL;
-        l->ctx[k].limit = limit;
-        l->d[k] = MHD_start_daemon(
-            flags, 0, http_on_accept, h, http_on_access, &l->ctx[k], MHD_OPTION_EXTERNAL_LOGGER,
-            http_on_mhd_log, h, MHD_OPTION_ARRAY, bind_opts, MHD_OPTION_ARRAY,
-            threads > 1 && !fds ? reuse_opts : no_opts, MHD_OPTION_CONNECTION_LIMIT, limit,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, memlim, MHD_OPTION_CONNECTION_TIMEOUT,
-            timeout ? timeout : 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-            MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, &l->ctx[k],
-            MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, &l->ctx[k], MHD_OPTION_ARRAY,
-            cl->tls ? tls_opts : no_opts, MHD_OPTION_END);
-        if (!l->d[k]) {
+        l->ctx[k] = (struct dctx){
+            .h = h, .admin = cl->admin, .mtls = cl->client_ca != NULL, .limit = o.limit};
+        if (!(l->d[k] = start_daemon(h, &l->ctx[k], &o, bind_opts))) {
             log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
             listener_free(l);
             return NULL;
         }
         l->nd = k + 1;
-        if (k == 0) {
-            const union MHD_DaemonInfo *di =
-                MHD_get_daemon_info(l->d[0], MHD_DAEMON_INFO_BIND_PORT);
-            if (di)
-                port = di->port;
-        }
+        const union MHD_DaemonInfo *di =
+            k ? NULL : MHD_get_daemon_info(l->d[0], MHD_DAEMON_INFO_BIND_PORT);
+        if (di)
+            port = di->port; /* port 0: the others join the port the first one got */
     }
     log_msg(LOG_INFO, reload ? "listener reloaded" : "listening", "{s:s,s:s,s:i,s:s,s:i}", "listen",
             cl->address, "host", cl->host, "port", (int)port, "scheme", cl->tls ? "https" : "http",

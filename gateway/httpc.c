@@ -6,7 +6,9 @@
 #include "httpc.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -101,24 +103,46 @@ static int open_conn(struct conn *c, const char *host, const char *port, int tls
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
     int rc = getaddrinfo(host, port, &hints, &ai);
-    if (rc)
-        return fail(err, errlen, "cannot resolve host", gai_strerror(rc));
+    int v6 = strchr(host, ':') != NULL;
+    if (rc) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host,
+                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
     struct timeval tv = {o->timeout_s ? o->timeout_s : 10, 0};
+    char tried[INET6_ADDRSTRLEN] = "";
+    int e = 0;
     c->fd = -1;
     for (a = ai; a && c->fd < 0; a = a->ai_next) {
         c->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (c->fd < 0)
+        if (c->fd < 0) {
+            e = errno;
             continue;
+        }
         setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         if (connect(c->fd, a->ai_addr, a->ai_addrlen)) {
+            e = errno;
+            (void)getnameinfo(a->ai_addr, a->ai_addrlen, tried, sizeof(tried), NULL, 0,
+                              NI_NUMERICHOST);
             close(c->fd);
             c->fd = -1;
         }
     }
     freeaddrinfo(ai);
-    if (c->fd < 0)
-        return fail(err, errlen, "cannot connect", host);
+    if (c->fd < 0) {
+        /* "host:port: reason", and the address tried when host is a name
+         * (the last one: every address failed) */
+        int named = *tried && strcmp(tried, host) != 0;
+        char why[64];
+        if (e == EINPROGRESS || e == EAGAIN) /* SO_SNDTIMEO ran out */
+            snprintf(why, sizeof(why), "timed out after %ld s", (long)tv.tv_sec);
+        else
+            snprintf(why, sizeof(why), "%s", strerror(e));
+        snprintf(err, errlen, "cannot connect to %s%s%s:%s%s%s%s: %s", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port, named ? " (" : "", named ? tried : "", named ? ")" : "", why);
+        return -1;
+    }
     if (!tls)
         return 0;
     if (!(c->ctx = SSL_CTX_new(TLS_client_method())))

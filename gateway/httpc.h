@@ -22,7 +22,10 @@ struct httpc_answer {
 
 /* httpc_post - POST body to url ("http://host[:port]/path" or https) with
  * headers (NULL-terminated "Name: value" strings).  0 and *ans filled, or
- * -1 with a message in err. */
+ * -1 with a one-line message in err, e.g. "cannot resolve HOST: why",
+ * "cannot connect to HOST:PORT: why" (with " (ADDRESS)" after the port
+ * when HOST is a name; why is strerror's text or "timed out after N s"),
+ * "TLS handshake failed: why", "no HTTP answer from the server". */
 int httpc_post(const char *url, char *const *headers, const char *body, size_t len,
                const struct httpc_opts *o, struct httpc_answer *ans, char *err, size_t errlen);
 

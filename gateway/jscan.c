@@ -475,6 +475,181 @@ int jscan_string_decode(const char *span, size_t span_len, char *out, size_t cap
     return JSCAN_OK;
 }
 
+/* skip_value - p is at the first byte of a value: the byte after the value, or NULL if it is
+ * malformed or cut short.  A container is skipped by counting brackets outside its strings
+ * (strings go through scan_string), which is exact for the validated texts jscan_pointer reads
+ * and never reads past end on any input. */
+static cptr skip_value(cptr p, cptr end)
+{
+    int has_esc = 0;
+    size_t depth = 0;
+
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+        return scan_string(p + 1, end, &has_esc);
+    case 't':
+        return scan_literal(p, end, "true", 4);
+    case 'f':
+        return scan_literal(p, end, "false", 5);
+    case 'n':
+        return scan_literal(p, end, "null", 4);
+    case '{':
+    case '[':
+        while (p < end) {
+            unsigned c = *p;
+            if (c == '"') {
+                if (!(p = scan_string(p + 1, end, &has_esc)))
+                    return NULL;
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if ((c == '}' || c == ']') && --depth == 0)
+                return p + 1;
+            p++;
+        }
+        return NULL;
+    default:
+        return *p == '-' || is_digit(p, end) ? scan_number(p, end) : NULL;
+    }
+}
+
+/* ptr_char - decode the pointer-token character at t (t < te) into *c: "~0" is '~', "~1" is
+ * '/', any other byte stands for itself; returns the position after it. */
+static const char *ptr_char(const char *t, const char *te, unsigned char *c)
+{
+    if (t[0] == '~' && te - t >= 2 && (t[1] == '0' || t[1] == '1')) {
+        *c = t[1] == '0' ? '~' : '/';
+        return t + 2;
+    }
+    *c = (unsigned char)t[0];
+    return t + 1;
+}
+
+/* Does the validated string body s..e decode to the pointer token t..te? */
+static int token_eq(cptr s, cptr e, const char *t, const char *te)
+{
+    unsigned char buf[4], c;
+    size_t n;
+
+    while (s < e) {
+        s = str_step(s, buf, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (t >= te)
+                return 0;
+            t = ptr_char(t, te, &c);
+            if (c != buf[i])
+                return 0;
+        }
+    }
+    return t == te;
+}
+
+/* find_member - *pp is at the '{' of an object: set *pp to the value of its member named by the
+ * token t..te, or NULL if it has none.  Every member is read, so a second one is seen. */
+static int find_member(cptr *pp, cptr end, const char *t, const char *te)
+{
+    cptr p = skip_ws(*pp + 1, end), hit = NULL;
+
+    *pp = NULL;
+    if (p < end && *p == '}')
+        return JSCAN_OK;
+    for (;;) {
+        int has_esc = 0;
+        if (p >= end || *p != '"')
+            return JSCAN_EINVAL;
+        cptr key = p + 1;
+        if (!(p = scan_string(key, end, &has_esc)))
+            return JSCAN_EINVAL;
+        int match = token_eq(key, p - 1, t, te);
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':')
+            return JSCAN_EINVAL;
+        p = skip_ws(p + 1, end);
+        if (match) {
+            if (hit)
+                return JSCAN_EDUP;
+            hit = p;
+        }
+        if (!(p = skip_value(p, end)))
+            return JSCAN_EINVAL;
+        p = skip_ws(p, end);
+        if (p < end && *p == '}')
+            break;
+        if (p >= end || *p != ',')
+            return JSCAN_EINVAL;
+        p = skip_ws(p + 1, end);
+    }
+    *pp = hit;
+    return JSCAN_OK;
+}
+
+/* find_element - *pp is at the '[' of an array: set *pp to its element whose index is the
+ * decimal token t..te, or NULL if there is no such element (or the token is no index). */
+static int find_element(cptr *pp, cptr end, const char *t, const char *te)
+{
+    cptr p = skip_ws(*pp + 1, end);
+    size_t idx = 0;
+
+    *pp = NULL;
+    if (t == te)
+        return JSCAN_OK;
+    for (const char *d = t; d < te; d++) {
+        if (*d < '0' || *d > '9' || idx > ((size_t)-1 - 9) / 10)
+            return JSCAN_OK; /* not an index, or one no text of this size can reach */
+        idx = idx * 10 + (size_t)(*d - '0');
+    }
+    if (p < end && *p == ']')
+        return JSCAN_OK;
+    for (;; idx--) {
+        if (idx == 0) {
+            *pp = p;
+            return p < end ? JSCAN_OK : JSCAN_EINVAL;
+        }
+        if (!(p = skip_value(p, end)))
+            return JSCAN_EINVAL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ']')
+            return JSCAN_OK;
+        if (p >= end || *p != ',')
+            return JSCAN_EINVAL;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+int jscan_pointer(const char *buf, size_t len, const char *ptr, struct jscan_span *found,
+                  size_t *dup_end)
+{
+    *found = (struct jscan_span){NULL, 0, JSCAN_NONE};
+    if (!buf || !ptr || (*ptr && *ptr != '/'))
+        return JSCAN_EINVAL;
+    cptr end = (cptr)buf + len, p = skip_ws((cptr)buf, end);
+    for (const char *t = ptr; *t == '/';) {
+        const char *ts = t + 1, *te = ts + strcspn(ts, "/");
+        int rc;
+        if (p >= end)
+            return JSCAN_EINVAL;
+        if (*p == '{')
+            rc = find_member(&p, end, ts, te);
+        else if (*p == '[')
+            rc = find_element(&p, end, ts, te);
+        else
+            return JSCAN_OK; /* a scalar has no members */
+        if (rc == JSCAN_EDUP && dup_end)
+            *dup_end = (size_t)(te - ptr);
+        if (rc != JSCAN_OK || !p)
+            return rc;
+        t = te;
+    }
+    cptr v = skip_value(p, end);
+    if (!v)
+        return JSCAN_EINVAL;
+    *found = (struct jscan_span){(const char *)p, (size_t)(v - p), kind_of(*p)};
+    return JSCAN_OK;
+}
+
 int jscan_utf8_valid(const char *buf, size_t len)
 {
     cptr p = (cptr)buf, end;

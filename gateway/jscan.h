@@ -2,7 +2,9 @@
  * jscan.h - allocation-free, single-pass validating JSON scanner.
  *
  * Used on the request hot path to (a) reject anything that is not exactly one strict RFC 8259
- * JSON text and (b) locate a few top-level members of an object without building a tree.
+ * JSON text and (b) locate a few top-level members of an object without building a tree;
+ * jscan_pointer follows a JSON pointer through an already validated text (and finds a member
+ * on its path that is repeated, which a tree would silently resolve one way or the other).
  * Nothing here allocates; every span points into the caller's buffer and is valid only as long
  * as that buffer is.
  *
@@ -77,6 +79,26 @@ int jscan_scan(const char *buf, size_t len, enum jscan_kind *top_kind, const cha
  * Never writes more than cap bytes.
  */
 int jscan_string_decode(const char *span, size_t span_len, char *out, size_t cap, size_t *out_len);
+
+/*
+ * Locate the value at RFC 6901 pointer ptr in buf[0..len), a text jscan_scan has accepted
+ * (JSCAN_OK or JSCAN_EDUP).  ptr is "" (the whole text) or "/tok/tok..."; in a token "~0" stands
+ * for '~' and "~1" for '/'.  An object step matches member keys by their decoded value; an array
+ * step takes a token of decimal digits as the element's index.  Each object on the way is read to
+ * its end, so a member on the path that occurs twice is found wherever the second one is.
+ *
+ * found:   receives the value's span (pointing into buf), or kind JSCAN_NONE when the path
+ *          does not exist (a missing member or element, or a step into a scalar).
+ * dup_end: if non-NULL and JSCAN_EDUP is returned, receives the length of the prefix of ptr
+ *          that names the repeated member (ptr[0..*dup_end) is "/data/id" for ptr "/data/id/x").
+ *
+ * Returns JSCAN_OK; JSCAN_EDUP if an object member on the path (the last one included) occurs
+ * more than once in its object; or JSCAN_EINVAL if ptr is neither "" nor starts with '/', or the
+ * text is malformed where it is read (not every malformed text is noticed: validate first).
+ * Nothing is allocated; never reads at or after buf + len.
+ */
+int jscan_pointer(const char *buf, size_t len, const char *ptr, struct jscan_span *found,
+                  size_t *dup_end);
 
 /* 1 if buf[0..len) is valid UTF-8 with the same strictness as jscan_scan, else 0. */
 int jscan_utf8_valid(const char *buf, size_t len);

@@ -1,5 +1,6 @@
 /*
- * main.c - command line, start-up order and signal handling.
+ * main.c - command dispatch, `serve` (start-up order and signal handling),
+ * `check` and `version`; the usage texts live in cli.c.
  *
  * serve: load config -> open store -> start delivery -> start listeners,
  * then sigwait.  Stop (SIGTERM/SIGINT) runs the reverse with one twist:
@@ -19,9 +20,12 @@
 #include "shdedupe.h"
 #include "store.h"
 
+#include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <lmdb.h>
 #include <microhttpd.h>
+#include <nats/nats.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,32 +47,30 @@
 #define HG_VERSION HG_VERSION_BASE
 #endif
 
-static int usage(void)
+/* parse_c - `hookgate CMD [-c FILE]`: 0 and *path (NULL when absent) to go
+ * on; otherwise the command is over and *code is its exit code (help
+ * printed, or a usage error reported). */
+static int parse_c(int argc, char **argv, const char **path, int *code)
 {
-    fputs("usage: hookgate serve [-c FILE]\n"
-          "       hookgate check -c FILE\n"
-          "       hookgate events list [--route R] [--limit N] (-c FILE | --data DIR)\n"
-          "       hookgate events show ID_OR_SEQ (-c FILE | --data DIR)\n"
-          "       hookgate events dead [--sink S] (-c FILE | --data DIR)\n"
-          "       hookgate gc (-c FILE | --data DIR) [--window DURATION]\n"
-          "       hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
-          "                     [--timestamp UNIX] [--profile-dir DIR] [FILE]\n"
-          "       hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"
-          "                     [--cacert FILE | --insecure] [--profile-dir DIR]\n"
-          "       hookgate version\n",
-          stderr);
-    return 2;
-}
-
-/* opt_config - the value of -c/--config in argv, NULL if absent; -1 on a bad argument. */
-static int parse_c(int argc, char **argv, const char **path)
-{
+    const char *cmd = argv[1];
     *path = NULL;
     for (int i = 2; i < argc; i++) {
-        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+        const char *a = argv[i];
+        int is_c = !strcmp(a, "-c") || !strcmp(a, "--config");
+        if (cli_is_help(a))
+            *code = cli_help(cmd);
+        else if (is_c && i + 1 >= argc)
+            *code = cli_usage_error(cmd, "option '%s' needs a value", a);
+        else if (is_c && !*path) {
             *path = argv[++i];
+            continue;
+        } else if (is_c)
+            *code = cli_usage_error(cmd, "-c FILE is given twice");
+        else if (a[0] == '-' && a[1])
+            *code = cli_usage_error(cmd, "unknown option '%s'", a);
         else
-            return -1;
+            *code = cli_usage_error(cmd, "unexpected argument '%s'", a);
+        return 1;
     }
     return 0;
 }
@@ -158,12 +160,23 @@ static int run_as_switch(const struct run_as *ra)
 static int cmd_check(int argc, char **argv)
 {
     const char *path;
-    char err[1024];
+    char *problems = NULL;
     struct config *c;
-    if (parse_c(argc, argv, &path) || !path)
-        return usage();
-    if (config_load_file(path, &c, err, sizeof(err))) {
-        fprintf(stderr, "hookgate: invalid config: %s\n", err);
+    int code;
+    if (parse_c(argc, argv, &path, &code))
+        return code;
+    if (!path)
+        return cli_usage_error("check", "check needs -c FILE");
+    if (config_load_file_all(path, &c, &problems)) {
+        /* every problem on its own line, each with the prefix: grep-able */
+        for (char *line = problems, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+            nl = strchr(line, '\n');
+            fprintf(stderr, "hookgate: invalid config: %.*s\n",
+                    (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+        }
+        if (!problems)
+            fprintf(stderr, "hookgate: invalid config: out of memory\n");
+        free(problems);
         return 1;
     }
     config_print(c, stdout);
@@ -175,15 +188,18 @@ static int cmd_check(int argc, char **argv)
 static int cmd_serve(int argc, char **argv)
 {
     const char *path;
-    char err[1024];
+    char err[1024], *problems = NULL;
     char *secret_path = NULL;
     struct config *c;
-    if (parse_c(argc, argv, &path))
-        return usage();
-    int rc = path ? config_load_file(path, &c, err, sizeof(err))
+    int code;
+    if (parse_c(argc, argv, &path, &code))
+        return code;
+    int rc = path ? config_load_file_all(path, &c, &problems)
                   : config_load_default(&c, &secret_path, err, sizeof(err));
     if (rc) {
-        log_msg(LOG_ERROR, "invalid config", "{s:s}", "error", err);
+        log_msg(LOG_ERROR, "invalid config", "{s:s}", "error",
+                path ? (problems ? problems : "out of memory") : err);
+        free(problems);
         return 1;
     }
     log_set_level(c->log_level);
@@ -217,9 +233,11 @@ static int cmd_serve(int argc, char **argv)
     /* as root only what needs root: bind the ports; then switch, then open
      * the store and serve on the sockets bound before */
     struct http_binds *binds = NULL;
+    /* shared dedupe is attached before the first request thread runs: they
+     * read cfg_route.shd without a lock */
     if (!sinks || run_as_prepare(c, &ra) || metrics_init(c) || http_bind(c, &binds) ||
-        run_as_switch(&ra) || store_open(&scfg, &st) || http_start(c, st, binds, &h) ||
-        deliver_start(c, st, &dl)) {
+        run_as_switch(&ra) || store_open(&scfg, &st) || (shdedupe_attach(c), 0) ||
+        http_start(c, st, binds, &h) || deliver_start(c, st, &dl)) {
         http_binds_free(binds);
         http_stop(h);
         deliver_stop(dl);
@@ -232,7 +250,6 @@ static int cmd_serve(int argc, char **argv)
     }
     log_msg(LOG_INFO, "hookgate started", "{s:s,s:s}", "version", HG_VERSION, "config", c->source);
     http_binds_free(binds);
-    shdedupe_attach(c);
     struct reload_state rs = {.path = path, .st = st, .h = h, .dl = &dl};
     if (reload_keep_first(&rs, c)) {
         log_msg(LOG_ERROR, "out of memory", NULL);
@@ -268,33 +285,61 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 }
 
-static int cmd_version(void)
+/* cmd_version - hookgate's version (the first line, which scripts read),
+ * then each linked library with the version it reports at run time: the
+ * shared object actually loaded, not the headers built against. */
+static int cmd_version(int argc, char **argv)
 {
+    if (argc > 2 && cli_is_help(argv[2]))
+        return cli_help("version");
+    if (argc > 2 && argv[2][0] == '-' && argv[2][1])
+        return cli_usage_error("version", "unknown option '%s'", argv[2]);
+    if (argc > 2)
+        return cli_usage_error("version", "unexpected argument '%s'", argv[2]);
     int maj, min, pat;
     mdb_version(&maj, &min, &pat);
-    printf("hookgate %s\nlibmicrohttpd %s\nOpenSSL %s\njansson %s\nLMDB %d.%d.%d\n", HG_VERSION,
-           MHD_get_version(), OpenSSL_version(OPENSSL_VERSION_STRING), jansson_version_str(), maj,
-           min, pat);
-    return 0;
+    const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+    const char *gnutls = gnutls_check_version(NULL);
+    printf("hookgate %s\n"
+           "libmicrohttpd %s\n"
+           "GnuTLS %s\n"
+           "OpenSSL %s\n"
+           "jansson %s\n"
+           "LMDB %d.%d.%d\n"
+           "libcurl %s\n"
+           "libnats %s\n",
+           HG_VERSION, MHD_get_version(), gnutls ? gnutls : "?",
+           OpenSSL_version(OPENSSL_VERSION_STRING), jansson_version_str(), maj, min, pat,
+           curl && curl->version ? curl->version : "?", nats_GetVersion());
+    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage();
-    if (!strcmp(argv[1], "serve"))
+        return cli_usage_error(NULL, "missing command");
+    const char *cmd = argv[1];
+    if (cli_is_help(cmd))
+        return cli_help(NULL);
+    if (!strcmp(cmd, "help") && argc > 2 && !cli_is_command(argv[2]))
+        return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
+    if (!strcmp(cmd, "help")) /* `hookgate help [COMMAND]` */
+        return cli_help(argc > 2 ? argv[2] : NULL);
+    if (!strcmp(cmd, "serve"))
         return cmd_serve(argc, argv);
-    if (!strcmp(argv[1], "check"))
+    if (!strcmp(cmd, "check"))
         return cmd_check(argc, argv);
-    if (!strcmp(argv[1], "events"))
+    if (!strcmp(cmd, "events"))
         return cli_events(argc, argv);
-    if (!strcmp(argv[1], "gc"))
+    if (!strcmp(cmd, "gc"))
         return cli_gc(argc, argv);
-    if (!strcmp(argv[1], "sign"))
+    if (!strcmp(cmd, "sign"))
         return cli_sign(argc, argv);
-    if (!strcmp(argv[1], "send-test"))
+    if (!strcmp(cmd, "send-test"))
         return cli_send_test(argc, argv);
-    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
-        return cmd_version();
-    return usage();
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+        return cmd_version(argc, argv);
+    if (cmd[0] == '-' && cmd[1])
+        return cli_usage_error(NULL, "unknown option '%s'", cmd);
+    return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

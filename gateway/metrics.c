@@ -13,8 +13,6 @@
 #include "codec.h"
 #include "config.h"
 #include "err.h"
-#include "event.h"
-#include "store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -244,23 +242,12 @@ static int hist(struct buf *o, const char *name, const char *help, struct hist *
     return rc;
 }
 
-/* oldest - receipt time of the first event after seq, via one store read */
-static int oldest_cb(void *arg, uint64_t seq, const void *rec, size_t len)
+/* render_requests - per-route answers, duplicates, verification
+ * failures and shared dedupe fallbacks. */
+static int render_requests(struct buf *o, const struct config *c)
 {
-    (void)seq;
-    struct event ev;
-    if (event_rec_parse(rec, len, &ev) == HG_OK)
-        *(int64_t *)arg = ev.received_ms;
-    return 1;
-}
-
-int metrics_render(struct buf *o, const struct config *c, struct store *st)
-{
-    int rc = HG_OK;
-    if (!M.ready)
-        return buf_puts(o, "# hookgate metrics not initialised\n");
-    rc = head(o, "hookgate_requests_total", "counter",
-              "Answers to webhook requests, by route and HTTP status.");
+    int rc = head(o, "hookgate_requests_total", "counter",
+                  "Answers to webhook requests, by route and HTTP status.");
     for (size_t i = 0; !rc && i <= c->nroutes; i++) {
         size_t r = i < c->nroutes ? row(c->routes[i].mx) : MX_ROUTES;
         for (size_t s = 0; !rc && s < NSTATUS; s++) {
@@ -295,15 +282,12 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
         if (c->routes[i].shd_bucket)
             rc = buf_printf(o, "hookgate_shared_dedupe_fallbacks_total{route=\"%s\"} %llu\n",
                             c->routes[i].name, get(&M.shfb[row(c->routes[i].mx)]));
-    if (!rc)
-        rc = hist(o, "hookgate_commit_batch_size", "Events per group commit.", &M.commit_batch, 1);
-    if (!rc)
-        rc = hist(o, "hookgate_commit_seconds", "Duration of one group commit (write + fsync).",
-                  &M.commit_lat, 1e-6);
-    if (!rc)
-        rc = hist(o, "hookgate_ack_seconds",
-                  "From a complete request to its answer (verify, queue, commit, resume).",
-                  &M.ack_lat, 1e-6);
+    return rc;
+}
+
+/* render_sinks - the per-sink delivery counters. */
+static int render_sinks(struct buf *o, const struct config *c)
+{
     static const char *const sk[][2] = {
         {"hookgate_delivered_total", "Events delivered, by sink."},
         {"hookgate_delivery_failures_total", "Failed delivery attempts, by sink."},
@@ -311,6 +295,7 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
         {"hookgate_dead_letters_total", "Events moved to dead letters, by sink."},
         {"hookgate_publish_duplicates_total",
          "JetStream PubAcks flagged duplicate (the stream already held the event), by sink."}};
+    int rc = HG_OK;
     for (size_t k = 0; !rc && k < 5; k++) {
         rc = head(o, sk[k][0], "counter", sk[k][1]);
         for (size_t i = 0; !rc && i < c->nsinks; i++) {
@@ -325,44 +310,60 @@ int metrics_render(struct buf *o, const struct config *c, struct store *st)
             rc = buf_printf(o, "%s{sink=\"%s\"} %llu\n", sk[k][0], c->sinks[i].name, get(v));
         }
     }
-    if (!rc && st) {
-        uint64_t last = store_last_seq(st), bytes = 0, dead = 0;
-        int64_t now = time_now_ms();
-        rc = head(o, "hookgate_backlog_events", "gauge",
+    return rc;
+}
+
+/* render_gauges - what the caller gathered from the store. */
+static int render_gauges(struct buf *o, const struct config *c, const struct metrics_gauges *g)
+{
+    size_t n = g->nsinks < c->nsinks ? g->nsinks : c->nsinks;
+    int rc = head(o, "hookgate_backlog_events", "gauge",
                   "Stored events not yet delivered (or dead-lettered), by sink.");
-        for (size_t s = 0; !rc && s < c->nsinks; s++) {
-            uint64_t cur = 0;
-            store_cursor_get(st, c->sinks[s].name, &cur);
-            rc = buf_printf(o, "hookgate_backlog_events{sink=\"%s\"} %llu\n", c->sinks[s].name,
-                            (unsigned long long)(last > cur ? last - cur : 0));
-        }
+    for (size_t s = 0; !rc && s < n; s++)
+        rc = buf_printf(o, "hookgate_backlog_events{sink=\"%s\"} %llu\n", c->sinks[s].name,
+                        (unsigned long long)g->backlog[s]);
+    if (!rc)
+        rc = head(o, "hookgate_oldest_undelivered_seconds", "gauge",
+                  "Age of the oldest event a sink has not delivered yet (0: none).");
+    for (size_t s = 0; !rc && s < n; s++)
+        rc = buf_printf(o, "hookgate_oldest_undelivered_seconds{sink=\"%s\"} %.3f\n",
+                        c->sinks[s].name, g->oldest_s[s]);
+    if (!rc && g->have_stats) {
+        rc = head(o, "hookgate_store_bytes", "gauge", "Bytes of the LMDB data file in use.");
         if (!rc)
-            rc = head(o, "hookgate_oldest_undelivered_seconds", "gauge",
-                      "Age of the oldest event a sink has not delivered yet (0: none).");
-        for (size_t s = 0; !rc && s < c->nsinks; s++) {
-            uint64_t cur = 0;
-            int64_t t = 0;
-            store_cursor_get(st, c->sinks[s].name, &cur);
-            if (cur < last)
-                store_scan(st, cur, 1, oldest_cb, &t);
-            rc = buf_printf(o, "hookgate_oldest_undelivered_seconds{sink=\"%s\"} %.3f\n",
-                            c->sinks[s].name, t && now > t ? (double)(now - t) / 1000.0 : 0.0);
-        }
-        if (!rc && store_stats(st, &bytes, &dead) == HG_OK) {
-            rc = head(o, "hookgate_store_bytes", "gauge", "Bytes of the LMDB data file in use.");
-            if (!rc)
-                rc = buf_printf(o, "hookgate_store_bytes %llu\n", (unsigned long long)bytes);
-            if (!rc)
-                rc = head(o, "hookgate_dead_letters_stored", "gauge",
-                          "Dead letters in the store, all sinks.");
-            if (!rc)
-                rc = buf_printf(o, "hookgate_dead_letters_stored %llu\n", (unsigned long long)dead);
-        }
+            rc = buf_printf(o, "hookgate_store_bytes %llu\n", (unsigned long long)g->store_bytes);
         if (!rc)
-            rc = head(o, "hookgate_last_seq", "gauge", "Highest committed event sequence number.");
+            rc = head(o, "hookgate_dead_letters_stored", "gauge",
+                      "Dead letters in the store, all sinks.");
         if (!rc)
-            rc = buf_printf(o, "hookgate_last_seq %llu\n", (unsigned long long)last);
+            rc = buf_printf(o, "hookgate_dead_letters_stored %llu\n",
+                            (unsigned long long)g->dead_stored);
     }
+    if (!rc)
+        rc = head(o, "hookgate_last_seq", "gauge", "Highest committed event sequence number.");
+    if (!rc)
+        rc = buf_printf(o, "hookgate_last_seq %llu\n", (unsigned long long)g->last_seq);
+    return rc;
+}
+
+int metrics_render(struct buf *o, const struct config *c, const struct metrics_gauges *g)
+{
+    if (!M.ready)
+        return buf_puts(o, "# hookgate metrics not initialised\n");
+    int rc = render_requests(o, c);
+    if (!rc)
+        rc = hist(o, "hookgate_commit_batch_size", "Events per group commit.", &M.commit_batch, 1);
+    if (!rc)
+        rc = hist(o, "hookgate_commit_seconds", "Duration of one group commit (write + fsync).",
+                  &M.commit_lat, 1e-6);
+    if (!rc)
+        rc = hist(o, "hookgate_ack_seconds",
+                  "From a complete request to its answer (verify, queue, commit, resume).",
+                  &M.ack_lat, 1e-6);
+    if (!rc)
+        rc = render_sinks(o, c);
+    if (!rc && g)
+        rc = render_gauges(o, c, g);
     if (!rc)
         rc = head(o, "hookgate_start_time_seconds", "gauge", "Unix time the gateway started.");
     if (!rc)

@@ -5,8 +5,10 @@
  * Updates are relaxed atomic increments on fixed arrays sized from the
  * config at start (routes x statuses, sinks), so the hot path never locks
  * or allocates.  Values derived from the store (backlog, oldest undelivered
- * age, store size) are read when /metrics is scraped.  Every function is
- * safe to call before metrics_init (it does nothing) and from any thread.
+ * age, store size) are gathered by the caller when /metrics is scraped
+ * (gauges.c) and handed to metrics_render: this module reads no store and
+ * depends on nothing above config.h.  Every function is safe to call
+ * before metrics_init (it does nothing) and from any thread.
  */
 #ifndef HG_METRICS_H
 #define HG_METRICS_H
@@ -15,8 +17,22 @@
 #include <stdint.h>
 
 struct config;
-struct store;
 struct buf;
+
+/* at most this many sinks get gauges in one scrape (as many as have slots) */
+#define METRICS_SINKS_MAX 256
+
+/* metrics_gauges - what the store says at scrape time, per sink in the
+ * config's order (backlog[i] and oldest_s[i] belong to c->sinks[i]). */
+struct metrics_gauges {
+    uint64_t last_seq;                   /* highest committed seq */
+    int have_stats;                      /* store_bytes and dead_stored are valid */
+    uint64_t store_bytes;                /* bytes of the data file in use */
+    uint64_t dead_stored;                /* dead letters, all sinks */
+    size_t nsinks;                       /* entries below: min(c->nsinks, METRICS_SINKS_MAX) */
+    uint64_t backlog[METRICS_SINKS_MAX]; /* events after the sink's cursor */
+    double oldest_s[METRICS_SINKS_MAX];  /* age of the oldest of them, 0: none */
+};
 
 /* metrics_init - allocate the arrays (fixed capacity: 1024 route names and
  * 256 sink names over the process's life) and bind c.  HG_ENOMEM. */
@@ -56,9 +72,9 @@ void metrics_publish_duplicate(int sink);
  * (lookup) or one committed event (record) of route slot `route`. */
 void metrics_shared_fallback(int route);
 
-/* metrics_render - the Prometheus text exposition into out; st (may be
- * NULL) gives backlog, oldest undelivered age and store size.  HG_ENOMEM
- * or HG_ETOOBIG from the buffer. */
-int metrics_render(struct buf *out, const struct config *c, struct store *st);
+/* metrics_render - the Prometheus text exposition into out; g (may be
+ * NULL: no store gauges) gives backlog, oldest undelivered age and store
+ * size, gathered for this c.  HG_ENOMEM or HG_ETOOBIG from the buffer. */
+int metrics_render(struct buf *out, const struct config *c, const struct metrics_gauges *g);
 
 #endif

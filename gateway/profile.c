@@ -149,43 +149,29 @@ static int parse_sources(struct ctx *x, const char *path, json_t *v, struct prof
     return HG_OK;
 }
 
-static int parse_signature(struct ctx *x, json_t *o, struct profile *p)
+/* parse_sig_token - format token: token_header only (default
+ * X-Hookgate-Token, Authorization). */
+static int parse_sig_token(struct ctx *x, json_t *o, struct profile *p)
 {
-    static const char *const known[] = {"header",    "format",       "prefix",   "prefix_optional",
-                                        "algorithm", "versions",     "encoding", "content",
-                                        "secret",    "token_header", NULL};
-    int rc = cfgp_check_keys(x, "$.signature", o, known, NULL);
+    static const char *const tok[] = {"format", "token_header", NULL};
+    int rc = cfgp_check_keys(x, "$.signature", o, tok, NULL);
     if (rc)
         return rc;
-    json_t *v = json_object_get(o, "format");
-    const char *f = json_string_value(v);
-    if (!f)
-        return cfgp_fail(x, "$.signature.format", "is required: value, kv, list or token");
-    p->fmt = !strcmp(f, "value")   ? PROF_FMT_VALUE
-             : !strcmp(f, "kv")    ? PROF_FMT_KV
-             : !strcmp(f, "list")  ? PROF_FMT_LIST
-             : !strcmp(f, "token") ? PROF_FMT_TOKEN
-                                   : PROF_FMT_NONE;
-    if (p->fmt == PROF_FMT_NONE)
-        return cfgp_fail(x, "$.signature.format", "must be value, kv, list or token");
-    if (p->fmt == PROF_FMT_TOKEN) {
-        static const char *const tok[] = {"format", "token_header", NULL};
-        if ((rc = cfgp_check_keys(x, "$.signature", o, tok, NULL)))
-            return rc;
-        if ((v = json_object_get(o, "token_header")))
-            return header_list(x, "$.signature.token_header", v, p->token_header);
-        return (p->token_header[0] = strdup("X-Hookgate-Token")) &&
-                       (p->token_header[1] = strdup("Authorization"))
-                   ? HG_OK
-                   : HG_ENOMEM;
-    }
-    if (json_object_get(o, "token_header"))
-        return cfgp_fail(x, "$.signature.token_header", "only for format token");
-    if (!(v = json_object_get(o, "header")))
-        return cfgp_fail(x, "$.signature.header", "is required");
-    if ((rc = header_list(x, "$.signature.header", v, p->sig_header)))
-        return rc;
-    int value = p->fmt == PROF_FMT_VALUE;
+    json_t *v = json_object_get(o, "token_header");
+    if (v)
+        return header_list(x, "$.signature.token_header", v, p->token_header);
+    return (p->token_header[0] = strdup("X-Hookgate-Token")) &&
+                   (p->token_header[1] = strdup("Authorization"))
+               ? HG_OK
+               : HG_ENOMEM;
+}
+
+/* parse_sig_value - prefix, prefix_optional and algorithm: format value's
+ * keys, refused on the other formats. */
+static int parse_sig_value(struct ctx *x, json_t *o, struct profile *p)
+{
+    int rc, value = p->fmt == PROF_FMT_VALUE;
+    json_t *v;
     if ((v = json_object_get(o, "prefix"))) {
         if (!value)
             return cfgp_fail(x, "$.signature.prefix", "only for format value");
@@ -205,35 +191,43 @@ static int parse_signature(struct ctx *x, json_t *o, struct profile *p)
             return cfgp_fail(x, "$.signature.algorithm",
                              "must be hmac-sha256, hmac-sha1, hmac-sha512 or ed25519");
     }
-    v = json_object_get(o, "versions");
-    if (value && v)
-        return cfgp_fail(x, "$.signature.versions", "only for formats kv and list");
-    if (!value) {
-        if (!json_is_object(v) || !json_object_size(v) || json_object_size(v) > PROF_MAX_VER)
-            return cfgp_fail(x, "$.signature.versions",
-                             "is required: an object of 1 to %d version tags -> algorithm",
-                             PROF_MAX_VER);
-        const char *k;
-        json_t *a;
-        json_object_foreach(v, k, a)
-        {
-            char path[256];
-            cfgp_pathf(path, sizeof(path), "$.signature.versions.%s", k);
-            if (!*k || strpbrk(k, " ,="))
-                return cfgp_fail(x, path, "a version tag has no space, ',' or '='");
-            if (parse_alg(json_string_value(a), &p->ver[p->nver].alg))
-                return cfgp_fail(x, path, "must be hmac-sha256, hmac-sha1, hmac-sha512 or ed25519");
-            if (!(p->ver[p->nver++].tag = strdup(k)))
-                return HG_ENOMEM;
-        }
+    return HG_OK;
+}
+
+/* parse_sig_versions - versions (tag -> algorithm): required by formats kv
+ * and list, refused on format value. */
+static int parse_sig_versions(struct ctx *x, json_t *o, struct profile *p)
+{
+    json_t *v = json_object_get(o, "versions");
+    if (p->fmt == PROF_FMT_VALUE)
+        return v ? cfgp_fail(x, "$.signature.versions", "only for formats kv and list") : HG_OK;
+    if (!json_is_object(v) || !json_object_size(v) || json_object_size(v) > PROF_MAX_VER)
+        return cfgp_fail(x, "$.signature.versions",
+                         "is required: an object of 1 to %d version tags -> algorithm",
+                         PROF_MAX_VER);
+    const char *k;
+    json_t *a;
+    json_object_foreach(v, k, a)
+    {
+        char path[256];
+        cfgp_pathf(path, sizeof(path), "$.signature.versions.%s", k);
+        if (!*k || strpbrk(k, " ,="))
+            return cfgp_fail(x, path, "a version tag has no space, ',' or '='");
+        if (parse_alg(json_string_value(a), &p->ver[p->nver].alg))
+            return cfgp_fail(x, path, "must be hmac-sha256, hmac-sha1, hmac-sha512 or ed25519");
+        if (!(p->ver[p->nver++].tag = strdup(k)))
+            return HG_ENOMEM;
     }
-    if ((v = json_object_get(o, "encoding"))) {
-        const char *e = json_string_value(v);
-        if (!e || (strcmp(e, "hex") && strcmp(e, "base64")))
-            return cfgp_fail(x, "$.signature.encoding", "must be hex or base64");
-        p->enc = !strcmp(e, "hex") ? PROF_ENC_HEX : PROF_ENC_BASE64;
-    }
-    if ((v = json_object_get(o, "content"))) {
+    return HG_OK;
+}
+
+/* parse_sig_content - the signed-content template (default {body}); only
+ * known placeholders. */
+static int parse_sig_content(struct ctx *x, json_t *o, struct profile *p)
+{
+    json_t *v = json_object_get(o, "content");
+    int rc;
+    if (v) {
         if ((rc = cfgp_get_string(x, "$.signature.content", v, &p->content)))
             return rc;
     } else if (!(p->content = strdup("{body}"))) {
@@ -251,6 +245,46 @@ static int parse_signature(struct ctx *x, json_t *o, struct profile *p)
                              "unknown placeholder (known: {body} {body_sha256} {id} {type} "
                              "{timestamp} {nonce})");
     }
+    return HG_OK;
+}
+
+/* parse_signature - $.signature: the format, then what that format takes. */
+static int parse_signature(struct ctx *x, json_t *o, struct profile *p)
+{
+    static const char *const known[] = {"header",    "format",       "prefix",   "prefix_optional",
+                                        "algorithm", "versions",     "encoding", "content",
+                                        "secret",    "token_header", NULL};
+    int rc = cfgp_check_keys(x, "$.signature", o, known, NULL);
+    if (rc)
+        return rc;
+    json_t *v = json_object_get(o, "format");
+    const char *f = json_string_value(v);
+    if (!f)
+        return cfgp_fail(x, "$.signature.format", "is required: value, kv, list or token");
+    p->fmt = !strcmp(f, "value")   ? PROF_FMT_VALUE
+             : !strcmp(f, "kv")    ? PROF_FMT_KV
+             : !strcmp(f, "list")  ? PROF_FMT_LIST
+             : !strcmp(f, "token") ? PROF_FMT_TOKEN
+                                   : PROF_FMT_NONE;
+    if (p->fmt == PROF_FMT_NONE)
+        return cfgp_fail(x, "$.signature.format", "must be value, kv, list or token");
+    if (p->fmt == PROF_FMT_TOKEN)
+        return parse_sig_token(x, o, p);
+    if (json_object_get(o, "token_header"))
+        return cfgp_fail(x, "$.signature.token_header", "only for format token");
+    if (!(v = json_object_get(o, "header")))
+        return cfgp_fail(x, "$.signature.header", "is required");
+    if ((rc = header_list(x, "$.signature.header", v, p->sig_header)) ||
+        (rc = parse_sig_value(x, o, p)) || (rc = parse_sig_versions(x, o, p)))
+        return rc;
+    if ((v = json_object_get(o, "encoding"))) {
+        const char *e = json_string_value(v);
+        if (!e || (strcmp(e, "hex") && strcmp(e, "base64")))
+            return cfgp_fail(x, "$.signature.encoding", "must be hex or base64");
+        p->enc = !strcmp(e, "hex") ? PROF_ENC_HEX : PROF_ENC_BASE64;
+    }
+    if ((rc = parse_sig_content(x, o, p)))
+        return rc;
     if ((v = json_object_get(o, "secret"))) {
         const char *s = json_string_value(v);
         if (!s || (strcmp(s, "raw") && strcmp(s, "whsec")))

@@ -121,11 +121,12 @@ int reload_apply(struct reload_state *rs)
         log_msg(LOG_WARN, "reload: the embedded default config cannot be reloaded; ignored", NULL);
         return -1;
     }
-    char err[1024];
+    char *problems = NULL;
     struct config *cfg = NULL;
-    if (config_load_file(rs->path, &cfg, err, sizeof(err))) {
+    if (config_load_file_all(rs->path, &cfg, &problems)) {
         log_msg(LOG_ERROR, "reload: config refused; the running one is kept", "{s:s}", "error",
-                err);
+                problems ? problems : "out of memory");
+        free(problems);
         return -1;
     }
     const struct config *old = rs->gens[rs->ngens - 1];

@@ -7,12 +7,19 @@
  * bounded queue to one background thread, so a slow bucket never delays an
  * answer that is already durable.  A full queue drops the write (counted):
  * the stream's Nats-Msg-Id window is the backstop.
+ *
+ * The connection is natsconn.c's, as the jetstream sink's is.  Servers that
+ * config.c copied from the route's jetstream sink come with that sink's
+ * credentials and TLS settings (auth_of): a cluster that asks the sink for
+ * them asks shared dedupe too.
  */
 #include "shdedupe.h"
 #include "codec.h"
 #include "config.h"
+#include "err.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsconn.h"
 
 #include <nats/nats.h>
 #include <openssl/evp.h>
@@ -28,8 +35,8 @@
 
 struct shdedupe {
     const struct cfg_route *route;
-    natsOptions *opts;
-    natsConnection *nc;
+    struct natsconn *conn;
+    natsConnection *nc; /* conn's */
     jsCtx *js;
     kvStore *kv;
     pthread_mutex_t lock; /* kv (opened lazily) and the queue */
@@ -84,9 +91,11 @@ static void fallback(struct shdedupe *s, const char *what, natsStatus st)
     int64_t now = time_now_ms();
     if (now - s->last_warn > 10000) { /* one line per 10 s, not one per request */
         s->last_warn = now;
+        char buf[256];
+        const char *why = natsconn_why(s->conn, buf, sizeof(buf)); /* the cause, when it is that */
         log_msg(LOG_WARN, "shared dedupe unavailable; local dedupe and Nats-Msg-Id only",
                 "{s:s,s:s,s:s,s:s}", "route", s->route->name, "bucket", s->route->shd_bucket,
-                "step", what, "error", natsStatus_GetText(st));
+                "step", what, "error", why ? why : natsStatus_GetText(st));
     }
 }
 
@@ -150,7 +159,29 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static struct shdedupe *open_one(const struct cfg_route *r)
+static int same_servers(char *const *a, char *const *b)
+{
+    for (; *a && *b; a++, b++)
+        if (strcmp(*a, *b))
+            return 0;
+    return !*a && !*b;
+}
+
+/* auth_of - the jetstream sink whose credentials and TLS settings go with
+ * r's servers: the route's first jetstream sink with the very same server
+ * list (config.c copies it from there when shared_dedupe names none), or
+ * NULL (servers of another cluster: nothing of the sink's is sent there). */
+static const struct cfg_sink *auth_of(const struct config *c, const struct cfg_route *r)
+{
+    for (size_t k = 0; k < r->nsinks; k++) {
+        const struct cfg_sink *s = &c->sinks[r->sinks[k]];
+        if (s->type == SINK_JETSTREAM && same_servers(s->servers, r->shd_servers))
+            return s;
+    }
+    return NULL;
+}
+
+static struct shdedupe *open_one(const struct config *c, const struct cfg_route *r)
 {
     struct shdedupe *s = calloc(1, sizeof(*s));
     if (!s)
@@ -158,31 +189,28 @@ static struct shdedupe *open_one(const struct cfg_route *r)
     s->route = r;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->more, NULL);
-    int n = 0;
-    while (r->shd_servers[n])
-        n++;
+    const struct cfg_sink *auth = auth_of(c, r);
+    struct natsconn_cfg nc = {r->shd_servers, NULL, NULL, NULL, NULL};
+    if (auth)
+        nc = natsconn_cfg_of_sink(auth);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = SHD_WAIT_MS;
-    natsStatus st = natsOptions_Create(&s->opts);
-    if (st == NATS_OK)
-        st = natsOptions_SetServers(s->opts, (const char **)r->shd_servers, n);
-    if (st == NATS_OK)
-        st = natsOptions_SetMaxReconnect(s->opts, -1);
-    if (st == NATS_OK)
-        st = natsOptions_SetReconnectWait(s->opts, 500);
-    if (st == NATS_OK)
-        st = natsOptions_SetRetryOnFailedConnect(s->opts, true, NULL, NULL);
-    if (st == NATS_OK) {
-        st = natsConnection_Connect(&s->nc, s->opts);
-        if (st == NATS_NOT_YET_CONNECTED)
-            st = NATS_OK;
+    const char *why = NULL;
+    if (natsconn_open(&nc, &s->conn, &why) == HG_OK) {
+        s->nc = natsconn_nc(s->conn);
+        natsStatus st = natsConnection_JetStream(&s->js, s->nc, &jo);
+        if (st != NATS_OK)
+            why = natsStatus_GetText(st);
     }
-    if (st == NATS_OK)
-        st = natsConnection_JetStream(&s->js, s->nc, &jo);
-    if (st != NATS_OK || pthread_create(&s->thread, NULL, writer, s)) {
+    if (why || pthread_create(&s->thread, NULL, writer, s)) {
         log_msg(LOG_ERROR, "shared dedupe disabled for this route", "{s:s,s:s}", "route", r->name,
-                "error", natsStatus_GetText(st));
+                "error", why ? why : "cannot start a thread");
+        jsCtx_Destroy(s->js);
+        natsconn_close(s->conn);
+        pthread_cond_destroy(&s->more);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
         return NULL; /* the route uses local dedupe only */
     }
     pthread_detach(s->thread);
@@ -198,5 +226,5 @@ void shdedupe_attach(struct config *c)
 {
     for (size_t i = 0; i < c->nroutes && nall < sizeof(all) / sizeof(all[0]); i++)
         if (c->routes[i].shd_bucket && !c->routes[i].shd)
-            all[nall++] = c->routes[i].shd = open_one(&c->routes[i]);
+            all[nall++] = c->routes[i].shd = open_one(c, &c->routes[i]);
 }

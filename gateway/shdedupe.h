@@ -23,8 +23,11 @@ struct config;
 struct shdedupe;
 
 /* shdedupe_attach - connect the routes of c that ask for shared dedupe
- * (cfg_route.shd).  Never fails the start: a bucket that cannot be reached
- * now is retried by libnats; lookups fall back meanwhile. */
+ * (cfg_route.shd), with the credentials and TLS settings of the jetstream
+ * sink whose servers they use.  Never waits for NATS and never fails the
+ * start: a bucket that cannot be reached now is retried by libnats, and
+ * lookups fall back meanwhile (logged with the reason, e.g. the server's
+ * "Authorization Violation"). */
 void shdedupe_attach(struct config *c);
 
 /* shdedupe_seen - 1: another instance stored key; 0: not seen; -1: the

@@ -1,7 +1,7 @@
 /*
- * sink_jetstream.c - the jetstream sink's backend for the windowed delivery
- * loop (see deliver_int.h): each event is published asynchronously to NATS
- * JetStream, up to `window` awaiting their PubAck.
+ * sink_jetstream.c - the jetstream sink (a per-event sink, see sink.h): each
+ * event is published asynchronously to NATS JetStream, up to `window`
+ * awaiting their PubAck.  The connection is natsconn.c's.
  *
  * Invariants:
  *  - an event counts as delivered only when its PubAck arrived (a duplicate
@@ -16,11 +16,14 @@
  * The PubAck callback runs on a libnats thread: jobs are found by seq under
  * js->lock, and the worker is woken through a condition variable.
  */
+#include "codec.h"
 #include "config.h"
-#include "deliver_int.h"
 #include "err.h"
+#include "event.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsconn.h"
+#include "sink.h"
 
 #include <nats/nats.h>
 #include <pthread.h>
@@ -29,7 +32,8 @@
 #include <string.h>
 #include <time.h>
 
-#define JS_SUBJECT_MAX 512
+#define JS_SUBJECT_MAX   512
+#define JS_WARN_EVERY_MS 10000 /* "not connected" once per this, not once per attempt */
 
 struct jjob {
     uint64_t seq;
@@ -40,8 +44,8 @@ struct jjob {
 };
 
 struct jstate {
-    natsOptions *opts;
-    natsConnection *nc;
+    struct natsconn *conn;
+    natsConnection *nc; /* conn's */
     jsCtx *js;
     int stream_ok;
     pthread_mutex_t lock;
@@ -50,16 +54,22 @@ struct jstate {
     int closing; /* set before the connection goes: late PubAcks are ignored */
     struct jjob *jobs;
     const struct cfg_sink *sink;
+    int64_t last_warn; /* worker thread only */
 };
 
+/* on_ack - a PubAck, a negative one, or libnats' timeout for one; msg (the
+ * message published) is ours to destroy. */
 static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
     (void)js;
     struct jstate *s = closure;
     const char *v = NULL;
-    if (natsMsgHeader_Get(msg, "Hookgate-Seq", &v) != NATS_OK || !v)
+    if (natsMsgHeader_Get(msg, "Hookgate-Seq", &v) != NATS_OK || !v) {
+        natsMsg_Destroy(msg);
         return;
+    }
     uint64_t seq = strtoull(v, NULL, 10);
+    natsMsg_Destroy(msg); /* v with it */
     pthread_mutex_lock(&s->lock);
     for (struct jjob *j = s->closing ? NULL : s->jobs; j; j = j->next) {
         if (j->seq != seq || j->done)
@@ -146,22 +156,21 @@ static struct jstate *retired[256];
 static size_t nretired;
 static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void js_close(struct worker *w)
+static void js_close(void *state)
 {
-    struct jstate *s = w->be_state;
+    struct jstate *s = state;
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
     s->closing = 1;
     pthread_mutex_unlock(&s->lock);
-    if (s->nc)
+    if (s->nc) /* closed before its JetStream context goes: no PubAck after that */
         natsConnection_Close(s->nc);
     jsCtx_Destroy(s->js);
-    natsConnection_Destroy(s->nc);
-    natsOptions_Destroy(s->opts);
+    natsconn_close(s->conn);
     s->js = NULL;
     s->nc = NULL;
-    s->opts = NULL;
+    s->conn = NULL;
     pthread_mutex_lock(&s->lock);
     while (s->jobs) {
         struct jjob *j = s->jobs;
@@ -173,53 +182,30 @@ static void js_close(struct worker *w)
     if (nretired < sizeof(retired) / sizeof(retired[0]))
         retired[nretired++] = s;
     pthread_mutex_unlock(&retired_lock);
-    w->be_state = NULL;
 }
 
-static int js_open(struct worker *w)
+static int js_open(const struct config *c, const struct cfg_sink *k, void **state)
 {
-    const struct cfg_sink *k = w->sink;
+    (void)c;
     struct jstate *s = calloc(1, sizeof(*s));
     if (!s)
         return HG_ENOMEM;
     s->sink = k;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    w->be_state = s;
-    int n = 0;
-    while (k->servers[n])
-        n++;
-    natsStatus st = natsOptions_Create(&s->opts);
-    if (st == NATS_OK)
-        st = natsOptions_SetServers(s->opts, (const char **)k->servers, n);
-    if (st == NATS_OK)
-        st = natsOptions_SetMaxReconnect(s->opts, -1); /* forever: the store is the buffer */
-    if (st == NATS_OK)
-        st = natsOptions_SetReconnectWait(s->opts, 500);
-    if (st == NATS_OK)
-        st = natsOptions_SetRetryOnFailedConnect(s->opts, true, NULL, NULL);
-    if (st == NATS_OK && k->creds)
-        st = natsOptions_SetUserCredentialsFromFiles(
-            s->opts, !strncmp(k->creds, "file:", 5) ? k->creds + 5 : k->creds, NULL);
-    if (st == NATS_OK && (k->tls_ca || k->tls_cert))
-        st = natsOptions_SetSecure(s->opts, true);
-    if (st == NATS_OK && k->tls_ca)
-        st = natsOptions_LoadCATrustedCertificates(s->opts, k->tls_ca);
-    if (st == NATS_OK && k->tls_cert)
-        st = natsOptions_LoadCertificatesChain(s->opts, k->tls_cert, k->tls_key);
-    if (st != NATS_OK) {
-        log_msg(LOG_ERROR, "deliver: jetstream options refused", "{s:s,s:s}", "sink", k->name,
-                "error", natsStatus_GetText(st));
-        js_close(w);
-        return HG_EINVAL;
+    const char *why = NULL;
+    struct natsconn_cfg nc = natsconn_cfg_of_sink(k);
+    int rc = natsconn_open(&nc, &s->conn, &why);
+    if (rc) {
+        log_msg(LOG_ERROR,
+                rc == HG_EINVAL ? "deliver: jetstream options refused"
+                                : "deliver: cannot set up the NATS connection",
+                "{s:s,s:s}", "sink", k->name, "error", why);
+        js_close(s);
+        return rc;
     }
-    st = natsConnection_Connect(&s->nc, s->opts);
-    if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED) {
-        log_msg(LOG_ERROR, "deliver: cannot set up the NATS connection", "{s:s,s:s}", "sink",
-                k->name, "error", natsStatus_GetText(st));
-        js_close(w);
-        return HG_EIO;
-    }
+    s->nc = natsconn_nc(s->conn);
+    natsStatus st;
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.PublishAsync.AckHandler = on_ack;
@@ -229,36 +215,54 @@ static int js_open(struct worker *w)
     if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
         log_msg(LOG_ERROR, "deliver: cannot set up the JetStream context", "{s:s,s:s}", "sink",
                 k->name, "error", natsStatus_GetText(st));
-        js_close(w);
+        js_close(s);
         return HG_ENOMEM;
     }
+    *state = s;
     if (natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED) {
-        int rc = stream_check(s);
+        rc = stream_check(s);
         if (rc == HG_ECONFIG) {
-            js_close(w);
+            js_close(s);
             return rc;
         }
         s->stream_ok = rc == HG_OK;
     } else {
-        log_msg(LOG_WARN, "deliver: NATS not reachable yet; events wait in the store", "{s:s}",
-                "sink", k->name);
+        char buf[256];
+        const char *err = natsconn_why(s->conn, buf, sizeof(buf));
+        log_msg(LOG_WARN, "deliver: NATS not reachable yet; events wait in the store", "{s:s,s:s}",
+                "sink", k->name, "error", err ? err : "");
+        s->last_warn = time_now_ms();
     }
     return HG_OK;
 }
 
+/* not_connected - log why the connection is down, once per JS_WARN_EVERY_MS:
+ * the worker retries every 100 ms, and a bad password must not flood the log. */
+static void not_connected(struct jstate *s)
+{
+    char buf[256];
+    int64_t now = time_now_ms();
+    const char *why = natsconn_why(s->conn, buf, sizeof(buf));
+    if (!why || now - s->last_warn < JS_WARN_EVERY_MS)
+        return;
+    s->last_warn = now;
+    log_msg(LOG_WARN, "deliver: NATS not connected; events wait in the store", "{s:s,s:s}", "sink",
+            s->sink->name, "error", why);
+}
+
 /* subject - the template filled for this event, sanitised (see top) */
-static void subject(const char *tpl, const struct slot *sl, char *out, size_t cap)
+static void subject(const char *tpl, const struct sink_event *ev, char *out, size_t cap)
 {
     size_t o = 0;
     for (const char *t = tpl; *t && o + 1 < cap;) {
         const char *val = NULL;
         size_t skip = 0;
         if (!strncmp(t, "{route}", 7))
-            val = sl->route, skip = 7;
+            val = ev->route, skip = 7;
         else if (!strncmp(t, "{type}", 6))
-            val = sl->type, skip = 6;
+            val = ev->type, skip = 6;
         else if (!strncmp(t, "{id}", 4))
-            val = sl->id, skip = 4;
+            val = ev->id, skip = 4;
         if (!val) {
             out[o++] = *t++;
             continue;
@@ -286,9 +290,11 @@ static void subject(const char *tpl, const struct slot *sl, char *out, size_t ca
     snprintf(out, cap, "%s", fixed);
 }
 
-static int js_begin(struct worker *w, struct slot *sl, int64_t now)
+static int js_begin(void *state, const struct sink_event *ev, int64_t now, void **job)
 {
-    struct jstate *s = w->be_state;
+    struct jstate *s = state;
+    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
+        not_connected(s); /* publishing still goes to libnats' reconnect buffer */
     if (!s->stream_ok) {
         if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
             return HG_EIO; /* retried shortly by the loop */
@@ -298,33 +304,32 @@ static int js_begin(struct worker *w, struct slot *sl, int64_t now)
         s->stream_ok = 1;
     }
     char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2], seq[24];
-    subject(w->sink->subject, sl, subj, sizeof(subj));
-    snprintf(msgid, sizeof(msgid), "%s:%s", sl->route, sl->id);
-    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)sl->seq);
-    size_t len =
-        sl->line.len && sl->line.p[sl->line.len - 1] == '\n' ? sl->line.len - 1 : sl->line.len;
+    subject(s->sink->subject, ev, subj, sizeof(subj));
+    snprintf(msgid, sizeof(msgid), "%s:%s", ev->route, ev->id);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
+    size_t len = ev->len && ev->line[ev->len - 1] == '\n' ? ev->len - 1 : ev->len;
     struct jjob *j = calloc(1, sizeof(*j));
     natsMsg *m = NULL;
-    if (!j || natsMsg_Create(&m, subj, NULL, sl->line.p, (int)len) != NATS_OK ||
+    if (!j || natsMsg_Create(&m, subj, NULL, ev->line, (int)len) != NATS_OK ||
         natsMsgHeader_Set(m, "Nats-Msg-Id", msgid) != NATS_OK ||
         natsMsgHeader_Set(m, "Hookgate-Seq", seq) != NATS_OK) {
         natsMsg_Destroy(m);
         free(j);
         return HG_ENOMEM;
     }
-    j->seq = sl->seq;
-    j->deadline = now + (int64_t)w->sink->timeout_ms;
+    j->seq = ev->seq;
+    j->deadline = now + (int64_t)s->sink->timeout_ms;
     pthread_mutex_lock(&s->lock);
     j->next = s->jobs;
     s->jobs = j;
     pthread_mutex_unlock(&s->lock);
-    sl->job = j;
+    *job = j;
     /* libnats frees its pending slot of a publish whose PubAck never comes
      * only with MaxWait: without it a full window of lost PubAcks (a node
      * that hung, then died) would block every later publish */
     jsPubOptions po;
     jsPubOptions_Init(&po);
-    po.MaxWait = (int64_t)w->sink->timeout_ms;
+    po.MaxWait = (int64_t)s->sink->timeout_ms;
     natsStatus st = js_PublishMsgAsync(s->js, &m, &po);
     if (st != NATS_OK) {
         natsMsg_Destroy(m); /* still ours on error */
@@ -338,11 +343,11 @@ static int js_begin(struct worker *w, struct slot *sl, int64_t now)
     return HG_OK;
 }
 
-static void js_wait(struct worker *w, struct slot *slots, unsigned n, int timeout_ms)
+static void js_wait(void *state, void *const *jobs, unsigned n, int timeout_ms)
 {
-    (void)slots;
+    (void)jobs;
     (void)n;
-    struct jstate *s = w->be_state;
+    struct jstate *s = state;
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_nsec += (long)timeout_ms * 1000000;
@@ -356,10 +361,10 @@ static void js_wait(struct worker *w, struct slot *slots, unsigned n, int timeou
     pthread_mutex_unlock(&s->lock);
 }
 
-static int js_step(struct worker *w, struct slot *sl, int64_t now)
+static int js_step(void *state, void *job, int64_t now)
 {
-    struct jstate *s = w->be_state;
-    struct jjob *j = sl->job;
+    struct jstate *s = state;
+    struct jjob *j = job;
     pthread_mutex_lock(&s->lock);
     if (!j->done && now > j->deadline) { /* no PubAck: published again later */
         j->done = 1;
@@ -370,36 +375,32 @@ static int js_step(struct worker *w, struct slot *sl, int64_t now)
     return d;
 }
 
-static int64_t js_deadline(struct worker *w, struct slot *sl)
+static int64_t js_deadline(void *state, void *job)
 {
-    (void)w;
-    return ((struct jjob *)sl->job)->deadline;
+    (void)state;
+    return ((struct jjob *)job)->deadline;
 }
 
-static int js_result(struct worker *w, struct slot *sl, char *err, size_t cap, int64_t *retry_after)
+static int js_result(void *state, void *job, char *err, size_t cap, int64_t *retry_after)
 {
-    struct jstate *s = w->be_state;
-    struct jjob *j = sl->job;
+    struct jstate *s = state;
+    struct jjob *j = job;
     *retry_after = 0;
     pthread_mutex_lock(&s->lock);
     int ok = j->ok, dup = j->dup;
     snprintf(err, cap, "%s", j->err[0] ? j->err : "jetstream: publish failed");
     pthread_mutex_unlock(&s->lock);
     if (ok && dup)
-        metrics_publish_duplicate(w->sink->mx);
+        metrics_publish_duplicate(s->sink->mx);
     return ok ? HG_OK : HG_EIO;
 }
 
-static void js_terminate(struct worker *w, struct slot *sl)
+/* js_release - a publish not yet acknowledged is published again later
+ * (after a restart too): Nats-Msg-Id keeps one copy in the stream. */
+static void js_release(void *state, void *job)
 {
-    (void)w;
-    (void)sl; /* an unacknowledged publish is simply published again after a restart */
-}
-
-static void js_release(struct worker *w, struct slot *sl)
-{
-    struct jstate *s = w->be_state;
-    struct jjob *j = sl->job;
+    struct jstate *s = state;
+    struct jjob *j = job;
     if (!j)
         return;
     pthread_mutex_lock(&s->lock);
@@ -410,9 +411,14 @@ static void js_release(struct worker *w, struct slot *sl)
         }
     pthread_mutex_unlock(&s->lock);
     free(j);
-    sl->job = NULL;
 }
 
-const struct job_backend deliver_jetstream_backend = {js_begin,    js_wait,   js_step,
-                                                      js_deadline, js_result, js_terminate,
-                                                      js_release,  js_open,   js_close};
+const struct sink_ops sink_jetstream_ops = {.name = "jetstream",
+                                            .open = js_open,
+                                            .close = js_close,
+                                            .begin = js_begin,
+                                            .wait = js_wait,
+                                            .step = js_step,
+                                            .deadline = js_deadline,
+                                            .result = js_result,
+                                            .release = js_release};

@@ -1,11 +1,14 @@
 /*
- * sink_stdout.c - NDJSON on standard output.
+ * sink_stdout.c - the stdout sink (a stream sink, see sink.h): NDJSON on
+ * standard output.
  *
  * Writes straight to fd 1 with write(2) (no stdio buffer to flush or lose),
  * continues short writes, waits out EAGAIN on a non-blocking stdout, and
- * reports how far it got on error so that a retry resumes mid-buffer.  stdout carries nothing but
- * events: every log line goes to stderr.  EPIPE (the reader went away) is an error that deliver.c
- * retries with backoff; SIGPIPE is ignored process-wide.
+ * reports how far it got on error so that a retry resumes mid-buffer.
+ * stdout carries nothing but events: every log line goes to stderr.  EPIPE
+ * (the reader went away) is an error that deliver.c retries with backoff;
+ * SIGPIPE is ignored process-wide.  No state: this is the hot path, one
+ * write(2) per batch and nothing else.
  */
 #include "err.h"
 #include "log.h"
@@ -16,9 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static int stdout_open(const struct cfg_sink *cfg, void **state)
+static int stdout_open(const struct config *c, const struct cfg_sink *s, void **state)
 {
-    (void)cfg;
+    (void)c;
+    (void)s;
     *state = NULL;
     return HG_OK;
 }
@@ -52,4 +56,5 @@ static void stdout_close(void *state)
     (void)state;
 }
 
-const struct sink_ops sink_stdout_ops = {"stdout", stdout_open, stdout_send, stdout_close};
+const struct sink_ops sink_stdout_ops = {
+    .name = "stdout", .open = stdout_open, .close = stdout_close, .send = stdout_send};

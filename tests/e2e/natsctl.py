@@ -5,12 +5,17 @@ free on 127.0.0.1: clients, monitoring (`-m`, used for /healthz and /jsz)
 and, in a cluster, routes.  A Node keeps its ports, name and store dir, so
 kill() then start() brings back the same server with its data.  A Cluster is
 one node (no cluster flags) or n nodes named n1..nN that route to each
-other (`--cluster_name hg --cluster ... --routes ...`).
+other (`--cluster_name hg --cluster ... --routes ...`).  `extra` server
+arguments give a node authentication or TLS: user_pass(), tls_files() and
+Operator (JWT accounts and a .creds file, the way a NATS operator hands out
+credentials) build them, with openssl for every key and signature.
 
 Nothing here asserts: wait_ready() and friends raise RuntimeError with the
 tail of the server logs when the servers do not get there, and tests fail
 on that.  js_read (tests/tools/js_read.c) is built once by build_js_read().
 """
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -78,9 +83,10 @@ def _get_json(url, timeout=2):
 
 
 class Node:
-    def __init__(self, d, name, port, mport, cport=None, routes=()):
+    def __init__(self, d, name, port, mport, cport=None, routes=(), extra=()):
         self.dir, self.name, self.port, self.mport, self.cport = d, name, port, mport, cport
         self.routes = list(routes)
+        self.extra = list(extra)
         self.store = os.path.join(d, "store")
         self.log = os.path.join(d, "server.log")
         self.proc = None
@@ -97,7 +103,7 @@ class Node:
             a += ["--cluster_name", "hg", "--cluster", f"nats://127.0.0.1:{self.cport}"]
             if self.routes:
                 a += ["--routes", ",".join(self.routes)]
-        return a
+        return a + self.extra
 
     def start(self):
         if self.running():
@@ -145,6 +151,14 @@ class Node:
     def jsz(self):
         return _get_json(f"http://127.0.0.1:{self.mport}/jsz")[1]
 
+    def stream_msgs(self, name):
+        """Messages in stream name (any account) by the monitoring port, which
+        needs no credentials; 0 while there is no such stream."""
+        j = _get_json(f"http://127.0.0.1:{self.mport}/jsz?accounts=true&streams=true")[1] or {}
+        return sum((st.get("state") or {}).get("messages", 0)
+                   for acc in j.get("account_details") or () for st in acc.get("stream_detail") or ()
+                   if st.get("name") == name)
+
     def meta_leader(self):
         j = self.jsz() or {}
         return (j.get("meta_cluster") or {}).get("leader") or ""
@@ -161,7 +175,7 @@ class Node:
 class Cluster:
     """n=1: a single JetStream server; n>1: a cluster of n routed servers."""
 
-    def __init__(self, tmp, n=1):
+    def __init__(self, tmp, n=1, extra=()):
         self.tmp = tmp
         ports = free_ports(3 * n)
         self.nodes = []
@@ -170,10 +184,11 @@ class Cluster:
             d = os.path.join(tmp, f"nats-n{i + 1}")
             os.makedirs(d, exist_ok=True)
             if n == 1:
-                self.nodes.append(Node(d, "n1", ports[0], ports[1]))
+                self.nodes.append(Node(d, "n1", ports[0], ports[1], extra=extra))
             else:
                 routes = [f"nats://127.0.0.1:{c}" for j, c in enumerate(cports) if j != i]
-                self.nodes.append(Node(d, f"n{i + 1}", ports[2 * i], ports[2 * i + 1], cports[i], routes))
+                self.nodes.append(Node(d, f"n{i + 1}", ports[2 * i], ports[2 * i + 1], cports[i], routes,
+                                       extra=extra))
 
     @property
     def clustered(self):
@@ -321,3 +336,149 @@ def unescape(s):
             out.append(c)
             i += 1
     return "".join(out)
+
+
+# ---- authentication and TLS ---------------------------------------------------
+
+
+def user_pass(user, password):
+    """Server arguments: every client must log in as user/password."""
+    return ["--user", user, "--pass", password]
+
+
+def _openssl(*args):
+    return subprocess.run(["openssl", *args], capture_output=True, check=True).stdout
+
+
+def tls_files(d):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client
+    certificate, all signed by that CA, generated now in d.  Returns
+    {"ca", "server_cert", "server_key", "client_cert", "client_key"} (paths)."""
+    f = {k: os.path.join(d, k + ".pem") for k in ("ca", "ca_key", "server_cert", "server_key",
+                                                  "client_cert", "client_key")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    _openssl("req", "-x509", *ec, "-days", "1", "-subj", "/CN=hookgate test CA",
+             "-keyout", f["ca_key"], "-out", f["ca"])
+    for who, ext in (("server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                     ("client", "extendedKeyUsage=clientAuth")):
+        csr = os.path.join(d, who + ".csr")
+        extfile = os.path.join(d, who + ".ext")
+        with open(extfile, "w") as e:
+            e.write(ext + "\n")
+        _openssl("req", "-new", *ec, "-subj", f"/CN={who}", "-keyout", f[who + "_key"], "-out", csr)
+        _openssl("x509", "-req", "-in", csr, "-CA", f["ca"], "-CAkey", f["ca_key"], "-CAcreateserial",
+                 "-days", "1", "-extfile", extfile, "-out", f[who + "_cert"])
+    for k in ("server_key", "client_key", "ca_key"):
+        os.chmod(f[k], 0o600)
+    return f
+
+
+def tls_args(f, verify=True):
+    """Server arguments: TLS with f's server certificate; verify=True also
+    asks every client for a certificate signed by f's CA (mutual TLS)."""
+    a = ["--tls", "--tlscert", f["server_cert"], "--tlskey", f["server_key"]]
+    if verify:
+        a += ["--tlsverify", "--tlscacert", f["ca"]]
+    return a
+
+
+# NKeys and JWTs, as the nats-io nkeys and jwt/v2 libraries make them: an
+# nkey is base32 (no padding) of prefix byte(s) + ed25519 key + CRC-16/XMODEM
+# (little-endian); a JWT is header.claims.signature, base64url without
+# padding, signed with the issuer's ed25519 seed.
+_PREFIX = {"seed": 18 << 3, "operator": 14 << 3, "account": 0, "user": 20 << 3}
+_PKCS8_ED25519 = bytes.fromhex("302e020100300506032b657004220420")
+
+
+def _crc16(data):
+    crc = 0
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def _b32(raw):
+    raw += _crc16(raw).to_bytes(2, "little")
+    return base64.b32encode(raw).decode().rstrip("=")
+
+
+def _b64url(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+
+
+class NKey:
+    """An ed25519 key pair of one kind (operator, account or user), kept as a
+    PKCS#8 DER file for openssl."""
+
+    def __init__(self, d, kind, name):
+        self.kind = kind
+        self.seed = os.urandom(32)
+        self.der = os.path.join(d, f"{name}.der")
+        with open(self.der, "wb") as f:
+            f.write(_PKCS8_ED25519 + self.seed)
+        os.chmod(self.der, 0o600)
+        pub = _openssl("pkey", "-inform", "DER", "-in", self.der, "-pubout", "-outform", "DER")[-32:]
+        self.public = _b32(bytes([_PREFIX[kind]]) + pub)
+
+    def seed_text(self):
+        p = _PREFIX[self.kind]
+        return _b32(bytes([_PREFIX["seed"] | (p >> 5), (p & 31) << 3]) + self.seed)
+
+    def sign(self, data):
+        msg = self.der + ".msg"  # a file: openssl signs ed25519 in one shot, and needs the size
+        with open(msg, "wb") as f:
+            f.write(data)
+        return _openssl("pkeyutl", "-sign", "-inkey", self.der, "-keyform", "DER", "-rawin", "-in", msg)
+
+
+def _jwt(issuer, subject, name, nats):
+    claims = {"jti": "", "iat": int(time.time()), "iss": issuer.public, "name": name,
+              "sub": subject.public, "nats": nats}
+    claims["jti"] = _b32(hashlib.sha256(json.dumps(claims, sort_keys=True).encode()).digest())[:52]
+    head = _b64url(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = _b64url(json.dumps(claims).encode())
+    return f"{head}.{body}.{_b64url(issuer.sign(f'{head}.{body}'.encode()))}"
+
+
+class Operator:
+    """Decentralised NATS auth on one server: an operator, a system account,
+    an account with JetStream and a user of it whose .creds file (JWT and
+    seed, mode 0600) is `creds`; args() are the server's arguments (a config
+    file with the operator JWT and the accounts preloaded)."""
+
+    def __init__(self, d):
+        os.makedirs(d, exist_ok=True)
+        op, sys_acc = NKey(d, "operator", "op"), NKey(d, "account", "sys")
+        acc, user = NKey(d, "account", "acc"), NKey(d, "user", "user")
+        op_jwt = _jwt(op, op, "hg-op", {"type": "operator", "version": 2})
+        unlimited = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                     "wildcards": True, "conn": -1, "leaf": -1}
+        sys_jwt = _jwt(op, sys_acc, "SYS", {"limits": unlimited, "type": "account", "version": 2})
+        js = dict(unlimited, mem_storage=-1, disk_storage=-1, streams=-1, consumer=-1)
+        acc_jwt = _jwt(op, acc, "HG", {"limits": js, "type": "account", "version": 2})
+        user_jwt = _jwt(acc, user, "hookgate", {"pub": {}, "sub": {}, "subs": -1, "data": -1,
+                                                 "payload": -1, "type": "user", "version": 2})
+        self.conf = os.path.join(d, "operator.conf")
+        with open(self.conf, "w") as f:
+            f.write(f'operator: "{op_jwt}"\nsystem_account: "{sys_acc.public}"\nresolver: MEMORY\n'
+                    f'resolver_preload: {{\n  {sys_acc.public}: "{sys_jwt}"\n  {acc.public}: "{acc_jwt}"\n}}\n')
+        self.creds = os.path.join(d, "user.creds")
+        with open(self.creds, "w") as f:
+            f.write(f"-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n"
+                    f"-----BEGIN USER NKEY SEED-----\n{user.seed_text()}\n------END USER NKEY SEED------\n")
+        os.chmod(self.creds, 0o600)
+        # a user of another operator: well-formed, and refused by this server
+        other = NKey(d, "account", "stranger-acc")
+        ou = NKey(d, "user", "stranger")
+        ojwt = _jwt(other, ou, "stranger", {"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+                                             "type": "user", "version": 2})
+        self.wrong_creds = os.path.join(d, "stranger.creds")
+        with open(self.wrong_creds, "w") as f:
+            f.write(f"-----BEGIN NATS USER JWT-----\n{ojwt}\n------END NATS USER JWT------\n\n"
+                    f"-----BEGIN USER NKEY SEED-----\n{ou.seed_text()}\n------END USER NKEY SEED------\n")
+        os.chmod(self.wrong_creds, 0o600)
+
+    def args(self):
+        return ["-c", self.conf]

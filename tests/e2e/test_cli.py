@@ -2,6 +2,7 @@
 default config (contract sections 2 and 4)."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -308,6 +309,177 @@ class Cli(hg.GatewayTest):
         for lib in ("hookgate", "libmicrohttpd", "OpenSSL", "jansson", "LMDB"):
             self.assertIn(lib, p.stdout)
 
+    def test_help_goes_to_stdout_and_lists_every_command(self):
+        """`hookgate --help | less` shows the usage: stdout, exit 0, nothing on
+        stderr; every command is listed, `events replay` included."""
+        for args in (["--help"], ["-h"], ["help"]):
+            p = run(*args)
+            self.assertEqual((p.returncode, p.stderr), (0, ""), args)
+            lines = p.stdout.splitlines()
+            self.assertEqual(lines[0], "usage: hookgate serve [-c FILE]", args)
+            for cmd in ("serve [-c FILE]", "check -c FILE", "events list", "events show ID_OR_SEQ",
+                        "events dead", "events replay --sink S", "gc (-c FILE | --data DIR)",
+                        "sign -p PROFILE -s SECRET", "send-test URL -p PROFILE -s SECRET", "version"):
+                self.assertTrue([l for l in lines if l.startswith(("usage: hookgate " + cmd,
+                                                                   "       hookgate " + cmd))],
+                                (cmd, p.stdout))
+            self.assertIn("Exit codes: 0 ok, 1 runtime or config error, 2 usage error.", lines)
+        # through a real pipe, as `hookgate --help | head -1`
+        p = subprocess.run(f"'{hg.BIN}' --help | head -1; echo \"rc=${{PIPESTATUS[0]}}\"", shell=True,
+                           executable="/bin/bash", capture_output=True, text=True, timeout=30)
+        self.assertEqual((p.stdout, p.stderr), ("usage: hookgate serve [-c FILE]\nrc=0\n", ""))
+
+    def test_each_command_has_its_help(self):
+        """`hookgate CMD --help` (or -h, anywhere among its options) prints
+        that command's usage and what it does on stdout, exit 0."""
+        first = {"serve": "usage: hookgate serve [-c FILE]",
+                 "check": "usage: hookgate check -c FILE",
+                 "events": "usage: hookgate events list [--route R] [--limit N] [-c FILE | --data DIR]",
+                 "gc": "usage: hookgate gc (-c FILE | --data DIR) [--window DURATION]",
+                 "sign": "usage: hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]",
+                 "send-test": "usage: hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]",
+                 "version": "usage: hookgate version"}
+        cases = [([c, "--help"], c) for c in first] + [([c, "-h"], c) for c in first] + [
+            (["events", "list", "--help"], "events"), (["events", "replay", "--sink", "out", "-h"], "events"),
+            (["sign", "-p", "generic", "--help"], "sign"), (["check", "-c", "x.json", "--help"], "check"),
+            (["help", "gc"], "gc")]
+        for args, cmd in cases:
+            p = run(*args)
+            self.assertEqual((p.returncode, p.stderr), (0, ""), args)
+            lines = p.stdout.splitlines()
+            self.assertEqual(lines[0], first[cmd], args)
+            self.assertNotIn("hookgate COMMAND --help", p.stdout)  # the command's own, not all of them
+            self.assertGreater(len([l for l in lines if l and not l.startswith(("usage:", " "))]), 0, args)
+        self.assertIn("hookgate events replay --sink S (--seq N | --since TIME | --dead)", run("events", "-h").stdout)
+        self.assertIn("./hookgate-data", run("events", "-h").stdout)
+
+    def test_usage_errors_say_what_is_wrong_first(self):
+        """An unknown command or option, a missing value or argument: the
+        reason on the first line of stderr, then the usage; nothing on
+        stdout; exit 2."""
+        cases = [
+            ([], "hookgate: missing command", "usage: hookgate serve [-c FILE]"),
+            (["bogus"], "hookgate: unknown command 'bogus'", "usage: hookgate serve [-c FILE]"),
+            (["--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate serve [-c FILE]"),
+            (["help", "bogus"], "hookgate: unknown command 'bogus'", "usage: hookgate serve [-c FILE]"),
+            (["serve", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate serve [-c FILE]"),
+            (["serve", "-c"], "hookgate: option '-c' needs a value", "usage: hookgate serve [-c FILE]"),
+            (["serve", "extra"], "hookgate: unexpected argument 'extra'", "usage: hookgate serve [-c FILE]"),
+            (["check", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate check -c FILE"),
+            (["check"], "hookgate: check needs -c FILE", "usage: hookgate check -c FILE"),
+            (["events", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate events list"),
+            (["events"], "hookgate: events needs a command: list, show, dead or replay",
+             "usage: hookgate events list"),
+            (["events", "bogus"], "hookgate: unknown command 'events bogus'", "usage: hookgate events list"),
+            (["events", "list", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate events list"),
+            (["events", "list", "--data"], "hookgate: option '--data' needs a value", "usage: hookgate events list"),
+            (["events", "list", "--limit", "0", "--data", "d"], "hookgate: --limit takes a positive number, not '0'",
+             "usage: hookgate events list"),
+            (["events", "show", "--data", "d"], "hookgate: events show needs ID_OR_SEQ",
+             "usage: hookgate events list"),
+            (["events", "list", "7", "--data", "d"], "hookgate: unexpected argument '7'",
+             "usage: hookgate events list"),
+            (["events", "replay", "--sink", "out", "--data", "d"],
+             "hookgate: events replay needs --sink S and one of --seq N, --since TIME or --dead",
+             "usage: hookgate events list"),
+            (["gc", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate gc (-c FILE | --data DIR)"),
+            (["gc"], "hookgate: gc needs -c FILE or --data DIR", "usage: hookgate gc (-c FILE | --data DIR)"),
+            (["sign", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate sign -p PROFILE"),
+            (["sign", "-p", "generic"], "hookgate: sign needs -s SECRET", "usage: hookgate sign -p PROFILE"),
+            (["sign", "-s"], "hookgate: option '-s' needs a value", "usage: hookgate sign -p PROFILE"),
+            (["sign", "--insecure"], "hookgate: unknown option '--insecure'", "usage: hookgate sign -p PROFILE"),
+            (["send-test", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate send-test URL"),
+            (["send-test", "-p", "generic", "-s", "x"], "hookgate: send-test needs URL",
+             "usage: hookgate send-test URL"),
+            (["send-test", "http://127.0.0.1:9/", "-p", "generic", "-s", "x", "--nonce", "n"],
+             "hookgate: unknown option '--nonce'", "usage: hookgate send-test URL"),
+            (["version", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate version"),
+        ]
+        for args, reason, usage in cases:
+            p = run(*args, cwd=self.tmp)
+            lines = p.stderr.splitlines()
+            self.assertEqual((p.returncode, p.stdout), (2, ""), (args, p.stderr))
+            self.assertEqual(lines[0], reason, args)
+            self.assertTrue(lines[1].startswith(usage), (args, p.stderr))
+
+    def test_version_lists_every_library_at_run_time(self):
+        """`hookgate version`: hookgate's own version first (scripts read that
+        line), then each linked library with the version it reports at run
+        time, which matches what the system has installed."""
+        p = run("version")
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        lines = p.stdout.splitlines()
+        self.assertRegex(lines[0], r"^hookgate \d+\.\d+\.\d+(\+\w+)?$")
+        self.assertEqual(run("--version").stdout, p.stdout)
+        names = ["libmicrohttpd", "GnuTLS", "OpenSSL", "jansson", "LMDB", "libcurl", "libnats"]
+        self.assertEqual([l.split(" ")[0] for l in lines[1:]], names, p.stdout)
+        got = dict(l.split(" ", 1) for l in lines[1:])
+        for name in names:
+            self.assertRegex(got[name], r"^\d+\.\d+(\.\d+)?$", name)
+        pkgs = {"libmicrohttpd": "libmicrohttpd", "GnuTLS": "gnutls", "OpenSSL": "openssl", "jansson": "jansson",
+                "LMDB": "lmdb", "libcurl": "libcurl", "libnats": "libnats"}
+        checked = 0
+        if shutil.which("pkg-config"):
+            for name, pkg in pkgs.items():
+                v = subprocess.run(["pkg-config", "--modversion", pkg], capture_output=True, text=True)
+                if v.returncode == 0:
+                    self.assertEqual(got[name], v.stdout.strip(), name)
+                    checked += 1
+        if shutil.which("openssl"):
+            v = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()
+            self.assertEqual(got["OpenSSL"], v[1], v)
+            checked += 1
+        if shutil.which("curl"):
+            v = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split()
+            self.assertIn("libcurl/" + got["libcurl"], v)
+            checked += 1
+        self.assertGreater(checked, 0, "nothing on this system to compare the versions with")
+
+    def test_send_test_to_a_closed_port_names_address_port_and_reason(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        p = run("send-test", f"http://127.0.0.1:{port}/webhooks", "-p", "generic", "-s", "a-test-secret")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertEqual(p.stderr, f"hookgate: cannot connect to 127.0.0.1:{port}: Connection refused\n")
+        p = run("send-test", f"http://[::1]:{port}/webhooks", "-p", "generic", "-s", "a-test-secret")
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stderr, rf"^hookgate: cannot connect to \[::1\]:{port}: "
+                                   r"(Connection refused|Cannot assign requested address|Network is unreachable"
+                                   r"|Address family not supported by protocol)\n$")
+
+    def test_events_default_to_the_embedded_data_dir(self):
+        """Without -c or --data, the events commands read ./hookgate-data (the
+        embedded default's data_dir) and say so on stderr; without it they
+        say what to pass."""
+        cwd = os.path.join(self.tmp, "cwd")
+        os.mkdir(cwd)
+        for sub in (["list"], ["show", "1"], ["dead"], ["replay", "--sink", "out", "--seq", "1"]):
+            p = run("events", *sub, cwd=cwd)
+            self.assertEqual((p.returncode, p.stdout), (2, ""), sub)
+            self.assertEqual(p.stderr.splitlines()[0], "hookgate: no ./hookgate-data here (the embedded default's "
+                                                       "data directory): pass -c FILE or --data DIR", sub)
+        cfg = hg.basic_config(self.tmp)
+        cfg["data_dir"] = os.path.join(cwd, "hookgate-data")
+        g = self.gateway(cfg)
+        self.assertEqual(self.post_generic(g, b'{"event_id":"dd-1","event":"order.created"}').status, 200)
+        g.wait_events(1)
+        p = run("events", "list", cwd=cwd)
+        self.assertEqual((p.returncode, p.stderr), (0, "hookgate: reading data directory ./hookgate-data\n"))
+        rows = [l.split("\t") for l in p.stdout.splitlines()[1:]]
+        self.assertEqual([r[3:5] for r in rows], [["dd-1", "order.created"]])
+        p = run("events", "show", "dd-1", cwd=cwd)
+        self.assertEqual((p.returncode, p.stderr), (0, "hookgate: reading data directory ./hookgate-data\n"))
+        self.assertEqual(json.loads(p.stdout)["id"], "dd-1")
+        p = run("events", "dead", cwd=cwd)
+        self.assertEqual((p.returncode, p.stderr), (0, "hookgate: reading data directory ./hookgate-data\n"))
+        # naming a store says nothing
+        p = run("events", "list", "--data", cfg["data_dir"], cwd=cwd)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        p = run("events", "list", "-c", g.cfg_path, cwd=cwd)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+
     def test_serve_refuses_bad_config_with_a_log_line(self):
         cfg = hg.basic_config(self.tmp)
         cfg["routes"][0]["tolerence"] = "5m"
@@ -371,7 +543,9 @@ class Cli(hg.GatewayTest):
                                stderr=subprocess.PIPE, timeout=30, env=dict(os.environ, **hg.ENV))
         self.assertEqual(p.returncode, 1)
         self.assertEqual(run("events", "show", "--data", data).returncode, 2)
-        self.assertEqual(run("events", "list").returncode, 2)
+        p = run("events", "list", cwd=self.tmp)  # no -c, no --data, no ./hookgate-data
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("pass -c FILE or --data DIR", p.stderr.splitlines()[0])
         p = run("events", "dead", "--data", data)
         self.assertEqual(p.stdout.splitlines(), ["SINK\tSEQ\tATTEMPTS\tFAILED_AT\tLAST_ERROR"])
         p = run("events", "list", "--data", os.path.join(self.tmp, "nowhere"))

@@ -87,8 +87,14 @@ class Hardening(hg.GatewayTest):
         self.assertEqual(rej[-1]["path"], "/x??")
 
     def test_text_labelled_json_any_case(self):
+        """A body labelled JSON (in any case) that is not JSON is refused, not
+        stored as text; a text type that merely mentions json keeps it text."""
         g = self.gateway(hg.basic_config(self.tmp))
         r = self.post_generic(g, b"hello world", headers={"Content-Type": "Application/JSON",
+                                                          "X-Webhook-Event-Id": "t1"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json(), {"error": "body is not valid JSON"})
+        r = self.post_generic(g, b"hello world", headers={"Content-Type": "Text/JSON",
                                                           "X-Webhook-Event-Id": "t1"})
         self.assertEqual(r.status, 200)
         e = g.wait_events(1)[0]

@@ -652,9 +652,10 @@ class Hostile(TransportCases, HostileBase):
         """Validly signed bodies that are not valid JSON text (invalid or
         overlong UTF-8, UTF-8-encoded surrogates, an escaped lone surrogate,
         raw NUL bytes, a BOM): 400 "body is not valid JSON" on a JSON-only
-        profile (iex), 400 "missing event id" on generic (whose non-JSON
-        bodies are text and need an id header). Logged, nothing stored. An
-        escaped \\u0000 is valid JSON and is accepted (the control case)."""
+        profile (iex), and on generic too, since the request says
+        application/json (generic keeps other types' bodies as text). Logged,
+        nothing stored. An escaped \\u0000 is valid JSON and is accepted (the
+        control case)."""
         g = self.start()
         bad = {"invalid UTF-8": b'{"a":"\xff"}', "overlong UTF-8": b'{"a":"\xc0\xaf"}',
                "truncated UTF-8": b'{"a":"\xe2\x82"}', "UTF-8 surrogate": b'{"a":"\xed\xa0\x80"}',
@@ -681,8 +682,10 @@ class Hostile(TransportCases, HostileBase):
                 c.send(request(gb))
                 r = c.response()
                 self.assertEqual(r[0] if r else None, 400, r)
+                self.assertEqual(json.loads(r[2]), {"error": "body is not valid JSON"})
                 self.assertTrue(hg.wait_for(lambda: [l for l in g.logs()[before:] if l.get("status") == 400
-                                                     and l.get("reason") == "missing event id"], 10))
+                                                     and l.get("reason") ==
+                                                     "body is not JSON but its Content-Type says it is"], 10))
         c = self.client(g)
         c.send(iex_request(b'{"a":"\\u0000"}', "iex-escaped-nul"))
         r = c.response()

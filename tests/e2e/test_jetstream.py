@@ -14,7 +14,8 @@ everything arrives once after the cluster comes back; a gateway killed with
 SIGKILL mid-burst and restarted on its data dir leaves each event once in
 the stream (Msg-Id dedupe), and so does a replay of events already
 published; an existing stream with other settings stops the start with an
-error naming the setting.
+error naming the setting; with no NATS server up at all the gateway still
+starts, and publishes once one is.
 
 The whole module is skipped, saying why, when nats-server or libnats
 (pkg-config libnats) is missing.  Harness checks the harness itself
@@ -351,6 +352,27 @@ class JetStreamSink(hg.GatewayTest):
         self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
         self.assertEqual(self.metric(g, "hookgate_oldest_undelivered_seconds"), 0)
         self.assertEqual(self.metric(g, "hookgate_delivered_total"), 60)
+
+    def test_nats_down_at_start_the_gateway_starts_then_publishes(self):
+        """No NATS server runs when hookgate starts: it starts anyway (the
+        connection is retried in the background, never inside the start),
+        accepts events into its store, says why it cannot publish, and
+        publishes everything once NATS is up.  The route's shared dedupe
+        connects the same way and must not hold up the start either."""
+        c = natsctl.Cluster(self.tmp, 1)  # not started yet
+        self.clusters.append(c)
+        cfg = self.config(self.sink(c))
+        for r in cfg["routes"]:
+            r["shared_dedupe"] = {"jetstream_kv": {"bucket": "hookgate-seen"}}
+        g = self.gateway(cfg)  # raises unless "hookgate started" comes within 20 s
+        ids = [f"evt_down{i}" for i in range(5)]
+        for i in ids:
+            self.post(g, i)
+        self.assertTrue([l for l in g.logs() if l.get("sink") == "js" and "NATS not" in l.get("msg", "")])
+        c.start()
+        self.assertEqual(self.wait_count(c, 5, timeout=120), 5, c.diagnostics())
+        self.assert_each_once(self.js.messages_when_readable(c.url_list(), "HOOKS"), ids)
+        self.assertEqual(g.stop(), 0, g.stderr()[-3000:])
 
     # ---- (d) hookgate killed mid-burst, restarted on its data dir ----------------
 

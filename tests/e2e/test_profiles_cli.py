@@ -251,11 +251,126 @@ class SignSecretFiles(hg.GatewayTest):
             f.write("s" * 5000)
         p = run(["sign", "-p", "generic", "-s", "file:" + path], stdin=b'{"a":1}')
         self.assertEqual(p.returncode, 1, p.stdout)
-        self.assertIn(b"over 4096 bytes", p.stderr)
+        self.assertEqual(p.stderr, f"hookgate: secret file {path} is larger than 4096 bytes\n".encode())
         with open(path, "w") as f:
             f.write("s" * 4095 + "\n")  # 4096 bytes with the newline, as serve allows
         p = run(["sign", "-p", "generic", "-s", "file:" + path], stdin=b'{"a":1}')
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_secret_source_errors_are_precise(self):
+        """An unusable -s source is named with its cause, in the words
+        `hookgate check` uses for the same source; exit 1, nothing on
+        stdout, never a byte of the secret."""
+        env = {k: v for k, v in os.environ.items() if k != "HG_NOPE_UNSET"}
+        env["HG_EMPTY_VAR"] = ""
+        d = self.tmp
+        files = {"empty": "", "newline": "\n", "crlf": "\r\n"}
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        missing, empty, nl, crlf = (os.path.join(d, n) for n in ("absent", "empty", "newline", "crlf"))
+        cases = [
+            ("env:HG_NOPE_UNSET", "environment variable HG_NOPE_UNSET is not set or empty"),
+            ("env:HG_EMPTY_VAR", "environment variable HG_EMPTY_VAR is not set or empty"),
+            ("file:" + missing, f"cannot read secret file {missing}: No such file or directory"),
+            ("file:" + d, f"cannot read secret file {d}: Is a directory"),
+            ("file:" + empty, f"secret is empty (secret file {empty})"),
+            ("file:" + nl, f"secret is empty (secret file {nl})"),
+            ("file:" + crlf, f"secret is empty (secret file {crlf})"),
+        ]
+        for src, why in cases:
+            for cmd in (["sign", "-p", "generic", "-s", src],
+                        ["send-test", "http://127.0.0.1:9/x", "-p", "generic", "-s", src]):
+                p = run(cmd, stdin=b'{"a":1}', env=env)
+                self.assertEqual((p.returncode, p.stdout), (1, b""), (cmd, p.stderr))
+                self.assertEqual(p.stderr.decode(), f"hookgate: {why}\n", cmd)
+        # check says the same of the same sources
+        for src, why in cases[:3]:
+            cfg = hg.basic_config(self.tmp)
+            cfg["routes"][0]["secrets"] = [src]
+            path = os.path.join(self.tmp, "check.json")
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+            p = subprocess.run([hg.BIN, "check", "-c", path], capture_output=True, text=True, timeout=30,
+                               env=dict(env, **hg.ENV))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(f"$.routes[0].secrets[0]: {why}", p.stderr)
+
+    def test_secret_file_line_ends_are_dropped_once(self):
+        """file: drops one trailing LF or CRLF, as serve does: the header is
+        the HMAC under the secret without it."""
+        body = b'{"event_id":"le-1"}'
+        for text, key in (("k-file\n", b"k-file"), ("k-file\r\n", b"k-file"), ("k-file", b"k-file"),
+                          ("k-file\n\n", b"k-file\n"), ("k\x00file\n", b"k\x00file")):
+            path = os.path.join(self.tmp, "s")
+            with open(path, "w") as f:
+                f.write(text)
+            p = run(["sign", "-p", "generic", "-s", "file:" + path], stdin=body)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(hget(parse_headers(p.stdout), "X-Webhook-Signature"),
+                             "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest(), repr(text))
+
+
+class SignGenericHeaders(hg.GatewayTest):
+    """`sign -p generic` adds X-Webhook-Event-Id / X-Webhook-Event only
+    where serve would read them: the generic profile reads the body's
+    event_id / id and event / type / event_type first."""
+
+    def sign(self, body, *extra):
+        p = run(["sign", "-p", "generic", "-s", "generic-secret"] + list(extra), stdin=body)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return parse_headers(p.stdout), p.stderr.decode()
+
+    def test_headers_only_for_what_the_body_lacks(self):
+        g = self.gateway(self.config())
+        sig = "X-Webhook-Signature"
+        cases = [  # body, --id/--type given, header names, (stored id, stored type)
+            (b'{"event_id":"g-1","event":"order.created","data":{"order_id":42}}', [],
+             ["Content-Type", sig], ("g-1", "order.created")),
+            (b'{"id":"g-2","type":"order.paid"}', [], ["Content-Type", sig], ("g-2", "order.paid")),
+            (b'{"event_id":"g-3","event_type":"order.sent"}', [], ["Content-Type", sig], ("g-3", "order.sent")),
+            (b'{"event_id":"g-4","note":1}', ["--type", "order.lost"],
+             ["Content-Type", sig, "X-Webhook-Event"], ("g-4", "order.lost")),
+            (b'{"event":"order.found","note":2}', ["--id", "g-5"],
+             ["Content-Type", sig, "X-Webhook-Event-Id"], ("g-5", "order.found")),
+            (b'{"data":{"order_id":43}}', ["--id", "g-6", "--type", "order.made"],
+             ["Content-Type", sig, "X-Webhook-Event-Id", "X-Webhook-Event"], ("g-6", "order.made")),
+            (b'{"event_id":"","event":null}', ["--id", "g-7", "--type", "order.void"],  # empty: not carried
+             ["Content-Type", sig, "X-Webhook-Event-Id", "X-Webhook-Event"], ("g-7", "order.void")),
+            (b'plain text', ["--id", "g-8", "--type", "note.text"],
+             ["Content-Type", sig, "X-Webhook-Event-Id", "X-Webhook-Event"], ("g-8", "note.text")),
+        ]
+        for body, extra, names, stored in cases:
+            with self.subTest(body=body):
+                hs, err = self.sign(body, *extra)
+                self.assertEqual([k for k, _ in hs], names, hs)
+                self.assertEqual(err, "")
+                if "X-Webhook-Event-Id" in names:
+                    self.assertEqual(hget(hs, "X-Webhook-Event-Id"), extra[extra.index("--id") + 1])
+                r = self.req(g, "/hooks/generic", body, dict(hs))
+                self.assertEqual(r.status, 200, (hs, r.body))
+                self.assertEqual(r.json()["id"], stored[0])
+        evs = g.wait_events(len(cases))
+        self.assertEqual([(e["id"], e["type"]) for e in evs], [c[3] for c in cases])
+
+    def test_an_id_the_body_overrides_is_not_sent_and_said_so(self):
+        hs, err = self.sign(b'{"event_id":"in-body","event":"t.body"}', "--id", "from-cli", "--type", "t.cli")
+        self.assertEqual([k for k, _ in hs], ["Content-Type", "X-Webhook-Signature"])
+        self.assertEqual(err.splitlines(), [
+            "hookgate: --id is not sent: profile generic reads the event id from the body, which has one "
+            "(no X-Webhook-Event-Id header)",
+            "hookgate: --type is not sent: profile generic reads the event type from the body, which has one "
+            "(no X-Webhook-Event header)"])
+
+    def test_profiles_reading_headers_first_keep_them(self):
+        """iex reads id and type from headers the signature covers: both are
+        sent whatever the body holds."""
+        p = run(["sign", "-p", "iex", "-s", "k", "--id", "i-1", "--type", "t.i"],
+                stdin=b'{"event_id":"other","event":"other"}')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        hs = parse_headers(p.stdout)
+        self.assertEqual((hget(hs, "X-Webhook-Event-Id"), hget(hs, "X-Webhook-Event-Type")), ("i-1", "t.i"))
+        self.assertEqual(p.stderr, b"")
 
 
 class Check(hg.GatewayTest):

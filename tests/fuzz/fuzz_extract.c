@@ -7,16 +7,20 @@
  * stripe, hubex (type_map), ultimate-multisite (test_event.when_missing, a
  * fixed route type) and "nested" (nested JSON pointers, parsed with jansson;
  * written to a private temporary profile directory at start), once with no
- * headers and once with a fixed table of headers.  Invariants:
- *  - the result is HG_OK, HG_EBADJSON, HG_ENOID or HG_EBADID, with a reason
- *    for every error;
+ * headers, once with a fixed table of headers and once with that table and
+ * "Content-Type: application/json".  Invariants:
+ *  - the result is HG_OK, HG_EBADJSON, HG_EDUPKEY, HG_ENOID or HG_EBADID,
+ *    with a reason for every error;
+ *  - HG_EDUPKEY only for a valid JSON text, its reason is the result's
+ *    `duplicate key "..." in body`;
  *  - on HG_OK: id and type are non-empty, NUL-terminated inside their
  *    buffers, at most EXTRACT_ID_MAX/EXTRACT_TYPE_MAX bytes, printable
  *    (no C0 control, no DEL) valid UTF-8; time is "" or valid RFC 3339;
  *    dedupe is "" or "sha256:" + 64 lowercase hex digits, and an id taken
  *    from the body hash equals it;
  *  - kind is JSON when jscan accepts the body, else TEXT when it is valid
- *    UTF-8, else BINARY; a profile with "body": "json" accepts only JSON.
+ *    UTF-8, else BINARY; a profile with "body": "json", and any profile
+ *    when the Content-Type says JSON, accepts only JSON.
  *
  * Build and run: scripts/fuzz [SECONDS] fuzz_extract (linked against the hgcore
  * library the hookgate binary is made of, with ASan+UBSan).
@@ -60,6 +64,18 @@ static const char *const headers[][2] = {
     {"X-Hookgate-Token", "tok"},
     {NULL, NULL},
 };
+
+/* the same, labelled JSON (extract_event looks the Content-Type up itself) */
+static const char *hdr_json(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (!strcasecmp(name, "Content-Type"))
+        return "application/json; charset=utf-8";
+    for (int i = 0; headers[i][0]; i++)
+        if (!strcasecmp(headers[i][0], name))
+            return headers[i][1];
+    return NULL;
+}
 
 static const char *hdr_none(void *ctx, const char *name)
 {
@@ -130,9 +146,21 @@ static void run(const struct cfg_route *rt, extract_header_fn hdr, const char *b
     memset(&r, 0xA5, sizeof(r));
     const char *why = NULL;
     int rc = extract_event(rt, hdr, NULL, body, len, &r, &why);
+    if (rc == HG_EDUPKEY) {
+        const char *nul = memchr(r.reason, '\0', sizeof(r.reason));
+        size_t n = nul ? (size_t)(nul - r.reason) : 0;
+        if (want_kind != EVENT_BODY_JSON)
+            die("HG_EDUPKEY for a body that is not JSON", rt->profile->name);
+        if (why != r.reason || !nul || strncmp(r.reason, "duplicate key \"", 15) || n < 24 ||
+            strcmp(r.reason + n - 9, "\" in body"))
+            die("HG_EDUPKEY without its reason", rt->profile->name);
+        return;
+    }
     if (rc != HG_OK) {
         if (rc != HG_EBADJSON && rc != HG_ENOID && rc != HG_EBADID)
             die("unexpected result", hg_strerror(rc));
+        if (rc == HG_EBADJSON && want_kind == EVENT_BODY_JSON)
+            die("HG_EBADJSON for a JSON body", rt->profile->name);
         if (!why && rc != HG_ENOID)
             die("an error without a reason", hg_strerror(rc));
         if (rc == HG_ENOID && rt->profile->id_fallback_sha256)
@@ -162,6 +190,8 @@ static void run(const struct cfg_route *rt, extract_header_fn hdr, const char *b
         die("kind does not match jscan", rt->profile->name);
     if (rt->profile->needs_json && r.kind != EVENT_BODY_JSON)
         die("a json profile accepted a non-JSON body", rt->profile->name);
+    if (hdr == hdr_json && r.kind != EVENT_BODY_JSON)
+        die("a body labelled JSON was accepted as something else", rt->profile->name);
     if (rt->type && strcmp(r.type, rt->type) &&
         (!rt->profile->test_type || strcmp(r.type, rt->profile->test_type)))
         die("the route's type was not used", r.type);
@@ -187,6 +217,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < NROUTES; i++) {
         run(&routes[i], hdr_none, body, size, kind);
         run(&routes[i], hdr_table, body, size, kind);
+        run(&routes[i], hdr_json, body, size, kind);
     }
     free(body);
     return 0;

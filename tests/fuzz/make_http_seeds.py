@@ -184,7 +184,15 @@ def seeds():
     s["stripe-stale"] = stripe(tb, ts="1")
 
     s["github-valid"] = github(b'{"action": "opened", "number": 1}', "gh-fuzz-1", "pull_request")
-    s["github-text"] = github(b"Hello, World!", "gh-fuzz-2", "ping")
+    s["github-text"] = github(b"Hello, World!", "gh-fuzz-2", "ping")  # labelled JSON: a 400
+    s["github-text-plain"] = github(b"Hello, World!", "gh-fuzz-3", "ping").replace(
+        b"Content-Type: application/json", b"Content-Type: text/plain", 1)
+    # a repeated id/type key is a 400 naming it; a body labelled JSON must be JSON
+    s["generic-dup-id"] = generic(b'{"event_id": "evt_dup_1", "event": "a", "event_id": "evt_dup_2"}')
+    s["standard-dup-type"] = standard(b'{"type": "a.b", "data": {}, "type": "c.d"}', "msg_fuzz_dup")
+    s["stripe-dup-id"] = stripe(b'{"id": "evt_dup_a", "type": "x", "id": "evt_dup_b"}')
+    s["generic-json-label-not-json"] = generic(b'{"event_id": "x", oops', {
+        "Content-Type": "application/vnd.example+json; charset=utf-8", "X-Webhook-Event-Id": "nj-1"})
     s["shopify-valid"] = shopify(b'{"id": 1, "total_price": "1.00"}', "shop-fuzz-1")
     s["slack-valid"] = slack(b"token=x&team_id=T1&command=%2Ffuzz&text=hi")
 

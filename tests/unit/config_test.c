@@ -19,12 +19,17 @@
  * profiles, a fixed type), JSON syntax errors with line/column,
  * duplicate JSON keys, config_load_file, config_load_default (secret file
  * created 0600 in a 0700 directory and reused; none with $HOOKGATE_SECRET),
- * file: secrets and tokens other users can read refused, and that no error
- * message carries a secret's value.
+ * file: secrets and tokens other users can read refused, that no error
+ * message carries a secret's value, and the problem report: every problem
+ * at once, in order, the document's own before those of files, secrets and
+ * the environment, the nearest known key for an unknown one at every level
+ * (and for a misspelt sink type), no problem reported twice or as a
+ * consequence of another, at most CONFIG_MAX_PROBLEMS lines.
  *
  * Temporary files live in a mkdtemp() directory under /tmp.
  */
 #include "config.h"
+#include "config_int.h" /* cfgp_suggest */
 #include "err.h"
 #include "log.h"
 #include "profile.h"
@@ -2727,6 +2732,268 @@ static void test_no_secret_in_json_syntax_errors(void)
               "\"secrets\":[\"SUPERSECRET123");
 }
 
+/* ---- every problem at once, the document's own first ----------------------- */
+
+/* expect json to be refused with exactly the lines of want (NULL-ended),
+ * through config_load_string_all */
+#define EXPECT_PROBLEMS(json, ...)                                                                 \
+    expect_problems_at(__LINE__, json, (const char *const[]){__VA_ARGS__, NULL})
+
+static void expect_problems_at(int line, const char *json, const char *const *want)
+{
+    struct config *c = NULL;
+    char *got = NULL, exp[8192] = "";
+    for (size_t i = 0; want[i]; i++) {
+        append(exp, sizeof(exp), i ? "\n" : "");
+        append(exp, sizeof(exp), want[i]);
+    }
+    int rc = config_load_string_all(json, "test.json", &c, &got);
+    if (rc != HG_ECONFIG || c || !got || strcmp(got, exp)) {
+        fprintf(stderr, "  line %d: rc=%d, got:\n%s\n  wanted:\n%s\n", line, rc,
+                got ? got : "(null)", exp);
+        t_cur_failed = 1;
+    }
+    free(got);
+    config_free(c);
+}
+
+/* Problems are collected, not stopped at: every one of them, in the order
+ * the document is checked (root keys, listeners, settings, sinks, routes). */
+static void test_problems_all_reported_in_order(void)
+{
+    static const char size_line[] = "test.json: $.limits.max_body: must be a size like \"1MiB\", "
+                                    "\"512KiB\" or a number of bytes";
+    EXPECT_PROBLEMS(
+        "{\"listen\":[{\"address\":\"127.0.0.1\"}],"
+        "\"limits\":{\"max_body\":\"1XB\",\"max_conections\":10},"
+        "\"retry\":{\"initial\":\"2s\",\"max\":\"1s\"},\"threads\":0,"
+        "\"sinks\":{\"out\":{\"type\":\"stdout\"},\"stream\":{\"tpye\":\"stdout\"}},"
+        "\"routes\":[{\"path\":\"hooks\",\"profile\":\"generic\",\"secrets\":[\"x\"],"
+        "\"sinks\":[\"out\",\"nope\"]}],\"dedupe\":\"1d\"}",
+        "test.json: $.dedupe: unknown key",
+        "test.json: $.listen[0].address: must be \"HOST:PORT\" or \"[IPv6]:PORT\"",
+        "test.json: $.threads: must be an integer from 1 to 64",
+        "test.json: $.limits.max_conections: unknown key (did you mean \"max_connections\"?)",
+        size_line, "test.json: $.retry: need 0 < initial <= max",
+        "test.json: $.sinks.stream.tpye: unknown key (did you mean \"type\"?)",
+        "test.json: $.routes[0].path: must start with '/' (at most 256 bytes)",
+        "test.json: $.routes[0].sinks[1]: no sink named \"nope\" in $.sinks");
+    /* several problems in one object, each named */
+    EXPECT_PROBLEMS(CONFIG(ROUTE(",\"tolerance\":\"0s\",\"allow\":[\"10.0.0.1/8\",\"x\"],"
+                                 "\"type\":\"\",\"allow_unsigned\":1"),
+                           ""),
+                    "test.json: $.routes[0].tolerance: must be between 1s and 3650d",
+                    "test.json: $.routes[0].allow[0]: host bits set after the prefix length",
+                    "test.json: $.routes[0].allow[1]: must be an IPv4 or IPv6 address or CIDR",
+                    "test.json: $.routes[0].allow_unsigned: must be true or false",
+                    "test.json: $.routes[0].type: must be a non-empty string");
+}
+
+/* The document's own problems come before those of files, secrets and the
+ * environment; a listener, sink or route with a problem of its own is not
+ * also checked against files (it will be, once fixed). */
+static void test_problems_structure_before_files(void)
+{
+    char json[2048];
+    unsetenv("HG_TEST_UNSET");
+    snprintf(json, sizeof(json),
+             "{\"listen\":[{\"address\":\"127.0.0.1:8443\",\"tls\":{\"cert\":\"%s/no-cert.pem\","
+             "\"key\":\"%s/no-key.pem\"}},{\"address\":\"127.0.0.1:8444\",\"tls\":{\"cert\":"
+             "\"%s/no-cert.pem\",\"key\":\"%s/no-key.pem\",\"ca\":\"x\"}}]," SINKS ","
+             "\"routes\":[{\"path\":\"/a\",\"profile\":\"generic\",\"secrets\":["
+             "\"env:HG_TEST_UNSET\"],\"sinks\":[\"out\"],\"tolerence\":\"5m\"},"
+             "{\"path\":\"/b\",\"profile\":\"generic\",\"secrets\":[\"env:HG_TEST_UNSET\"],"
+             "\"sinks\":[\"out\"]}],\"dedupe_windw\":\"1d\"}",
+             tmpdir, tmpdir, tmpdir, tmpdir);
+    static const char unset[] =
+        "test.json: $.routes[1].secrets[0]: environment variable HG_TEST_UNSET is not set or empty";
+    char l3[PATHLEN + 128], l4[PATHLEN + 128];
+    snprintf(l3, sizeof(l3), "test.json: $.listen[0].tls.cert: cannot read %s/no-cert.pem: %s",
+             tmpdir, strerror(ENOENT));
+    snprintf(l4, sizeof(l4), "test.json: $.listen[0].tls.key: cannot read %s/no-key.pem: %s",
+             tmpdir, strerror(ENOENT));
+    EXPECT_PROBLEMS(json,
+                    "test.json: $.dedupe_windw: unknown key (did you mean \"dedupe_window\"?)",
+                    "test.json: $.listen[1].tls.ca: unknown key",
+                    "test.json: $.routes[0].tolerence: unknown key (did you mean \"tolerance\"?)",
+                    l3, l4, unset);
+    /* the same through the one-buffer API: the unknown key comes first */
+    T_CHECK(load(json) == NULL);
+    T_CHECK(strstr(err, "test.json: $.dedupe_windw: unknown key") == err);
+    T_CHECK(strstr(err, "no-cert.pem") != NULL);
+    /* sinks: a bad file of a well-formed sink is reported after the typo of another */
+    snprintf(json, sizeof(json),
+             "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"stdout\"},\"a\":{\"type\":\"http\","
+             "\"url\":\"http://h/\",\"tls\":{\"ca\":\"%s/no-ca.pem\"}},\"b\":{\"type\":\"http\","
+             "\"url\":\"http://h/\",\"tls\":{\"ca\":\"%s/no-ca.pem\"},\"timout\":\"1s\"}},"
+             "\"routes\":[" ROUTE("") "]}",
+             tmpdir, tmpdir);
+    char l2[PATHLEN + 128];
+    snprintf(l2, sizeof(l2), "test.json: $.sinks.a.tls.ca: cannot read %s/no-ca.pem", tmpdir);
+    EXPECT_PROBLEMS(json, "test.json: $.sinks.b.timout: unknown key (did you mean \"timeout\"?)",
+                    l2);
+}
+
+/* Every unknown key gets the nearest known key of its own object, when one
+ * is close; the missing key it stands for is not reported a second time. */
+static void test_problems_did_you_mean(void)
+{
+    EXPECT_PROBLEMS("{\"lisen\":[{\"address\":\"127.0.0.1:0\"}]," SINKS
+                    ",\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.lisen: unknown key (did you mean \"listen\"?)");
+    EXPECT_PROBLEMS("{\"listen\":[{\"adress\":\"127.0.0.1:0\"}]," SINKS
+                    ",\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.listen[0].adress: unknown key (did you mean \"address\"?)");
+    EXPECT_PROBLEMS("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"crt\":\"/etc/hostname\","
+                    "\"key\":\"/etc/hostname\"}}]," SINKS ",\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.listen[0].tls.crt: unknown key (did you mean \"cert\"?)");
+    EXPECT_PROBLEMS(CONFIG(ROUTE(""), ",\"limits\":{\"max_bdy\":\"1MiB\"},\"retry\":{"
+                                      "\"max_attemps\":3},\"Threads\":2"),
+                    "test.json: $.Threads: unknown key (did you mean \"threads\"?)",
+                    "test.json: $.limits.max_bdy: unknown key (did you mean \"max_body\"?)",
+                    "test.json: $.retry.max_attemps: unknown key (did you mean \"max_attempts\"?)");
+    EXPECT_PROBLEMS(CONFIG("{\"path\":\"/a\",\"profle\":\"generic\"," SECRETS
+                           ",\"sinks\":[\"out\"],\"shared_dedupe\":{\"jetstream_kv\":{"
+                           "\"buckt\":\"b\",\"servers\":[\"nats://127.0.0.1:4222\"]}}}",
+                           ""),
+                    "test.json: $.routes[0].profle: unknown key (did you mean \"profile\"?)",
+                    "test.json: $.routes[0].shared_dedupe.jetstream_kv.buckt: unknown key (did "
+                    "you mean \"bucket\"?)");
+    EXPECT_PROBLEMS(
+        "{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"exec\",\"comand\":[\"/bin/true\"]},"
+        "\"h\":{\"type\":\"http\",\"url\":\"http://h/\",\"sign\":{\"secert\":\"x\"},\"header\":{}},"
+        "\"js\":{\"type\":\"jetstream\",\"servers\":[\"nats://h:4222\"],\"subject\":\"a.{type}\","
+        "\"stream\":{\"name\":\"S\",\"replica\":3}}},\"routes\":[" ROUTE("") "]}",
+        "test.json: $.sinks.out.comand: unknown key (did you mean \"command\"?)",
+        "test.json: $.sinks.h.header: unknown key (did you mean \"headers\"?)",
+        "test.json: $.sinks.h.sign.secert: unknown key (did you mean \"secret\"?)",
+        "test.json: $.sinks.js.stream.replica: unknown key (did you mean \"replicas\"?)");
+}
+
+/* The issue's case: a sink whose "type" is misspelt says so, and only so. */
+static void test_problems_sink_type_misspelt(void)
+{
+    EXPECT_PROBLEMS("{" LISTEN
+                    ",\"sinks\":{\"stream\":{\"tpye\":\"stdout\"}},\"routes\":[{\"path\":"
+                    "\"/a\",\"profile\":\"generic\"," SECRETS ",\"sinks\":[\"stream\"]}]}",
+                    "test.json: $.sinks.stream.tpye: unknown key (did you mean \"type\"?)");
+    /* keys of another sink type are not held against a sink without a type */
+    EXPECT_PROBLEMS("{" LISTEN ",\"sinks\":{\"out\":{\"tpye\":\"http\",\"url\":\"http://h/\","
+                    "\"topic\":\"t\"}},\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.tpye: unknown key (did you mean \"type\"?)",
+                    "test.json: $.sinks.out.topic: unknown key");
+    /* a misspelt type value gets the nearest type, when there is one */
+    EXPECT_PROBLEMS("{" LISTEN
+                    ",\"sinks\":{\"out\":{\"type\":\"stdot\"}},\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.type: unknown sink type \"stdot\" (did you mean "
+                    "\"stdout\"?)");
+    EXPECT_PROBLEMS("{" LISTEN
+                    ",\"sinks\":{\"out\":{\"type\":\"JetStream\"}},\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.type: unknown sink type \"JetStream\" (did you mean "
+                    "\"jetstream\"?)");
+    EXPECT_PROBLEMS("{" LISTEN
+                    ",\"sinks\":{\"out\":{\"type\":\"kafka\"}},\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.type: unknown sink type \"kafka\"");
+    /* a type missing without a misspelling is still required */
+    EXPECT_PROBLEMS("{" LISTEN
+                    ",\"sinks\":{\"out\":{\"types\":[\"a\"]}},\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.type: is required: \"stdout\", \"exec\", \"unix\", "
+                    "\"pipe\", \"http\" or \"jetstream\"");
+}
+
+/* One mistake, one line: what depends on a broken part is not reported
+ * against the parts that depend on it. */
+static void test_problems_no_cascade(void)
+{
+    /* a sink with a problem is still there for the routes naming it */
+    EXPECT_PROBLEMS("{" LISTEN ",\"sinks\":{\"out\":{\"type\":\"unix\",\"path\":\"rel.sock\"}},"
+                    "\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks.out.path: must be an absolute path shorter than 108 bytes");
+    /* without usable sinks, routes' sink names are not looked up */
+    EXPECT_PROBLEMS("{" LISTEN ",\"sinks\":[],\"routes\":[" ROUTE("") "]}",
+                    "test.json: $.sinks: must be an object of named sinks (1 to 64)");
+    EXPECT_PROBLEMS("{" LISTEN "}",
+                    "test.json: $.sinks: must be an object of named sinks (1 to 64)",
+                    "test.json: $.routes: must be a non-empty array of routes");
+    /* a path used twice is one line (the name taken from it collides too);
+     * a reserved path is compared with no other */
+    EXPECT_PROBLEMS(CONFIG(ROUTE("") ",{\"path\":\"/healthz\",\"profile\":\"generic\"," SECRETS
+                                     ",\"sinks\":[\"out\"]}," ROUTE(""),
+                           ""),
+                    "test.json: $.routes[1].path: /healthz is reserved",
+                    "test.json: $.routes[2]: path /hooks/gh is already used by $.routes[0]");
+    /* with profile_dirs unusable, no route is told its profile is unknown */
+    EXPECT_PROBLEMS(CONFIG("{\"path\":\"/a\",\"profile\":\"acme\"," SECRETS ",\"sinks\":[\"out\"]}",
+                           ",\"profile_dirs\":[1]"),
+                    "test.json: $.profile_dirs[0]: must be a non-empty string");
+}
+
+/* At most CONFIG_MAX_PROBLEMS lines, then how many were left out; the
+ * one-buffer API keeps whole lines and says how many did not fit. */
+static void test_problems_bounded(void)
+{
+    char json[4096] = "{" LISTEN "," SINKS ",\"routes\":[" ROUTE("") "]";
+    for (int i = 0; i < 60; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), ",\"k%02d\":1", i);
+        append(json, sizeof(json), k);
+    }
+    append(json, sizeof(json), "}");
+    struct config *c = NULL;
+    char *got = NULL;
+    T_EQ_INT(config_load_string_all(json, "test.json", &c, &got), HG_ECONFIG);
+    T_CHECK(c == NULL && got != NULL);
+    size_t lines = 1;
+    for (const char *q = got; q && *q; q++)
+        lines += *q == '\n';
+    T_EQ_INT(lines, CONFIG_MAX_PROBLEMS + 1);
+    T_CHECK(got && strstr(got, "test.json: $.k00: unknown key\ntest.json: $.k01: unknown key\n"));
+    T_CHECK(got && strstr(got, "\ntest.json: $.k49: unknown key\n... 10 more problems") &&
+            !strcmp(strrchr(got, '\n'), "\n... 10 more problems"));
+    free(got);
+
+    char small[120];
+    T_EQ_INT(config_load_string(json, "test.json", &c, small, sizeof(small)), HG_ECONFIG);
+    T_EQ_STR(small, "test.json: $.k00: unknown key\ntest.json: $.k01: unknown key\n"
+                    "... 58 more problems");
+    char tiny[12];
+    T_EQ_INT(config_load_string(json, "test.json", &c, tiny, sizeof(tiny)), HG_ECONFIG);
+    T_EQ_STR(tiny, "test.json: ");
+    /* one problem: the buffer holds just it, no "more" line */
+    T_EQ_INT(
+        config_load_string(CONFIG(ROUTE(""), ",\"k\":1"), "test.json", &c, small, sizeof(small)),
+        HG_ECONFIG);
+    T_EQ_STR(small, "test.json: $.k: unknown key");
+    T_CHECK(c == NULL);
+    /* success: no text */
+    got = (char *)"x";
+    T_EQ_INT(config_load_string_all(MINIMAL, "test.json", &c, &got), HG_OK);
+    T_CHECK(got == NULL && c != NULL);
+    config_free(c);
+}
+
+/* The suggestion rule itself: a few edits for a long word, one for a short. */
+static void test_suggest(void)
+{
+    static const char *const keys[] = {"type",  "types", "secrets",      "listen",
+                                       "token", "name",  "max_attempts", NULL};
+    T_EQ_STR(cfgp_suggest("tpye", keys), "type");               /* swap */
+    T_EQ_STR(cfgp_suggest("secrtes", keys), "secrets");         /* swap */
+    T_EQ_STR(cfgp_suggest("lisen", keys), "listen");            /* deletion */
+    T_EQ_STR(cfgp_suggest("Name", keys), "name");               /* case */
+    T_EQ_STR(cfgp_suggest("typ", keys), "type");                /* ties: the first */
+    T_EQ_STR(cfgp_suggest("max_atempt", keys), "max_attempts"); /* 2 edits in 10 */
+    T_CHECK(cfgp_suggest("attempts", keys) == NULL);            /* 4 edits */
+    T_CHECK(cfgp_suggest("tkn", keys) == NULL);                 /* 2 edits in 3 */
+    T_CHECK(cfgp_suggest("x", keys) == NULL);
+    T_CHECK(cfgp_suggest("", keys) == NULL);
+    T_CHECK(cfgp_suggest("type", NULL) == NULL);
+    char longword[200];
+    memset(longword, 't', sizeof(longword) - 1);
+    longword[sizeof(longword) - 1] = '\0';
+    T_CHECK(cfgp_suggest(longword, keys) == NULL);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR); /* literal secrets log a warning each */
@@ -2792,6 +3059,13 @@ int main(void)
     T_RUN(test_load_default_with_env_secret);
     T_RUN(test_no_secret_in_messages);
     T_RUN(test_no_secret_in_json_syntax_errors);
+    T_RUN(test_problems_all_reported_in_order);
+    T_RUN(test_problems_structure_before_files);
+    T_RUN(test_problems_did_you_mean);
+    T_RUN(test_problems_sink_type_misspelt);
+    T_RUN(test_problems_no_cascade);
+    T_RUN(test_problems_bounded);
+    T_RUN(test_suggest);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return t_finish();
 }

@@ -1,5 +1,6 @@
 /*
- * jscan_test.c - unit tests for the validating JSON scanner (gateway/jscan.c).
+ * jscan_test.c - unit tests for the validating JSON scanner (gateway/jscan.c):
+ * validation, wanted top-level keys, string decoding and JSON pointers.
  */
 #include "jscan.h"
 #include "t.h"
@@ -437,6 +438,138 @@ static void test_decode_found_span(void)
     T_EQ_STR(out, "order.created");
 }
 
+/* ptr - jscan_pointer over a NUL-terminated text; *dup gets dup_end (or stays). */
+static int ptr(const char *doc, const char *pointer, struct jscan_span *f, size_t *dup)
+{
+    return jscan_pointer(doc, strlen(doc), pointer, f, dup);
+}
+
+static void test_pointer_lookup(void)
+{
+    struct jscan_span f;
+    const char *doc = " {\"id\":\"e1\",\"data\":{\"object\":{\"id\":42,\"s\":\"}]\\\"{\"},"
+                      "\"list\":[{\"k\":1},[2,3],\"x\"],\"a/b\":true,\"m~n\":null,\"\":0}} ";
+
+    T_EQ_INT(ptr(doc, "/id", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "\"e1\""));
+    T_EQ_INT(f.kind, JSCAN_STRING);
+    T_EQ_INT(ptr(doc, "/data/object/id", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "42"));
+    T_EQ_INT(f.kind, JSCAN_NUMBER);
+    /* a string holding brackets and an escaped quote is skipped as a string */
+    T_EQ_INT(ptr(doc, "/data/list/0/k", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "1"));
+    T_EQ_INT(ptr(doc, "/data/list/1/1", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "3"));
+    T_EQ_INT(ptr(doc, "/data/list/2", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "\"x\""));
+    T_EQ_INT(ptr(doc, "/data/list", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_ARRAY);
+    T_CHECK(span_is(f, "[{\"k\":1},[2,3],\"x\"]"));
+    /* ~1 is '/', ~0 is '~'; the empty token names the key "" */
+    T_EQ_INT(ptr(doc, "/data/a~1b", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_TRUE);
+    T_EQ_INT(ptr(doc, "/data/m~0n", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_NULL);
+    T_EQ_INT(ptr(doc, "/data/", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "0"));
+    /* "" is the whole text (without the whitespace around it) */
+    T_EQ_INT(ptr(doc, "", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_OBJECT);
+    T_CHECK(f.ptr == doc + 1 && f.len == strlen(doc) - 2);
+
+    /* absent: a missing member or element, a step into a scalar, no index */
+    const char *absent[] = {
+        "/nope",         "/data/object/nope", "/data/list/3",
+        "/data/list/-",  "/data/list/1x",     "/data/list/",
+        "/id/0",         "/data/object/id/x", "/data/list/99999999999999999999999",
+        "/data/object/I"};
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+        f.kind = JSCAN_STRING;
+        T_EQ_INT(ptr(doc, absent[i], &f, NULL), JSCAN_OK);
+        T_EQ_INT(f.kind, JSCAN_NONE);
+        T_CHECK(f.ptr == NULL && f.len == 0);
+    }
+    /* keys compare by their decoded value; leading zeros in an index count */
+    const char *esc = "{\"\\u0069d\":[5,6],\"\\ud83d\\ude00\":1}";
+    T_EQ_INT(ptr(esc, "/id/01", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "6"));
+    T_EQ_INT(ptr(esc, "/\xf0\x9f\x98\x80", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "1"));
+    /* empty containers, a scalar text */
+    T_EQ_INT(ptr("{}", "/a", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_NONE);
+    T_EQ_INT(ptr("[]", "/0", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_NONE);
+    T_EQ_INT(ptr("17", "/a", &f, NULL), JSCAN_OK);
+    T_EQ_INT(f.kind, JSCAN_NONE);
+    T_EQ_INT(ptr("17", "", &f, NULL), JSCAN_OK);
+    T_CHECK(span_is(f, "17"));
+}
+
+static void test_pointer_duplicates(void)
+{
+    struct jscan_span f;
+    size_t n = 99;
+
+    /* the repeated member on the path, wherever the second one is */
+    T_EQ_INT(ptr("{\"id\":1,\"x\":2,\"id\":3}", "/id", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, 3);
+    T_EQ_INT(ptr("{\"id\":1,\"i\\u0064\":1}", "/id", &f, &n), JSCAN_EDUP);
+    const char *nested = "{\"data\":{\"object\":{\"id\":1,\"id\":2}}}";
+    n = 0;
+    T_EQ_INT(ptr(nested, "/data/object/id", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, strlen("/data/object/id"));
+    const char *mid = "{\"data\":{\"object\":{\"id\":1},\"object\":{\"id\":2}}}";
+    T_EQ_INT(ptr(mid, "/data/object/id", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, strlen("/data/object"));
+    const char *top = "{\"data\":5,\"data\":{\"id\":2}}";
+    T_EQ_INT(ptr(top, "/data/id", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, strlen("/data"));
+    const char *in_arr = "{\"a\":[0,{\"id\":1,\"id\":2}]}";
+    T_EQ_INT(ptr(in_arr, "/a/1/id", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, strlen("/a/1/id"));
+    /* dup_end may be NULL */
+    T_EQ_INT(ptr(nested, "/data/object/id", &f, NULL), JSCAN_EDUP);
+
+    /* repeats off the path are not the pointer's business */
+    const char *off =
+        "{\"x\":1,\"x\":2,\"data\":{\"y\":1,\"y\":2,\"id\":7,\"z\":{\"id\":1,\"id\":2}}}";
+    T_EQ_INT(ptr(off, "/data/id", &f, &n), JSCAN_OK);
+    T_CHECK(span_is(f, "7"));
+    T_EQ_INT(ptr(in_arr, "/a/0", &f, &n), JSCAN_OK);
+    T_CHECK(span_is(f, "0"));
+    /* a member absent from the first object is still looked for in all of it */
+    T_EQ_INT(ptr("{\"a\":{},\"b\":1,\"b\":2}", "/b/c", &f, &n), JSCAN_EDUP);
+    T_EQ_INT(n, 2);
+}
+
+static void test_pointer_bad_input(void)
+{
+    struct jscan_span f;
+
+    T_EQ_INT(ptr("{\"a\":1}", "a", &f, NULL), JSCAN_EINVAL);
+    T_EQ_INT(f.kind, JSCAN_NONE);
+    T_EQ_INT(jscan_pointer(NULL, 0, "/a", &f, NULL), JSCAN_EINVAL);
+    T_EQ_INT(jscan_pointer("{}", 2, NULL, &f, NULL), JSCAN_EINVAL);
+    T_EQ_INT(ptr("", "", &f, NULL), JSCAN_EINVAL);
+    T_EQ_INT(ptr("   ", "/a", &f, NULL), JSCAN_EINVAL);
+    /* malformed or cut texts are noticed where they are read, never read past */
+    const char *bad[] = {"{\"a\"",    "{\"a\":",     "{\"a\":1",    "{\"a\":1,",
+                         "{\"a\" 1}", "{a:1}",       "{\"a\":\"x}", "{\"b\":[1,2",
+                         "[1,",       "{\"a\":tru}", "{\"a\":-}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        size_t n = strlen(bad[i]);
+        char *copy = malloc(n); /* exact size: a read past the end is an ASan report */
+        T_CHECK(copy != NULL);
+        if (!copy)
+            continue;
+        memcpy(copy, bad[i], n);
+        T_EQ_INT(jscan_pointer(copy, n, bad[i][0] == '[' ? "/2" : "/a", &f, NULL), JSCAN_EINVAL);
+        free(copy);
+    }
+}
+
 int main(void)
 {
     T_RUN(test_valid_texts);
@@ -452,5 +585,8 @@ int main(void)
     T_RUN(test_decode_sizes);
     T_RUN(test_decode_invalid);
     T_RUN(test_decode_found_span);
+    T_RUN(test_pointer_lookup);
+    T_RUN(test_pointer_duplicates);
+    T_RUN(test_pointer_bad_input);
     return t_finish();
 }

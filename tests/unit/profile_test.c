@@ -8,11 +8,15 @@
  *  - rotation: a wrong secret first, the right one second, verifies;
  *  - verify_sign reproduces the vector's signature byte for byte (one of
  *    them when the header carries several);
- * plus profile-file validation errors that name the key.
+ * plus profile-file validation errors that name the key, and what
+ * extract_event makes of bodies: a repeated id/type/time key (also on a
+ * nested pointer's path) is HG_EDUPKEY naming it; a body that is not JSON
+ * is HG_EBADJSON when the Content-Type says JSON, on every profile.
  */
 #include "t.h"
 
 #include "codec.h"
+#include "config.h"
 #include "err.h"
 #include "extract.h"
 #include "profile.h"
@@ -325,6 +329,214 @@ static void test_ed25519_unbuildable_message(void)
     verify_free(v);
 }
 
+/* hdr_tab - extract_header_fn over a {name, value} table ending in {NULL} */
+static const char *hdr_tab(void *ctx, const char *name)
+{
+    const char *const(*t)[2] = ctx;
+    for (; t && (*t)[0]; t++)
+        if (!strcasecmp((*t)[0], name))
+            return (*t)[1];
+    return NULL;
+}
+
+/* extract - extract_event of body on a route with profile p (and the why) */
+static int extract(const struct profile *p, const char *const (*hdrs)[2], const char *body,
+                   struct extract_result *x, const char **why)
+{
+    struct cfg_route rt = {.path = "/hooks/t", .name = "t", .profile = p};
+    *why = NULL;
+    return extract_event(&rt, hdr_tab, (void *)hdrs, body, strlen(body), x, why);
+}
+
+static void test_extract_duplicate_keys(void)
+{
+    static const struct {
+        const char *profile, *body, *key; /* key NULL: accepted */
+    } cases[] = {
+        {"generic", "{\"id\":\"a\",\"event\":\"t\",\"id\":\"b\"}", "id"},
+        {"generic", "{\"event_id\":\"a\",\"event_id\":\"a\"}", "event_id"},
+        {"generic", "{\"event_id\":\"a\",\"type\":\"x\",\"type\":\"y\"}", "type"},
+        {"generic", "{\"event_id\":\"a\",\"time\":1,\"time\":2}", "time"},
+        {"generic", "{\"event_id\":\"a\",\"created_at\":1,\"created_at\":2}", "created_at"},
+        {"generic", "{\"ev\\u0065nt_id\":\"a\",\"event_id\":\"b\"}", "event_id"},
+        /* repeats of members the profile does not read are the producer's business */
+        {"generic", "{\"event_id\":\"a\",\"x\":1,\"x\":2}", NULL},
+        {"generic", "{\"event_id\":\"a\",\"data\":{\"id\":1,\"id\":2}}", NULL},
+        {"standard", "{\"type\":\"x\",\"type\":\"y\"}", "type"},
+        {"standard", "{\"type\":\"x\",\"timestamp\":1,\"timestamp\":2}", "timestamp"},
+        {"standard", "{\"type\":\"x\",\"id\":1,\"id\":2}", NULL},
+        {"stripe", "{\"id\":\"evt\",\"type\":\"x\",\"id\":\"evt2\"}", "id"},
+        {"ultimate-multisite", "{\"wu_version\":\"1\",\"wu_version\":\"2\"}", "wu_version"},
+        /* github reads id and type from headers: no body key is its */
+        {"github", "{\"id\":1,\"id\":2,\"action\":\"a\",\"action\":\"b\"}", NULL},
+    };
+    static const char *const hdrs[][2] = {{"X-GitHub-Delivery", "d-1"},
+                                          {"X-GitHub-Event", "push"},
+                                          {"webhook-id", "msg_1"},
+                                          {NULL, NULL}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct profile *p = profile_find(PS, cases[i].profile);
+        struct extract_result x;
+        const char *why;
+        int rc = extract(p, hdrs, cases[i].body, &x, &why);
+        if (!cases[i].key) {
+            T_EQ_INT(rc, HG_OK);
+            T_EQ_INT(x.kind, EVENT_BODY_JSON);
+            continue;
+        }
+        char want[128];
+        snprintf(want, sizeof(want), "duplicate key \"%s\" in body", cases[i].key);
+        T_EQ_INT(rc, HG_EDUPKEY);
+        T_EQ_STR(x.reason, want);
+        T_CHECK(why == x.reason);
+        if (rc != HG_EDUPKEY)
+            fprintf(stderr, "  case %zu: %s %s\n", i, cases[i].profile, cases[i].body);
+    }
+    T_EQ_INT(hg_http_status(HG_EDUPKEY), 400);
+}
+
+/* nested_set - the built-ins plus a profile "nested" whose id and type are
+ * nested pointers (the path the jansson tree serves) */
+static struct profile_set *nested_set(void)
+{
+    char dir[] = "/tmp/hg-profile-test.XXXXXX", path[64], err[512];
+    struct profile_set *s = NULL;
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/nested.json", dir);
+    FILE *f = fopen(path, "w");
+    T_CHECK(f != NULL);
+    if (f) {
+        fputs("{\"name\":\"nested\",\"unsigned\":true,\"id\":[{\"pointer\":\"/data/object/id\"}],"
+              "\"type\":[{\"pointer\":\"/a~1b/0/t\"},{\"pointer\":\"/type\"}],"
+              "\"id_fallback\":\"body_sha256\"}",
+              f);
+        T_EQ_INT(fclose(f), 0);
+    }
+    const char *dirs[] = {dir, NULL};
+    T_EQ_INT(profile_set_load(dirs, &s, err, sizeof(err)), HG_OK);
+    unlink(path);
+    rmdir(dir);
+    return s;
+}
+
+static void test_extract_duplicate_nested(void)
+{
+    static const struct {
+        const char *body, *key;
+    } cases[] = {
+        {"{\"data\":{\"object\":{\"id\":\"a\",\"id\":\"b\"}}}", "data.object.id"},
+        {"{\"data\":{\"object\":{\"id\":\"a\"},\"object\":{}}}", "data.object"},
+        {"{\"data\":{\"object\":{\"id\":\"a\"}},\"data\":1}", "data"},
+        {"{\"a/b\":[{\"t\":\"x\",\"t\":\"y\"}]}", "a/b.0.t"},
+        {"{\"type\":\"x\",\"type\":\"y\"}", "type"},
+        {"{\"data\":{\"object\":{\"id\":\"a\",\"n\":1,\"n\":2}},\"z\":1,\"z\":2}", NULL},
+        {"{\"a/b\":[{\"t\":\"x\"},{\"t\":1,\"t\":2}]}", NULL},
+    };
+    struct profile_set *s = nested_set();
+    const struct profile *p = s ? profile_find(s, "nested") : NULL;
+    T_CHECK(p && p->needs_tree);
+    for (size_t i = 0; p && i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct extract_result x;
+        const char *why;
+        int rc = extract(p, NULL, cases[i].body, &x, &why);
+        if (!cases[i].key) {
+            T_EQ_INT(rc, HG_OK);
+            continue;
+        }
+        char want[128];
+        snprintf(want, sizeof(want), "duplicate key \"%s\" in body", cases[i].key);
+        T_EQ_INT(rc, HG_EDUPKEY);
+        T_EQ_STR(x.reason, want);
+    }
+    struct extract_result x;
+    const char *why;
+    T_EQ_INT(extract(p, NULL, "{\"data\":{\"object\":{\"id\":\"n-1\"}},\"a/b\":[{\"t\":\"k\"}]}",
+                     &x, &why),
+             HG_OK);
+    T_EQ_STR(x.id, "n-1");
+    T_EQ_STR(x.type, "k");
+    profile_set_free(s);
+}
+
+static void test_extract_json_content_type(void)
+{
+    static const char *const names[] = {
+        "generic", "iex",     "standard", "github",    "github-sha1", "stripe",
+        "slack",   "shopify", "hubex",    "openwebui", "unsigned",    "ultimate-multisite"};
+    static const char *const cts[] = {"application/json", "application/json; charset=utf-8",
+                                      "Application/JSON", "application/vnd.api+json"};
+    static const char *const bodies[] = {"not json", "{\"event_id\":\"a\",}", "",
+                                         "{\"a\":\"\xff\"}"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct profile *p = profile_find(PS, names[i]);
+        for (size_t c = 0; c < sizeof(cts) / sizeof(cts[0]); c++)
+            for (size_t b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {
+                /* every header a profile may take its id from is there */
+                const char *const hdrs[][2] = {
+                    {"Content-Type", cts[c]},     {"X-Webhook-Event-Id", "h-1"},
+                    {"X-GitHub-Delivery", "h-1"}, {"X-Shopify-Webhook-Id", "h-1"},
+                    {"webhook-id", "h-1"},        {NULL, NULL}};
+                struct extract_result x;
+                const char *why;
+                T_EQ_INT(extract(p, hdrs, bodies[b], &x, &why), HG_EBADJSON);
+                T_CHECK(why != NULL);
+            }
+    }
+    /* other types keep text bodies on the profiles that take any body */
+    static const char *const text_cts[] = {"text/plain", "application/x-www-form-urlencoded", NULL,
+                                           "application/jsonl", "text/json"};
+    for (size_t c = 0; c < sizeof(text_cts) / sizeof(text_cts[0]); c++) {
+        const char *const hdrs[][2] = {{text_cts[c] ? "Content-Type" : "X-None", text_cts[c]},
+                                       {"X-GitHub-Delivery", "h-1"},
+                                       {NULL, NULL}};
+        struct extract_result x;
+        const char *why;
+        T_EQ_INT(extract(profile_find(PS, "github"), hdrs, "plain text", &x, &why), HG_OK);
+        T_EQ_INT(x.kind, EVENT_BODY_TEXT);
+        T_EQ_STR(x.id, "h-1");
+        T_EQ_INT(extract(profile_find(PS, "slack"), hdrs, "command=%2Fx&text=hi", &x, &why), HG_OK);
+        T_EQ_INT(x.kind, EVENT_BODY_TEXT);
+        T_EQ_INT(extract(profile_find(PS, "iex"), hdrs, "plain text", &x, &why), HG_EBADJSON);
+    }
+    /* valid JSON that is no object is JSON, whatever the type */
+    const char *const js[][2] = {
+        {"Content-Type", "application/json"}, {"X-GitHub-Delivery", "h-2"}, {NULL, NULL}};
+    struct extract_result x;
+    const char *why;
+    T_EQ_INT(extract(profile_find(PS, "github"), js, "[1,2]", &x, &why), HG_OK);
+    T_EQ_INT(x.kind, EVENT_BODY_JSON);
+}
+
+static void test_ctype_is_json(void)
+{
+    static const char *const yes[] = {"application/json",
+                                      "APPLICATION/JSON",
+                                      "application/json;charset=utf-8",
+                                      "application/json ; charset=utf-8",
+                                      " application/json",
+                                      "application/json ",
+                                      "application/vnd.github+json",
+                                      "application/cloudevents+JSON; charset=utf-8",
+                                      "application/problem+json"};
+    static const char *const no[] = {"",
+                                     "text/json",
+                                     "text/plain",
+                                     "application/x-www-form-urlencoded",
+                                     "application/jsonl",
+                                     "application/x-ndjson",
+                                     "application/json-seq",
+                                     "application/+json",
+                                     "application/json x",
+                                     "application/",
+                                     "json",
+                                     "multipart/form-data; boundary=json"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        T_EQ_INT(extract_ctype_is_json(yes[i]), 1);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        T_EQ_INT(extract_ctype_is_json(no[i]), 0);
+    T_EQ_INT(extract_ctype_is_json(NULL), 0);
+}
+
 int main(void)
 {
     char err[512];
@@ -336,6 +548,10 @@ int main(void)
     T_RUN(test_vectors);
     T_RUN(test_bad_files);
     T_RUN(test_ed25519_unbuildable_message);
+    T_RUN(test_extract_duplicate_keys);
+    T_RUN(test_extract_duplicate_nested);
+    T_RUN(test_extract_json_content_type);
+    T_RUN(test_ctype_is_json);
     profile_set_free(PS);
     return t_finish();
 }

@@ -1,8 +1,7 @@
 /*
- * deliver_http.c - the http sink's backend for the windowed delivery loop
- * (see deliver_int.h): one POST per event, up to `concurrency` in flight
- * on one libcurl multi handle, whose connection cache keeps connections to
- * the service alive between events.
+ * sink_http.c - the http sink (a per-event sink, see sink.h): one POST per
+ * event, up to `concurrency` in flight on one libcurl multi handle, whose
+ * connection cache keeps connections to the service alive between events.
  *
  * Outcome of an attempt: 2xx delivered; a transport error, a timeout, 408,
  * 429 or 5xx is retried after the sink's backoff or the answer's
@@ -17,10 +16,11 @@
  */
 #include "codec.h"
 #include "config.h"
-#include "deliver_int.h"
 #include "err.h"
+#include "event.h"
 #include "log.h"
 #include "profile.h"
+#include "sink.h"
 #include "verify.h"
 
 #include <curl/curl.h>
@@ -33,6 +33,7 @@
 #define HTTP_SINK_ANSWER_MAX 512
 
 struct hstate {
+    const struct cfg_sink *sink;
     CURLM *multi;
     struct verifier *signer; /* "sign", or NULL */
 };
@@ -55,7 +56,7 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static int h_open(struct worker *w)
+static int h_open(const struct config *c, const struct cfg_sink *s, void **state)
 {
     pthread_once(&curl_once, curl_init_once);
     struct hstate *hs = calloc(1, sizeof(*hs));
@@ -63,11 +64,11 @@ static int h_open(struct worker *w)
         free(hs);
         return HG_ENOMEM;
     }
-    const struct cfg_sink *s = w->sink;
+    hs->sink = s;
     curl_multi_setopt(hs->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)s->concurrency);
     curl_multi_setopt(hs->multi, CURLMOPT_MAXCONNECTS, (long)s->concurrency);
     if (s->sign.len) {
-        const struct profile *std = profile_find(w->d->cfg->profiles, "standard");
+        const struct profile *std = profile_find(c->profiles, "standard");
         const char *why = NULL;
         if (!std || verify_new(std, &s->sign, 1, &hs->signer, &why)) {
             log_msg(LOG_ERROR, "deliver: http sink cannot sign (sign.secret must be whsec_...)",
@@ -77,19 +78,18 @@ static int h_open(struct worker *w)
             return HG_EINVAL;
         }
     }
-    w->be_state = hs;
+    *state = hs;
     return HG_OK;
 }
 
-static void h_close(struct worker *w)
+static void h_close(void *state)
 {
-    struct hstate *hs = w->be_state;
+    struct hstate *hs = state;
     if (!hs)
         return;
     curl_multi_cleanup(hs->multi);
     verify_free(hs->signer);
     free(hs);
-    w->be_state = NULL;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -138,26 +138,25 @@ static int add(struct curl_slist **l, const char *name, const char *value)
     return 0;
 }
 
-static int headers(struct worker *w, struct slot *sl, const char *body, size_t len,
-                   struct curl_slist **l)
+static int headers(const struct hstate *hs, const struct sink_event *ev, const char *body,
+                   size_t len, struct curl_slist **l)
 {
-    const struct cfg_sink *s = w->sink;
-    struct hstate *hs = w->be_state;
+    const struct cfg_sink *s = hs->sink;
     char v[3 * EVENT_STR_MAX + 1], seq[32], recv[40];
     int rc = add(l, "Expect:", NULL); /* no 100-continue round trip */
     if (!s->binary) {
         rc |= add(l, "Content-Type", "application/cloudevents+json; charset=utf-8");
     } else {
-        rc |= add(l, "Content-Type", sl->ctype[0] ? sl->ctype : "application/octet-stream");
-        snprintf(seq, sizeof(seq), "%llu", (unsigned long long)sl->seq);
-        time_format_ms(sl->received_ms, recv, sizeof(recv));
+        rc |= add(l, "Content-Type", ev->ctype[0] ? ev->ctype : "application/octet-stream");
+        snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
+        time_format_ms(ev->received_ms, recv, sizeof(recv));
         const char *attrs[][2] = {{"ce-specversion", "1.0"},
-                                  {"ce-id", sl->id},
-                                  {"ce-source", sl->source},
-                                  {"ce-type", sl->type},
-                                  {"ce-time", sl->time[0] ? sl->time : recv},
+                                  {"ce-id", ev->id},
+                                  {"ce-source", ev->source},
+                                  {"ce-type", ev->type},
+                                  {"ce-time", ev->time[0] ? ev->time : recv},
                                   {"ce-hookgateseq", seq},
-                                  {"ce-hookgateroute", sl->route},
+                                  {"ce-hookgateroute", ev->route},
                                   {"ce-hookgatereceived", recv}};
         for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
             ce_value(attrs[i][1], v, sizeof(v));
@@ -169,7 +168,7 @@ static int headers(struct worker *w, struct slot *sl, const char *body, size_t l
     if (hs->signer) {
         /* Standard Webhooks: id.timestamp.body, v1 = HMAC-SHA256 */
         char id[2 * EVENT_STR_MAX + 2], ts[24], sig[256];
-        snprintf(id, sizeof(id), "%s:%s", sl->route, sl->id);
+        snprintf(id, sizeof(id), "%s:%s", ev->route, ev->id);
         snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
         struct verify_input in = {.body = body, .body_len = len, .id = id, .timestamp = ts};
         if (verify_sign(hs->signer, &in, sig, sizeof(sig)))
@@ -182,18 +181,23 @@ static int headers(struct worker *w, struct slot *sl, const char *body, size_t l
     return rc;
 }
 
-static int h_begin(struct worker *w, struct slot *sl, int64_t now)
+static int h_wants_body(const struct cfg_sink *s)
 {
-    const struct cfg_sink *s = w->sink;
-    struct hstate *hs = w->be_state;
+    return s->binary;
+}
+
+static int h_begin(void *state, const struct sink_event *ev, int64_t now, void **job)
+{
+    struct hstate *hs = state;
+    const struct cfg_sink *s = hs->sink;
     struct hjob *j = calloc(1, sizeof(*j));
     if (!j)
         return HG_ENOMEM;
-    const char *body = s->binary ? sl->body.p : sl->line.p;
-    size_t len = s->binary ? sl->body.len : sl->line.len;
+    const char *body = s->binary ? ev->body : ev->line;
+    size_t len = s->binary ? ev->body_len : ev->len;
     if (!body)
         body = "";
-    if (!(j->easy = curl_easy_init()) || headers(w, sl, body, len, &j->hdrs)) {
+    if (!(j->easy = curl_easy_init()) || headers(hs, ev, body, len, &j->hdrs)) {
         curl_slist_free_all(j->hdrs);
         if (j->easy)
             curl_easy_cleanup(j->easy);
@@ -210,7 +214,7 @@ static int h_begin(struct worker *w, struct slot *sl, int64_t now)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, sl);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "hookgate");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (s->path)
@@ -222,22 +226,21 @@ static int h_begin(struct worker *w, struct slot *sl, int64_t now)
         curl_easy_setopt(e, CURLOPT_SSLKEY, s->tls_key);
     }
     j->deadline = now + (int64_t)s->timeout_ms + 1000;
-    sl->job = j;
     if (curl_multi_add_handle(hs->multi, e) != CURLM_OK) {
-        sl->job = NULL;
         curl_slist_free_all(j->hdrs);
         curl_easy_cleanup(e);
         free(j);
         return HG_ENOMEM;
     }
+    *job = j;
     return HG_OK;
 }
 
-static void h_wait(struct worker *w, struct slot *slots, unsigned n, int timeout_ms)
+static void h_wait(void *state, void *const *jobs, unsigned n, int timeout_ms)
 {
-    (void)slots;
+    (void)jobs;
     (void)n;
-    struct hstate *hs = w->be_state;
+    struct hstate *hs = state;
     int running = 0;
     curl_multi_perform(hs->multi, &running);
     if (running && timeout_ms > 0)
@@ -248,11 +251,10 @@ static void h_wait(struct worker *w, struct slot *slots, unsigned n, int timeout
     while ((m = curl_multi_info_read(hs->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        struct slot *sl = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-        if (!sl || !sl->job)
+        struct hjob *j = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        if (!j)
             continue;
-        struct hjob *j = sl->job;
         j->done = 1;
         j->cc = m->data.result;
         curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &j->status);
@@ -262,23 +264,23 @@ static void h_wait(struct worker *w, struct slot *slots, unsigned n, int timeout
     }
 }
 
-static int h_step(struct worker *w, struct slot *sl, int64_t now)
+static int h_step(void *state, void *job, int64_t now)
 {
-    (void)w;
+    (void)state;
     (void)now;
-    return ((struct hjob *)sl->job)->done;
+    return ((struct hjob *)job)->done;
 }
 
-static int64_t h_deadline(struct worker *w, struct slot *sl)
+static int64_t h_deadline(void *state, void *job)
 {
-    (void)w;
-    return ((struct hjob *)sl->job)->deadline;
+    (void)state;
+    return ((struct hjob *)job)->deadline;
 }
 
-static int h_result(struct worker *w, struct slot *sl, char *err, size_t cap, int64_t *retry_after)
+static int h_result(void *state, void *job, char *err, size_t cap, int64_t *retry_after)
 {
-    (void)w;
-    struct hjob *j = sl->job;
+    (void)state;
+    struct hjob *j = job;
     *retry_after = j->retry_after_s * 1000;
     if (j->cc != CURLE_OK) {
         snprintf(err, cap, "http: %s", curl_easy_strerror(j->cc));
@@ -296,24 +298,26 @@ static int h_result(struct worker *w, struct slot *sl, char *err, size_t cap, in
     return HG_EDEAD;
 }
 
-static void h_terminate(struct worker *w, struct slot *sl)
+/* h_release - a request still in flight is abandoned (sent again later). */
+static void h_release(void *state, void *job)
 {
-    (void)w;
-    (void)sl; /* a request in flight is abandoned at release; it is sent again later */
-}
-
-static void h_release(struct worker *w, struct slot *sl)
-{
-    struct hstate *hs = w->be_state;
-    struct hjob *j = sl->job;
+    struct hstate *hs = state;
+    struct hjob *j = job;
     if (!j)
         return;
     curl_multi_remove_handle(hs->multi, j->easy);
     curl_easy_cleanup(j->easy);
     curl_slist_free_all(j->hdrs);
     free(j);
-    sl->job = NULL;
 }
 
-const struct job_backend deliver_http_backend = {
-    h_begin, h_wait, h_step, h_deadline, h_result, h_terminate, h_release, h_open, h_close};
+const struct sink_ops sink_http_ops = {.name = "http",
+                                       .open = h_open,
+                                       .close = h_close,
+                                       .wants_body = h_wants_body,
+                                       .begin = h_begin,
+                                       .wait = h_wait,
+                                       .step = h_step,
+                                       .deadline = h_deadline,
+                                       .result = h_result,
+                                       .release = h_release};
