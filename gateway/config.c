@@ -580,26 +580,26 @@ static int to_buf(int rc, struct cfgp_collector *k, char *err, size_t errlen)
 
 int config_load_string_all(const char *json, const char *name, struct config **out, char **problems)
 {
-    struct cfgp_collector k = {.x = {.name = name}};
+    struct cfgp_collector k = {.x = {.name = name, .errlen = CFGP_COLLECT}};
     return to_text(load_text(json, name, out, &k), &k, problems);
 }
 
 int config_load_string(const char *json, const char *name, struct config **out, char *err,
                        size_t errlen)
 {
-    struct cfgp_collector k = {.x = {.name = name}};
+    struct cfgp_collector k = {.x = {.name = name, .errlen = CFGP_COLLECT}};
     return to_buf(load_text(json, name, out, &k), &k, err, errlen);
 }
 
 int config_load_file_all(const char *path, struct config **out, char **problems)
 {
-    struct cfgp_collector k = {.x = {.name = path}};
+    struct cfgp_collector k = {.x = {.name = path, .errlen = CFGP_COLLECT}};
     return to_text(load_file(path, out, &k), &k, problems);
 }
 
 int config_load_file(const char *path, struct config **out, char *err, size_t errlen)
 {
-    struct cfgp_collector k = {.x = {.name = path}};
+    struct cfgp_collector k = {.x = {.name = path, .errlen = CFGP_COLLECT}};
     return to_buf(load_file(path, out, &k), &k, err, errlen);
 }
 

@@ -44,9 +44,13 @@
  * problem and lets parsing carry on (the config loader). */
 struct ctx {
     const char *name; /* the file, for messages */
-    char *err;        /* NULL: this ctx is cfgp_collector.x */
+    char *err;        /* NULL with errlen CFGP_COLLECT: this ctx is cfgp_collector.x */
     size_t errlen;
 };
+
+/* CFGP_COLLECT - errlen of a collector's ctx: a ctx that merely lacks an err
+ * buffer is never mistaken for one (its problems are dropped instead). */
+#define CFGP_COLLECT ((size_t)-1)
 
 /* cfgp_problems - every problem of one load, in the order reported: the
  * first CONFIG_MAX_PROBLEMS lines are kept, the rest only counted. */
@@ -58,7 +62,8 @@ struct cfgp_problems {
 };
 
 /* cfgp_collector - a ctx that collects: struct cfgp_collector k =
- * {.x = {.name = file}}; parse with &k.x; cfgp_problems_free(&k.all). */
+ * {.x = {.name = file, .errlen = CFGP_COLLECT}}; parse with &k.x;
+ * cfgp_problems_free(&k.all). */
 struct cfgp_collector {
     struct ctx x; /* first: the helpers find the list from &x */
     struct cfgp_problems all;

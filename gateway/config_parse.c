@@ -37,8 +37,10 @@
 
 static struct cfgp_problems *list_of(struct ctx *x)
 {
-    /* a ctx without err is the first member of a collector (config_int.h) */
-    return x->err ? NULL : &((struct cfgp_collector *)(void *)x)->all;
+    /* a collector's ctx is its first member (config_int.h) */
+    if (x->err || x->errlen != CFGP_COLLECT)
+        return NULL;
+    return &((struct cfgp_collector *)(void *)x)->all;
 }
 
 static void add_line(struct cfgp_problems *a, char *line)
@@ -59,7 +61,8 @@ static void vreport(struct ctx *x, const char *path, const char *fmt, va_list ap
     vsnprintf(msg, sizeof(msg), fmt, ap);
     struct cfgp_problems *a = list_of(x);
     if (!a) {
-        snprintf(x->err, x->errlen, "%s: %s: %s", x->name, path, msg);
+        if (x->err && x->errlen)
+            snprintf(x->err, x->errlen, "%s: %s: %s", x->name, path, msg);
         return;
     }
     char *line = NULL;
@@ -93,7 +96,7 @@ void cfgp_report_line(struct ctx *x, const char *line)
     struct cfgp_problems *a = list_of(x);
     if (a)
         add_line(a, strdup(line));
-    else
+    else if (x->err && x->errlen)
         snprintf(x->err, x->errlen, "%s", line);
 }
 
@@ -264,7 +267,7 @@ int cfgp_check_keys(struct ctx *x, const char *path, json_t *obj, const char *co
                 rc = cfgp_fail(x, p, "unknown key");
             }
         }
-        if (rc && x->err) /* stops at the first problem: report no other */
+        if (rc && !list_of(x)) /* stops at the first problem: report no other */
             return rc;
     }
     return rc;
@@ -355,7 +358,7 @@ int cfgp_get_strings(struct ctx *x, const char *path, json_t *v, char ***out)
         if (!erc)
             n++;
         rc = cfgp_worse(rc, erc);
-        if (rc == HG_ENOMEM || (rc && x->err))
+        if (rc == HG_ENOMEM || (rc && !list_of(x)))
             return rc;
     }
     return rc;

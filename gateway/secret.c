@@ -35,17 +35,34 @@ static void give_up(unsigned char *p, size_t n)
 static int read_file(const char *file, unsigned flags, unsigned char **data, size_t *len, char *why,
                      size_t whylen)
 {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (serve, check
+     * and a reload read secrets on the main thread) */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         snprintf(why, whylen, "cannot read secret file %s: %s", file, strerror(errno));
         return HG_EINVAL;
     }
     struct stat sb;
-    if ((flags & SECRET_FILE_PRIVATE) && fstat(fd, &sb) == 0 && (sb.st_mode & S_IROTH)) {
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        snprintf(why, whylen, "cannot read secret file %s: %s", file, strerror(e));
+        return HG_EINVAL;
+    }
+    if ((flags & SECRET_FILE_PRIVATE) && !S_ISREG(sb.st_mode)) {
+        close(fd);
+        snprintf(why, whylen, "secret file %s is not a regular file", file);
+        return HG_EINVAL;
+    }
+    if ((flags & SECRET_FILE_PRIVATE) && (sb.st_mode & S_IROTH)) {
         close(fd);
         snprintf(why, whylen, "secret file %s is readable by other users; chmod o-r it", file);
         return HG_EINVAL;
     }
+    /* a pipe given to `sign -s file:/dev/stdin` is read to its end, blocking */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     unsigned char *b = malloc(SECRET_MAX + 1);
     if (!b) {
         close(fd);

@@ -22,7 +22,9 @@ struct secret; /* verify.h: the bytes of one secret and their length */
 enum secret_from { SECRET_LITERAL = 0, SECRET_ENV, SECRET_FILE };
 
 /* secret_load flags */
-#define SECRET_FILE_PRIVATE 0x1u /* refuse a file other users may read (o+r), as serve does */
+/* refuse a file other users may read (o+r), and anything but a regular file
+ * (a FIFO would block the caller), as serve, check and reload do */
+#define SECRET_FILE_PRIVATE 0x1u
 
 /* secret_load - resolve the source src into out.
  *   "env:NAME"  the variable's value; unset or empty is an error;
@@ -39,6 +41,7 @@ enum secret_from { SECRET_LITERAL = 0, SECRET_ENV, SECRET_FILE };
  *                    "environment variable NAME is not set or empty",
  *                    "cannot read secret file PATH: <strerror>",
  *                    "secret file PATH is readable by other users; chmod o-r it",
+ *                    "secret file PATH is not a regular file" (SECRET_FILE_PRIVATE),
  *                    "secret file PATH is larger than 4096 bytes",
  *                    "secret is empty" (a literal) or
  *                    "secret is empty (secret file PATH)"

@@ -127,7 +127,10 @@ class Answers(hg.GatewayTest):
         self.assertEqual(r.status, 400, (p, body, r.body))
         self.assertEqual(r.json(), {"error": error}, p)
         self.assertEqual(r.headers.get("content-type"), "application/json")
-        rej = hg.wait_for(lambda: [l for l in self.g.logs()[before:] if l.get("msg") == "request rejected"], 10)
+        self.assertTrue(hg.wait_for(lambda: [l for l in self.g.logs()[before:]
+                                             if l.get("msg") == "request rejected"], 10))
+        time.sleep(0.2)  # a second, late line for the same request would show now
+        rej = [l for l in self.g.logs()[before:] if l.get("msg") == "request rejected"]
         self.assertEqual(len(rej), 1, rej)
         self.assertEqual((rej[0]["status"], rej[0]["path"]), (400, f"/hooks/{p}"))
         self.assertEqual(rej[0]["reason"], reason or error)

@@ -69,6 +69,24 @@ class Check(hg.GatewayTest):
             f"{path}: $.routes[1].secrets[1]: environment variable HG_CHECK_UNSET is not set or empty",
         ])
 
+    def test_secret_file_that_is_a_fifo_is_refused_at_once(self):
+        """A file: secret naming a FIFO with no writer is refused, not waited on
+        (serve, check and reload read secrets on their main thread); a
+        world-readable secret file is refused too."""
+        fifo = os.path.join(self.tmp, "secret.fifo")
+        os.mkfifo(fifo, 0o600)
+        loose = os.path.join(self.tmp, "secret.loose")
+        with open(loose, "w") as f:
+            f.write("a-secret-of-enough-length\n")
+        os.chmod(loose, 0o644)
+        cfg = hg.basic_config(self.tmp)
+        cfg["routes"][1]["secrets"] = ["file:" + fifo, "file:" + loose]
+        path, lines = self.check(cfg)  # run() has a 30 s timeout: a hang fails
+        self.assertEqual(lines, [
+            f"{path}: $.routes[1].secrets[0]: secret file {fifo} is not a regular file",
+            f"{path}: $.routes[1].secrets[1]: secret file {loose} is readable by other users; chmod o-r it",
+        ])
+
     def test_misspelt_sink_type_names_the_key(self):
         cfg = hg.basic_config(self.tmp)
         cfg["sinks"]["stream"] = {"tpye": "stdout"}
