@@ -6,7 +6,10 @@
  * with a plain JSON parse, so a config whose env: secrets are not set in
  * this shell still names its store), or else is the embedded default's
  * ./hookgate-data.  Output is plain text, one record a line, for people and
- * for grep/awk; `show` prints the envelope itself.  The usage texts live in
+ * for grep/awk; `show` prints the envelope itself.  Nothing a producer or a
+ * sink sent reaches the terminal raw: controls, line separators and
+ * bidirectional controls are shown as '?' in lists and as JSON escapes in
+ * `show` (event_term_*).  The usage texts live in
  * one table here so `hookgate --help` and each command's own usage cannot
  * drift apart.
  */
@@ -357,22 +360,13 @@ static int on_cursor(void *arg, const char *sink, uint64_t seq)
     return 0;
 }
 
-/* term_safe - an id or type for a terminal: C0/C1 controls and DEL become
- * '?' (ids are printable on the way in, but UTF-8 C1 controls pass). */
+/* term_safe - a stored string for a terminal line (out: EVENT_STR_MAX + 1
+ * bytes): controls (C0, DEL, C1), line separators, bidirectional controls
+ * and bytes that are not UTF-8 become '?' (event_term_text).  Today's ids
+ * and types hold none of them, but older versions stored some. */
 static const char *term_safe(const struct event_str *s, char *out)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < s->len; i++) {
-        unsigned char c = (unsigned char)s->p[i];
-        if (c == 0xc2 && i + 1 < s->len && (unsigned char)s->p[i + 1] < 0xa0) {
-            out[o++] = '?';
-            i++;
-        } else {
-            out[o++] = (char)((c < 0x20 || c == 0x7f) ? '?' : c);
-        }
-    }
-    out[o] = '\0';
-    return out;
+    return event_term_text(s->p, s->len < EVENT_STR_MAX ? s->len : EVENT_STR_MAX, out);
 }
 
 struct list {
@@ -394,8 +388,8 @@ static int on_event(void *arg, uint64_t seq, const void *rec, size_t len)
         return 0;
     char when[40];
     time_format_ms(ev.received_ms, when, sizeof(when));
-    char id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1];
-    printf("%llu\t%s\t%.*s\t%s\t%s\t", (unsigned long long)seq, when, (int)ev.route.len, ev.route.p,
+    char route[EVENT_STR_MAX + 1], id[EVENT_STR_MAX + 1], type[EVENT_STR_MAX + 1];
+    printf("%llu\t%s\t%s\t%s\t%s\t", (unsigned long long)seq, when, term_safe(&ev.route, route),
            term_safe(&ev.id, id), term_safe(&ev.type, type));
     for (size_t i = 0; i < l->sinks->n; i++)
         printf("%s%s:%s", i ? " " : "", l->sinks->name[i],
@@ -439,12 +433,19 @@ static int cmd_list(struct store *st, const struct opts *o)
     return store_scan(st, after, o->limit, on_event, &l) ? 1 : 0;
 }
 
+/* on_show - the envelope, made terminal-safe with the same JSON meaning
+ * (event_term_json: a body may carry raw C1 or bidirectional controls
+ * inside its strings, and an older version stored ids holding them). */
 static int on_show(void *arg, uint64_t seq, const void *rec, size_t len)
 {
     struct buf *b = arg;
     struct event ev;
-    if (event_rec_parse(rec, len, &ev) == HG_OK)
-        event_envelope(&ev, seq, b);
+    struct buf env;
+    buf_init(&env, b->max);
+    if (event_rec_parse(rec, len, &ev) == HG_OK && event_envelope(&ev, seq, &env) == HG_OK &&
+        event_term_json(env.p, env.len, b))
+        buf_reset(b); /* too big: "no event" rather than half of one */
+    buf_free(&env);
     return 1;
 }
 
@@ -497,9 +498,12 @@ static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts,
                    const char *err)
 {
     (void)arg;
-    char when[40];
+    char when[40], e[1024];
     time_format_ms(time_ms, when, sizeof(when));
-    printf("%s\t%llu\t%u\t%s\t%s\n", sink, (unsigned long long)seq, attempts, when, err);
+    /* the error may quote a sink's answer: the service's bytes, not ours */
+    size_t n = strlen(err);
+    printf("%s\t%llu\t%u\t%s\t%s\n", sink, (unsigned long long)seq, attempts, when,
+           event_term_text(err, n < sizeof(e) ? n : sizeof(e) - 1, e));
     return ferror(stdout) ? 1 : 0;
 }
 

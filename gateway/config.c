@@ -22,12 +22,15 @@
 #include "codec.h"
 #include "err.h"
 #include "log.h"
+#include "mask.h"
 #include "profile.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -82,11 +85,32 @@ static int parse_address(struct ctx *x, const char *path, const char *addr, stru
     return l->host ? HG_OK : HG_ENOMEM;
 }
 
-/* parse_listener_tls - "tls": {"cert", "key", "client_ca"}: file names,
- * read in the second pass (listener_files). */
+/* parse_priorities - "tls.priorities" (or the default) into l->priorities,
+ * checked by GnuTLS itself so that a typo is a config error, not a
+ * listener that cannot start. */
+static int parse_priorities(struct ctx *x, const char *path, json_t *v, struct cfg_listener *l)
+{
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.tls.priorities", path);
+    if (!v)
+        return (l->priorities = strdup(CONFIG_TLS_PRIORITIES)) ? HG_OK : HG_ENOMEM;
+    int rc = cfgp_get_string(x, p, v, &l->priorities);
+    if (rc)
+        return rc;
+    gnutls_priority_t prio;
+    const char *at = NULL;
+    if (gnutls_priority_init(&prio, l->priorities, &at) < 0)
+        return cfgp_fail(x, p, "not a valid GnuTLS priority string (at \"%.40s\")",
+                         at ? at : l->priorities);
+    gnutls_priority_deinit(prio);
+    return HG_OK;
+}
+
+/* parse_listener_tls - "tls": {"cert", "key", "client_ca", "priorities"}:
+ * file names, read in the second pass (listener_files). */
 static int parse_listener_tls(struct ctx *x, const char *path, json_t *tls, struct cfg_listener *l)
 {
-    static const char *const known[] = {"cert", "key", "client_ca", NULL};
+    static const char *const known[] = {"cert", "key", "client_ca", "priorities", NULL};
     char p[256];
     cfgp_pathf(p, sizeof(p), "%s.tls", path);
     int rc = cfgp_check_keys(x, p, tls, known, NULL);
@@ -102,7 +126,7 @@ static int parse_listener_tls(struct ctx *x, const char *path, json_t *tls, stru
         else if (i < 2) /* client_ca is optional */
             rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
     }
-    return rc;
+    return cfgp_worse(rc, parse_priorities(x, path, json_object_get(tls, "priorities"), l));
 }
 
 static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
@@ -182,10 +206,16 @@ static int parse_rate(struct ctx *x, json_t *o, struct config *c)
 
 static int parse_limits(struct ctx *x, json_t *o, struct config *c)
 {
-    static const char *const known[] = {
-        "max_body",       "max_connections",        "request_timeout",
-        "max_store_size", "max_connections_per_ip", "rate_per_ip",
-        "rate_burst",     "max_header_size",        NULL};
+    static const char *const known[] = {"max_body",
+                                        "max_connections",
+                                        "request_timeout",
+                                        "max_store_size",
+                                        "max_connections_per_ip",
+                                        "rate_per_ip",
+                                        "rate_burst",
+                                        "max_header_size",
+                                        "unauthenticated_body_budget",
+                                        NULL};
     int rc = cfgp_check_keys(x, "$.limits", o, known, NULL);
     if (!json_is_object(o))
         return rc;
@@ -200,9 +230,14 @@ static int parse_limits(struct ctx *x, json_t *o, struct config *c)
         rc = cfgp_worse(rc,
                         cfgp_get_duration_in(x, "$.limits.request_timeout", v, 1000, 3600000,
                                              "must be between 1s and 1h", &c->request_timeout_ms));
-    if ((v = json_object_get(o, "max_connections_per_ip")))
+    if ((v = json_object_get(o, "max_connections_per_ip"))) {
         rc = cfgp_worse(rc, cfgp_get_uint(x, "$.limits.max_connections_per_ip", v, 0, 65536,
                                           &c->max_conns_per_ip));
+        c->conns_per_ip = c->max_conns_per_ip; /* as written, 0 (off) included */
+    }
+    if ((v = json_object_get(o, "unauthenticated_body_budget")))
+        rc = cfgp_worse(rc, get_size_in(x, "$.limits.unauthenticated_body_budget", v, 0, UINT64_MAX,
+                                        "must be a size", &c->body_budget));
     rc = cfgp_worse(rc, parse_rate(x, o, c));
     if ((v = json_object_get(o, "max_header_size")))
         rc = cfgp_worse(rc, get_size_in(x, "$.limits.max_header_size", v, 1024, 1u << 20,
@@ -265,6 +300,8 @@ static int parse_settings(struct ctx *x, json_t *root, struct config *c)
             rc, cfgp_fail(x, "$.log_level", "must be \"debug\", \"info\", \"warn\" or \"error\""));
     if ((v = json_object_get(root, "limits")))
         rc = cfgp_worse(rc, parse_limits(x, v, c));
+    if (c->conns_per_ip == UINT_MAX) /* not written: a small share of the slots */
+        c->conns_per_ip = c->max_connections / 16 > 8 ? c->max_connections / 16 : 8;
     if ((v = json_object_get(root, "retry")))
         rc = cfgp_worse(rc, parse_retry(x, v, c));
     return rc;
@@ -464,6 +501,8 @@ static struct config *config_defaults(const char *name)
     c->source = strdup(name);
     c->max_body = 1ULL << 20;
     c->max_connections = 1024;
+    c->conns_per_ip = UINT_MAX; /* parse_settings: as written, else a share of max_connections */
+    c->body_budget = 64ULL << 20;
     c->max_header_size = 16u << 10;
     c->shutdown_timeout_ms = 10000;
     c->request_timeout_ms = 10000;
@@ -677,6 +716,7 @@ void config_free(struct config *c)
         free(c->listeners[i].cert);
         free(c->listeners[i].key);
         free(c->listeners[i].client_ca);
+        free(c->listeners[i].priorities);
     }
     free(c->listeners);
     for (size_t i = 0; i < c->nroutes; i++)
@@ -724,15 +764,21 @@ void config_print(const struct config *c, FILE *f)
     fprintf(f, "config: %s\ndata_dir: %s\n", c->source, c->data_dir);
     fprintf(f,
             "limits: max_body=%llu max_connections=%u request_timeout=%llums "
-            "max_store_size=%llu dedupe_window=%llums\n",
+            "max_store_size=%llu dedupe_window=%llums max_connections_per_ip=%u "
+            "unauthenticated_body_budget=%llu\n",
             (unsigned long long)c->max_body, c->max_connections,
             (unsigned long long)c->request_timeout_ms, (unsigned long long)c->max_store_size,
-            (unsigned long long)c->dedupe_window_ms);
-    for (size_t i = 0; i < c->nlisteners; i++)
+            (unsigned long long)c->dedupe_window_ms, c->conns_per_ip,
+            (unsigned long long)c->body_budget);
+    for (size_t i = 0; i < c->nlisteners; i++) {
         fprintf(f, "listen: %s %s%s%s\n", c->listeners[i].address,
                 c->listeners[i].tls ? "https" : "http",
                 c->listeners[i].client_ca ? " client-cert-required" : "",
                 c->listeners[i].admin ? " admin" : "");
+        if (c->listeners[i].tls)
+            fprintf(f, "tls: %s priorities=%s\n", c->listeners[i].address,
+                    c->listeners[i].priorities);
+    }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct cfg_route *r = &c->routes[i];
         fprintf(
@@ -759,13 +805,10 @@ void config_print(const struct config *c, FILE *f)
                 fprintf(f, "%s%s", a == k->command ? "" : " ", *a);
             fprintf(f, " types=");
         } else if (k->type == SINK_HTTP) {
-            /* user:password@ in a URL is a secret: never printed */
-            const char *u = k->url, *at = strchr(u, '@'), *sl = strchr(strstr(u, "://") + 3, '/');
+            /* userinfo, query values and token-long path segments may be
+             * secrets: never printed (mask.h) */
             char shown[2100];
-            if (at && (!sl || at < sl))
-                snprintf(shown, sizeof(shown), "%.*s***%s", (int)(strstr(u, "://") - u + 3), u, at);
-            else
-                snprintf(shown, sizeof(shown), "%s", u);
+            mask_url(k->url, shown, sizeof(shown));
             fprintf(
                 f, "sink: %s type=http url=%s format=%s concurrency=%u timeout=%llums%s%s%s types=",
                 k->name, shown, k->binary ? "binary" : "structured", k->concurrency,
@@ -773,8 +816,11 @@ void config_print(const struct config *c, FILE *f)
                 k->path ? k->path : "", k->sign.len ? " signed=yes" : "");
         } else if (k->type == SINK_JETSTREAM) {
             fprintf(f, "sink: %s type=jetstream servers=", k->name);
-            for (char **sv = k->servers; *sv; sv++)
-                fprintf(f, "%s%s", sv == k->servers ? "" : ",", *sv);
+            for (char **sv = k->servers; *sv; sv++) { /* nats://user:pass@ or token@ */
+                char shown[2100];
+                fprintf(f, "%s%s", sv == k->servers ? "" : ",",
+                        mask_url(*sv, shown, sizeof(shown)));
+            }
             fprintf(f, " subject=%s stream=%s create=%s replicas=%u window=%u types=", k->subject,
                     k->stream, k->stream_create ? "yes" : "no", k->replicas, k->concurrency);
         } else if (k->type == SINK_UNIX) {

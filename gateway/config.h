@@ -42,9 +42,18 @@ struct cfg_listener {
     int tls;
     char *cert; /* PEM file paths when tls */
     char *key;
-    char *client_ca; /* tls.client_ca: PEM CA bundle; clients must present a cert it signed */
-    int admin;       /* serves /healthz, /readyz and /metrics only */
+    char *client_ca;  /* tls.client_ca: PEM CA bundle; clients must present a cert it signed */
+    char *priorities; /* tls.priorities, else CONFIG_TLS_PRIORITIES (checked at load) */
+    int admin;        /* serves /healthz, /readyz and /metrics only */
 };
+
+/* CONFIG_TLS_PRIORITIES - the GnuTLS priority string of a TLS listener
+ * without tls.priorities: TLS 1.3 as GnuTLS offers it, and TLS 1.2 only
+ * with ECDHE key exchange and AEAD ciphers (AES-GCM, ChaCha20-Poly1305):
+ * no static-RSA key exchange (no forward secrecy), no CBC/SHA-1 suites. */
+#define CONFIG_TLS_PRIORITIES                                                                      \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-CIPHER-ALL:"      \
+    "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
 
 enum sink_type { SINK_STDOUT = 0, SINK_EXEC, SINK_UNIX, SINK_PIPE, SINK_HTTP, SINK_JETSTREAM };
 
@@ -117,7 +126,9 @@ struct config {
     char *data_dir;
     uint64_t max_body;
     unsigned max_connections;
-    unsigned max_conns_per_ip; /* 0 = no cap */
+    unsigned max_conns_per_ip; /* limits.max_connections_per_ip as written; 0 = not set or off */
+    unsigned conns_per_ip;     /* cap in force: as written, else max(8, max_connections / 16) */
+    uint64_t body_budget;      /* limits.unauthenticated_body_budget in bytes; 0 = none */
     double rate_per_ip;        /* requests/s per source address; 0 = no limit */
     unsigned rate_burst;       /* token bucket size */
     uint64_t max_header_size;  /* request line + headers */
@@ -198,9 +209,10 @@ const struct cfg_route *config_route_match(const struct config *c, const char *u
 /* config_route_redact - url as it may be logged: for a path under a route
  * that takes tokens, the route path (the rest may be a token); a route's
  * own path as it is; any other url (a mistyped route may still carry a
- * token) copied into buf with its query string cut and every segment of 16
- * or more token-like characters replaced by "...".  Returns one of the
- * three; buf is always used for the last. */
+ * token) into buf by mask_path: the longest prefix of whole segments it
+ * shares with a route's path as it is, every later segment as "...",
+ * whatever it holds.  Returns one of the three; buf is always used for the
+ * last. */
 const char *config_route_redact(const struct config *c, const char *url, char *buf, size_t cap);
 
 /* config_route_allows - 1 if the route's "allow" list admits address sa

@@ -20,6 +20,7 @@
 #include "config_int.h"
 #include "err.h"
 #include "log.h"
+#include "mask.h"
 #include "profile.h"
 
 #include <arpa/inet.h>
@@ -531,10 +532,17 @@ const struct cfg_route *config_route_match(const struct config *c, const char *u
     return t;
 }
 
-static int token_char(char ch)
+/* shared_prefix - the length of the longest prefix of url, in whole
+ * segments, that is also one of route's. */
+static size_t shared_prefix(const char *route, const char *url)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '+' || ch == '=' || ch == '%';
+    size_t keep = 0;
+    for (size_t i = 0;; i++) {
+        if ((!route[i] || route[i] == '/') && (!url[i] || url[i] == '/' || url[i] == '?'))
+            keep = i;
+        if (!route[i] || route[i] != url[i])
+            return keep;
+    }
 }
 
 const char *config_route_redact(const struct config *c, const char *url, char *buf, size_t cap)
@@ -544,32 +552,14 @@ const char *config_route_redact(const struct config *c, const char *url, char *b
         return t->path;
     if (config_route_find(c, url))
         return url;
-    size_t o = 0;
-    for (const char *p = url; *p && *p != '?' && o + 4 < cap;) {
-        size_t n = strcspn(p, "/?");
-        size_t k = 0;
-        while (k < n && token_char(p[k]))
-            k++;
-        if (n >= 16 && k == n) { /* opaque enough to be a token */
-            memcpy(buf + o, "...", 3);
-            o += 3;
-        } else {
-            size_t m = n < cap - o - 4 ? n : cap - o - 4;
-            memcpy(buf + o, p, m);
-            o += m;
-        }
-        p += n;
-        if (*p == '/' && o + 4 < cap) {
-            buf[o++] = '/';
-            p++;
-        }
+    /* what a route's path shares is no secret; any later segment may be a
+     * token sent to a mistyped prefix, whatever characters it holds */
+    size_t keep = 0;
+    for (size_t i = 0; i < c->nroutes; i++) {
+        size_t k = shared_prefix(c->routes[i].path, url);
+        keep = k > keep ? k : keep;
     }
-    if (strchr(url, '?') && o + 4 < cap) {
-        memcpy(buf + o, "?...", 4);
-        o += 4;
-    }
-    buf[o < cap ? o : cap - 1] = '\0';
-    return buf;
+    return mask_path(url, keep, buf, cap);
 }
 
 int config_route_allows(const struct cfg_route *r, const struct sockaddr *sa)

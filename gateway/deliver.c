@@ -13,7 +13,9 @@
  *    consumer never pins an LMDB reader.
  *  - retries: exponential backoff with full jitter bounded by retry.initial
  *    and retry.max; a dead letter after retry.max_attempts, or at once when
- *    the sink says so (dead_letter).
+ *    the sink says so (dead_letter).  An attempt that could not start
+ *    (begin failed) or ended with the transport down (result HG_EBUSY) is
+ *    not counted: an outage of any length dead-letters nothing.
  *  - replays (`events replay`): polled every DELIVER_REPLAY_POLL_MS.
  *  - metrics: delivered, failed, retried and dead, per sink.
  * The two modes of sink.h differ only in how events are handed over:
@@ -526,8 +528,14 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
         metrics_delivery(w->sink->mx, 1, 0, 0, 0);
         return;
     }
-    metrics_delivery(w->sink->mx, 0, 1, 0, 0);
     const struct config *c = w->d->cfg;
+    if (rc == HG_EBUSY) { /* transport down (sink.h): this attempt does not count */
+        metrics_delivery(w->sink->mx, 0, 0, 1, 0);
+        sl->ev.attempt--;
+        sl->retry_at = now + (int64_t)backoff_ms(w, sl->ev.attempt);
+        return;
+    }
+    metrics_delivery(w->sink->mx, 0, 1, 0, 0);
     if ((rc == HG_EDEAD || sl->ev.attempt >= c->retry_max_attempts) &&
         dead_letter(w, sl->ev.seq, sl->ev.attempt, err) == HG_OK) {
         sl->used = 0;

@@ -7,6 +7,12 @@
  *   the six strings | body
  * A record is only ever written by this file and read back by it; the
  * parser still checks every length, since the store may be damaged.
+ *
+ * It also says which characters an id or type may not hold
+ * (event_char_forbidden: the request path refuses them) and how stored text
+ * reaches a terminal (event_term_*: the CLI shows records that an older
+ * version, or a producer's body, filled with such characters, without ever
+ * writing one raw).
  */
 #include "event.h"
 #include "buf.h"
@@ -154,4 +160,108 @@ int event_envelope(const struct event *ev, uint64_t seq, struct buf *out)
             out->p[mark] = '\0';
     }
     return rc;
+}
+
+/* utf8_next - the code point that starts s[0..n) (n > 0): its length, 1 to
+ * 4, with *cp set; 0 if s does not start a well-formed sequence (RFC 3629:
+ * overlong forms, surrogates and values past U+10FFFF are not). */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        v = c & 0x1fu;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        v = c & 0x0fu;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        v = c & 0x07u;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3fu);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+int event_char_forbidden(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int event_text_check(const char *s, size_t n, uint32_t *bad)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = EVENT_BAD_UTF8;
+        size_t len = utf8_next(u + i, n - i, &cp);
+        if (!len || event_char_forbidden(cp)) {
+            if (bad)
+                *bad = cp;
+            return HG_EBADID;
+        }
+        i += len;
+    }
+    return HG_OK;
+}
+
+char *event_term_text(const char *s, size_t n, char *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = utf8_next(u + i, n - i, &cp);
+        if (len && !event_char_forbidden(cp)) {
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            out[o++] = '?';
+            i += len ? len : 1;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int event_term_json(const char *s, size_t n, struct buf *out)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t start = 0;
+    int rc = HG_OK;
+    for (size_t i = 0; i < n && !rc;) {
+        uint32_t cp;
+        size_t len = utf8_next(u + i, n - i, &cp);
+        if (len && (!event_char_forbidden(cp) || cp == '\t' || cp == '\n')) {
+            i += len;
+            continue;
+        }
+        rc = buf_append(out, s + start, i - start);
+        if (!rc) /* inside a JSON string the escape means the character itself */
+            rc = buf_printf(out, "\\u%04x", len ? (unsigned)cp : 0xfffdu);
+        i += len ? len : 1;
+        start = i;
+    }
+    return rc ? rc : buf_append(out, s + start, n - start);
 }

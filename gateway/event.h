@@ -57,4 +57,33 @@ int event_rec_parse(const void *rec, size_t len, struct event *out);
  * newline-terminated) for ev stored as seq to out.  HG_ETOOBIG/HG_ENOMEM. */
 int event_envelope(const struct event *ev, uint64_t seq, struct buf *out);
 
+/* event_char_forbidden - 1 if code point cp may not appear in an event id
+ * or type, else 0.  Forbidden: the controls (C0 U+0000-U+001F, DEL U+007F,
+ * C1 U+0080-U+009F), the line and paragraph separators (U+2028, U+2029) and
+ * the bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069): each can end a line for a line-splitting consumer,
+ * drive a terminal (U+009B is CSI) or reorder what an operator reads. */
+int event_char_forbidden(uint32_t cp);
+
+#define EVENT_BAD_UTF8 0xffffffffu /* event_text_check: the text is not UTF-8 */
+
+/* event_text_check - HG_OK if s[0..n) is UTF-8 (RFC 3629: no overlong
+ * forms, no surrogates) holding no forbidden character; else HG_EBADID
+ * with *bad (may be NULL) set to the first forbidden code point, or to
+ * EVENT_BAD_UTF8. */
+int event_text_check(const char *s, size_t n, uint32_t *bad);
+
+/* event_term_text - s[0..n) for a field of a line shown on a terminal:
+ * every forbidden character, and every byte that does not start a UTF-8
+ * sequence, becomes '?'.  out must hold n + 1 bytes (a replacement is
+ * never longer than what it replaces); it is NUL-terminated.  Returns out. */
+char *event_term_text(const char *s, size_t n, char *out);
+
+/* event_term_json - append the JSON text s[0..n) to out, safe for a
+ * terminal and with the same meaning: every forbidden character but tab and
+ * newline (whitespace between tokens) becomes a \uXXXX escape, and a byte
+ * that is not UTF-8 becomes \ufffd (a damaged record).  HG_OK or
+ * HG_ETOOBIG/HG_ENOMEM (out then holds a prefix of the result). */
+int event_term_json(const char *s, size_t n, struct buf *out);
+
 #endif

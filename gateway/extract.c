@@ -1,10 +1,14 @@
 /*
  * extract.c - a request read through its profile (see extract.h).
  *
- * Invariants: ids and types are printable UTF-8 of bounded length (they
- * end up in file names, log lines and environment variables downstream);
- * an id taken from a header the signature does not cover is deduplicated by
- * the body's SHA-256, so one signed body cannot be replayed under fresh ids.
+ * Invariants: ids and types are UTF-8 of bounded length without controls,
+ * line separators or bidirectional controls (event_char_forbidden: they end
+ * up in file names, log lines, terminals and environment variables
+ * downstream); an id taken from a header the signature does not cover is
+ * deduplicated by the body's SHA-256, so one signed body cannot be replayed
+ * under fresh ids.  A key hookgate derives from the body starts with a byte
+ * no producer id can hold (EXTRACT_DERIVED), so a producer cannot send an id
+ * that claims the key of another body.
  * A member the profile reads is never taken from a body that repeats it (or
  * a member on its path): a consumer's parser might take the other one, so
  * the body is refused (HG_EDUPKEY).  The one jscan pass that validates the
@@ -60,14 +64,6 @@ void extract_verify_input(const struct profile *p, extract_header_fn hdr, void *
     in->timestamp = first_header(hdr, ctx, p->ts);
 }
 
-static int printable(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* tree_get - RFC 6901 pointer lookup in a jansson tree. */
 static json_t *tree_get(json_t *root, const char *ptr)
 {
@@ -98,21 +94,42 @@ static json_t *tree_get(json_t *root, const char *ptr)
     return *ptr ? NULL : cur;
 }
 
+/* why a value was refused (pick's HG_EBADID), for the answer */
+enum bad { BAD_LONG = 1, BAD_TEXT, BAD_KIND };
+
 struct scan {
     const char *wanted[EXTRACT_WANTED_MAX];
     struct jscan_span found[EXTRACT_WANTED_MAX];
     size_t n;
-    json_t *tree; /* only when the profile has nested pointers */
+    json_t *tree;    /* only when the profile has nested pointers */
+    enum bad bad;    /* HG_EBADID from pick: why */
+    uint32_t bad_cp; /* BAD_TEXT: the character, or EVENT_BAD_UTF8 */
 };
 
-/* value - store one found value (decoded string or number as written). */
-static int put(const char *v, size_t n, char *out, size_t cap)
+/* refuse - HG_EBADID for reason bad (the character cp for BAD_TEXT). */
+static int refuse(struct scan *s, enum bad bad, uint32_t cp)
 {
-    if (n >= cap || !printable(v, n) || !jscan_utf8_valid(v, n))
-        return HG_EBADID;
+    s->bad = bad;
+    s->bad_cp = cp;
+    return HG_EBADID;
+}
+
+/* checked - 1 if out[0..n) (n < its capacity) may be an id or type, else
+ * HG_EBADID with the reason in s. */
+static int checked(struct scan *s, const char *out, size_t n)
+{
+    uint32_t cp;
+    return event_text_check(out, n, &cp) ? refuse(s, BAD_TEXT, cp) : 1;
+}
+
+/* put - store one found value (decoded string or number as written). */
+static int put(struct scan *s, const char *v, size_t n, char *out, size_t cap)
+{
+    if (n >= cap)
+        return refuse(s, BAD_LONG, 0);
     memcpy(out, v, n);
     out[n] = '\0';
-    return 1;
+    return checked(s, out, n);
 }
 
 /* pick - the first source of f that is present: 1 found, 0 none, HG_E* bad. */
@@ -126,21 +143,21 @@ static int pick(const struct prof_field *f, extract_header_fn hdr, void *ctx, st
                 continue;
             if (from_header)
                 *from_header = 1;
-            return put(v, strlen(v), out, cap);
+            return put(s, v, strlen(v), out, cap);
         }
         if (f[i].src != PROF_POINTER)
             continue;
         if (!f[i].key) {
             json_t *j = s->tree ? tree_get(s->tree, f[i].name) : NULL;
             if (json_is_string(j) && json_string_length(j))
-                return put(json_string_value(j), json_string_length(j), out, cap);
+                return put(s, json_string_value(j), json_string_length(j), out, cap);
             if (json_is_integer(j)) {
                 char num[32];
                 snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(j));
-                return put(num, strlen(num), out, cap);
+                return put(s, num, strlen(num), out, cap);
             }
             if (j && !json_is_null(j) && !json_is_string(j))
-                return HG_EBADID;
+                return refuse(s, BAD_KIND, 0);
             continue;
         }
         for (size_t k = 0; k < s->n; k++) {
@@ -148,22 +165,23 @@ static int pick(const struct prof_field *f, extract_header_fn hdr, void *ctx, st
                 continue;
             size_t n;
             if (s->found[k].kind == JSCAN_STRING) {
+                /* the body is valid JSON: only the length can fail here */
                 if (jscan_string_decode(s->found[k].ptr, s->found[k].len, out, cap, &n) != JSCAN_OK)
-                    return HG_EBADID;
+                    return refuse(s, BAD_LONG, 0);
             } else if (s->found[k].kind == JSCAN_NUMBER) {
                 if (s->found[k].len >= cap)
-                    return HG_EBADID;
+                    return refuse(s, BAD_LONG, 0);
                 memcpy(out, s->found[k].ptr, s->found[k].len);
                 n = s->found[k].len;
                 out[n] = '\0';
             } else if (s->found[k].kind == JSCAN_NULL) {
                 break;
             } else {
-                return HG_EBADID;
+                return refuse(s, BAD_KIND, 0);
             }
             if (n == 0)
                 break; /* empty: try the next place */
-            return printable(out, n) ? 1 : HG_EBADID;
+            return checked(s, out, n);
         }
     }
     return 0;
@@ -290,6 +308,26 @@ static int scan_body(const struct profile *p, extract_header_fn hdr, void *ctx, 
     return HG_OK;
 }
 
+_Static_assert(EXTRACT_ID_MAX == 256 && EXTRACT_TYPE_MAX == 256, "bad_reason says 256 bytes");
+
+/* bad_reason - the answer for a refused id or type (field "id"/"type"):
+ * out->reason, e.g. `invalid event id: bidirectional control U+202E`. */
+static void bad_reason(const struct scan *s, const char *field, struct extract_result *out)
+{
+    uint32_t cp = s->bad_cp;
+    const char *what = s->bad == BAD_LONG                        ? "longer than 256 bytes"
+                       : s->bad == BAD_KIND                      ? "not a string or number"
+                       : cp == EVENT_BAD_UTF8                    ? "not valid UTF-8"
+                       : cp == 0x2028 || cp == 0x2029            ? "line or paragraph separator"
+                       : cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? "control character"
+                                                                 : "bidirectional control";
+    if (s->bad == BAD_TEXT && cp != EVENT_BAD_UTF8)
+        snprintf(out->reason, sizeof(out->reason), "invalid event %s: %s U+%04X", field, what,
+                 (unsigned)cp);
+    else
+        snprintf(out->reason, sizeof(out->reason), "invalid event %s: %s", field, what);
+}
+
 static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
                size_t len, struct extract_result *out, const char **why, struct scan *s)
 {
@@ -304,7 +342,8 @@ static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, con
     int id_from_header = 0;
     int got = pick(p->id, hdr, ctx, s, out->id, sizeof(out->id), &id_from_header);
     if (got < 0) {
-        *why = "event id too long or not printable";
+        *why = "event id too long or not printable"; /* one text: a log rate-limit key */
+        bad_reason(s, "id", out);
         return got;
     }
     out->dedupe[0] = '\0';
@@ -316,14 +355,15 @@ static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, con
             return HG_ENOID;
         unsigned char md[SHA256_DIGEST_LENGTH];
         SHA256((const unsigned char *)body, len, md);
-        memcpy(out->dedupe, "sha256:", 7);
-        hex_encode(md, sizeof(md), out->dedupe + 7);
-        if (got == 0)
-            memcpy(out->id, out->dedupe, sizeof(out->dedupe));
+        memcpy(out->dedupe, EXTRACT_DERIVED "sha256:", 8);
+        hex_encode(md, sizeof(md), out->dedupe + 8);
+        if (got == 0) /* the id shown is the key without its namespace byte */
+            memcpy(out->id, out->dedupe + 1, sizeof(out->dedupe) - 1);
     }
     got = pick(p->type, hdr, ctx, s, out->type, sizeof(out->type), NULL);
     if (got < 0) {
         *why = "event type too long or not printable";
+        bad_reason(s, "type", out);
         return got;
     }
     if (got == 1) {
@@ -352,6 +392,7 @@ int extract_event(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, 
     struct scan s;
     s.n = 0;
     s.tree = NULL;
+    out->reason[0] = '\0';
     int rc = run(rt, hdr, ctx, body, len, out, &w, &s);
     json_decref(s.tree);
     if (why)

@@ -39,14 +39,26 @@ const char *extract_header(extract_header_fn hdr, void *ctx, char *const *names)
 void extract_verify_input(const struct profile *p, extract_header_fn hdr, void *ctx,
                           struct verify_input *in);
 
+/* EXTRACT_DERIVED - the first byte of every dedupe key hookgate derives
+ * (EXTRACT_DERIVED "sha256:<hex of the body>").  No producer id can hold it
+ * (ids refuse controls, and always have), so derived keys and producer ids
+ * are two namespaces in the store's dedupe index and in shared dedupe: a
+ * producer id "sha256:<hex of X>" never claims body X's key. */
+#define EXTRACT_DERIVED "\001"
+
 /* extract_result - what an authentic request says about its event. */
 struct extract_result {
     char id[EXTRACT_ID_MAX + 1];
     char type[EXTRACT_TYPE_MAX + 1];
-    char time[64];                                 /* RFC 3339, or "" (the receipt time is used) */
-    char dedupe[7 + 2 * SHA256_DIGEST_LENGTH + 1]; /* "" = dedupe on id */
+    char time[64]; /* RFC 3339, or "" (the receipt time is used) */
+    /* "" = dedupe on id; else EXTRACT_DERIVED "sha256:<hex>".  An id
+     * hookgate derives is this key without its first byte. */
+    char dedupe[1 + 7 + 2 * SHA256_DIGEST_LENGTH + 1];
     enum event_body kind;
-    char reason[EXTRACT_REASON_MAX]; /* HG_EDUPKEY: the answer, `duplicate key "id" in body` */
+    /* the answer when it says more than the code's own text, else "":
+     * HG_EDUPKEY `duplicate key "id" in body`, HG_EBADID `invalid event id:
+     * control character U+009B` (the field, and why) */
+    char reason[EXTRACT_REASON_MAX];
 };
 
 /* extract_event - id/type/time/kind of body under route rt (profile, fixed
@@ -59,9 +71,13 @@ struct extract_result {
  *    parsers could disagree on which one counts); out->reason names it by
  *    its path, dot-separated (`duplicate key "data.object" in body`).
  *    Repeats of other members are accepted;
- *  - HG_ENOID, HG_EBADID.
- * *why (may be NULL) gets a text for the log: a constant, or out->reason
- * (valid while out is). */
+ *  - HG_EBADID: the id or type is longer than 256 bytes, not a string or
+ *    number, not UTF-8, or holds a character event_char_forbidden refuses;
+ *    out->reason names the field and why;
+ *  - HG_ENOID.
+ * *why (may be NULL) gets a text for the log: a constant (HG_EBADID: one per
+ * field, so log lines can be rate-limited by it), or out->reason (valid
+ * while out is). */
 int extract_event(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
                   size_t len, struct extract_result *out, const char **why);
 

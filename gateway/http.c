@@ -7,7 +7,9 @@
  *
  * Request state (struct req) is created on the first call of the access
  * handler - which sends nothing and decides 404/405/413/503 from the
- * headers alone, before any body byte is read - and freed in exactly one
+ * headers alone, before any body byte is read, after refusing (400, closed)
+ * a framing or target that a proxy could read differently (http_frame.h) -
+ * and freed in exactly one
  * place, http_on_completed().  The body goes into a bounded buffer sized from
  * Content-Length; a body over max_body is a 413, never a truncation.
  *
@@ -27,6 +29,8 @@
 #include "err.h"
 #include "event.h"
 #include "extract.h"
+#include "http_budget.h"
+#include "http_frame.h"
 #include "jscan.h"
 #include "log.h"
 #include "gauges.h"
@@ -44,6 +48,7 @@
 #include <openssl/sha.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,7 @@ struct req {
     int too_big;
     int64_t deadline_ms; /* request_timeout counted from the headers */
     int64_t t0_us;       /* body complete (monotonic), for the ack latency */
+    uint64_t held;       /* bytes of unauthenticated_body_budget held (http_budget.h) */
     struct buf body;
     struct buf resp;
     struct store_item item;
@@ -85,14 +91,21 @@ static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
     return http_addr_str(ci ? ci->client_addr : NULL, out, cap);
 }
 
+/* log_reject - the "request rejected" line, rate-limited per route and
+ * reason (log_limit: a flood cannot fill the disk); a 404's path is the
+ * client's to vary, so every 404 shares one key. */
 static void log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason)
 {
     if (!log_enabled(LOG_WARN))
         return;
+    if (!reason)
+        reason = hg_strerror(err);
+    if (!log_limit(err == HG_ENOTFOUND ? "" : url, reason))
+        return;
     char ip[64], path[256];
     log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path",
             log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err), "reason",
-            reason ? reason : hg_strerror(err), "client", client_ip(conn, ip, sizeof(ip)));
+            reason, "client", client_ip(conn, ip, sizeof(ip)));
 }
 
 static enum MHD_Result queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
@@ -236,16 +249,6 @@ static enum MHD_Result submit(struct req *r)
     return MHD_YES;
 }
 
-static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
-                                            const char *value)
-{
-    (void)kind;
-    (void)value;
-    if (strcasecmp(key, "Content-Length") == 0)
-        ++*(unsigned *)cls;
-    return MHD_YES;
-}
-
 static const char *header(struct MHD_Connection *conn, const char *name)
 {
     return name ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) : NULL;
@@ -293,12 +296,15 @@ static enum MHD_Result process(struct req *r, const char *url)
             return queue_error(r, rc);
         }
     }
+    http_budget_give(r->h, r->held); /* authenticated now (or a route that takes it unsigned) */
+    r->held = 0;
     const char *why = NULL;
     int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
         log_reject(c, url, rc, why);
-        /* a repeated key is named: the producer's own field, from the profile */
-        return queue_error_text(r, rc, rc == HG_EDUPKEY ? why : NULL);
+        /* a repeated key, or a refused id or type, is named: the producer's
+         * own field, from the profile (extract.h: reason) */
+        return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);
     }
     const char *ct = header(c, "Content-Type");
     struct event *ev = &r->item.ev;
@@ -370,6 +376,8 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
 static void req_release(struct dctx *dc, struct req *r)
 {
     atomic_fetch_sub(&dc->h->active, 1);
+    http_budget_give(dc->h, r->held);
+    r->held = 0;
     if (dc->nfree < HTTP_POOL_MAX && r->body.cap <= HTTP_POOL_BUF_MAX) {
         r->next_free = dc->free;
         dc->free = r;
@@ -541,6 +549,21 @@ static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, c
     return submit(r);
 }
 
+/* budget_chunk - a streamed body grows by n bytes: 0, or 1 if it would
+ * pass the unauthenticated body budget (logged: the connection is closed;
+ * libmicrohttpd cannot answer in the middle of an upload). */
+static int budget_chunk(struct req *r, size_t n)
+{
+    uint64_t limit = atomic_load(&r->h->cfg)->body_budget, total = r->body.len + n;
+    if (r->too_big || !http_budget_applies(r->route) || total > r->body.max ||
+        !http_budget_grow(r->h, limit, &r->held, total))
+        return 0;
+    http_budget_refused(r->h, limit);
+    log_reject(r->conn, r->route->path, HG_EBUSY,
+               "unauthenticated_body_budget exhausted; connection closed");
+    return 1;
+}
+
 /* refuse_access - the access checks on a request to rt before its body, in
  * order: per-address rate, allow list, token (tok: a path token or NULL),
  * max_connections.  0 if it may go on; else 1, the refusal logged and
@@ -570,7 +593,7 @@ static int refuse_access(struct http *h, struct MHD_Connection *conn, const stru
         *ret = counted_canned(h, conn, rt, C_401, 401);
         return 1;
     }
-    if (atomic_load(&h->conns) > cfg->max_connections) {
+    if (http_conn_open(h) > cfg->max_connections) {
         log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
         *ret = counted_canned(h, conn, rt, C_503_BUSY, 503);
         return 1;
@@ -578,19 +601,13 @@ static int refuse_access(struct http *h, struct MHD_Connection *conn, const stru
     return 0;
 }
 
-/* refuse_length - the body's framing: several Content-Length headers (400)
- * or one over max_body (413) is refused as refuse_access does (1); else 0
- * with the announced length in *len (0 without Content-Length). */
+/* refuse_length - the body's length (its framing is settled by
+ * refuse_frame): a Content-Length over max_body (413) is refused as
+ * refuse_access does (1); else 0 with the announced length in *len (0
+ * without Content-Length). */
 static int refuse_length(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
                          const struct config *cfg, unsigned long long *len, enum MHD_Result *ret)
 {
-    unsigned ncl = 0;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_content_length, &ncl);
-    if (ncl > 1) { /* ambiguous framing: the classic request-smuggling shape */
-        log_reject(conn, rt->path, HG_EINVAL, "several Content-Length headers");
-        *ret = counted_canned(h, conn, rt, C_400, 400);
-        return 1;
-    }
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     *len = 0;
     if (cl) {
@@ -605,10 +622,39 @@ static int refuse_length(struct http *h, struct MHD_Connection *conn, const stru
     return 0;
 }
 
+/* refuse_frame - the request's framing and target (http_frame.h), before
+ * routing and before any body byte: what a proxy in front could read
+ * differently from libmicrohttpd is a 400 naming the problem, and its
+ * connection is closed, so nothing of it is read as a body or as the next
+ * request.  uri_why: the raw target's problem (http_frame_on_uri) or NULL;
+ * a refused target never matches a route (metrics: no route).  0 if the
+ * request may go on; else 1, logged, counted and queued, MHD's result in
+ * *ret. */
+static int refuse_frame(struct http *h, struct MHD_Connection *conn, const struct config *cfg,
+                        const char *url, const char *version, const char *uri_why,
+                        enum MHD_Result *ret)
+{
+    const char *why = uri_why, *tok = NULL;
+    const struct cfg_route *rt = NULL;
+    if (!why) {
+        if (http_frame_request(conn, version, &why) == HG_OK)
+            return 0;
+        rt = config_route_match(cfg, url, &tok);
+    }
+    char red[256];
+    log_reject(conn, rt ? rt->path : config_route_redact(cfg, url, red, sizeof(red)), HG_EINVAL,
+               why);
+    metrics_request(route_index(h, rt), 400, 0);
+    *ret = http_frame_answer(conn, why);
+    return 1;
+}
+
 /* first_call - headers are in, no body byte read yet: answer what the
- * headers settle, or create the request state that will read the body. */
+ * headers settle, or create the request state that will read the body.
+ * uri_why: why http_frame_on_uri refused the raw target, or NULL. */
 static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
-                                  const char *method, void **con_cls)
+                                  const char *method, const char *version, const char *uri_why,
+                                  void **con_cls)
 {
     struct http *h = dc->h;
     const struct config *cfg = atomic_load(&h->cfg); /* this request's config */
@@ -620,6 +666,9 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         metrics_request(-1, 403, 0);
         return queue_canned(h, conn, C_403, 403);
     }
+    enum MHD_Result ret = MHD_NO;
+    if (refuse_frame(h, conn, cfg, url, version, uri_why, &ret))
+        return ret;
     int ops = !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
     if (ops)
         return serve_ops(dc, conn, url, method, con_cls);
@@ -637,13 +686,21 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         log_reject(conn, rt->path, HG_EMETHOD, NULL);
         return counted_canned(h, conn, rt, C_405, 405);
     }
-    enum MHD_Result ret = MHD_NO;
     unsigned long long len = 0;
     if (refuse_access(h, conn, rt, tok, cfg, &ret) || refuse_length(h, conn, rt, cfg, &len, &ret))
         return ret;
+    uint64_t held = 0; /* a large body not yet authenticated: within the budget, or 503 */
+    if (http_budget_applies(rt) && http_budget_grow(h, cfg->body_budget, &held, len)) {
+        http_budget_refused(h, cfg->body_budget);
+        log_reject(conn, rt->path, HG_EBUSY, "unauthenticated_body_budget exhausted");
+        return counted_canned(h, conn, rt, C_503_BUSY, 503);
+    }
     struct req *r = req_new(dc, conn);
-    if (!r)
+    if (!r) {
+        http_budget_give(h, held);
         return MHD_NO;
+    }
+    r->held = held;
     r->route = rt;
     r->deadline_ms = time_now_ms() + (int64_t)cfg->request_timeout_ms;
     /* reserve up front only what a small body needs: a slow client must not
@@ -660,12 +717,15 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-    (void)version;
     struct dctx *dc = cls;
     struct http *h = dc->h;
+    /* a reason left by http_frame_on_uri is not a request state: nothing to free */
+    const char *uri_why = http_frame_reason(*con_cls);
+    if (uri_why)
+        *con_cls = NULL;
     struct req *r = *con_cls;
     if (!r)
-        return first_call(dc, conn, url, method, con_cls);
+        return first_call(dc, conn, url, method, version, uri_why, con_cls);
     switch (r->phase) {
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st)) {
@@ -684,6 +744,8 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
                        "request_timeout: body too slow; connection closed");
             return MHD_NO;
         }
+        if (budget_chunk(r, *upload_size))
+            return MHD_NO; /* a streamed body past the budget: as past max_body */
         if (!r->too_big && buf_append(&r->body, upload, *upload_size))
             r->too_big = 1;
         *upload_size = 0;
@@ -704,22 +766,15 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     http_conn_request_end(conn);
     struct req *r = *con_cls;
-    if (!r)
+    if (!r || http_frame_reason(r)) { /* http_frame_on_uri's mark: headers never completed */
+        *con_cls = NULL;
         return;
+    }
     if (r->phase == PH_READ && r->route && toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         log_reject(conn, r->route->path, HG_EBUSY,
                    "request_timeout: body incomplete; connection closed");
     req_release(cls, r);
     *con_cls = NULL;
-}
-
-/* http_on_accept - the per-address connection cap, before anything is read:
- * a connection over it is closed at once (no answer, no buffer). */
-enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    (void)addrlen;
-    struct http *h = cls;
-    return !h->rl || ratelimit_conn_allowed(h->rl, addr) ? MHD_YES : MHD_NO;
 }
 
 void http_on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -730,5 +785,6 @@ void http_on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_msg(LOG_WARN, "http", "{s:s}", "detail", msg);
+    if (log_limit("", "http")) /* malformed requests: a client's to repeat */
+        log_msg(LOG_WARN, "http", "{s:s}", "detail", msg);
 }

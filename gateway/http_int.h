@@ -84,13 +84,25 @@ struct http {
     struct ratelimit *rl;         /* per-address limits, or NULL */
     struct MHD_Response *canned[C_N];
 
-    /* http_conn.c: every open connection, and the header-deadline watcher */
-    pthread_mutex_t conn_lock; /* guards conn_list and watch_stop */
+    /* http_conn.c: every open connection, the header-deadline watcher, and
+     * what keeps one client from taking every slot (per-address cap,
+     * reserve, closing idle connections when slots run short) */
+    pthread_mutex_t conn_lock; /* guards conn_list, watch_stop, evict, cutting */
     pthread_cond_t watch_wake;
     struct http_conn *conn_list;
     pthread_t watcher;
     int conn_init, watch_started, watch_stop;
-    _Atomic int64_t limit_log_ms; /* last "connection limit reached" warning */
+    int evict;                      /* slots run short: the watcher closes idle connections */
+    atomic_uint cutting;            /* shut down, not closed yet (changed under conn_lock) */
+    atomic_uint refused[2];         /* refused at accept (cap, reserve) since the last warning */
+    _Atomic int64_t limit_log_ms;   /* last "connection limit reached" warning */
+    _Atomic int64_t refused_log_ms; /* last "connections refused" warning */
+    int64_t evict_log_ms;           /* last "idle connections closed" warning (conn_lock) */
+    unsigned evicted;               /* closed to free slots since that warning (conn_lock) */
+
+    /* http_budget.c: body bytes buffered before their signature is checked */
+    _Atomic uint64_t body_bytes;
+    _Atomic int64_t budget_log_ms; /* last "body budget exhausted" warning */
 };
 
 enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -119,7 +131,18 @@ void http_conn_request_end(struct MHD_Connection *conn);
  * if start was never called. */
 int http_conn_watch_start(struct http *h);
 void http_conn_watch_free(struct http *h);
+
+/* http_on_accept - libmicrohttpd's accept policy (cls: the struct http),
+ * before anything is read: MHD_NO (the socket is closed at once) for an
+ * address at its limits.max_connections_per_ip, or, once the free slots
+ * are down to the reserve, for an address that already holds a few
+ * connections (http_conn.c). */
 enum MHD_Result http_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+
+/* http_conn_open - the open connections that count against
+ * max_connections: all of them but those already shut down to free a slot
+ * (they close within moments).  Any thread. */
+unsigned http_conn_open(struct http *h);
 void http_pool_free(struct dctx *dc);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "http.h"
 #include "http_int.h"
+#include "http_frame.h"
 #include "buf.h"
 #include "config.h"
 #include "err.h"
@@ -250,7 +251,8 @@ static struct MHD_Daemon *start_daemon(struct http *h, struct dctx *ctx, const s
         MHD_OPTION_CONNECTION_LIMIT, o->limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memlim,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, ctx, MHD_OPTION_NOTIFY_CONNECTION,
-        http_on_connection, ctx, MHD_OPTION_ARRAY, o->tls, MHD_OPTION_END);
+        http_on_connection, ctx, MHD_OPTION_URI_LOG_CALLBACK, http_frame_on_uri, NULL,
+        MHD_OPTION_ARRAY, http_frame_mhd_options(), MHD_OPTION_ARRAY, o->tls, MHD_OPTION_END);
 }
 
 /* start_listener - daemons for cl into a new listener.  fds (may be NULL):
@@ -277,7 +279,9 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, l->cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, l->key_pem},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        /* tls.priorities, checked at load; the default is CONFIG_TLS_PRIORITIES */
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)(cl->priorities ? cl->priorities : CONFIG_TLS_PRIORITIES)},
         {l->ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, l->ca_pem},
         {MHD_OPTION_END, 0, NULL}};
     struct dopts o = {
@@ -421,8 +425,8 @@ int http_start(const struct config *cfg, struct store *st, const struct http_bin
     }
     for (size_t i = 0; i < cfg->nlisteners; i++)
         h->has_admin |= cfg->listeners[i].admin;
-    if ((cfg->max_conns_per_ip || cfg->rate_per_ip > 0) &&
-        !(h->rl = ratelimit_new(cfg->max_conns_per_ip, cfg->rate_per_ip, cfg->rate_burst))) {
+    /* always: the per-address cap and the reserve read its counts */
+    if (!(h->rl = ratelimit_new(cfg->rate_per_ip, cfg->rate_burst))) {
         http_stop(h);
         return HG_ENOMEM;
     }

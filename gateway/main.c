@@ -258,7 +258,8 @@ static int cmd_serve(int argc, char **argv)
     for (;;) {
         struct timespec one = {1, 0};
         int sig = sigtimedwait(&set, NULL, &one);
-        http_reap(h); /* daemons replaced by a reload whose connections ended */
+        http_reap(h);           /* daemons replaced by a reload whose connections ended */
+        log_flush_suppressed(); /* what log_limit dropped in the last second, counted */
         if (sig < 0)
             continue;
         if (sig == SIGHUP) {
@@ -281,6 +282,7 @@ static int cmd_serve(int argc, char **argv)
     else
         config_free(c);
     free(sinks);
+    log_flush_suppressed(); /* rejections counted while draining */
     log_msg(LOG_INFO, "stopped", NULL);
     return 0;
 }

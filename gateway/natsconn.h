@@ -10,7 +10,9 @@
  * trying in the background (hookgate's store is the buffer meanwhile).  A
  * server that refuses the credentials twice in a row ends the connection
  * for good (libnats' rule): natsconn_why() then still names the refusal,
- * and a reload opens a new connection.
+ * and a reload (or the jetstream sink, every 5 s) opens a new connection.
+ * Opening waits at most about 1 s per server: each of the two connect
+ * passes (natsconn.c) gives a server 500 ms.
  */
 #ifndef HG_NATSCONN_H
 #define HG_NATSCONN_H
@@ -54,8 +56,19 @@ natsConnection *natsconn_nc(struct natsconn *n);
 /* natsconn_why - NULL while n is connected; else why it is not, in buf
  * (cap bytes): the server's last word ("Authorization Violation"), kept
  * after libnats gave up ("connection closed: Authorization Violation"), or
- * the connection's state.  Any thread. */
+ * the connection's state.  Any thread: the text is the copy the
+ * connection's callbacks made under a lock (never libnats' own buffer). */
 const char *natsconn_why(struct natsconn *n, char *buf, size_t cap);
+
+/* natsconn_drops - how many times n lost its link (disconnected or
+ * closed) since open; a publish begun at one count and failed at another
+ * failed because the link went down.  Any thread. */
+unsigned long natsconn_drops(struct natsconn *n);
+
+/* natsconn_cfg_same - 1 if a and b connect to the same servers (in the
+ * same order, user:password@ included) with the same creds and TLS file
+ * paths; nothing is copied. */
+int natsconn_cfg_same(const struct natsconn_cfg *a, const struct natsconn_cfg *b);
 
 /* natsconn_close - close and free n.  NULL-safe.  Callbacks that the
  * caller registered elsewhere (a JetStream context's PubAck handler) may

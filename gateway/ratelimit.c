@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,25 +15,23 @@
 #define RL_LOCKS 64
 
 struct slot {
-    unsigned conns;
+    atomic_uint conns; /* lock-free: read by ranking without the stripe lock */
     double tokens;
     int64_t last_ms; /* 0: bucket never used (full) */
 };
 
 struct ratelimit {
-    unsigned max_conns;
     double rate, burst;
     uint64_t k0, k1; /* hash key */
     pthread_mutex_t lock[RL_LOCKS];
     struct slot slot[RL_SLOTS];
 };
 
-struct ratelimit *ratelimit_new(unsigned max_conns, double rate, unsigned burst)
+struct ratelimit *ratelimit_new(double rate, unsigned burst)
 {
     struct ratelimit *rl = calloc(1, sizeof(*rl));
     if (!rl)
         return NULL;
-    rl->max_conns = max_conns;
     rl->rate = rate;
     rl->burst = burst ? burst : 1;
     if (RAND_bytes((unsigned char *)&rl->k0, sizeof(rl->k0)) != 1 ||
@@ -85,65 +84,62 @@ static long slot_of(const struct ratelimit *rl, const struct sockaddr *sa)
     return (long)(mix(mix(h ^ rl->k0) ^ l ^ rl->k1) & (RL_SLOTS - 1));
 }
 
+long ratelimit_slot(const struct ratelimit *rl, const struct sockaddr *sa)
+{
+    return rl ? slot_of(rl, sa) : -1;
+}
+
+unsigned ratelimit_slot_conns(const struct ratelimit *rl, long slot)
+{
+    return rl && slot >= 0 ? atomic_load_explicit(&rl->slot[slot].conns, memory_order_relaxed) : 0;
+}
+
 void ratelimit_conn_open(struct ratelimit *rl, const struct sockaddr *sa)
 {
-    long i = rl ? slot_of(rl, sa) : -1;
-    if (i < 0)
-        return;
-    pthread_mutex_lock(&rl->lock[i % RL_LOCKS]);
-    rl->slot[i].conns++;
-    pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
+    long i = ratelimit_slot(rl, sa);
+    if (i >= 0)
+        atomic_fetch_add_explicit(&rl->slot[i].conns, 1, memory_order_relaxed);
 }
 
 void ratelimit_conn_close(struct ratelimit *rl, const struct sockaddr *sa)
 {
-    long i = rl ? slot_of(rl, sa) : -1;
+    long i = ratelimit_slot(rl, sa);
     if (i < 0)
         return;
-    pthread_mutex_lock(&rl->lock[i % RL_LOCKS]);
-    if (rl->slot[i].conns)
-        rl->slot[i].conns--;
-    pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
+    unsigned n = atomic_load_explicit(&rl->slot[i].conns, memory_order_relaxed);
+    while (n && !atomic_compare_exchange_weak_explicit(&rl->slot[i].conns, &n, n - 1,
+                                                       memory_order_relaxed, memory_order_relaxed))
+        ;
 }
 
-int ratelimit_conn_allowed(struct ratelimit *rl, const struct sockaddr *sa)
+unsigned ratelimit_conn_count(struct ratelimit *rl, const struct sockaddr *sa)
 {
-    long i = rl && rl->max_conns ? slot_of(rl, sa) : -1;
-    if (i < 0)
-        return 1;
-    pthread_mutex_lock(&rl->lock[i % RL_LOCKS]);
-    int ok = rl->slot[i].conns < rl->max_conns;
-    pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
-    return ok;
+    return ratelimit_slot_conns(rl, ratelimit_slot(rl, sa));
 }
 
 int ratelimit_check(struct ratelimit *rl, const struct sockaddr *sa, int64_t now_ms,
                     unsigned *retry_s)
 {
-    long i = rl ? slot_of(rl, sa) : -1;
+    long i = rl && rl->rate > 0 ? slot_of(rl, sa) : -1;
+    *retry_s = 1;
     if (i < 0)
         return 0;
     int limited = 0;
-    *retry_s = 1;
     pthread_mutex_lock(&rl->lock[i % RL_LOCKS]);
     struct slot *s = &rl->slot[i];
-    if (rl->max_conns && s->conns > rl->max_conns)
+    if (!s->last_ms)
+        s->tokens = rl->burst;
+    else if (now_ms > s->last_ms)
+        s->tokens += (double)(now_ms - s->last_ms) * rl->rate / 1000.0;
+    if (s->tokens > rl->burst)
+        s->tokens = rl->burst;
+    s->last_ms = now_ms;
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+    } else {
         limited = 1;
-    if (!limited && rl->rate > 0) {
-        if (!s->last_ms)
-            s->tokens = rl->burst;
-        else if (now_ms > s->last_ms)
-            s->tokens += (double)(now_ms - s->last_ms) * rl->rate / 1000.0;
-        if (s->tokens > rl->burst)
-            s->tokens = rl->burst;
-        s->last_ms = now_ms;
-        if (s->tokens >= 1.0) {
-            s->tokens -= 1.0;
-        } else {
-            limited = 1;
-            double wait = (1.0 - s->tokens) / rl->rate;
-            *retry_s = wait < 1.0 ? 1 : (unsigned)(wait + 0.999);
-        }
+        double wait = (1.0 - s->tokens) / rl->rate;
+        *retry_s = wait < 1.0 ? 1 : (unsigned)(wait + 0.999);
     }
     pthread_mutex_unlock(&rl->lock[i % RL_LOCKS]);
     return limited;

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,16 +49,49 @@ static const char *restart_only(const struct config *old, const struct config *c
     return NULL;
 }
 
-static json_t *strings(char **v)
+static int same_strv(char *const *a, char *const *b)
 {
-    json_t *a = json_array();
-    for (; v && *v; v++)
-        json_array_append_new(a, json_string(*v));
-    return a;
+    for (; a && b && *a && *b; a++, b++)
+        if (strcmp(*a, *b))
+            return 0;
+    return !(a && *a) && !(b && *b);
+}
+
+/* sink_equal - 1 if a and b are the same sink, setting for setting (every
+ * field of struct cfg_sink but the metrics slot, which follows the name).
+ * Secrets are compared in place, in constant time: nothing is copied. */
+static int sink_equal(const struct cfg_sink *a, const struct cfg_sink *b)
+{
+    return same_str(a->name, b->name) && a->type == b->type && same_strv(a->types, b->types) &&
+           same_strv(a->command, b->command) && same_strv(a->env, b->env) &&
+           a->concurrency == b->concurrency && a->timeout_ms == b->timeout_ms &&
+           same_str(a->url, b->url) && same_strv(a->headers, b->headers) &&
+           a->binary == b->binary && same_str(a->tls_ca, b->tls_ca) &&
+           same_str(a->tls_cert, b->tls_cert) && same_str(a->tls_key, b->tls_key) &&
+           a->sign.len == b->sign.len &&
+           (!a->sign.len || !CRYPTO_memcmp(a->sign.data, b->sign.data, a->sign.len)) &&
+           same_strv(a->servers, b->servers) && same_str(a->subject, b->subject) &&
+           same_str(a->stream, b->stream) && a->stream_create == b->stream_create &&
+           a->replicas == b->replicas && a->dup_window_ms == b->dup_window_ms &&
+           same_str(a->creds, b->creds) && same_str(a->path, b->path) && a->ack == b->ack &&
+           a->ack_timeout_ms == b->ack_timeout_ms;
+}
+
+/* sinks_equal - 1 if old and cfg have the same sinks, in the same order */
+static int sinks_equal(const struct config *old, const struct config *cfg)
+{
+    if (old->nsinks != cfg->nsinks)
+        return 0;
+    for (size_t i = 0; i < cfg->nsinks; i++)
+        if (!sink_equal(&old->sinks[i], &cfg->sinks[i]))
+            return 0;
+    return 1;
 }
 
 /* delivery_sig - what the delivery workers were built from, as one string:
- * every sink's settings and the routes that feed it. */
+ * every sink's name and the routes that feed it, and the retry settings.
+ * No secret and no URL goes in (URLs may carry a password): the sinks'
+ * own settings are compared by sink_equal. */
 static char *delivery_sig(const struct config *c)
 {
     json_t *root = json_array();
@@ -68,13 +102,7 @@ static char *delivery_sig(const struct config *c)
             for (size_t k = 0; k < c->routes[r].nsinks; k++)
                 if (c->routes[r].sinks[k] == i)
                     json_array_append_new(routes, json_string(c->routes[r].name));
-        json_array_append_new(root,
-                              json_pack("{ss si so so so si sI ss? sb sI so}", "name", s->name,
-                                        "type", (int)s->type, "types", strings(s->types), "command",
-                                        strings(s->command), "env", strings(s->env), "concurrency",
-                                        (int)s->concurrency, "timeout", (json_int_t)s->timeout_ms,
-                                        "path", s->path, "ack", s->ack, "ack_timeout",
-                                        (json_int_t)s->ack_timeout_ms, "routes", routes));
+        json_array_append_new(root, json_pack("{ss so}", "name", s->name, "routes", routes));
     }
     json_array_append_new(root,
                           json_pack("{sI sI sI}", "retry_max", (json_int_t)c->retry_max_attempts,
@@ -141,7 +169,7 @@ int reload_apply(struct reload_state *rs)
     shdedupe_attach(cfg);
     char *a = delivery_sig(old), *b = delivery_sig(cfg);
     /* no workers (a failed restart before) counts as a change: retry */
-    int sinks_changed = !a || !b || strcmp(a, b) || !*rs->dl;
+    int sinks_changed = !a || !b || strcmp(a, b) || !sinks_equal(old, cfg) || !*rs->dl;
     free(a);
     free(b);
     log_set_level(cfg->log_level);

@@ -12,6 +12,12 @@
  * config.c copied from the route's jetstream sink come with that sink's
  * credentials and TLS settings (auth_of): a cluster that asks the sink for
  * them asks shared dedupe too.
+ *
+ * Handles live until exit (their writer threads run on).  A reload reuses
+ * the handle of a route whose name, bucket, TTL, servers and credentials
+ * (creds and TLS file paths) did not change, so reloads never pile up
+ * connections; a handle keeps pointing at the route and sink of the config
+ * it was opened for (configs are never freed before exit, see reload.c).
  */
 #include "shdedupe.h"
 #include "codec.h"
@@ -35,6 +41,7 @@
 
 struct shdedupe {
     const struct cfg_route *route;
+    const struct cfg_sink *auth; /* auth_of() at open, or NULL */
     struct natsconn *conn;
     natsConnection *nc; /* conn's */
     jsCtx *js;
@@ -190,6 +197,7 @@ static struct shdedupe *open_one(const struct config *c, const struct cfg_route 
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->more, NULL);
     const struct cfg_sink *auth = auth_of(c, r);
+    s->auth = auth;
     struct natsconn_cfg nc = {r->shd_servers, NULL, NULL, NULL, NULL};
     if (auth)
         nc = natsconn_cfg_of_sink(auth);
@@ -222,9 +230,44 @@ static struct shdedupe *open_one(const struct config *c, const struct cfg_route 
 static struct shdedupe *all[256];
 static size_t nall;
 
+static struct natsconn_cfg conn_cfg(const struct cfg_route *r, const struct cfg_sink *auth)
+{
+    struct natsconn_cfg nc = {r->shd_servers, NULL, NULL, NULL, NULL};
+    return auth ? natsconn_cfg_of_sink(auth) : nc;
+}
+
+/* reusable - an open handle that serves route r of c just as well */
+static struct shdedupe *reusable(const struct config *c, const struct cfg_route *r)
+{
+    struct natsconn_cfg want = conn_cfg(r, auth_of(c, r));
+    for (size_t i = 0; i < nall; i++) {
+        const struct shdedupe *s = all[i];
+        if (!s)
+            continue;
+        const struct cfg_route *o = s->route;
+        struct natsconn_cfg have = conn_cfg(o, s->auth);
+        if (!strcmp(o->name, r->name) && !strcmp(o->shd_bucket, r->shd_bucket) &&
+            o->shd_ttl_ms == r->shd_ttl_ms && o->mx == r->mx && natsconn_cfg_same(&have, &want))
+            return all[i];
+    }
+    return NULL;
+}
+
 void shdedupe_attach(struct config *c)
 {
-    for (size_t i = 0; i < c->nroutes && nall < sizeof(all) / sizeof(all[0]); i++)
-        if (c->routes[i].shd_bucket && !c->routes[i].shd)
-            all[nall++] = c->routes[i].shd = open_one(c, &c->routes[i]);
+    for (size_t i = 0; i < c->nroutes; i++) {
+        struct cfg_route *r = &c->routes[i];
+        if (!r->shd_bucket || r->shd)
+            continue;
+        if ((r->shd = reusable(c, r)))
+            continue;
+        if (nall == sizeof(all) / sizeof(all[0])) {
+            log_msg(LOG_ERROR, "shared dedupe disabled for this route", "{s:s,s:s}", "route",
+                    r->name, "error", "too many shared dedupe connections (restart hookgate)");
+            continue;
+        }
+        r->shd = open_one(c, r);
+        if (r->shd)
+            all[nall++] = r->shd;
+    }
 }

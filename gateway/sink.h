@@ -92,7 +92,8 @@ struct sink_ops {
      * copy of every body).  NULL: never. */
     int (*wants_body)(const struct cfg_sink *s);
     /* begin - start an attempt for ev at now_ms (CLOCK_MONOTONIC ms): HG_OK
-     * with *job set, else no job (tried again shortly). */
+     * with *job set, else no job (tried again 100 ms later; the attempt is
+     * not counted, so a sink whose transport is down fails here). */
     int (*begin)(void *state, const struct sink_event *ev, int64_t now_ms, void **job);
     /* wait - block up to timeout_ms (0: not at all) until some job may have
      * moved on.  jobs[0..n) are the sink's slots, NULL where idle. */
@@ -102,9 +103,13 @@ struct sink_ops {
     /* deadline - when the running attempt times out (ms, as now_ms). */
     int64_t (*deadline)(void *state, void *job);
     /* result - after step returned 1: HG_OK delivered; HG_EDEAD a dead
-     * letter now; anything else is retried after the backoff, or after
-     * *retry_after_ms if the consumer asked for longer (0: no wish).  err
-     * (cap bytes) gets a one-line reason for the log and the dead letter. */
+     * letter now; HG_EBUSY the transport went down under the attempt (a
+     * lost NATS link): retried after the backoff without counting the
+     * attempt, so an outage never makes a dead letter; anything else is
+     * retried after the backoff, or after *retry_after_ms if the consumer
+     * asked for longer (0: no wish), and counts towards retry.max_attempts.
+     * err (cap bytes) gets a one-line reason for the log and the dead
+     * letter. */
     int (*result)(void *state, void *job, char *err, size_t cap, int64_t *retry_after_ms);
     /* terminate - ask a running attempt to end soon (at stop); step then
      * sees it end.  NULL: attempts are simply abandoned at release. */

@@ -13,8 +13,19 @@
  *    stream's duplicate window;
  *  - subjects are built from event data with whitespace, '*', '>' and empty
  *    tokens replaced, so an event can never publish to a wildcard.
- * The PubAck callback runs on a libnats thread: jobs are found by seq under
- * js->lock, and the worker is woken through a condition variable.
+ * The PubAck callback runs on a libnats thread: jobs are found by seq and
+ * attempt generation (header Hookgate-Attempt "SEQ.GEN", so a late PubAck
+ * timeout of one attempt never ends the next) under js->lock, and the
+ * worker is woken through a condition variable.
+ *
+ * While the connection is down nothing is published: begin fails (no
+ * attempt is spent, see sink.h) and events wait in the store; a connection
+ * libnats closed for good (a refused password) is opened again every
+ * JS_REOPEN_MS.  A publish in flight when the link dropped ends with
+ * HG_EBUSY (transport down: the attempt does not count).  A stream check
+ * deferred because NATS was down at open runs at most every
+ * JS_CHECK_RETRY_MS, or JS_CHECK_BAD_MS after a mismatch, which is logged
+ * at most that often.
  */
 #include "codec.h"
 #include "config.h"
@@ -32,11 +43,17 @@
 #include <string.h>
 #include <time.h>
 
-#define JS_SUBJECT_MAX   512
-#define JS_WARN_EVERY_MS 10000 /* "not connected" once per this, not once per attempt */
+#define JS_SUBJECT_MAX    512
+#define JS_WARN_EVERY_MS  10000 /* "not connected" once per this, not once per attempt */
+#define JS_REOPEN_MS      5000  /* a closed connection is opened again this often */
+#define JS_CHECK_RETRY_MS 1000  /* deferred stream check after a transient failure */
+#define JS_CHECK_BAD_MS   30000 /* ... after a mismatch (and its ERROR line at most this often) */
 
 struct jjob {
     uint64_t seq;
+    unsigned gen;        /* attempt generation: with seq, names this publish */
+    unsigned long drops; /* natsconn_drops at begin */
+    unsigned reopens;    /* jstate.reopens at begin */
     int done, ok, dup;
     int64_t deadline;
     char err[200];
@@ -54,7 +71,12 @@ struct jstate {
     int closing; /* set before the connection goes: late PubAcks are ignored */
     struct jjob *jobs;
     const struct cfg_sink *sink;
-    int64_t last_warn; /* worker thread only */
+    int64_t last_warn;   /* worker thread only, and the next four */
+    int64_t next_check;  /* deferred stream check: not before this */
+    int64_t check_log;   /* a stream check may log an ERROR from this time */
+    int64_t next_reopen; /* a closed connection: open again at this time */
+    unsigned gen;        /* the last attempt generation handed out */
+    unsigned reopens;    /* connections opened again so far */
 };
 
 /* on_ack - a PubAck, a negative one, or libnats' timeout for one; msg (the
@@ -64,15 +86,17 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     (void)js;
     struct jstate *s = closure;
     const char *v = NULL;
-    if (natsMsgHeader_Get(msg, "Hookgate-Seq", &v) != NATS_OK || !v) {
+    if (natsMsgHeader_Get(msg, "Hookgate-Attempt", &v) != NATS_OK || !v) {
         natsMsg_Destroy(msg);
         return;
     }
-    uint64_t seq = strtoull(v, NULL, 10);
+    char *end = NULL;
+    uint64_t seq = strtoull(v, &end, 10);
+    unsigned gen = end && *end == '.' ? (unsigned)strtoul(end + 1, NULL, 10) : 0;
     natsMsg_Destroy(msg); /* v with it */
     pthread_mutex_lock(&s->lock);
     for (struct jjob *j = s->closing ? NULL : s->jobs; j; j = j->next) {
-        if (j->seq != seq || j->done)
+        if (j->seq != seq || j->gen != gen || j->done)
             continue;
         j->done = 1;
         j->ok = pa != NULL && pae == NULL;
@@ -88,8 +112,9 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 }
 
 /* stream_check - create the stream, or check an existing one has the
- * configured settings.  HG_OK, HG_ECONFIG (mismatch, logged), HG_EIO. */
-static int stream_check(struct jstate *s)
+ * configured settings.  HG_OK, HG_ECONFIG (mismatch, logged when loud),
+ * HG_EIO. */
+static int stream_check(struct jstate *s, int loud)
 {
     const struct cfg_sink *k = s->sink;
     char subj[JS_SUBJECT_MAX];
@@ -115,8 +140,9 @@ static int stream_check(struct jstate *s)
             bad = "subjects";
         jsStreamInfo_Destroy(si);
         if (bad) {
-            log_msg(LOG_ERROR, "deliver: the existing stream has other settings", "{s:s,s:s,s:s}",
-                    "sink", k->name, "stream", k->stream, "setting", bad);
+            if (loud)
+                log_msg(LOG_ERROR, "deliver: the existing stream has other settings",
+                        "{s:s,s:s,s:s}", "sink", k->name, "stream", k->stream, "setting", bad);
             return HG_ECONFIG;
         }
         return HG_OK;
@@ -124,8 +150,9 @@ static int stream_check(struct jstate *s)
     if (jerr != JSStreamNotFoundErr && st != NATS_NOT_FOUND)
         return HG_EIO;
     if (!k->stream_create) {
-        log_msg(LOG_ERROR, "deliver: stream does not exist (set stream.create)", "{s:s,s:s}",
-                "sink", k->name, "stream", k->stream);
+        if (loud)
+            log_msg(LOG_ERROR, "deliver: stream does not exist (set stream.create)", "{s:s,s:s}",
+                    "sink", k->name, "stream", k->stream);
         return HG_ECONFIG;
     }
     jsStreamConfig cfg;
@@ -139,14 +166,28 @@ static int stream_check(struct jstate *s)
     cfg.Duplicates = (int64_t)k->dup_window_ms * 1000000;
     st = js_AddStream(&si, s->js, &cfg, NULL, &jerr);
     if (st != NATS_OK) {
-        log_msg(LOG_ERROR, "deliver: cannot create the stream", "{s:s,s:s,s:s}", "sink", k->name,
-                "stream", k->stream, "error", natsStatus_GetText(st));
+        if (loud)
+            log_msg(LOG_ERROR, "deliver: cannot create the stream", "{s:s,s:s,s:s}", "sink",
+                    k->name, "stream", k->stream, "error", natsStatus_GetText(st));
         return HG_EIO;
     }
     jsStreamInfo_Destroy(si);
     log_msg(LOG_INFO, "deliver: stream created", "{s:s,s:s,s:s,s:i}", "sink", k->name, "stream",
             k->stream, "subjects", subj, "replicas", (int)k->replicas);
     return HG_OK;
+}
+
+/* js_disconnect - drop the context and the connection; PubAcks still due
+ * never come (the connection is closed before its context goes). */
+static void js_disconnect(struct jstate *s)
+{
+    if (s->nc)
+        natsConnection_Close(s->nc);
+    jsCtx_Destroy(s->js);
+    natsconn_close(s->conn);
+    s->js = NULL;
+    s->nc = NULL;
+    s->conn = NULL;
 }
 
 /* states of closed sinks: libnats may still run a PubAck callback for them
@@ -164,13 +205,7 @@ static void js_close(void *state)
     pthread_mutex_lock(&s->lock);
     s->closing = 1;
     pthread_mutex_unlock(&s->lock);
-    if (s->nc) /* closed before its JetStream context goes: no PubAck after that */
-        natsConnection_Close(s->nc);
-    jsCtx_Destroy(s->js);
-    natsconn_close(s->conn);
-    s->js = NULL;
-    s->nc = NULL;
-    s->conn = NULL;
+    js_disconnect(s); /* closed before its JetStream context goes: no PubAck after that */
     pthread_mutex_lock(&s->lock);
     while (s->jobs) {
         struct jjob *j = s->jobs;
@@ -184,15 +219,11 @@ static void js_close(void *state)
     pthread_mutex_unlock(&retired_lock);
 }
 
-static int js_open(const struct config *c, const struct cfg_sink *k, void **state)
+/* js_connect - open s's connection and its JetStream context (logged on
+ * failure): HG_OK, or the code of natsconn_open, or HG_ENOMEM. */
+static int js_connect(struct jstate *s)
 {
-    (void)c;
-    struct jstate *s = calloc(1, sizeof(*s));
-    if (!s)
-        return HG_ENOMEM;
-    s->sink = k;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
+    const struct cfg_sink *k = s->sink;
     const char *why = NULL;
     struct natsconn_cfg nc = natsconn_cfg_of_sink(k);
     int rc = natsconn_open(&nc, &s->conn, &why);
@@ -201,7 +232,6 @@ static int js_open(const struct config *c, const struct cfg_sink *k, void **stat
                 rc == HG_EINVAL ? "deliver: jetstream options refused"
                                 : "deliver: cannot set up the NATS connection",
                 "{s:s,s:s}", "sink", k->name, "error", why);
-        js_close(s);
         return rc;
     }
     s->nc = natsconn_nc(s->conn);
@@ -215,12 +245,28 @@ static int js_open(const struct config *c, const struct cfg_sink *k, void **stat
     if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
         log_msg(LOG_ERROR, "deliver: cannot set up the JetStream context", "{s:s,s:s}", "sink",
                 k->name, "error", natsStatus_GetText(st));
-        js_close(s);
         return HG_ENOMEM;
+    }
+    return HG_OK;
+}
+
+static int js_open(const struct config *c, const struct cfg_sink *k, void **state)
+{
+    (void)c;
+    struct jstate *s = calloc(1, sizeof(*s));
+    if (!s)
+        return HG_ENOMEM;
+    s->sink = k;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    int rc = js_connect(s);
+    if (rc) {
+        js_close(s);
+        return rc;
     }
     *state = s;
     if (natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED) {
-        rc = stream_check(s);
+        rc = stream_check(s, 1);
         if (rc == HG_ECONFIG) {
             js_close(s);
             return rc;
@@ -290,34 +336,77 @@ static void subject(const char *tpl, const struct sink_event *ev, char *out, siz
     snprintf(out, cap, "%s", fixed);
 }
 
+/* reopen - a connection libnats closed for good (it gives up after a
+ * refusal of the credentials): open it again, at most every JS_REOPEN_MS.
+ * Jobs in flight end by their deadline, as transport failures. */
+static void reopen(struct jstate *s, int64_t now)
+{
+    if (now < s->next_reopen)
+        return;
+    s->next_reopen = now + JS_REOPEN_MS;
+    js_disconnect(s);
+    s->reopens++;
+    if (js_connect(s) == HG_OK && natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED)
+        log_msg(LOG_INFO, "deliver: NATS connection opened again", "{s:s}", "sink", s->sink->name);
+    s->stream_ok = 0; /* checked again: the server may be another one */
+    s->next_check = 0;
+}
+
+/* ready - 1 if events can be published now; else 0 (logged now and then),
+ * reopening a closed connection and running a deferred stream check. */
+static int ready(struct jstate *s, int64_t now)
+{
+    natsConnStatus cs = s->nc && s->js ? natsConnection_Status(s->nc) : NATS_CONN_STATUS_CLOSED;
+    if (cs == NATS_CONN_STATUS_CLOSED)
+        reopen(s, now);
+    if (!s->js || natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED) {
+        if (s->conn)
+            not_connected(s);
+        return 0;
+    }
+    if (s->stream_ok)
+        return 1;
+    if (now < s->next_check)
+        return 0;
+    int loud = now >= s->check_log;
+    int rc = stream_check(s, loud);
+    if (rc == HG_OK) {
+        s->stream_ok = 1;
+        s->check_log = 0;
+        return 1;
+    }
+    s->next_check = now + (rc == HG_ECONFIG ? JS_CHECK_BAD_MS : JS_CHECK_RETRY_MS);
+    if (loud)
+        s->check_log = now + JS_CHECK_BAD_MS;
+    return 0;
+}
+
 static int js_begin(void *state, const struct sink_event *ev, int64_t now, void **job)
 {
     struct jstate *s = state;
-    if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
-        not_connected(s); /* publishing still goes to libnats' reconnect buffer */
-    if (!s->stream_ok) {
-        if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
-            return HG_EIO; /* retried shortly by the loop */
-        int rc = stream_check(s);
-        if (rc)
-            return rc;
-        s->stream_ok = 1;
-    }
-    char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2], seq[24];
+    if (!ready(s, now))
+        return HG_EIO; /* no attempt spent: tried again shortly by the loop */
+    char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2], seq[24], att[40];
     subject(s->sink->subject, ev, subj, sizeof(subj));
     snprintf(msgid, sizeof(msgid), "%s:%s", ev->route, ev->id);
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
+    unsigned gen = ++s->gen;
+    snprintf(att, sizeof(att), "%s.%u", seq, gen);
     size_t len = ev->len && ev->line[ev->len - 1] == '\n' ? ev->len - 1 : ev->len;
     struct jjob *j = calloc(1, sizeof(*j));
     natsMsg *m = NULL;
     if (!j || natsMsg_Create(&m, subj, NULL, ev->line, (int)len) != NATS_OK ||
         natsMsgHeader_Set(m, "Nats-Msg-Id", msgid) != NATS_OK ||
-        natsMsgHeader_Set(m, "Hookgate-Seq", seq) != NATS_OK) {
+        natsMsgHeader_Set(m, "Hookgate-Seq", seq) != NATS_OK ||
+        natsMsgHeader_Set(m, "Hookgate-Attempt", att) != NATS_OK) {
         natsMsg_Destroy(m);
         free(j);
         return HG_ENOMEM;
     }
     j->seq = ev->seq;
+    j->gen = gen;
+    j->drops = natsconn_drops(s->conn);
+    j->reopens = s->reopens;
     j->deadline = now + (int64_t)s->sink->timeout_ms;
     pthread_mutex_lock(&s->lock);
     j->next = s->jobs;
@@ -392,7 +481,14 @@ static int js_result(void *state, void *job, char *err, size_t cap, int64_t *ret
     pthread_mutex_unlock(&s->lock);
     if (ok && dup)
         metrics_publish_duplicate(s->sink->mx);
-    return ok ? HG_OK : HG_EIO;
+    if (ok)
+        return HG_OK;
+    /* the link went down while this publish was out, or is down now: not
+     * the event's fault, and no attempt of its (sink.h, HG_EBUSY) */
+    if (!s->nc || natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED ||
+        j->reopens != s->reopens || natsconn_drops(s->conn) != j->drops)
+        return HG_EBUSY;
+    return HG_EIO;
 }
 
 /* js_release - a publish not yet acknowledged is published again later

@@ -107,7 +107,8 @@ def measure(args, n, mode):
     tmp = tempfile.mkdtemp(prefix="hg-idle-rss-")
     cfg = hg.basic_config(tmp, routes=[{"path": "/hooks/generic", "profile": "generic",
                                         "secrets": ["env:RSS_SECRET"], "sinks": ["out"]}],
-                          limits=dict({"max_connections": min(65536, n + 100), "request_timeout": "10m"},
+                          limits=dict({"max_connections": min(65536, n + 100), "request_timeout": "10m",
+                                       "max_connections_per_ip": 0},  # all from 127.0.0.1
                                       **({"max_header_size": args.max_header_size} if args.max_header_size else {})),
                           threads=args.threads)
     g = hg.Gateway(tmp, cfg, {"RSS_SECRET": SECRET})

@@ -254,7 +254,7 @@ class Cli(hg.GatewayTest):
             "sink: out type=stdout types=*",
             "sink: plain type=http url=http://127.0.0.1:9000/hooks format=structured concurrency=8 timeout=10000ms "
             "types=*",
-            f"sink: full type=http url=https://orders.internal:8443/in?x=1 format=binary concurrency=32 timeout=2500ms "
+            f"sink: full type=http url=https://orders.internal:8443/in?x=*** format=binary concurrency=32 timeout=2500ms "
             f"unix_socket={sock} signed=yes types=order.*,refund.created",
             "sink: lit type=http url=http://127.0.0.1:9/ format=structured concurrency=8 timeout=60000ms signed=yes "
             "types=*",

@@ -5,7 +5,8 @@ tests/tools/js_read.c (libnats), compiled when the module runs.
 
 Covered: events arrive once each with the subject (route and type filled
 in, sanitised so that no event can publish to a wildcard), the Nats-Msg-Id
-ROUTE:ID, the Hookgate-Seq header and the envelope as payload; the stream is
+ROUTE:ID, the Hookgate-Seq and Hookgate-Attempt headers and the envelope
+as payload; the stream is
 created with subjects "hooks.>", the replicas and the duplicate window; a
 node of a replicas=3 cluster killed in the middle of a 2,000-event burst
 loses and duplicates nothing; with the whole cluster down the gateway keeps
@@ -15,7 +16,11 @@ SIGKILL mid-burst and restarted on its data dir leaves each event once in
 the stream (Msg-Id dedupe), and so does a replay of events already
 published; an existing stream with other settings stops the start with an
 error naming the setting; with no NATS server up at all the gateway still
-starts, and publishes once one is.
+starts, and publishes once one is.  Outages: an outage longer than all
+retries, and a connection libnats closed for good (the server refused the
+password for a while), dead-letter nothing and lose nothing; a deferred
+stream check that fails logs once, not every 100 ms; a black-holed server
+delays the start by about 1 s per connection, not 4 s.
 
 The whole module is skipped, saying why, when nats-server or libnats
 (pkg-config libnats) is missing.  Harness checks the harness itself
@@ -293,6 +298,9 @@ class JetStreamSink(hg.GatewayTest):
         hdrs = self.js.headers(c.url_list(), "HOOKS", seq)
         self.assertEqual(hdrs.get("Nats-Msg-Id"), ["generic:evt_a3"])
         self.assertEqual(hdrs.get("Hookgate-Seq"), [str(ev["hookgateseq"])])
+        # "SEQ.GEN": a PubAck (or its timeout) is matched to one attempt, never the next
+        att = hdrs.get("Hookgate-Attempt", [""])[0]
+        self.assertRegex(att, r"^%d\.[1-9][0-9]*$" % ev["hookgateseq"])
         # the metrics agree once the cursor has moved over every PubAck
         m = hg.wait_for(lambda: (lambda m: m if m.get("hookgate_backlog_events", sink="js") == 0 else None)(
             test_ops.metrics(g)))
@@ -373,6 +381,122 @@ class JetStreamSink(hg.GatewayTest):
         self.assertEqual(self.wait_count(c, 5, timeout=120), 5, c.diagnostics())
         self.assert_each_once(self.js.messages_when_readable(c.url_list(), "HOOKS"), ids)
         self.assertEqual(g.stop(), 0, g.stderr()[-3000:])
+
+    # ---- outages longer than the retries: nothing becomes a dead letter ----------
+
+    def dead(self, g):
+        p = subprocess.run([hg.BIN, "events", "dead", "--data", os.path.join(self.tmp, "data")],
+                           capture_output=True, text=True)
+        return p.stdout.splitlines()[1:]
+
+    def small_retry(self, sink, tmp=None):
+        """retry.max_attempts 2 with 100-200 ms backoffs: an outage of a few
+        seconds is many times what the retries would cover."""
+        cfg = self.config(sink, tmp)
+        cfg["retry"] = {"max_attempts": 2, "initial": "100ms", "max": "200ms"}
+        return cfg
+
+    def test_outage_longer_than_the_retries_dead_letters_nothing(self):
+        """Before the fix: the sink published into a link that was down, each
+        attempt failed, and after max_attempts the events were dead letters
+        while the log said they wait in the store."""
+        c = self.cluster(1)
+        g = self.gateway(self.small_retry(self.sink(c, timeout="1s")))
+        first = [f"evt_o{i}" for i in range(5)]
+        for i in first:
+            self.post(g, i)
+        self.assertEqual(self.wait_count(c, 5), 5)
+        c.stop_all(signal.SIGKILL)
+        during = [f"evt_o{i}" for i in range(5, 25)]
+        for i in during:
+            self.post(g, i)
+        # 40 backoffs of the longest kind, and PubAck timeouts too
+        self.assertIsNone(hg.wait_for(lambda: self.dead(g) or None, 8), self.dead(g))
+        c.start()
+        self.assertEqual(self.wait_count(c, 25, timeout=120), 25, c.diagnostics())
+        self.assert_each_once(self.js.messages_when_readable(c.url_list(), "HOOKS"), first + during)
+        self.assertTrue(hg.wait_for(lambda: self.metric(g, "hookgate_backlog_events") == 0, 60))
+        self.assertEqual(self.dead(g), [])
+        self.assertEqual(self.metric(g, "hookgate_dead_letters_total"), 0)
+        self.assertEqual(g.stop(), 0, g.stderr()[-3000:])
+
+    def test_closed_connection_is_opened_again(self):
+        """The server comes back refusing the password (libnats then closes
+        the connection for good), later accepting it again: the sink opens a
+        new connection by itself, publishes the backlog, dead-letters nothing
+        and never logs the password."""
+        c = natsctl.Cluster(self.tmp, 1, extra=natsctl.user_pass("hg", "pw-one-1"))
+        self.clusters.append(c)
+        c.start()
+        nd = c.nodes[0]
+        sink = self.sink(c, timeout="1s", servers=[f"nats://hg:pw-one-1@127.0.0.1:{nd.port}"])
+        g = self.gateway(self.small_retry(sink))
+        self.post(g, "evt_k0")
+        hg.wait_for(lambda: nd.stream_msgs("HOOKS") == 1, 60)
+        nd.kill()
+        nd.extra = natsctl.user_pass("hg", "pw-two-2")
+        nd.start()
+        c.wait_ready(60)
+        refused = lambda: [l for l in g.logs() if "NATS not connected" in l.get("msg", "")
+                           and "Authorization Violation" in str(l.get("error"))]
+        ids = [f"evt_k{i}" for i in range(1, 6)]
+        for i in ids:
+            self.post(g, i)
+        self.assertTrue(hg.wait_for(refused, 30), g.stderr()[-3000:])
+        self.assertIsNone(hg.wait_for(lambda: self.dead(g) or None, 4), self.dead(g))
+        self.assertEqual(nd.stream_msgs("HOOKS"), 1)
+        nd.kill()
+        nd.extra = natsctl.user_pass("hg", "pw-one-1")
+        nd.start()
+        c.wait_ready(60)
+        self.assertTrue(hg.wait_for(lambda: nd.stream_msgs("HOOKS") == 6, 60), g.stderr()[-3000:])
+        self.assertTrue([l for l in g.logs() if l.get("msg") == "deliver: NATS connection opened again"])
+        self.assertEqual(self.dead(g), [])
+        self.assertEqual(g.stop(), 0)
+        self.assertNotIn("pw-one-1", g.stderr())
+        self.assertNotIn("pw-two-2", g.stderr())
+
+    def test_deferred_stream_check_does_not_flood_the_log(self):
+        """NATS down at start, then up without the stream (create: false):
+        the missing stream is logged once, not every 100 ms per slot (592
+        lines in 3 s before the fix); once the stream exists, it is used."""
+        c = natsctl.Cluster(self.tmp, 1)  # not started yet
+        self.clusters.append(c)
+        sink = self.sink(c)
+        sink["stream"]["create"] = False
+        g = self.gateway(self.config(sink))
+        for i in range(20):
+            self.post(g, f"evt_f{i}")
+        c.start()
+        missing = lambda: [l for l in g.logs() if "stream does not exist" in l.get("msg", "")]
+        self.assertTrue(hg.wait_for(missing, 30))
+        hg.wait_for(lambda: len(missing()) > 1, 4)  # it must not come again
+        self.assertEqual(len(missing()), 1, len(missing()))
+
+    def test_black_holed_server_does_not_hold_up_the_start(self):
+        """A server that accepts TCP and never speaks: the sink's and shared
+        dedupe's connections each give up their first passes after 500 ms
+        (12 s to start before the fix, with libnats' 2 s per pass)."""
+        import socket
+        import time
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(64)
+        held = []
+        threading.Thread(target=lambda: [held.append(ls.accept()) for _ in iter(int, 1)],
+                         daemon=True).start()
+        c = natsctl.Cluster(self.tmp, 1)
+        sink = self.sink(c, servers=[f"nats://127.0.0.1:{ls.getsockname()[1]}"])
+        cfg = self.config(sink)
+        for r in cfg["routes"]:
+            r["shared_dedupe"] = {"jetstream_kv": {"bucket": "seen"}}
+        t0 = time.monotonic()
+        g = self.gateway(cfg)
+        took = time.monotonic() - t0
+        self.assertLess(took, 6, f"start took {took:.1f} s")
+        self.post(g, "evt_b1")
+        g.stop(signal.SIGKILL)
+        ls.close()
 
     # ---- (d) hookgate killed mid-burst, restarted on its data dir ----------------
 

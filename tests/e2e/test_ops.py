@@ -566,7 +566,10 @@ class Ops(hg.GatewayTest):
     # ---- 6. slowloris ---------------------------------------------------------------
 
     def test_slowloris_connections_do_not_block_a_producer(self):
-        g = self.gateway(hg.basic_config(self.tmp, limits={"max_connections": 1024, "request_timeout": "60s"}))
+        # all 200 from one address: the per-address cap (64 by default) is
+        # off here so that they are really held (test_lockout.py: with it on)
+        g = self.gateway(hg.basic_config(self.tmp, limits={"max_connections": 1024, "request_timeout": "60s",
+                                                           "max_connections_per_ip": 0}))
         socks, stop = [], threading.Event()
         try:
             for _ in range(200):

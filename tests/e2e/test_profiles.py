@@ -537,8 +537,10 @@ class TokensAndUnsigned(hg.GatewayTest):
 
     def test_token_on_a_mistyped_route_is_not_logged(self):
         """A producer configured with a mistyped route prefix sends its token
-        to a path no route owns: the 404 log line masks long opaque segments
-        and the query string (regression: the path was logged verbatim)."""
+        to a path no route owns: the 404 log line keeps what the path shares
+        with a route's path and masks every later segment, whatever it holds
+        (regression: the path was logged verbatim; then short tokens, or
+        tokens with other than token-like characters, still were)."""
         body = b'{"EventID": 40}'
         for path in (f"/hooks/hubexx/{HUBEX_TOKEN}", f"/hook/gen-tok/{ROUTE_TOKEN}/x",
                      f"/hooks/nope?token={ROUTE_TOKEN}"):
@@ -547,9 +549,9 @@ class TokensAndUnsigned(hg.GatewayTest):
         self.assertNotIn(HUBEX_TOKEN, log)
         self.assertNotIn(ROUTE_TOKEN, log)
         paths = [l.get("path") for l in self.g.logs() if l.get("status") == 404]
-        self.assertIn("/hooks/hubexx/...", paths)
-        self.assertIn("/hook/gen-tok/.../x", paths)
-        self.assertIn("/hooks/nope", paths)  # libmicrohttpd hands over the path without its query
+        self.assertIn("/hooks/.../...", paths)
+        self.assertIn("/.../.../.../...", paths)  # "/hook" is no route's segment
+        self.assertIn("/hooks/...", paths)  # libmicrohttpd hands over the path without its query
 
     def test_openwebui_allow_list_and_token(self):
         r = self.post("/hooks/owui-far", b"New user signed up: mallory", ct="text/plain")

@@ -602,3 +602,84 @@ class RouteRenamedWithBacklog(hg.GatewayTest):
 
 if __name__ == "__main__":
     hg.main()
+
+
+class SinkTransportReload(hg.GatewayTest):
+    """A reload that changes only a sink's transport settings (an http
+    sink's url; a jetstream sink's servers, where a password lives) restarts
+    delivery, and the new settings apply: before the fix, delivery_sig left
+    them out, the reload said "applied" and the old url stayed in use."""
+
+    def setUp(self):
+        super().setUp()
+        import test_http_sink
+        self.Service = test_http_sink.Service
+        self.services = []
+
+    def tearDown(self):
+        for s in self.services:
+            s.stop()
+        super().tearDown()
+
+    def post(self, g, eid):
+        r = self.post_generic(g, json.dumps({"event_id": eid, "event": "a.x"}).encode())
+        self.assertEqual(r.status, 200, r.body)
+
+    def ids(self, svc):
+        with svc.lock:
+            return [json.loads(b)["id"] for _, _, _, b in svc.requests]
+
+    def test_http_url_changed(self):
+        one, two = self.Service(), self.Service()
+        self.services += [one, two]
+        sink = {"type": "http", "url": f"http://127.0.0.1:{one.port}/in"}
+        cfg = hg.basic_config(self.tmp, sinks={"svc": sink})
+        for r in cfg["routes"]:
+            r["sinks"] = ["svc"]
+        g = self.gateway(cfg)
+        self.post(g, "u1")
+        self.assertTrue(hg.wait_for(lambda: self.ids(one) == ["u1"]), self.ids(one))
+
+        cfg["sinks"]["svc"] = dict(sink, url=f"http://127.0.0.1:{two.port}/in")
+        write_json(g.cfg_path, cfg)
+        line = sighup(g)
+        self.assertEqual(line["msg"], "reload: applied")
+        self.assertTrue(line["delivery_restarted"], line)
+        self.post(g, "u2")
+        self.assertTrue(hg.wait_for(lambda: self.ids(two) == ["u2"]), (self.ids(one), self.ids(two)))
+        self.assertEqual(self.ids(one), ["u1"])
+
+        # the very same config again: nothing restarts
+        line = sighup(g)
+        self.assertFalse(line["delivery_restarted"], line)
+
+    def test_nats_password_fixed_by_reload(self):
+        import natsctl
+        if natsctl.missing():
+            self.skipTest(natsctl.missing())
+        c = natsctl.Cluster(self.tmp, 1, extra=natsctl.user_pass("hg", "pw-right"))
+        c.start()
+        try:
+            port = c.nodes[0].port
+            sink = {"type": "jetstream", "servers": [f"nats://hg:pw-wrong@127.0.0.1:{port}"],
+                    "subject": "hooks.{route}.{type}", "stream": {"name": "HOOKS", "create": True}}
+            cfg = hg.basic_config(self.tmp, sinks={"js": sink})
+            for r in cfg["routes"]:
+                r["sinks"] = ["js"]
+            g = self.gateway(cfg)
+            self.post(g, "n1")
+            self.assertTrue(hg.wait_for(lambda: [l for l in g.logs() if "NATS not" in l.get("msg", "")]))
+            self.assertEqual(c.nodes[0].stream_msgs("HOOKS"), 0)
+            cfg["sinks"]["js"] = dict(sink, servers=[f"nats://hg:pw-right@127.0.0.1:{port}"])
+            write_json(g.cfg_path, cfg)
+            line = sighup(g)
+            self.assertEqual(line["msg"], "reload: applied")
+            self.assertTrue(line["delivery_restarted"], line)
+            self.assertTrue(hg.wait_for(lambda: c.nodes[0].stream_msgs("HOOKS") == 1, 30),
+                            g.stderr()[-2000:])
+            err = g.stderr()
+            self.assertNotIn("pw-wrong", err)
+            self.assertNotIn("pw-right", err)
+            self.assertEqual(g.stop(), 0)
+        finally:
+            c.stop_all(signal.SIGKILL)

@@ -588,6 +588,16 @@ INVALID = [
      "$.shutdown_timeout: must be a duration"),
     ("unknown limits key near a new one", lambda c: c.update(limits={"rate_per_second": 1}),
      "$.limits.rate_per_second: unknown key"),
+    ("unauthenticated_body_budget not a size", lambda c: c.update(limits={"unauthenticated_body_budget": "lots"}),
+     "$.limits.unauthenticated_body_budget: must be a size"),
+    ("unauthenticated_body_budget negative", lambda c: c.update(limits={"unauthenticated_body_budget": -1}),
+     "$.limits.unauthenticated_body_budget: must be a size"),
+    ("tls priorities empty", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "priorities": ""}),
+     "$.listen[0].tls.priorities: must be a non-empty string"),
+    ("tls priorities not a string", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "priorities": ["NORMAL"]}),
+     "$.listen[0].tls.priorities: must be a non-empty string"),
 ]
 
 
@@ -663,6 +673,13 @@ VALID = [
     ("rate_per_ip alone, an integer; sizes and durations as strings", lambda c: c.update(
         limits={"rate_per_ip": 10, "max_header_size": "16384", "max_connections_per_ip": 8},
         shutdown_timeout="1h")),
+    ("unauthenticated_body_budget as a string", lambda c: c.update(
+        limits={"unauthenticated_body_budget": "256MiB"})),
+    ("unauthenticated_body_budget as bytes", lambda c: c.update(limits={"unauthenticated_body_budget": 1 << 40})),
+    ("unauthenticated_body_budget and max_connections_per_ip off", lambda c: c.update(
+        limits={"unauthenticated_body_budget": 0, "max_connections_per_ip": 0})),
+    ("tls priorities", lambda c: c["listen"][0].update(tls={
+        "cert": "/etc/hostname", "key": "/etc/hostname", "priorities": "NORMAL:-VERS-ALL:+VERS-TLS1.3"})),
     ("an admin listener and admin false", lambda c: c.update(listen=[
         {"address": "127.0.0.1:0", "admin": False}, {"address": "127.0.0.1:0", "admin": True}])),
     ("profile_dirs with a signed user profile", lambda c: (
@@ -753,6 +770,9 @@ LOADER_ONLY = [
     ("unreadable client CA", lambda c: c["listen"][0].update(
         tls={"cert": "/etc/hostname", "key": "/etc/hostname", "client_ca": "/nonexistent/ca.pem"}),
      "$.listen[0].tls.client_ca: cannot read /nonexistent/ca.pem"),
+    ("tls priorities GnuTLS refuses", lambda c: c["listen"][0].update(
+        tls={"cert": "/etc/hostname", "key": "/etc/hostname", "priorities": "NORMAL:+VERS-TLS9.9"}),
+     "$.listen[0].tls.priorities: not a valid GnuTLS priority string"),
     ("max_header_size as a string under 1KiB", lambda c: c.update(limits={"max_header_size": "1000B"}),
      "$.limits.max_header_size: must be between 1KiB and 1MiB"),
     ("max_header_size as a string over 1MiB", lambda c: c.update(limits={"max_header_size": "2MiB"}),
@@ -892,10 +912,12 @@ class ConfigSchema(hg.GatewayTest):
                       self.schema["description"])
         # mutual TLS and the operations keys are supported now, not described as refused
         self.assertEqual(set(defs["listener"]["properties"]), {"address", "tls", "admin"})
-        self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]), {"cert", "key", "client_ca"})
+        self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]),
+                         {"cert", "key", "client_ca", "priorities"})
         self.assertEqual(set(defs["limits"]["properties"]),
                          {"max_body", "max_connections", "request_timeout", "max_store_size",
-                          "max_connections_per_ip", "rate_per_ip", "rate_burst", "max_header_size"})
+                          "max_connections_per_ip", "rate_per_ip", "rate_burst", "max_header_size",
+                          "unauthenticated_body_budget"})
         self.assertEqual(defs["limits"]["dependentRequired"], {"rate_burst": ["rate_per_ip"]})
         for k, desc in (("tls", defs["listener"]["properties"]["tls"]["description"]),
                         ("client_ca", defs["listener"]["properties"]["tls"]["properties"]["client_ca"]["description"]),
@@ -906,7 +928,13 @@ class ConfigSchema(hg.GatewayTest):
             self.assertIsNone(re.search(r"(?i)planned|by this build", desc), k)
         self.assertEqual(self.schema["properties"]["shutdown_timeout"]["default"], "10s")
         self.assertEqual(defs["limits"]["properties"]["max_header_size"]["default"], "16KiB")
-        self.assertEqual(defs["limits"]["properties"]["max_connections_per_ip"]["default"], 0)
+        # a share of max_connections, not a constant (issue 15: one address must not take every slot)
+        self.assertNotIn("default", defs["limits"]["properties"]["max_connections_per_ip"])
+        self.assertIn("Default max(8, max_connections / 16)",
+                      defs["limits"]["properties"]["max_connections_per_ip"]["description"])
+        self.assertEqual(defs["limits"]["properties"]["unauthenticated_body_budget"]["default"], "64MiB")
+        self.assertTrue(defs["listener"]["properties"]["tls"]["properties"]["priorities"]["default"]
+                        .endswith(":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"))
         self.assertEqual(defs["sink"]["properties"]["type"]["enum"], list(SINK_TYPES))
         # the http and jetstream sinks: every key the loader takes (config_sink.c), documented as supported
         sink = defs["sink"]["properties"]

@@ -119,9 +119,10 @@ class SharedDedupeAuth(hg.GatewayTest):
             self.assertEqual(self.metric(g, "hookgate_shared_dedupe_fallbacks_total", route="generic"), 0)
             self.assertFalse([l for l in g.logs() if l.get("msg", "").startswith("shared dedupe unavailable")])
 
-    def assert_refused(self, sink, why="authorization violation"):
+    def assert_refused(self, sink, why="authorization violation", secrets=()):
         """Wrong credentials: the gateway starts, accepts (local dedupe),
-        counts the fallback and logs the reason (why, in the "error" field)."""
+        counts the fallback and logs the reason (why, in the "error" field)
+        without ever writing one of secrets (the wrong password) out."""
         g = self.gw("a", sink)
         n = [0]
 
@@ -143,6 +144,9 @@ class SharedDedupeAuth(hg.GatewayTest):
                         "shared dedupe does not say why: " + g.stderr()[-3000:])
         self.assertEqual(self.metric(g, "hookgate_delivered_total", sink="js"), 0)
         self.assertEqual(g.stop(), 0)  # and nothing hangs: SIGTERM stops it cleanly
+        out = g.stderr()
+        for secret in secrets:
+            self.assertNotIn(secret, out, "a password in the gateway's log")
 
     # ---- cases ---------------------------------------------------------------
 
@@ -152,7 +156,28 @@ class SharedDedupeAuth(hg.GatewayTest):
 
     def test_wrong_password_fails_cleanly(self):
         c = self.cluster(natsctl.user_pass("hookgate", "nats-pw-1"))
-        self.assert_refused({"servers": [f"nats://hookgate:wrong-pw@127.0.0.1:{c.nodes[0].port}"]})
+        self.assert_refused({"servers": [f"nats://hookgate:wrong-pw@127.0.0.1:{c.nodes[0].port}"]},
+                            secrets=("wrong-pw", "nats-pw-1"))
+
+    def test_reloads_reuse_the_shared_dedupe_connection(self):
+        """Reloads that leave a route's bucket, servers and credentials as
+        they were reuse its shared dedupe connection: before the fix each
+        reload opened another one (and a writer thread) for good, and after
+        256 of them routes silently lost shared dedupe."""
+        import test_reload
+        c = self.cluster(natsctl.user_pass("hookgate", "nats-pw-1"))
+        nd = c.nodes[0]
+        g = self.gw("a", {"servers": [f"nats://hookgate:nats-pw-1@127.0.0.1:{nd.port}"]})
+        self.attached(c, g, "a")
+        conns = lambda: natsctl._get_json(f"http://127.0.0.1:{nd.mport}/connz")[1]["num_connections"]
+        before = conns()
+        for _ in range(5):
+            self.assertEqual(test_reload.sighup(g)["msg"], "reload: applied")
+        self.assertEqual(conns(), before)
+        # still shared after the reloads
+        self.attached(c, g, "a2")
+        self.assertEqual(self.metric(g, "hookgate_shared_dedupe_fallbacks_total", route="generic"), 0)
+        self.assertEqual(g.stop(), 0)
 
     def test_creds_file(self):
         op = natsctl.Operator(os.path.join(self.tmp, "operator"))

@@ -10,14 +10,18 @@
  * headers, once with a fixed table of headers and once with that table and
  * "Content-Type: application/json".  Invariants:
  *  - the result is HG_OK, HG_EBADJSON, HG_EDUPKEY, HG_ENOID or HG_EBADID,
- *    with a reason for every error;
+ *    with a reason for every error; HG_EBADID's answer (reason) names the
+ *    field: "invalid event id: ..." or "invalid event type: ...";
  *  - HG_EDUPKEY only for a valid JSON text, its reason is the result's
  *    `duplicate key "..." in body`;
  *  - on HG_OK: id and type are non-empty, NUL-terminated inside their
- *    buffers, at most EXTRACT_ID_MAX/EXTRACT_TYPE_MAX bytes, printable
- *    (no C0 control, no DEL) valid UTF-8; time is "" or valid RFC 3339;
- *    dedupe is "" or "sha256:" + 64 lowercase hex digits, and an id taken
- *    from the body hash equals it;
+ *    buffers, at most EXTRACT_ID_MAX/EXTRACT_TYPE_MAX bytes, valid UTF-8
+ *    with no character event_char_forbidden refuses (C0, DEL, C1, U+2028,
+ *    U+2029, bidirectional controls); time is "" or valid RFC 3339; dedupe
+ *    is "" or EXTRACT_DERIVED "sha256:" + 64 lowercase hex digits of the
+ *    body's SHA-256 (a namespace no producer id can enter: its first byte is
+ *    a control), and an id that is not the producer's is that key without
+ *    its first byte;
  *  - kind is JSON when jscan accepts the body, else TEXT when it is valid
  *    UTF-8, else BINARY; a profile with "body": "json", and any profile
  *    when the Content-Type says JSON, accepts only JSON.
@@ -29,6 +33,7 @@
 #include "codec.h"
 #include "config.h"
 #include "err.h"
+#include "event.h"
 #include "extract.h"
 #include "jscan.h"
 #include "log.h"
@@ -137,6 +142,8 @@ static void check_str(const char *what, const char *s, size_t cap, size_t max)
             die(what, "not printable");
     if (!jscan_utf8_valid(s, n))
         die(what, "not valid UTF-8");
+    if (event_text_check(s, n, NULL) != HG_OK)
+        die(what, "holds a forbidden character");
 }
 
 static void run(const struct cfg_route *rt, extract_header_fn hdr, const char *body, size_t len,
@@ -163,6 +170,9 @@ static void run(const struct cfg_route *rt, extract_header_fn hdr, const char *b
             die("HG_EBADJSON for a JSON body", rt->profile->name);
         if (!why && rc != HG_ENOID)
             die("an error without a reason", hg_strerror(rc));
+        if (rc == HG_EBADID && strncmp(r.reason, "invalid event id: ", 18) &&
+            strncmp(r.reason, "invalid event type: ", 20))
+            die("HG_EBADID's answer does not name the field", rt->profile->name);
         if (rc == HG_ENOID && rt->profile->id_fallback_sha256)
             die("HG_ENOID for a profile with id_fallback", rt->profile->name);
         return;
@@ -176,15 +186,15 @@ static void run(const struct cfg_route *rt, extract_header_fn hdr, const char *b
     if (!memchr(r.dedupe, '\0', sizeof(r.dedupe)))
         die("dedupe", "not NUL-terminated");
     if (r.dedupe[0]) {
-        if (strncmp(r.dedupe, "sha256:", 7) || strlen(r.dedupe) != 7 + 64 ||
-            strspn(r.dedupe + 7, "0123456789abcdef") != 64)
-            die("dedupe is not sha256:<hex>", r.dedupe);
+        if (strncmp(r.dedupe, EXTRACT_DERIVED "sha256:", 8) || strlen(r.dedupe) != 8 + 64 ||
+            strspn(r.dedupe + 8, "0123456789abcdef") != 64)
+            die("dedupe is not EXTRACT_DERIVED sha256:<hex>", r.dedupe + 1);
         unsigned char md[SHA256_DIGEST_LENGTH];
         char hex[2 * SHA256_DIGEST_LENGTH + 1];
         SHA256((const unsigned char *)body, len, md);
         hex_encode(md, sizeof(md), hex);
-        if (strcmp(r.dedupe + 7, hex))
-            die("dedupe is not the body's SHA-256", r.dedupe);
+        if (strcmp(r.dedupe + 8, hex))
+            die("dedupe is not the body's SHA-256", r.dedupe + 1);
     }
     if (r.kind != want_kind)
         die("kind does not match jscan", rt->profile->name);

@@ -219,6 +219,33 @@ def seeds():
     s["two-lengths"] = request("/hooks/generic", {"Content-Length": "2"}, b"{}")
     s["cl-and-te"] = request("/hooks/generic", {"Transfer-Encoding": "chunked", "Content-Length": "5"},
                              chunked(b"{}"), length=False)
+    # request framing (gateway/http_frame.c): each a 400 that closes the
+    # connection, the valid request pipelined behind it never read
+    gj = generic(ev)
+    smuggled = b"POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(gj)
+    s["smuggle-cl-te"] = request("/hooks/generic", {
+        "Content-Length": str(len(smuggled) + 5), "Transfer-Encoding": "chunked"},
+        b"0\r\n\r\n" + smuggled, length=False) + gj
+    for name, te in (("identity", "identity"), ("gzip-chunked", "gzip, chunked"),
+                     ("xchunked", "xchunked"), ("trailing-space", "chunked ")):
+        s["te-" + name] = request("/hooks/generic", {"Transfer-Encoding": te}, chunked(ev),
+                                  length=False) + gj
+    s["te-two"] = request("/hooks/generic", {"Transfer-Encoding": "chunked"}, chunked(ev),
+                          length=False).replace(b"\r\n\r\n", b"\r\nTransfer-Encoding: identity\r\n\r\n", 1)
+    s["te-http10"] = request("/hooks/generic", {"Transfer-Encoding": "chunked"}, chunked(ev),
+                             version="HTTP/1.0", length=False)
+    s["te-space-colon"] = gj.replace(b"\r\n\r\n", b"\r\nTransfer-Encoding : chunked\r\n\r\n", 1) + gj
+    s["te-folded"] = gj.replace(b"\r\n\r\n", b"\r\nTransfer-Encoding:\r\n chunked\r\n\r\n", 1) + gj
+    s["fold-other"] = gj.replace(b"\r\n\r\n", b"\r\nX-Pad: 1\r\n Transfer-Encoding: chunked\r\n\r\n", 1)
+    s["fold-one-token"] = gj.replace(b"\r\n\r\n", b"\r\nX-Pad: 1\r\n two\r\n\r\n", 1)
+    s["bare-cr-value"] = gj.replace(b"\r\n\r\n", b"\r\nX-Pad: 1\rTransfer-Encoding: chunked\r\n\r\n", 1)
+    s["chunked-bare-lf"] = s["generic-chunked"].split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" + \
+        b"%x\n" % len(ev) + ev + b"\n0\n\n" + gj
+    for name, path in (("slash", "/hooks%2Fgeneric"), ("nul", "/hooks/generic%00"),
+                       ("backslash", "/hooks/generic%5c"), ("bad-escape", "/hooks/gen%zzeric"),
+                       ("unreserved", "/hooks/gen%65ric")):
+        s["uri-" + name] = gj.replace(b"/hooks/generic", path.encode(), 1) + gj
+    s["uri-raw-nul"] = gj.replace(b"/hooks/generic", b"/hooks/generic\x00/x", 1)
     s["cl-short"] = request("/hooks/generic", {"Content-Length": "50"}, b"{}", length=False)
     s["cl-long"] = request("/hooks/generic", {"Content-Length": "1"}, b'{"id": 1}', length=False)
     s["cl-garbage"] = request("/hooks/generic", {"Content-Length": "-1"}, b"{}", length=False)

@@ -431,6 +431,60 @@ static void test_tls_client_ca_and_admin(void)
                "$.listen[0].admin", "must be true or false");
 }
 
+/* The lock-out and pre-authentication limits (issue 15): the per-address
+ * cap in force (a share of max_connections unless written, 0 = off), the
+ * unauthenticated body budget, and tls.priorities checked by GnuTLS. */
+static void test_lockout_limits(void)
+{
+    static const struct {
+        const char *limits;
+        unsigned cap;
+    } caps[] = {{"{}", 64},
+                {"{\"max_connections\":4096}", 256},
+                {"{\"max_connections\":100}", 8},
+                {"{\"max_connections\":4096,\"max_connections_per_ip\":0}", 0},
+                {"{\"max_connections_per_ip\":3}", 3}};
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        char json[1024];
+        snprintf(json, sizeof(json), CONFIG(ROUTE(""), ",\"limits\":%s"), caps[i].limits);
+        struct config *c = load(json);
+        T_CHECK(c != NULL);
+        if (c)
+            T_EQ_INT(c->conns_per_ip, caps[i].cap);
+        config_free(c);
+    }
+    struct config *c = load(MINIMAL);
+    T_CHECK(c && c->body_budget == 64ULL << 20);
+    config_free(c);
+    c = load(CONFIG(ROUTE(""), ",\"limits\":{\"unauthenticated_body_budget\":\"0\"}"));
+    T_CHECK(c && c->body_budget == 0);
+    config_free(c);
+    c = load(CONFIG(ROUTE(""), ",\"limits\":{\"unauthenticated_body_budget\":\"1GiB\"}"));
+    T_CHECK(c && c->body_budget == 1ULL << 30);
+    config_free(c);
+    EXPECT_ERR(CONFIG(ROUTE(""), ",\"limits\":{\"unauthenticated_body_budget\":\"big\"}"),
+               "$.limits.unauthenticated_body_budget", "must be a size");
+
+#define TLS_LISTEN(extra)                                                                          \
+    "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"/etc/hostname\",\"key\":"       \
+    "\"/etc/hostname\"" extra "}}]," SINKS ",\"routes\":[" ROUTE("") "]}"
+    c = load(TLS_LISTEN(""));
+    T_CHECK(c != NULL);
+    if (c)
+        T_EQ_STR(c->listeners[0].priorities, CONFIG_TLS_PRIORITIES);
+    config_free(c);
+    c = load(TLS_LISTEN(",\"priorities\":\"NORMAL:-VERS-ALL:+VERS-TLS1.3\""));
+    T_CHECK(c != NULL);
+    if (c)
+        T_EQ_STR(c->listeners[0].priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
+    config_free(c);
+    EXPECT_ERR(TLS_LISTEN(",\"priorities\":\"NORMAL:+VERS-TLS1.9\""), "$.listen[0].tls.priorities",
+               "not a valid GnuTLS priority string");
+    EXPECT_ERR(TLS_LISTEN(",\"priorities\":\"\""), "$.listen[0].tls.priorities",
+               "must be a non-empty string");
+#undef TLS_LISTEN
+}
+
 /* limits.max_connections_per_ip, rate_per_ip, rate_burst, max_header_size
  * and the top-level user and shutdown_timeout: defaults, values, ranges. */
 static void test_operations_keys(void)
@@ -757,7 +811,7 @@ static void test_http_sink_values(void)
     T_CHECK(s->sign.data && !memcmp(s->sign.data, STD_SECRET, strlen(STD_SECRET)));
     T_CHECK(s->types && !strcmp(s->types[0], "order.*") && !s->types[1]);
     char *out = printed(c);
-    T_CHECK(out && strstr(out, "\nsink: out type=http url=https://orders.internal:8443/in?a=1 "
+    T_CHECK(out && strstr(out, "\nsink: out type=http url=https://orders.internal:8443/in?a=*** "
                                "format=binary concurrency=256 timeout=3600000ms "
                                "unix_socket=/run/svc/http.sock signed=yes types=order.*\n"));
     /* check shows that it signs, never with what, nor the header values */
@@ -3016,6 +3070,7 @@ int main(void)
     T_RUN(test_former_reserved_route_keys_supported);
     T_RUN(test_tls_client_ca_and_admin);
     T_RUN(test_operations_keys);
+    T_RUN(test_lockout_limits);
     T_RUN(test_world_readable_secret_file);
     T_RUN(test_unknown_sink_types);
     T_RUN(test_exec_sink);

@@ -8,7 +8,10 @@
  * and binary (data_base64) bodies, time falling back to the received time,
  * every required attribute present (checked by parsing with jansson),
  * exactly one trailing newline, escaping of hostile ids, and HG_ETOOBIG
- * leaving the output buffer exactly as it was.
+ * leaving the output buffer exactly as it was.  And what an id or type may
+ * hold: the forbidden classes (C0, DEL, C1, U+2028/U+2029, bidirectional
+ * controls), UTF-8 checking, and the terminal forms of stored text ('?' in
+ * lists; JSON escapes with the same meaning for `events show`).
  */
 #include "buf.h"
 #include "codec.h"
@@ -480,6 +483,94 @@ static void test_envelope_too_big_unchanged(void)
     buf_free(&b);
 }
 
+static void test_char_forbidden_classes(void)
+{
+    for (uint32_t cp = 0; cp < 0x20; cp++)
+        T_EQ_INT(event_char_forbidden(cp), 1);
+    for (uint32_t cp = 0x7f; cp <= 0x9f; cp++)
+        T_EQ_INT(event_char_forbidden(cp), 1);
+    static const uint32_t bidi[] = {0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c,
+                                    0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069};
+    for (size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++)
+        T_EQ_INT(event_char_forbidden(bidi[i]), 1);
+    T_EQ_INT(event_char_forbidden(0x2028), 1);
+    T_EQ_INT(event_char_forbidden(0x2029), 1);
+    static const uint32_t ok[] = {0x20,   'a',    0x7e,   0xa0,   0xe9,   0x061b, 0x061d, 0x200b,
+                                  0x200d, 0x2027, 0x202f, 0x2065, 0x206a, 0xfeff, 0x1f600};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        T_EQ_INT(event_char_forbidden(ok[i]), 0);
+}
+
+static void test_text_check(void)
+{
+    uint32_t bad = 0;
+    const char *good = "evt_1 \xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80";
+    T_EQ_INT(event_text_check(good, strlen(good), &bad), HG_OK);
+    T_EQ_INT(event_text_check("", 0, NULL), HG_OK);
+    T_EQ_INT(event_text_check("a\xc2\x9b", 3, &bad), HG_EBADID);
+    T_EQ_INT(bad, 0x9b);
+    T_EQ_INT(event_text_check("a\xe2\x80\xae", 4, &bad), HG_EBADID);
+    T_EQ_INT(bad, 0x202e);
+    T_EQ_INT(event_text_check("a\0b", 3, &bad), HG_EBADID); /* an embedded NUL */
+    T_EQ_INT(bad, 0);
+    static const char *const not_utf8[] = {
+        "\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80", "\x80"};
+    for (size_t i = 0; i < sizeof(not_utf8) / sizeof(not_utf8[0]); i++) {
+        bad = 0;
+        T_EQ_INT(event_text_check(not_utf8[i], strlen(not_utf8[i]), &bad), HG_EBADID);
+        T_EQ_INT(bad, EVENT_BAD_UTF8);
+    }
+}
+
+static void test_term_text(void)
+{
+    char out[64];
+    const char *in = "a\x1b[31m\xc2\x9b\xe2\x80\xae\xe2\x80\xa8\x7f\xff\xc3\xa9\t";
+    T_EQ_STR(event_term_text(in, strlen(in), out), "a?[31m?????\xc3\xa9?");
+    T_EQ_STR(event_term_text("plain", 5, out), "plain");
+    T_EQ_STR(event_term_text("\xe2\x80", 2, out), "??"); /* a cut sequence: each byte */
+}
+
+/* test_term_json - the envelope of a record holding controls, made
+ * terminal-safe: no raw control, separator or bidi byte, and it parses to
+ * the same JSON as the envelope itself */
+static void test_term_json(void)
+{
+    struct event ev = sample();
+    ev.id = S("id\x1b]0;x\x07\xc2\x9b\xe2\x80\xae");
+    ev.type = S("t\xe2\x80\xa8\xc2\x85\x7f");
+    ev.body = S("{\"k\":\"v\xc2\x9b\xe2\x81\xa6\",\t\"n\":1}"); /* a tab between tokens stays */
+    struct buf env, safe;
+    buf_init(&env, 1 << 20);
+    buf_init(&safe, 1 << 20);
+    T_EQ_INT(event_envelope(&ev, 7, &env), HG_OK);
+    T_EQ_INT(event_term_json(env.p, env.len, &safe), HG_OK);
+    for (size_t i = 0; i < safe.len; i++) {
+        unsigned char c = (unsigned char)safe.p[i];
+        T_CHECK((c >= 0x20 && c != 0x7f) || c == '\n' || c == '\t');
+    }
+    T_CHECK(!memmem(safe.p, safe.len, "\xc2\x9b", 2) && !memmem(safe.p, safe.len, "\xe2\x80", 2) &&
+            !memmem(safe.p, safe.len, "\xe2\x81", 2) && !memmem(safe.p, safe.len, "\xc2\x85", 2));
+    T_CHECK(memmem(safe.p, safe.len, "\\u009b", 6) && memmem(safe.p, safe.len, "\\u202e", 6) &&
+            memmem(safe.p, safe.len, "\\u007f", 6));
+    T_CHECK(safe.len && safe.p[safe.len - 1] == '\n');
+    json_t *a = json_loadb(env.p, env.len, 0, NULL), *b = json_loadb(safe.p, safe.len, 0, NULL);
+    T_CHECK(a && b && json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    /* bytes that are not UTF-8 (a damaged record) become \ufffd */
+    buf_reset(&safe);
+    T_EQ_INT(event_term_json("\"a\xff\"", 4, &safe), HG_OK);
+    T_EQ_STR(safe.p, "\"a\\ufffd\"");
+    /* too big: an error, never a cut line */
+    struct buf tiny;
+    buf_init(&tiny, 8);
+    T_CHECK(event_term_json(env.p, env.len, &tiny) != HG_OK);
+    buf_free(&tiny);
+    buf_free(&env);
+    buf_free(&safe);
+}
+
 int main(void)
 {
     T_RUN(test_rec_round_trip_all_fields);
@@ -498,5 +589,9 @@ int main(void)
     T_RUN(test_envelope_hostile_strings_escaped);
     T_RUN(test_envelope_large_seq);
     T_RUN(test_envelope_too_big_unchanged);
+    T_RUN(test_char_forbidden_classes);
+    T_RUN(test_text_check);
+    T_RUN(test_term_text);
+    T_RUN(test_term_json);
     return t_finish();
 }

@@ -11,7 +11,11 @@
  * plus profile-file validation errors that name the key, and what
  * extract_event makes of bodies: a repeated id/type/time key (also on a
  * nested pointer's path) is HG_EDUPKEY naming it; a body that is not JSON
- * is HG_EBADJSON when the Content-Type says JSON, on every profile.
+ * is HG_EBADJSON when the Content-Type says JSON, on every profile; an id
+ * or type holding a control, a line separator or a bidirectional control
+ * (escaped or raw, body or header) is HG_EBADID with an answer naming the
+ * field and the character; a key derived from the body lives in its own
+ * namespace (EXTRACT_DERIVED), apart from producer ids.
  */
 #include "t.h"
 
@@ -537,6 +541,105 @@ static void test_ctype_is_json(void)
     T_EQ_INT(extract_ctype_is_json(NULL), 0);
 }
 
+/* test_extract_forbidden_characters - every control, separator and
+ * bidirectional control in an id or a type, from the body (escaped and raw)
+ * and from a header: HG_EBADID, the answer naming the field and the
+ * character, the log reason one constant per field; the characters that
+ * stay allowed pass. */
+static void test_extract_forbidden_characters(void)
+{
+    static const unsigned bad[] = {0x00,   0x01,   0x09,   0x0a,   0x1b,   0x1f,   0x7f,
+                                   0x80,   0x85,   0x9b,   0x9f,   0x061c, 0x200e, 0x200f,
+                                   0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+                                   0x2066, 0x2067, 0x2068, 0x2069};
+    const struct profile *g = profile_find(PS, "generic");
+    struct extract_result x;
+    const char *why;
+    char body[128], want[96], raw[8], hv[16];
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        unsigned cp = bad[i];
+        /* escaped in the body: id, then type */
+        snprintf(body, sizeof(body), "{\"event_id\":\"a\\u%04xb\",\"event\":\"t\"}", cp);
+        T_EQ_INT(extract(g, NULL, body, &x, &why), HG_EBADID);
+        snprintf(want, sizeof(want), "U+%04X", cp);
+        T_CHECK(!strncmp(x.reason, "invalid event id: ", 18) && strstr(x.reason, want));
+        T_EQ_STR(why, "event id too long or not printable");
+        snprintf(body, sizeof(body), "{\"event_id\":\"a\",\"event\":\"t\\u%04x\"}", cp);
+        T_EQ_INT(extract(g, NULL, body, &x, &why), HG_EBADID);
+        T_CHECK(!strncmp(x.reason, "invalid event type: ", 20) && strstr(x.reason, want));
+        T_EQ_STR(why, "event type too long or not printable");
+        if (cp < 0x80)
+            continue;
+        /* raw UTF-8, in the body and in a header */
+        size_t n = 0;
+        if (cp < 0x800) {
+            raw[n++] = (char)(0xc0 | cp >> 6);
+        } else {
+            raw[n++] = (char)(0xe0 | cp >> 12);
+            raw[n++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        }
+        raw[n++] = (char)(0x80 | (cp & 0x3f));
+        raw[n] = '\0';
+        snprintf(body, sizeof(body), "{\"id\":\"a%sb\"}", raw);
+        T_EQ_INT(extract(g, NULL, body, &x, &why), HG_EBADID);
+        T_CHECK(strstr(x.reason, want) != NULL);
+        snprintf(hv, sizeof(hv), "a%s", raw);
+        const char *const h[][2] = {
+            {"X-Webhook-Event-Id", "h1"}, {"X-Webhook-Event-Type", hv}, {NULL, NULL}};
+        T_EQ_INT(extract(g, h, "{}", &x, &why), HG_EBADID);
+        T_CHECK(!strncmp(x.reason, "invalid event type: ", 20) && strstr(x.reason, want));
+    }
+    /* the classes are named */
+    T_EQ_INT(extract(g, NULL, "{\"id\":\"\\u009b\"}", &x, &why), HG_EBADID);
+    T_EQ_STR(x.reason, "invalid event id: control character U+009B");
+    T_EQ_INT(extract(g, NULL, "{\"id\":\"\\u2028\"}", &x, &why), HG_EBADID);
+    T_EQ_STR(x.reason, "invalid event id: line or paragraph separator U+2028");
+    T_EQ_INT(extract(g, NULL, "{\"id\":\"\\u202e\"}", &x, &why), HG_EBADID);
+    T_EQ_STR(x.reason, "invalid event id: bidirectional control U+202E");
+    T_EQ_INT(extract(g, NULL, "{\"id\":[1]}", &x, &why), HG_EBADID);
+    T_EQ_STR(x.reason, "invalid event id: not a string or number");
+    const char *const bad8[][2] = {{"X-Webhook-Event-Id", "a\xff"}, {NULL, NULL}};
+    T_EQ_INT(extract(g, bad8, "{}", &x, &why), HG_EBADID);
+    T_EQ_STR(x.reason, "invalid event id: not valid UTF-8");
+    /* allowed: other non-ASCII, zero-width space, BOM, no-break space */
+    T_EQ_INT(extract(g, NULL,
+                     "{\"id\":\"\xc3\xa9\\u200b\\ufeff\",\"type\":\"t\\u00a0\xe4\xb8\xad\"}", &x,
+                     &why),
+             HG_OK);
+    T_EQ_STR(x.id, "\xc3\xa9\xe2\x80\x8b\xef\xbb\xbf");
+    T_EQ_STR(x.reason, ""); /* no answer text left from an earlier refusal */
+}
+
+/* test_extract_dedupe_namespaces - a derived key starts with
+ * EXTRACT_DERIVED, so a producer id equal to the derived id is another key */
+static void test_extract_dedupe_namespaces(void)
+{
+    const struct profile *u = profile_find(PS, "unsigned"); /* id_fallback body_sha256 */
+    const struct profile *g = profile_find(PS, "generic");
+    struct extract_result x;
+    const char *why;
+    const char *body = "{\"event\":\"order.created\"}";
+    unsigned char md[32];
+    char hex[65], claim[160], derived[80];
+    SHA256((const unsigned char *)body, strlen(body), md);
+    hex_encode(md, 32, hex);
+    snprintf(derived, sizeof(derived), "sha256:%s", hex);
+    T_EQ_INT(extract(u, NULL, body, &x, &why), HG_OK);
+    T_EQ_STR(x.id, derived); /* the id shown: as before */
+    T_CHECK(x.dedupe[0] == EXTRACT_DERIVED[0] && !strcmp(x.dedupe + 1, derived));
+    snprintf(claim, sizeof(claim), "{\"id\":\"%s\"}", derived);
+    T_EQ_INT(extract(u, NULL, claim, &x, &why), HG_OK);
+    T_EQ_STR(x.id, derived);
+    T_EQ_STR(x.dedupe, ""); /* deduplicated by the producer's id: another namespace */
+    /* generic: an id from an unsigned header is deduplicated by the body, derived too */
+    const char *const h[][2] = {{"X-Webhook-Event-Id", "h1"}, {NULL, NULL}};
+    T_EQ_INT(extract(g, h, body, &x, &why), HG_OK);
+    T_EQ_STR(x.id, "h1");
+    T_CHECK(x.dedupe[0] == EXTRACT_DERIVED[0] && !strcmp(x.dedupe + 1, derived));
+    /* and a producer id can never hold the namespace byte */
+    T_EQ_INT(extract(g, NULL, "{\"id\":\"\\u0001sha256:00\"}", &x, &why), HG_EBADID);
+}
+
 int main(void)
 {
     char err[512];
@@ -552,6 +655,8 @@ int main(void)
     T_RUN(test_extract_duplicate_nested);
     T_RUN(test_extract_json_content_type);
     T_RUN(test_ctype_is_json);
+    T_RUN(test_extract_forbidden_characters);
+    T_RUN(test_extract_dedupe_namespaces);
     profile_set_free(PS);
     return t_finish();
 }
