@@ -389,11 +389,13 @@ static void deadlines(struct http *h, const struct config *cfg, int64_t now)
         if (c->cut || !since || now - since <= limit)
             continue;
         cut(h, c);
+        static const char why[] = "request_timeout: request headers too slow; connection closed";
+        if (!log_limit("", why)) /* a client can cause these at will: rate-limited */
+            continue;
         char ip[64];
         http_addr_str((const struct sockaddr *)&c->addr, ip, sizeof(ip));
         log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path", "", "status", 408,
-                "reason", "request_timeout: request headers too slow; connection closed", "client",
-                ip);
+                "reason", why, "client", ip);
     }
 }
 

@@ -520,6 +520,8 @@ def _leak_resolve(s, env, cwd, origin, files):
     elif s.startswith("file:"):
         path = os.path.join(cwd or os.getcwd(), s[5:])
         files.append(path)
+        if not os.path.isfile(path):  # a FIFO under test would block the read
+            return
         try:
             with open(path, "rb") as f:
                 v = f.read()
@@ -535,6 +537,8 @@ def _leak_resolve(s, env, cwd, origin, files):
 def _leak_read_file(path, cwd, files):
     path = os.path.join(cwd or os.getcwd(), path)
     files.append(path)
+    if not os.path.isfile(path):  # a FIFO under test would block the read
+        return None
     try:
         with open(path, "rb") as f:
             return f.read()
