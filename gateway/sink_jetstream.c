@@ -8,7 +8,8 @@
  *    PubAck too: the stream already holds it); the sink's cursor moves over
  *    delivered events only, so after a crash or a lost node what was not
  *    acknowledged is published again;
- *  - every message carries Nats-Msg-Id "{route}:{id}", so JetStream drops
+ *  - every message carries Nats-Msg-Id "{route}:{id}" (ids of the form
+ *    "sha256:..." also ":{hex SHA-256 of the body}", see msg_id), so JetStream drops
  *    the copies a retry, a restart or a second instance publish within the
  *    stream's duplicate window;
  *  - subjects are built from event data with whitespace, '*', '>' and empty
@@ -37,6 +38,7 @@
 #include "sink.h"
 
 #include <nats/nats.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,14 +383,40 @@ static int ready(struct jstate *s, int64_t now)
     return 0;
 }
 
+/* msg_id - "{route}:{id}"; an id that looks like one hookgate derives from
+ * a body ("sha256:...") also gets ":{hex SHA-256 of the body}", so a
+ * producer that sends the id "sha256:<hex of body X>" with another body
+ * never takes the message id of body X (the dedupe namespaces of the
+ * store, carried into the stream's duplicate window). */
+static void msg_id(const struct sink_event *ev, char *out, size_t cap)
+{
+    if (strncmp(ev->id, "sha256:", 7) != 0 || !ev->body) {
+        snprintf(out, cap, "%s:%s", ev->route, ev->id);
+        return;
+    }
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    char hex[2 * SHA256_DIGEST_LENGTH + 1];
+    SHA256((const unsigned char *)ev->body, ev->body_len, d);
+    hex_encode(d, sizeof(d), hex);
+    snprintf(out, cap, "%s:%s:%s", ev->route, ev->id, hex);
+}
+
+/* js_wants_body - the body is hashed into the message id of derived ids */
+static int js_wants_body(const struct cfg_sink *sk)
+{
+    (void)sk;
+    return 1;
+}
+
 static int js_begin(void *state, const struct sink_event *ev, int64_t now, void **job)
 {
     struct jstate *s = state;
     if (!ready(s, now))
         return HG_EIO; /* no attempt spent: tried again shortly by the loop */
-    char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2], seq[24], att[40];
+    char subj[JS_SUBJECT_MAX], msgid[2 * EVENT_STR_MAX + 2 + 2 * SHA256_DIGEST_LENGTH + 2];
+    char seq[24], att[40];
     subject(s->sink->subject, ev, subj, sizeof(subj));
-    snprintf(msgid, sizeof(msgid), "%s:%s", ev->route, ev->id);
+    msg_id(ev, msgid, sizeof(msgid));
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
     unsigned gen = ++s->gen;
     snprintf(att, sizeof(att), "%s.%u", seq, gen);
@@ -517,4 +545,5 @@ const struct sink_ops sink_jetstream_ops = {.name = "jetstream",
                                             .step = js_step,
                                             .deadline = js_deadline,
                                             .result = js_result,
-                                            .release = js_release};
+                                            .release = js_release,
+                                            .wants_body = js_wants_body};

@@ -27,6 +27,7 @@ The whole module is skipped, saying why, when nats-server or libnats
 (natsctl + js_read against real servers, without hookgate), so a broken
 tool is not mistaken for a broken sink.
 """
+import hashlib
 import http.client
 import json
 import os
@@ -264,6 +265,43 @@ class JetStreamSink(hg.GatewayTest):
             self.assertEqual(ev["type"], typ)
 
     # ---- (a) single node ---------------------------------------------------
+
+    def test_producer_id_cannot_preclaim_a_body_hash_in_the_stream(self):
+        """Issue 15 item 8 through the stream: on an id_fallback route, a
+        signed body whose id is sha256:<hex of body X>, then X itself (whose
+        derived id is that same text). The store keeps both (separate dedupe
+        namespaces); the stream must keep both too, so their Nats-Msg-Ids
+        differ, and a retry of either is still one message."""
+        pdir = os.path.join(self.tmp, "profiles")
+        os.mkdir(pdir)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schemas",
+                               "profiles", "generic.json")) as f:
+            prof = json.load(f)
+        prof.update(name="generic-fallback", id_fallback="body_sha256")
+        with open(os.path.join(pdir, "generic-fallback.json"), "w") as f:
+            json.dump(prof, f)
+        c = self.cluster(1)
+        cfg = self.config(self.sink(c))
+        cfg["profile_dirs"] = [pdir]
+        cfg["routes"] = [{"path": "/hooks/fb", "profile": "generic-fallback",
+                          "secrets": ["env:T_SECRET"], "sinks": ["js"]}]
+        g = self.gateway(cfg, env={"T_SECRET": "fallback-secret-0123456789"})
+        body = b'{"event":"order.created","n":1}'
+        derived = "sha256:" + hashlib.sha256(body).hexdigest()
+        claim = json.dumps({"event_id": derived, "event": "evil"}).encode()
+        for b in (claim, body, claim, body):  # the second pair: producer retries
+            r = hg.curl(g.url("/hooks/fb"), b, {"Content-Type": "application/json",
+                                                "X-Webhook-Signature": hg.sign_generic(
+                                                    "fallback-secret-0123456789", b)})
+            self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(self.wait_count(c, 2), 2)
+        m = hg.wait_for(lambda: (lambda m: m if m.get("hookgate_backlog_events", sink="js") == 0 else None)(
+            test_ops.metrics(g)))
+        self.assertIsNotNone(m, "the backlog never drained")
+        msgs = self.js.messages(c.url_list(), "HOOKS")
+        self.assertEqual(sorted(json.loads(x[3])["type"] for x in msgs), ["evil", "order.created"])
+        self.assertEqual(len({x[2] for x in msgs}), 2, msgs)
+        self.assertTrue(all(x[2].startswith("fb:" + derived + ":") for x in msgs), msgs)
 
     def test_single_node_each_event_once_with_subject_id_and_envelope(self):
         c = self.cluster(1)
