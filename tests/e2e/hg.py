@@ -353,12 +353,20 @@ class GatewayTest(unittest.TestCase):
                     **{k: v for k, v in kw.items() if k not in ("i", "scheme")})
 
 
-def main():
+def main(what="known limits"):
+    """unittest.main for a test file: prints "N passed, N failed, N skipped"
+    (with "N expected failures (WHAT)" when the file marks cases it knows
+    fail) and exits 1 on a failure, an error, an unexpected success (the
+    case now holds: remove its expectedFailure mark) or no test run."""
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result
-    failed = len(r.failures) + len(r.errors)
-    print(f"{r.testsRun - failed - len(r.skipped)} passed, {failed} failed, {len(r.skipped)} skipped")
-    raise SystemExit(1 if failed or r.testsRun == 0 else 0)
+    bad = len(r.failures) + len(r.errors) + len(r.unexpectedSuccesses)
+    for t in r.unexpectedSuccesses:
+        print(f"UNEXPECTED SUCCESS: {t.id()} - no longer one of the {what}: remove its expectedFailure mark")
+    xf = f"{len(r.expectedFailures)} expected failures ({what}), " if r.expectedFailures else ""
+    print(f"{r.testsRun - bad - len(r.skipped) - len(r.expectedFailures)} passed, {bad} failed, "
+          f"{xf}{len(r.skipped)} skipped")
+    raise SystemExit(1 if bad or r.testsRun == 0 else 0)
 
 
 # ---- Leak capture -----------------------------------------------------------------
@@ -968,3 +976,4 @@ def _leak_install():
 
 if LEAK_DIR:
     _leak_install()
+

@@ -738,16 +738,5 @@ class HostileTLS(TransportCases, HostileBase):
     scheme = "https"
 
 
-def main():
-    prog = unittest.main(exit=False, verbosity=2)
-    r = prog.result
-    bad = len(r.failures) + len(r.errors) + len(r.unexpectedSuccesses)
-    for t in r.unexpectedSuccesses:
-        print(f"UNEXPECTED SUCCESS: {t.id()} - the defect is fixed: remove its expectedFailure mark")
-    print(f"{r.testsRun - bad - len(r.skipped) - len(r.expectedFailures)} passed, {bad} failed, "
-          f"{len(r.expectedFailures)} expected failures (known defects), {len(r.skipped)} skipped")
-    raise SystemExit(1 if bad or r.testsRun == 0 else 0)
-
-
 if __name__ == "__main__":
-    main()
+    hg.main("known defects")
