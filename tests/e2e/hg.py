@@ -18,6 +18,8 @@ import hmac
 import json
 import os
 import re
+import resource
+import select
 import shutil
 import signal
 import socket
@@ -367,6 +369,147 @@ def main(what="known limits"):
     print(f"{r.testsRun - bad - len(r.skipped) - len(r.expectedFailures)} passed, {bad} failed, "
           f"{xf}{len(r.skipped)} skipped")
     raise SystemExit(1 if bad or r.testsRun == 0 else 0)
+
+
+# ---- Raw clients and process probes (hostile, framing, lockout tests) -------------
+
+
+def raw_exchange(port, data, host="127.0.0.1", timeout=30):
+    """Send data on a new plain TCP connection and read until the server
+    closes it (send Connection: close); returns every byte it sent."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+    finally:
+        s.close()
+
+
+def sanitized_build():
+    """True for an ASan build (HG_SANITIZED=1/0 overrides the check, which
+    looks for the ASan runtime's entry point in the binary)."""
+    v = os.environ.get("HG_SANITIZED")
+    if v is not None:
+        return v not in ("", "0")
+    with open(BIN, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def raise_nofile(need):
+    """Raise this process's RLIMIT_NOFILE (inherited by the gateways it
+    starts) to at least need if the hard limit allows (root may raise that
+    too); returns the soft limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft >= need:
+        return soft
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            need = hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    return need
+
+
+class RawClient:
+    """A raw client connection that keeps what it has read; wait (s) is the
+    default bound of response() and closed_by_server()."""
+
+    def __init__(self, sock, wait=30):
+        self.s = sock
+        self.wait = wait
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        """False if the server has closed the connection (EPIPE/ECONNRESET);
+        what it sent before can still be read."""
+        try:
+            self.s.settimeout(30)
+            self.s.sendall(data)
+            return True
+        except (OSError, ssl.SSLError):
+            return False
+
+    def _fill(self, timeout):
+        """Read once, waiting at most timeout: True if bytes came, False on a
+        timeout; sets eof when the server closed (FIN, reset, TLS EOF)."""
+        if self.eof:
+            return False
+        self.s.settimeout(max(timeout, 0.001))
+        try:
+            c = self.s.recv(65536)
+        except socket.timeout:
+            return False
+        except (OSError, ssl.SSLError):
+            self.eof = True
+            return False
+        if not c:
+            self.eof = True
+            return False
+        self.buf += c
+        return True
+
+    def response(self, timeout=None):
+        """(status, headers, body) of the next response, or None if the
+        server closed the connection or said nothing within timeout."""
+        deadline = time.time() + (self.wait if timeout is None else timeout)
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
+                return None
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        hdrs = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(b":")
+            hdrs[k.strip().lower().decode()] = v.strip().decode(errors="replace")
+        n = int(hdrs.get("content-length", "0"))
+        while len(rest) < n:
+            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
+                return None
+            head, _, rest = self.buf.partition(b"\r\n\r\n")
+        self.buf = rest[n:]
+        return int(lines[0].split()[1]), hdrs, rest[:n]
+
+    def closed_by_server(self, timeout=None):
+        """True once the server has closed the connection (reading and
+        keeping whatever it sent before), False if still open after timeout."""
+        deadline = time.time() + (self.wait if timeout is None else timeout)
+        while not self.eof and time.time() < deadline:
+            self._fill(deadline - time.time())
+        return self.eof
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def gateway_sockets(g):
+    """How many sockets the gateway process holds (listeners included)."""
+    n = 0
+    d = f"/proc/{g.proc.pid}/fd"
+    for fd in os.listdir(d):
+        try:
+            n += os.readlink(os.path.join(d, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+def proc_status_kb(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return None
 
 
 # ---- Leak capture -----------------------------------------------------------------

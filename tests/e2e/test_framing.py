@@ -54,67 +54,6 @@ def chunked(body, eol=b"\r\n"):
     return b"%x" % len(body) + eol + body + eol + b"0" + eol + eol
 
 
-class Conn:
-    """A raw client connection: what it read, and whether the server closed it."""
-
-    def __init__(self, sock):
-        self.s, self.buf, self.eof = sock, b"", False
-
-    def send(self, data):
-        try:
-            self.s.sendall(data)
-            return True
-        except (OSError, ssl.SSLError):
-            return False
-
-    def _fill(self, timeout):
-        if self.eof:
-            return False
-        self.s.settimeout(max(timeout, 0.001))
-        try:
-            c = self.s.recv(65536)
-        except socket.timeout:
-            return False
-        except (OSError, ssl.SSLError):
-            c = b""
-        if not c:
-            self.eof = True
-            return False
-        self.buf += c
-        return True
-
-    def response(self, timeout=15):
-        """(status, headers, body) of the next answer, or None (closed, or
-        nothing within timeout)."""
-        deadline = time.time() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
-                return None
-        head, _, rest = self.buf.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        hdrs = {k.strip().lower().decode(): v.strip().decode(errors="replace")
-                for k, _, v in (l.partition(b":") for l in lines[1:])}
-        n = int(hdrs.get("content-length", "0"))
-        while len(rest) < n:
-            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
-                return None
-            rest = self.buf.partition(b"\r\n\r\n")[2]
-        self.buf = rest[n:]
-        return int(lines[0].split()[1]), hdrs, rest[:n]
-
-    def closed_by_server(self, timeout=15):
-        deadline = time.time() + timeout
-        while not self.eof and time.time() < deadline:
-            self._fill(deadline - time.time())
-        return self.eof
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-
 class Base(hg.GatewayTest):
     def setUp(self):
         super().setUp()
@@ -133,7 +72,7 @@ class Base(hg.GatewayTest):
         self.assertEqual(reports[:5], [], "sanitizer reports on the gateway's stderr")
 
     def conn(self):
-        c = Conn(self.connect(self.g, timeout=15))
+        c = hg.RawClient(self.connect(self.g, timeout=15), wait=15)
         self.conns.append(c)
         return c
 

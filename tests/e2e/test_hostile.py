@@ -42,33 +42,6 @@ IDLE_CONNS = int(os.environ.get("HG_HOSTILE_IDLE", "10000"))
 RSS_GOAL_KB = 64 * 1024  # issue 8: <= 64 MiB at 1,000 idle keep-alive connections
 
 
-def sanitized_build():
-    """True for an ASan build (HG_SANITIZED=1/0 overrides the check, which
-    looks for the ASan runtime's entry point in the binary)."""
-    v = os.environ.get("HG_SANITIZED")
-    if v is not None:
-        return v not in ("", "0")
-    with open(hg.BIN, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-def raise_nofile(need):
-    """Raise this process's RLIMIT_NOFILE (inherited by the gateways it
-    starts) to at least need if the hard limit allows (root may raise that
-    too); returns the soft limit in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft >= need:
-        return soft
-    if hard != resource.RLIM_INFINITY and hard < need:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
-            return need
-        except (ValueError, OSError):
-            need = hard
-    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
-    return need
-
-
 def valid_body(eid):
     return json.dumps({"id": eid, "type": "hostile.valid", "n": 1}).encode()
 
@@ -97,99 +70,6 @@ def iex_request(body, eid, etype="hostile.iex", headers=None):
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-class Client:
-    """A raw client connection that keeps what it has read."""
-
-    def __init__(self, sock):
-        self.s = sock
-        self.buf = b""
-        self.eof = False
-
-    def send(self, data):
-        """False if the server has closed the connection (EPIPE/ECONNRESET);
-        what it sent before can still be read."""
-        try:
-            self.s.settimeout(30)
-            self.s.sendall(data)
-            return True
-        except (OSError, ssl.SSLError):
-            return False
-
-    def _fill(self, timeout):
-        """Read once, waiting at most timeout: True if bytes came, False on a
-        timeout; sets eof when the server closed (FIN, reset, TLS EOF)."""
-        if self.eof:
-            return False
-        self.s.settimeout(max(timeout, 0.001))
-        try:
-            c = self.s.recv(65536)
-        except socket.timeout:
-            return False
-        except (OSError, ssl.SSLError):
-            self.eof = True
-            return False
-        if not c:
-            self.eof = True
-            return False
-        self.buf += c
-        return True
-
-    def response(self, timeout=30):
-        """(status, headers, body) of the next response, or None if the
-        server closed the connection or said nothing within timeout."""
-        deadline = time.time() + timeout
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
-                return None
-        head, _, rest = self.buf.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        hdrs = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(b":")
-            hdrs[k.strip().lower().decode()] = v.strip().decode(errors="replace")
-        n = int(hdrs.get("content-length", "0"))
-        while len(rest) < n:
-            if not self._fill(deadline - time.time()) and (self.eof or time.time() >= deadline):
-                return None
-            head, _, rest = self.buf.partition(b"\r\n\r\n")
-        self.buf = rest[n:]
-        return int(lines[0].split()[1]), hdrs, rest[:n]
-
-    def closed_by_server(self, timeout):
-        """True once the server has closed the connection (reading and
-        keeping whatever it sent before), False if still open after timeout."""
-        deadline = time.time() + timeout
-        while not self.eof and time.time() < deadline:
-            self._fill(deadline - time.time())
-        return self.eof
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-
-def gateway_sockets(g):
-    """How many sockets the gateway process holds (listeners included)."""
-    n = 0
-    d = f"/proc/{g.proc.pid}/fd"
-    for fd in os.listdir(d):
-        try:
-            n += os.readlink(os.path.join(d, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return n
-
-
-def proc_status_kb(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
-
-
 class HostileBase(hg.GatewayTest):
     def setUp(self):
         super().setUp()
@@ -212,7 +92,7 @@ class HostileBase(hg.GatewayTest):
         return self.gateway(cfg)
 
     def client(self, g, timeout=30):
-        c = Client(self.connect(g, timeout=timeout))
+        c = hg.RawClient(self.connect(g, timeout=timeout))
         self.clients.append(c)
         return c
 
@@ -342,7 +222,7 @@ class TransportCases:
 class Hostile(TransportCases, HostileBase):
     @classmethod
     def setUpClass(cls):
-        cls.nofile = raise_nofile(IDLE_CONNS + 512)
+        cls.nofile = hg.raise_nofile(IDLE_CONNS + 512)
 
     def test_idle_connections_do_not_lock_out_a_producer(self):
         """IDLE_CONNS idle connections (1,000 after one keep-alive request,
@@ -359,7 +239,7 @@ class Hostile(TransportCases, HostileBase):
         if self.nofile < n + 256:
             self.skipTest(f"RLIMIT_NOFILE {self.nofile} is too low for {n} connections")
         g = self.start(max_connections=n + 256, max_connections_per_ip=0, request_timeout="120s")
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         keep = []
         shared = request(valid_body("keepalive-shared"), close=False)
         for _ in range(min(1000, n // 2)):  # one request each, then idle (HTTP/1.1 keep-alive)
@@ -370,17 +250,17 @@ class Hostile(TransportCases, HostileBase):
             r = c.response()
             self.assertEqual(r[0] if r else None, 200)
         self.valid.append("keepalive-shared")
-        self.assertTrue(hg.wait_for(lambda: gateway_sockets(g) >= base + len(keep), 60))
-        rss = proc_status_kb(g.proc.pid, "VmRSS")
+        self.assertTrue(hg.wait_for(lambda: hg.gateway_sockets(g) >= base + len(keep), 60))
+        rss = hg.proc_status_kb(g.proc.pid, "VmRSS")
         print(f"\n  VmRSS at {len(keep)} idle keep-alive connections: {rss / 1024:.1f} MiB", end=" ")
-        if len(keep) >= 1000 and not sanitized_build():
+        if len(keep) >= 1000 and not hg.sanitized_build():
             self.assertLessEqual(rss, RSS_GOAL_KB * len(keep) // 1000,
                                  f"RSS {rss} KiB at {len(keep)} idle keep-alive connections")
         bare = [self.client(g) for _ in range(n - len(keep))]
-        self.assertTrue(hg.wait_for(lambda: gateway_sockets(g) >= base + n, 60),
-                        f"the gateway holds {gateway_sockets(g) - base} of {n} connections")
+        self.assertTrue(hg.wait_for(lambda: hg.gateway_sockets(g) >= base + n, 60),
+                        f"the gateway holds {hg.gateway_sockets(g) - base} of {n} connections")
         self.producer(g, "valid-among-idle")
-        print(f"VmRSS at {n} idle connections: {proc_status_kb(g.proc.pid, 'VmRSS') / 1024:.1f} MiB", end=" ")
+        print(f"VmRSS at {n} idle connections: {hg.proc_status_kb(g.proc.pid, 'VmRSS') / 1024:.1f} MiB", end=" ")
         # every idle connection is still open: none was closed (a closed
         # socket would be readable)
         poll = select.poll()  # select() cannot take fds over 1023
@@ -402,7 +282,7 @@ class Hostile(TransportCases, HostileBase):
         a producer gets 200.  (Idle connections cannot fill the slots any
         more: the gateway closes them to make room, test_lockout.py.)"""
         g = self.start(threads=1, max_connections=8, max_connections_per_ip=0, request_timeout="120s")
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         body = valid_body("slot-holder").ljust(100)
         holders = []
         for _ in range(8):
@@ -421,7 +301,7 @@ class Hostile(TransportCases, HostileBase):
         self.assertTrue(self.wait_rejection(g, status=503, reason="max_connections reached"))
         for x in holders + [c]:
             x.close()
-        self.assertTrue(hg.wait_for(lambda: gateway_sockets(g) <= base, 30))
+        self.assertTrue(hg.wait_for(lambda: hg.gateway_sockets(g) <= base, 30))
         self.producer(g, "valid-after-flood")
         self.assert_only_valid_stored(g)
 
@@ -434,7 +314,7 @@ class Hostile(TransportCases, HostileBase):
         (regression: a trickle used to hold its slot for ever, so such a
         producer never got an answer)."""
         g = self.start(threads=1, max_connections=8, max_connections_per_ip=0, request_timeout="2s")
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         req = request(valid_body("slot-holder"))
         holders = [self.client(g) for _ in range(40)]
         c = self.client(g, timeout=90)
@@ -455,7 +335,7 @@ class Hostile(TransportCases, HostileBase):
             l.get("msg", "") == "http: slots short; idle connections closed" for l in g.logs()), 10))
         for h in holders:
             h.close()
-        self.assertTrue(hg.wait_for(lambda: gateway_sockets(g) <= base + 4, 30))
+        self.assertTrue(hg.wait_for(lambda: hg.gateway_sockets(g) <= base + 4, 30))
         self.producer(g, "valid-after-holders")
         self.assert_only_valid_stored(g)
 

@@ -40,17 +40,7 @@ def raw_post(port, path, body, headers):
     head = b"POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n" % (path.encode(), len(body))
     for k, v in headers.items():
         head += k.encode() + b": " + (v if isinstance(v, bytes) else v.encode()) + b"\r\n"
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    try:
-        s.sendall(head + b"\r\n" + body)
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
+    data = hg.raw_exchange(port, head + b"\r\n" + body)
     status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
     return status, data.split(b"\r\n\r\n", 1)[-1]
 

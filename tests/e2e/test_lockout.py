@@ -43,39 +43,12 @@ PRODUCER_TIMEOUT = 5.0  # seconds: a producer's 200 must come within this
 FLOOD = 1100
 
 
-def raise_nofile(need):
-    """At least need descriptors for this process and the gateways it starts."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= need:
-        return soft
-    want = need if hard == resource.RLIM_INFINITY else min(need, hard)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    return want
-
-
 def proc_kb(pid, key):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
-
-
-def gateway_sockets(g):
-    """Sockets the gateway process holds (its listeners included)."""
-    n = 0
-    d = f"/proc/{g.proc.pid}/fd"
-    for fd in os.listdir(d):
-        try:
-            n += os.readlink(os.path.join(d, fd)).startswith("socket:")
-        except OSError:
-            pass
-    return n
-
-
-def sanitized():
-    with open(hg.BIN, "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 class Flood(threading.Thread):
@@ -159,7 +132,7 @@ class Base(hg.GatewayTest):
 class Lockout(Base):
     @classmethod
     def setUpClass(cls):
-        cls.nofile = raise_nofile(8192)
+        cls.nofile = hg.raise_nofile(8192)
 
     def setUp(self):
         super().setUp()
@@ -229,11 +202,11 @@ class Lockout(Base):
         last, stable = -1, 0
         deadline = time.time() + 30
         while time.time() < deadline and stable < 3:
-            n = gateway_sockets(g)
+            n = hg.gateway_sockets(g)
             stable = stable + 1 if n == last else 0
             last = n
             time.sleep(0.3)
-        return gateway_sockets(g) - base
+        return hg.gateway_sockets(g) - base
 
     def report(self, what, g, f, held, lat):
         print(f"\n  {what}: gateway holds {held} connections, RSS {proc_kb(g.proc.pid, 'VmRSS') // 1024} MiB; "
@@ -246,7 +219,7 @@ class Lockout(Base):
         address gets max(8, 1024 / 16) = 64; a producer at 127.0.0.1 gets
         its 200s over HTTP and HTTPS (issue 15 item 1: it got 503)."""
         g = self.start()
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         f = self.flood(g, ["127.0.0.2"])
         held = self.wait_pressing(g, f, base, FLOOD)
         lat = self.producers(g, "one-address")
@@ -259,7 +232,7 @@ class Lockout(Base):
         the per-address cap): the last tenth of the slots is kept for
         addresses holding few connections, so a producer gets its 200s."""
         g = self.start()
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         f = self.flood(g, [f"127.0.1.{i}" for i in range(1, 21)])
         held = self.wait_pressing(g, f, base, FLOOD)
         lat = self.producers(g, "twenty-addresses", src="127.0.2.1")
@@ -270,7 +243,7 @@ class Lockout(Base):
         """The same flood from 20 addresses against the HTTPS port (idle TCP,
         no handshake): producers over both listeners get their 200s."""
         g = self.start()
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         f = self.flood(g, [f"127.0.3.{i}" for i in range(1, 21)], listener=1)
         held = self.wait_pressing(g, f, base, FLOOD)
         lat = self.producers(g, "https-flood", src="127.0.4.1")
@@ -287,7 +260,7 @@ class Lockout(Base):
                                           source_address=("127.0.6.1", 0))
         status, _, _ = self.post(g, "keepalive-0", "http", conn=keep)
         self.assertEqual(status, 200)
-        base = gateway_sockets(g)
+        base = hg.gateway_sockets(g)
         f = self.flood(g, [f"127.0.5.{i}" for i in range(1, 256)] + [f"127.0.7.{i}" for i in range(1, 46)],
                        n=300)
         held = self.wait_pressing(g, f, base, 300)
@@ -309,7 +282,7 @@ class BodyBudget(Base):
 
     @classmethod
     def setUpClass(cls):
-        raise_nofile(4096)
+        hg.raise_nofile(4096)
 
     def setUp(self):
         super().setUp()
@@ -398,7 +371,7 @@ class BodyBudget(Base):
         # the budget, plus max_connections x 64 KiB at most for small bodies
         # and the connections' own buffers; ASan's redzones and quarantine
         # take more (issue 15: 22 -> 473 MiB without a budget)
-        slack = 192 if sanitized() else 96
+        slack = 192 if hg.sanitized_build() else 96
         self.assertLessEqual(peak - base, budget_mib + slack, f"RSS grew from {base} to {peak} MiB")
         self.assertGreater(refused, 0, "no body was refused: the budget is not enforced")
         self.assertLessEqual(held, budget_mib)

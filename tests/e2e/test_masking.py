@@ -31,17 +31,9 @@ def check(tmp, cfg):
 
 
 def raw_request(port, target):
-    s = socket.create_connection(("127.0.0.1", port), timeout=30)
-    try:
-        s.sendall(b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
+    """POST {} to a raw request target; the status."""
+    data = hg.raw_exchange(port, b"POST " + target + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                           b"Connection: close\r\n\r\n{}")
     return int(data.split(b" ", 2)[1])
 
 
