@@ -13,7 +13,11 @@
 
 #include <stddef.h>
 
-struct secret; /* verify.h: the bytes of one secret and their length */
+/* secret - bytes of one secret (not a C string: may contain any byte). */
+struct secret {
+    unsigned char *data;
+    size_t len;
+};
 
 #define SECRET_MAX 4096 /* the largest secret file, in bytes, its trailing newline included */
 

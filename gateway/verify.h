@@ -15,14 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "secret.h"
+
 struct profile;
 struct verifier;
-
-/* secret - bytes of one secret (not a C string: may contain any byte). */
-struct secret {
-    unsigned char *data;
-    size_t len;
-};
 
 /* verify_input - what one request offers.  Strings are NUL-terminated or
  * NULL when absent.  Nothing is retained after the call. */

@@ -1,0 +1,4 @@
+/*
+ * form.c - (being written for issue 16)
+ */
+#include "form.h"

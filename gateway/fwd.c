@@ -1,0 +1,4 @@
+/*
+ * fwd.c - (being written for issue 16)
+ */
+#include "fwd.h"

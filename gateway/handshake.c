@@ -1,0 +1,4 @@
+/*
+ * handshake.c - (being written for issue 16)
+ */
+#include "handshake.h"

@@ -1,0 +1,4 @@
+/*
+ * jwt.c - (being written for issue 16)
+ */
+#include "jwt.h"

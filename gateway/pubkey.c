@@ -1,0 +1,4 @@
+/*
+ * pubkey.c - (being written for issue 16)
+ */
+#include "pubkey.h"
