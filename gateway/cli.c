@@ -65,17 +65,30 @@ static const struct {
      "dedupe_window, else 7d); safe while serve runs.\n"},
     {"sign",
      "hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
-     "              [--timestamp UNIX] [--profile-dir DIR] [FILE]\n",
+     "              [--timestamp TS] [--url URL] [--method M] [--profile-dir DIR]\n"
+     "              [FILE]\n",
      "Prints the headers a producer using PROFILE sends for the body in FILE\n"
      "(stdin without FILE), one \"Name: value\" a line.  An id or type the body\n"
      "already carries where PROFILE reads it is not repeated in a header.\n"
-     "SECRET is a literal, env:NAME or file:PATH.\n"},
+     "--url and --method are what schemes that sign the URL (Twilio, Square,\n"
+     "HubSpot, Trello, QStash) cover.  A profile whose signature or token is in\n"
+     "the body (Mailgun, Microsoft Graph) prints the headers, an empty line and\n"
+     "the signed body.  SECRET is a literal, env:NAME or file:PATH; for a\n"
+     "public-key scheme, the private key (PEM, whsk_, or 64 hex digits).\n"},
     {"send-test",
      "hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"
-     "              [--cacert FILE | --insecure] [--profile-dir DIR]\n",
+     "              [--url SIGNED_URL] [--method M] [--cacert FILE | --insecure]\n"
+     "              [--profile-dir DIR]\n",
      "Posts PROFILE's signed test event to URL and prints \"HTTP <status>\" and\n"
      "the answer; exit 0 on a 2xx answer.  SECRET is a literal, env:NAME or\n"
      "file:PATH.\n"},
+    {"profiles",
+     "hookgate profiles list [--profile-dir DIR]\n"
+     "hookgate profiles show NAME [--profile-dir DIR]\n",
+     "The producer catalogue: list prints each profile's name, signature scheme,\n"
+     "registration handshakes, event id source and what proves it (the\n"
+     "producer's SDK, a published vector, or the documented scheme); show\n"
+     "prints one profile's JSON.  docs/profiles.md describes every key.\n"},
     {"version", "hookgate version\n",
      "Prints hookgate's version and the run-time version of each linked library.\n"},
 };

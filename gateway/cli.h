@@ -54,6 +54,10 @@ int cli_gc(int argc, char **argv);
  * an unusable secret source), 2 usage. */
 int cli_sign(int argc, char **argv);
 
+/* cli_profiles - `hookgate profiles list|show NAME [--profile-dir DIR]`:
+ * the producer catalogue (cli_profiles.c).  Returns the exit code. */
+int cli_profiles(int argc, char **argv);
+
 /* cli_send_test - `hookgate send-test URL -p PROFILE -s SECRET [...]`: post
  * the profile's test event; 0 on a 2xx answer, 1 otherwise (a reason on
  * stderr when there is no answer: "cannot connect to HOST:PORT: why"),

@@ -34,6 +34,7 @@
 
 struct sign_opts {
     const char *profile, *secret, *id, *type, *nonce, *timestamp, *file, *url, *cafile;
+    const char *signed_url, *method; /* --url (the URL signed), --method */
     const char *dirs[9];
     size_t ndirs;
     int insecure;
@@ -58,6 +59,10 @@ static const char **value_slot(const char *a, int send, struct sign_opts *o)
         return &o->timestamp;
     if (!strcmp(a, "--cacert") && send)
         return &o->cafile;
+    if (!strcmp(a, "--url"))
+        return &o->signed_url;
+    if (!strcmp(a, "--method"))
+        return &o->method;
     return NULL;
 }
 
@@ -205,12 +210,125 @@ static int add_id_type(const struct profile *p, const struct sign_opts *o, const
     return HG_OK;
 }
 
-/* build_headers - the producer's headers for body; strings malloc'd into h. */
-static int build_headers(const struct profile *p, const struct secret *sec,
-                         const struct sign_opts *o, const char *body, size_t len, char **h,
-                         size_t *nh)
+/* now_ts - the current time in p's timestamp unit. */
+static void now_ts(const struct profile *p, char *ts, size_t cap)
 {
-    char id[128], nonce[64], ts[32], sig[1024];
+    time_t now = time(NULL);
+    if (p->ts_unit == PROF_TS_RFC3339) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    } else {
+        snprintf(ts, cap, "%lld", p->ts_ms ? (long long)now * 1000 : (long long)now);
+    }
+}
+
+/* body_set - the string v at pointer ptr of JSON body *b ("*" stands for
+ * every element of an array; missing objects on the way are created):
+ * where a profile's signature (Mailgun) or token (Microsoft Graph) lives.
+ * *b is replaced (malloc'd). */
+static int body_set(char **b, size_t *len, const char *ptr, const char *v, int only_empty)
+{
+    json_t *root = json_loadb(*b, *len, 0, NULL);
+    if (!json_is_object(root) && !json_is_array(root)) {
+        json_decref(root);
+        fprintf(stderr, "hookgate: the body must be a JSON object for this profile\n");
+        return HG_EINVAL;
+    }
+    json_t *cur[64] = {root}, *next[64];
+    size_t ncur = 1;
+    char tok[256];
+    const char *s = ptr;
+    while (*s == '/') {
+        s++;
+        size_t n = strcspn(s, "/");
+        snprintf(tok, sizeof(tok), "%.*s", (int)n, s);
+        s += n;
+        size_t nn = 0;
+        for (size_t i = 0; i < ncur; i++) {
+            if (*s != '/') { /* the last token: set it */
+                const char *old = json_string_value(json_object_get(cur[i], tok));
+                if (json_is_object(cur[i]) && (!only_empty || !old || !*old))
+                    json_object_set_new(cur[i], tok, json_string(v));
+                continue;
+            }
+            if (!strcmp(tok, "*") && json_is_array(cur[i])) {
+                for (size_t k = 0; k < json_array_size(cur[i]) && nn < 64; k++)
+                    next[nn++] = json_array_get(cur[i], k);
+            } else if (json_is_object(cur[i])) {
+                json_t *c = json_object_get(cur[i], tok);
+                if (!c) {
+                    c = json_object();
+                    json_object_set_new(cur[i], tok, c);
+                }
+                next[nn++] = c;
+            }
+        }
+        if (*s != '/')
+            break;
+        memcpy(cur, next, nn * sizeof(*next));
+        ncur = nn;
+    }
+    char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!out)
+        return HG_ENOMEM;
+    free(*b);
+    *b = out;
+    *len = strlen(out);
+    return HG_OK;
+}
+
+/* fill_signed_members - a body-signed profile (Mailgun): the timestamp
+ * and the nonce its content signs, written into the body where they are
+ * missing or empty (a producer makes them fresh for each delivery). */
+static int fill_signed_members(const struct profile *p, const char *ts, char **body, size_t *len)
+{
+    int rc = HG_OK;
+    for (int i = 0; !rc && p->ts[i].src; i++)
+        if (p->ts[i].src == PROF_POINTER)
+            rc = body_set(body, len, p->ts[i].name, ts, 1);
+    if (!rc && p->nonce[0].src == PROF_POINTER) {
+        char tok[64];
+        random_id("", tok, sizeof(tok));
+        char more[32];
+        random_id("", more, sizeof(more));
+        strncat(tok, more, sizeof(tok) - strlen(tok) - 1);
+        rc = body_set(body, len, p->nonce[0].name, tok, 1);
+    }
+    return rc;
+}
+
+/* auth_header - the header that carries sig (or the token) for p. */
+static int auth_header(const struct profile *p, const struct secret *sec, const char *sig, char **h,
+                       size_t *nh)
+{
+    int n = -1;
+    if (p->fmt == PROF_FMT_TOKEN && p->token_header[0]) {
+        const char *th = p->token_header[0];
+        const char *pfx = p->token_prefix                   ? p->token_prefix
+                          : strcasecmp(th, "Authorization") ? ""
+                                                            : "Bearer ";
+        n = asprintf(&h[*nh], "%s: %s%s", th, pfx, sec->data);
+    } else if (p->fmt == PROF_FMT_BASIC) {
+        n = asprintf(&h[*nh], "Authorization: %s", sig);
+    } else if (p->fmt != PROF_FMT_NONE && p->fmt != PROF_FMT_TOKEN && p->sig_header[0]) {
+        n = asprintf(&h[*nh], "%s: %s", p->sig_header[0], sig);
+    } else {
+        return HG_OK; /* unsigned, or in the body */
+    }
+    if (n < 0 || *nh >= SIGN_HDRS_MAX)
+        return HG_ENOMEM;
+    ++*nh;
+    return HG_OK;
+}
+
+/* build_headers - the producer's headers for body; strings malloc'd into h.
+ * A profile that signs in the body gets its body signed (*body replaced). */
+static int build_headers(const struct profile *p, const struct secret *sec,
+                         const struct sign_opts *o, char **body, size_t *len, char **h, size_t *nh)
+{
+    char id[128], nonce[64], ts[48], sig[8192];
     const char *type = o->type ? o->type : p->test_type ? p->test_type : "test";
     random_id("msg_", id, sizeof(id));
     if (o->id)
@@ -218,12 +336,11 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     random_id("n_", nonce, sizeof(nonce));
     if (o->nonce)
         snprintf(nonce, sizeof(nonce), "%s", o->nonce);
-    long long now = (long long)time(NULL);
-    snprintf(ts, sizeof(ts), "%lld", p->ts_ms ? now * 1000 : now);
+    now_ts(p, ts, sizeof(ts));
     if (o->timestamp)
         snprintf(ts, sizeof(ts), "%s", o->timestamp);
     enum jscan_kind top;
-    int json = jscan_scan(body, len, &top, NULL, 0, NULL) == JSCAN_OK;
+    int json = jscan_scan(*body, *len, &top, NULL, 0, NULL) == JSCAN_OK;
     *nh = 0;
 #define ADD(...)                                                                                   \
     do {                                                                                           \
@@ -233,38 +350,48 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     } while (0)
     struct verifier *v = NULL;
     const char *why = NULL;
-    int rc = verify_new(p, sec, p->fmt == PROF_FMT_NONE ? 0 : 1, &v, &why);
+    int rc = verify_new_signer(p, sec, &v, &why);
     if (rc) {
         fprintf(stderr, "hookgate: secret not usable by profile %s: %s\n", p->name,
                 why ? why : hg_strerror(rc));
         return rc;
     }
-    struct verify_input in = {.body = body,
-                              .body_len = len,
+    struct verify_input in = {.body = *body,
+                              .body_len = *len,
                               .id = id,
                               .type = type,
                               .timestamp = ts,
                               .nonce = nonce,
-                              .token = (const char *)sec->data};
-    rc = p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_NONE
-             ? HG_OK
-             : verify_sign(v, &in, sig, sizeof(sig));
+                              .token = (const char *)sec->data,
+                              .url = o->signed_url ? o->signed_url
+                                     : o->url      ? o->url
+                                                   : "",
+                              .method = o->method ? o->method : "POST",
+                              .now_s = (int64_t)time(NULL)};
+    if (p->sig_pointer && (rc = fill_signed_members(p, ts, body, len)))
+        return rc;
+    in.body = *body;
+    in.body_len = *len;
+    int plain = p->fmt == PROF_FMT_NONE || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer);
+    rc = plain ? HG_OK : verify_sign(v, &in, sig, sizeof(sig));
     verify_free(v);
     if (rc) {
         fprintf(stderr,
-                "hookgate: cannot sign with profile %s (for ed25519 give the whsk_ private "
-                "key)\n",
+                "hookgate: cannot sign with profile %s (for a public-key scheme give the "
+                "private key: PEM, whsk_ or 64 hex digits)\n",
                 p->name);
         return rc;
     }
-    ADD("Content-Type: %s", json ? "application/json" : "text/plain; charset=utf-8");
-    if (p->fmt == PROF_FMT_TOKEN) {
-        const char *th = p->token_header[0];
-        ADD("%s: %s%s", th, strcasecmp(th, "Authorization") ? "" : "Bearer ", sec->data);
-    } else if (p->fmt != PROF_FMT_NONE) {
-        ADD("%s: %s", p->sig_header[0], sig);
+    if (p->sig_pointer || p->token_pointer) {
+        const char *val = p->sig_pointer ? sig : (const char *)sec->data;
+        if ((rc = body_set(body, len, p->sig_pointer ? p->sig_pointer : p->token_pointer, val, 0)))
+            return rc;
     }
-    if ((rc = add_id_type(p, o, body, len, id, type, h, nh)))
+    ADD("Content-Type: %s", json                        ? "application/json"
+                            : profile_uses(p, "{form}") ? "application/x-www-form-urlencoded"
+                                                        : "text/plain; charset=utf-8");
+    if ((rc = auth_header(p, sec, sig, h, nh)) ||
+        (rc = add_id_type(p, o, *body, *len, id, type, h, nh)))
         return rc;
     const char *n;
     if ((n = first_header_name(p->ts)))
@@ -272,6 +399,7 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     if ((n = first_header_name(p->nonce)))
         ADD("%s: %s", n, nonce);
 #undef ADD
+    OPENSSL_cleanse(sig, sizeof(sig));
     return HG_OK;
 }
 
@@ -335,9 +463,8 @@ static int run(int argc, char **argv, int send)
         }
     } else {
         const char *type = o.type ? o.type : p->test_type ? p->test_type : "test";
-        char ts[32];
-        long long now = (long long)time(NULL);
-        snprintf(ts, sizeof(ts), "%lld", p->ts_ms ? now * 1000 : now);
+        char ts[48];
+        now_ts(p, ts, sizeof(ts));
         json_t *j = p->test_body
                         ? json_loads(p->test_body, JSON_DECODE_ANY, NULL)
                         : json_pack("{ss,ss,sb}", "id", "{id}", "type", "{type}", "test", 1);
@@ -351,11 +478,13 @@ static int run(int argc, char **argv, int send)
         if (!o.id)
             o.id = id;
     }
-    if (build_headers(p, &sec, &o, body, len, hdrs, &nh))
+    if (build_headers(p, &sec, &o, &body, &len, hdrs, &nh))
         goto out;
     if (!send) {
         for (size_t i = 0; i < nh; i++)
             printf("%s\n", hdrs[i]);
+        if (p->sig_pointer || p->token_pointer) /* signed in the body: print it too */
+            printf("\n%.*s\n", (int)len, body);
         rc = 0;
         goto out;
     }

@@ -108,6 +108,9 @@ int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, siz
         unsigned w =
             (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
         size_t nb = 3 - (size_t)pad;
+        /* the bits after the last byte must be zero: one signature, one text */
+        if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
+            return HG_EINVAL;
         if (o + nb > cap)
             return HG_ETOOBIG;
         out[o++] = (unsigned char)(w >> 16);
@@ -279,4 +282,33 @@ int time_rfc3339_valid(const char *s, size_t n)
         return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
     }
     return 0;
+}
+
+int b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, size_t *outlen)
+{
+    char q[512];
+    if (inlen > sizeof(q) - 3 || (inlen % 4) == 1)
+        return HG_EINVAL;
+    for (size_t i = 0; i < inlen; i++) {
+        char c = in[i];
+        if (c == '+' || c == '/')
+            return HG_EINVAL;
+        q[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+    }
+    size_t n = inlen;
+    while (n % 4)
+        q[n++] = '=';
+    return b64_decode(q, n, out, cap, outlen);
+}
+
+void b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    b64_encode(in, n, out);
+    size_t k = 0;
+    for (size_t i = 0; out[i]; i++) {
+        if (out[i] == '=')
+            break;
+        out[k++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    }
+    out[k] = '\0';
 }

@@ -30,6 +30,14 @@ void b64_encode(const unsigned char *in, size_t n, char *out);
  * padding, HG_ETOOBIG if it does not fit. */
 int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, size_t *outlen);
 
+/* b64url_decode - base64url (RFC 4648 section 5: '-' and '_'), padding
+ * optional, at most 508 characters (signatures, not documents), into out of
+ * cap bytes; otherwise as b64_decode. */
+int b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, size_t *outlen);
+
+/* b64url_encode - base64url without padding into out (4*ceil(n/3)+1 bytes). */
+void b64url_encode(const unsigned char *in, size_t n, char *out);
+
 /* json_escape - append s[0..n) to b as a JSON string literal with quotes.
  * Bytes >= 0x80 are copied as they are: the caller passes valid UTF-8.
  * HG_ETOOBIG/HG_ENOMEM from the buffer. */

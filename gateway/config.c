@@ -129,9 +129,38 @@ static int parse_listener_tls(struct ctx *x, const char *path, json_t *tls, stru
     return cfgp_worse(rc, parse_priorities(x, path, json_object_get(tls, "priorities"), l));
 }
 
+/* parse_trusted - "trusted_proxies": 0 to FWD_TRUSTED_MAX addresses or
+ * CIDRs (fwd.h); every entry checked, the good ones kept. */
+static int parse_trusted(struct ctx *x, const char *path, json_t *v, struct cfg_listener *l)
+{
+    if (!json_is_array(v) || json_array_size(v) > FWD_TRUSTED_MAX)
+        return cfgp_fail(x, path,
+                         "must be a list of at most 64 addresses or CIDRs "
+                         "(\"10.0.0.0/8\", \"::1/128\")");
+    if (!(l->trusted = calloc(json_array_size(v) + 1, sizeof(*l->trusted))))
+        return HG_ENOMEM;
+    int rc = HG_OK;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        char p[256];
+        cfgp_pathf(p, sizeof(p), "%s[%zu]", path, i);
+        int crc = json_is_string(e) ? fwd_cidr_parse(json_string_value(e), &l->trusted[l->ntrusted])
+                                    : HG_EINVAL;
+        if (crc == HG_ECONFIG)
+            rc = cfgp_fail(x, p, "host bits set after the prefix length");
+        else if (crc)
+            rc = cfgp_fail(x, p, "not an address or CIDR");
+        else
+            l->ntrusted++;
+    }
+    return rc;
+}
+
 static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
 {
-    static const char *const known[] = {"address", "tls", "admin", NULL};
+    static const char *const known[] = {"address", "tls", "admin", "trusted_proxies", NULL};
     char p[256];
     if (!json_is_object(o))
         return cfgp_fail(x, path, "must be an object");
@@ -149,6 +178,9 @@ static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg
         rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &l->admin));
     if ((v = json_object_get(o, "tls")))
         rc = cfgp_worse(rc, parse_listener_tls(x, path, v, l));
+    cfgp_pathf(p, sizeof(p), "%s.trusted_proxies", path);
+    if ((v = json_object_get(o, "trusted_proxies")))
+        rc = cfgp_worse(rc, parse_trusted(x, p, v, l));
     return rc;
 }
 
@@ -717,6 +749,7 @@ void config_free(struct config *c)
         free(c->listeners[i].key);
         free(c->listeners[i].client_ca);
         free(c->listeners[i].priorities);
+        free(c->listeners[i].trusted);
     }
     free(c->listeners);
     for (size_t i = 0; i < c->nroutes; i++)
@@ -778,6 +811,15 @@ void config_print(const struct config *c, FILE *f)
         if (c->listeners[i].tls)
             fprintf(f, "tls: %s priorities=%s\n", c->listeners[i].address,
                     c->listeners[i].priorities);
+        if (c->listeners[i].ntrusted)
+            fprintf(f, "trusted_proxies: %s", c->listeners[i].address);
+        for (size_t k = 0; k < c->listeners[i].ntrusted; k++) {
+            const struct fwd_cidr *t = &c->listeners[i].trusted[k];
+            char a[INET6_ADDRSTRLEN];
+            fprintf(f, " %s/%u", inet_ntop(t->family, t->addr, a, sizeof(a)) ? a : "?", t->bits);
+        }
+        if (c->listeners[i].ntrusted)
+            fputc('\n', f);
     }
     for (size_t i = 0; i < c->nroutes; i++) {
         const struct cfg_route *r = &c->routes[i];

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fwd.h"
 #include "verify.h"
 
 struct profile;
@@ -45,6 +46,8 @@ struct cfg_listener {
     char *client_ca;  /* tls.client_ca: PEM CA bundle; clients must present a cert it signed */
     char *priorities; /* tls.priorities, else CONFIG_TLS_PRIORITIES (checked at load) */
     int admin;        /* serves /healthz, /readyz and /metrics only */
+    struct fwd_cidr *trusted; /* trusted_proxies (fwd.h), or NULL */
+    size_t ntrusted;
 };
 
 /* CONFIG_TLS_PRIORITIES - the GnuTLS priority string of a TLS listener
@@ -108,13 +111,16 @@ struct cfg_route {
     int has_token;               /* "token": the request must present it */
     unsigned char token_sha[32]; /* SHA-256 of the token (constant-time compare) */
     int allow_unsigned;          /* "allow_unsigned": true */
-    char *type;                  /* "type": fixed event type, or NULL */
-    int takes_token;             /* a token may be the last path segment */
-    int mx;                      /* metrics slot (metrics_bind) */
-    char *shd_bucket;            /* shared_dedupe.jetstream_kv.bucket, or NULL */
-    char **shd_servers;          /* its NATS servers (NULL-terminated) */
-    uint64_t shd_ttl_ms;         /* = dedupe_window */
-    struct shdedupe *shd;        /* connected at serve (shdedupe_attach) */
+    int has_vtoken;              /* "verify_token": a handshake's shared token */
+    unsigned char vtoken_sha[32];
+    char *public_url;     /* "public_url": the URL producers sign ({url}), or NULL */
+    char *type;           /* "type": fixed event type, or NULL */
+    int takes_token;      /* a token may be the last path segment */
+    int mx;               /* metrics slot (metrics_bind) */
+    char *shd_bucket;     /* shared_dedupe.jetstream_kv.bucket, or NULL */
+    char **shd_servers;   /* its NATS servers (NULL-terminated) */
+    uint64_t shd_ttl_ms;  /* = dedupe_window */
+    struct shdedupe *shd; /* connected at serve (shdedupe_attach) */
 };
 
 struct config {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mask.h"
 #include "profile.h"
+#include "secret.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -273,6 +274,22 @@ static int parse_access(struct ctx *x, const char *path, json_t *o, struct cfg_r
     cfgp_pathf(p, sizeof(p), "%s.token", path);
     if ((v = json_object_get(o, "token")))
         rc = cfgp_worse(rc, cfgp_check_secret(x, p, v));
+    cfgp_pathf(p, sizeof(p), "%s.verify_token", path);
+    if ((v = json_object_get(o, "verify_token")))
+        rc = cfgp_worse(rc, cfgp_check_secret(x, p, v));
+    cfgp_pathf(p, sizeof(p), "%s.public_url", path);
+    if ((v = json_object_get(o, "public_url"))) {
+        int urc = cfgp_get_string(x, p, v, &r->public_url);
+        if (!urc &&
+            (strlen(r->public_url) > 2048 ||
+             (strncmp(r->public_url, "https://", 8) && strncmp(r->public_url, "http://", 7)) ||
+             strpbrk(r->public_url, " \t\r\n#") ||
+             strchr("/?:", strstr(r->public_url, "://")[3]))) /* no host */
+            urc = cfgp_fail(x, p,
+                            "must be an http:// or https:// URL (what the producer calls, "
+                            "query included, no fragment)");
+        rc = cfgp_worse(rc, urc);
+    }
     cfgp_pathf(p, sizeof(p), "%s.allow_unsigned", path);
     if ((v = json_object_get(o, "allow_unsigned")))
         rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &r->allow_unsigned));
@@ -333,9 +350,10 @@ static int parse_sinks(struct ctx *x, const char *path, json_t *o, const struct 
 int config_route_parse(struct ctx *x, const char *path, json_t *o, struct config *c,
                        struct cfg_route *r)
 {
-    static const char *const known[] = {"path",  "name",      "profile",       "secrets",
-                                        "sinks", "tolerance", "allow",         "allow_unsigned",
-                                        "token", "type",      "shared_dedupe", NULL};
+    static const char *const known[] = {
+        "path",          "name",         "profile",        "secrets", "sinks",
+        "tolerance",     "allow",        "allow_unsigned", "token",   "type",
+        "shared_dedupe", "verify_token", "public_url",     NULL};
     if (!json_is_object(o))
         return cfgp_fail(x, path, "must be an object");
     int rc = cfgp_check_keys(x, path, o, known, NULL);
@@ -415,6 +433,33 @@ static int resolve_token(struct ctx *x, const char *path, json_t *o, struct cfg_
     return rc;
 }
 
+/* resolve_vtoken - "verify_token" read, kept as its SHA-256 digest; a
+ * profile with a verify_token handshake requires it. */
+static int resolve_vtoken(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
+    json_t *v = json_object_get(o, "verify_token");
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.verify_token", path);
+    int needs = 0;
+    for (size_t i = 0; i < r->profile->nhs; i++)
+        needs |= r->profile->hs[i].verify == PROF_HS_VERIFY_TOKEN;
+    if (!v)
+        return needs ? cfgp_fail(x, p, "is required by profile %s (its %s handshake)",
+                                 r->profile->name, r->profile->hs[0].name)
+                     : HG_OK;
+    if (!needs)
+        return cfgp_fail(x, p, "profile %s has no handshake that takes a verify_token",
+                         r->profile->name);
+    struct secret t = {0};
+    int rc = cfgp_resolve_secret(x, p, v, &t);
+    if (!rc) {
+        verify_token_digest((const char *)t.data, t.len, r->vtoken_sha);
+        r->has_vtoken = 1;
+    }
+    secret_free(&t);
+    return rc;
+}
+
 /* check_unsigned - the access rules of unsigned profiles (file comment). */
 static int check_unsigned(struct ctx *x, const char *path, const struct cfg_route *r)
 {
@@ -456,6 +501,7 @@ int config_route_resolve(struct ctx *x, const char *path, json_t *o, struct conf
     int rc = resolve_secrets(x, path, o, r);
     int trc = resolve_token(x, path, o, r);
     rc = cfgp_worse(rc, trc);
+    rc = cfgp_worse(rc, resolve_vtoken(x, path, o, r));
     if (!trc) /* without the token, whether the route is protected is not known */
         rc = cfgp_worse(rc, check_unsigned(x, path, r));
     r->takes_token |= r->has_token;
@@ -485,6 +531,8 @@ void config_route_free(struct cfg_route *r)
     free(r->sinks);
     free(r->allow);
     free(r->type);
+    free(r->public_url);
+    OPENSSL_cleanse(r->vtoken_sha, sizeof(r->vtoken_sha));
     free(r->shd_bucket);
     for (char **u = r->shd_servers; u && *u; u++)
         free(*u);

@@ -57,7 +57,17 @@ static const char *first_header(extract_header_fn hdr, void *ctx, const struct p
 void extract_verify_input(const struct profile *p, extract_header_fn hdr, void *ctx,
                           struct verify_input *in)
 {
-    in->signature = p->sig_header[0] ? extract_header(hdr, ctx, p->sig_header) : NULL;
+    in->signature = NULL;
+    size_t n = 0;
+    for (int i = 0; p->sig_header[i]; i++) { /* every present one (box: primary, secondary) */
+        const char *v = hdr(ctx, p->sig_header[i]);
+        if (!v)
+            continue;
+        if (!in->signature)
+            in->signature = v;
+        else if (n < PROF_MAX_HDR - 1)
+            in->sig_alt[n++] = v;
+    }
     in->id = first_header(hdr, ctx, p->id);
     in->type = first_header(hdr, ctx, p->type);
     in->nonce = first_header(hdr, ctx, p->nonce);
@@ -187,19 +197,32 @@ static int pick(const struct prof_field *f, extract_header_fn hdr, void *ctx, st
     return 0;
 }
 
-/* normalise_time - RFC 3339 kept as is; unix seconds formatted; else dropped. */
+/* normalise_time - RFC 3339 kept as is (one without a zone is read as
+ * UTC: Discord); unix seconds (with a fraction: Mailgun) or milliseconds
+ * (a number past the year 9999 in seconds: HubSpot, LINE, Zoom) formatted;
+ * else dropped. */
 static void normalise_time(char *t, size_t cap)
 {
     size_t n = strlen(t);
     if (!n || time_rfc3339_valid(t, n))
         return;
+    if (n >= 19 && n + 2 < cap && t[10] == 'T' && !strpbrk(t + 19, "Zz+-")) {
+        memcpy(t + n, "Z", 2);
+        if (time_rfc3339_valid(t, n + 1))
+            return;
+    }
     char *end;
-    long long s = strtoll(t, &end, 10);
-    if (*end || s <= 0 || s > 253402300799LL) {
+    long long s = strtoll(t, &end, 10), ms = 0;
+    if (*end == '.' && end[1] >= '0' && end[1] <= '9') {
+        int scale = 100;
+        for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+            ms += scale ? (*end - '0') * scale : 0;
+    }
+    if (*end || s <= 0 || s > 253402300799999LL) {
         t[0] = '\0';
         return;
     }
-    time_format_ms((int64_t)s * 1000, t, cap);
+    time_format_ms(s > 253402300799LL ? (int64_t)s : (int64_t)s * 1000 + ms, t, cap);
 }
 
 static void want(struct scan *s, const struct prof_field *f)
@@ -251,7 +274,7 @@ static void dup_reason(const char *ptr, size_t n, char *out, size_t cap)
 static int find_dup(const struct profile *p, const char *body, size_t len, int nested_only,
                     struct extract_result *out)
 {
-    const struct prof_field *lists[] = {p->id, p->type, p->time, p->test_missing};
+    const struct prof_field *lists[] = {p->id, p->type, p->time, p->test_missing, p->nonce};
     for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
         for (const struct prof_field *f = lists[l]; f->src; f++) {
             if (f->src != PROF_POINTER || (nested_only && f->key))
@@ -277,10 +300,12 @@ static int scan_body(const struct profile *p, extract_header_fn hdr, void *ctx, 
     want(s, p->type);
     want(s, p->time);
     want(s, p->test_missing);
+    want(s, p->nonce);
     out->kind = EVENT_BODY_JSON;
     int js = jscan_scan(body, len, top, s->wanted, s->n, s->found);
-    if (js == JSCAN_EDUP || (js == JSCAN_OK && *top == JSCAN_OBJECT && p->needs_tree &&
-                             find_dup(p, body, len, 1, out))) {
+    int container = *top == JSCAN_OBJECT || *top == JSCAN_ARRAY;
+    if (js == JSCAN_EDUP || (js == JSCAN_OK && container && p->needs_tree &&
+                             find_dup(p, body, len, *top == JSCAN_OBJECT, out))) {
         /* EDUP: the text is valid and some wanted top-level key repeats */
         if (js == JSCAN_EDUP && !find_dup(p, body, len, 0, out))
             snprintf(out->reason, sizeof(out->reason), "duplicate key in body");
@@ -336,7 +361,9 @@ static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, con
     int rc = scan_body(p, hdr, ctx, body, len, out, why, s, &top);
     if (rc)
         return rc;
-    if (p->needs_tree && out->kind == EVENT_BODY_JSON && top == JSCAN_OBJECT)
+    /* a batch (SendGrid, HubSpot) is an array: "/0/event" reads its first item */
+    if (p->needs_tree && out->kind == EVENT_BODY_JSON &&
+        (top == JSCAN_OBJECT || top == JSCAN_ARRAY))
         s->tree = json_loadb(body, len, JSON_DECODE_ANY, NULL);
 
     int id_from_header = 0;
@@ -359,6 +386,20 @@ static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, con
         hex_encode(md, sizeof(md), out->dedupe + 8);
         if (got == 0) /* the id shown is the key without its namespace byte */
             memcpy(out->id, out->dedupe + 1, sizeof(out->dedupe) - 1);
+    }
+    if (!p->covers_body && p->content) {
+        /* a signature that does not cover the body (Mailgun) is good for one
+         * body only: the dedupe key is its signed nonce, so the same
+         * signature with another body is a duplicate */
+        char nonce[EXTRACT_ID_MAX + 1];
+        if (pick(p->nonce, hdr, ctx, s, nonce, sizeof(nonce), NULL) != 1) {
+            *why = "signed nonce missing";
+            return HG_ENOID;
+        }
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256((const unsigned char *)nonce, strlen(nonce), md);
+        memcpy(out->dedupe, EXTRACT_DERIVED "nonce:", 7);
+        hex_encode(md, sizeof(md), out->dedupe + 7);
     }
     got = pick(p->type, hdr, ctx, s, out->type, sizeof(out->type), NULL);
     if (got < 0) {

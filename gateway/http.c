@@ -29,11 +29,13 @@
 #include "err.h"
 #include "event.h"
 #include "extract.h"
+#include "fwd.h"
 #include "http_budget.h"
 #include "http_frame.h"
 #include "jscan.h"
 #include "log.h"
 #include "gauges.h"
+#include "handshake.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "shdedupe.h"
@@ -68,6 +70,7 @@ struct http;
  * resp keep their allocations. */
 struct req {
     struct http *h;
+    struct dctx *dc;
     struct MHD_Connection *conn;
     const struct cfg_route *route;
     struct req *next_free;
@@ -84,11 +87,91 @@ struct req {
 
 #include "http_int.h"
 
-static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+/* fwd_hdrs - the forwarding headers of a request, every line of each in
+ * the order received (MHD_lookup_connection_value gives only the first). */
+struct fwd_hdrs {
+    struct fwd_lines xff, fwd, proto, host;
+};
+
+/* fwd_header - MHD_get_connection_values' iterator collecting fwd_hdrs */
+static enum MHD_Result fwd_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
 {
+    struct fwd_hdrs *f = cls;
+    (void)kind;
+    if (!key)
+        return MHD_YES;
+    if (!strcasecmp(key, "X-Forwarded-For"))
+        fwd_lines_add(&f->xff, value);
+    else if (!strcasecmp(key, "Forwarded"))
+        fwd_lines_add(&f->fwd, value);
+    else if (!strcasecmp(key, "X-Forwarded-Proto"))
+        fwd_lines_add(&f->proto, value);
+    else if (!strcasecmp(key, "X-Forwarded-Host"))
+        fwd_lines_add(&f->host, value);
+    return MHD_YES;
+}
+
+/* client_of - who the current request on conn comes from: the TCP peer,
+ * or, when the peer is one of its listener's trusted_proxies, the address
+ * its forwarding headers name (fwd_client; headers it cannot use leave the
+ * peer, and a rate-limited warning).  Worked out on first use in each
+ * request and kept in the connection's record.  NULL for a connection
+ * without a record: its listener, so whether to trust the peer, is
+ * unknown, and callers treat the client as unknown (no address). */
+static const struct http_client *client_of(struct MHD_Connection *conn)
+{
+    struct http_client *c = http_conn_client(conn);
+    if (!c || c->known)
+        return c;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    return http_addr_str(ci ? ci->client_addr : NULL, out, cap);
+    const struct sockaddr *peer = ci ? ci->client_addr : NULL;
+    const struct config *cfg = atomic_load(&c->h->cfg);
+    const struct cfg_listener *l = c->li < cfg->nlisteners ? &cfg->listeners[c->li] : NULL;
+    c->trusted = l && l->ntrusted && fwd_cidr_match(l->trusted, l->ntrusted, peer);
+    if (c->trusted) {
+        struct fwd_hdrs f;
+        memset(&f, 0, sizeof(f));
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, fwd_header, &f);
+        fwd_client(l->trusted, l->ntrusted, peer, &f.xff, &f.fwd, &c->addr, &c->why);
+    } else {
+        fwd_client(NULL, 0, peer, NULL, NULL, &c->addr, &c->why); /* the peer itself */
+    }
+    c->known = 1;
+    if (c->why && log_enabled(LOG_WARN) && log_limit("", c->why)) {
+        char ip[64];
+        log_msg(LOG_WARN, "forwarding headers not usable: the proxy counts as the client",
+                "{s:s,s:s}", "reason", c->why, "peer", http_addr_str(peer, ip, sizeof(ip)));
+    }
+    return c;
+}
+
+/* client_addr - the address of the current request's client (client_of),
+ * or NULL when unknown (allow refuses it; no rate bucket). */
+static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+{
+    const struct http_client *c = client_of(conn);
+    return c ? (const struct sockaddr *)&c->addr : NULL;
+}
+
+static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    return http_addr_str(client_addr(conn), out, cap);
+}
+
+int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme, char *out,
+                       size_t cap)
+{
+    const struct http_client *c = client_of(conn);
+    struct fwd_hdrs f;
+    memset(&f, 0, sizeof(f));
+    if (c && c->trusted)
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, fwd_header, &f);
+    const char *why = NULL;
+    return fwd_proto_host(c && c->trusted, &f.proto, &f.host, tls,
+                          MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"), scheme, out,
+                          cap, &why);
 }
 
 /* log_reject - the "request rejected" line, rate-limited per route and
@@ -102,10 +185,16 @@ static void log_reject(struct MHD_Connection *conn, const char *url, int err, co
         reason = hg_strerror(err);
     if (!log_limit(err == HG_ENOTFOUND ? "" : url, reason))
         return;
-    char ip[64], path[256];
-    log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s}", "path",
-            log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err), "reason",
-            reason, "client", client_ip(conn, ip, sizeof(ip)));
+    char ip[64], path[256], via[64] = "";
+    const struct http_client *c = client_of(conn);
+    if (c && c->trusted) { /* "via": the trusted proxy it came through */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        http_addr_str(ci ? ci->client_addr : NULL, via, sizeof(via));
+    }
+    log_msg(LOG_WARN, "request rejected", via[0] ? "{s:s,s:i,s:s,s:s,s:s}" : "{s:s,s:i,s:s,s:s}",
+            "path", log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err),
+            "reason", reason, "client", client_ip(conn, ip, sizeof(ip)), "via", via);
 }
 
 static enum MHD_Result queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
@@ -184,12 +273,21 @@ static enum MHD_Result queue_stored(struct req *r)
 {
     if (r->item.result)
         return queue_error(r, r->item.result);
-    counted(r, 200, r->item.duplicate);
+    /* the producer's expected answer: Discord 204, Microsoft Graph 202 */
+    const struct profile *p = r->route->profile;
+    unsigned status = p->accept_status ? p->accept_status : MHD_HTTP_OK;
+    counted(r, status, r->item.duplicate);
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, r->item.duplicate ? "duplicate" : "accepted", "{s:s,s:s%,s:I}", "route",
                 r->route->name, "id", r->item.ev.id.p, r->item.ev.id.len, "seq",
                 (json_int_t)r->item.seq);
     buf_reset(&r->resp);
+    if (p->accept_empty) {
+        struct MHD_Response *e = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result eret = e ? MHD_queue_response(r->conn, status, e) : MHD_NO;
+        MHD_destroy_response(e);
+        return eret;
+    }
     int rc = buf_puts(&r->resp, r->item.duplicate ? "{\"status\":\"duplicate\",\"id\":"
                                                   : "{\"status\":\"accepted\",\"id\":");
     if (!rc)
@@ -205,7 +303,7 @@ static enum MHD_Result queue_stored(struct req *r)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
@@ -279,17 +377,15 @@ static enum MHD_Result process(struct req *r, const char *url)
     size_t blen = r->body.len;
     r->t0_us = mono_us();
 
-    /* tokens and unsigned routes were settled with the headers */
-    if (p->fmt != PROF_FMT_TOKEN && p->fmt != PROF_FMT_NONE) {
-        struct verify_input in = {
-            .body = body,
-            .body_len = blen,
-            .now_s = (int64_t)time(NULL),
-            .tolerance_s = rt->tolerance_s,
-        };
-        extract_verify_input(p, hdr, c, &in);
+    enum MHD_Result hret;
+    if (http_hs_try(r->dc, c, rt, "POST", body, blen, &hret)) /* answered, never stored */
+        return hret;
+    /* header tokens, Basic credentials and unsigned routes were settled with
+     * the headers */
+    if ((p->fmt != PROF_FMT_TOKEN || p->token_pointer) && p->fmt != PROF_FMT_BASIC &&
+        p->fmt != PROF_FMT_NONE) {
         const char *why = NULL;
-        int rc = verify_check(rt->verifier, &in, &why);
+        int rc = http_verify(c, r->dc->tls, rt, "POST", body, blen, &why);
         if (rc) {
             metrics_verify_fail(route_index(r->h, rt), why);
             log_reject(c, url, rc, why);
@@ -305,6 +401,13 @@ static enum MHD_Result process(struct req *r, const char *url)
         /* a repeated key, or a refused id or type, is named: the producer's
          * own field, from the profile (extract.h: reason) */
         return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);
+    }
+    if (p->ntype_when) {
+        struct hs_request q = {
+            .method = "POST", .body = body, .body_len = blen, .header = hdr, .ctx = c};
+        const char *t = handshake_type(p, &q);
+        if (t)
+            snprintf(r->x.type, sizeof(r->x.type), "%s", t);
     }
     const char *ct = header(c, "Content-Type");
     struct event *ev = &r->item.ev;
@@ -367,6 +470,7 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
         buf_init(&r->resp, 8192);
     }
     r->h = dc->h;
+    r->dc = dc;
     r->conn = conn;
     atomic_fetch_add(&dc->h->active, 1);
     return r;
@@ -474,7 +578,8 @@ static enum MHD_Result counted_canned(struct http *h, struct MHD_Connection *con
 
 /* presented_token - the token a request carries: the path segment after the
  * route path, else a token header ("Authorization: Bearer T" too). */
-static const char *presented_token(struct MHD_Connection *conn, char *const *names, const char *seg)
+static const char *presented_token(struct MHD_Connection *conn, char *const *names, const char *seg,
+                                   const char *prefix)
 {
     if (seg)
         return seg;
@@ -482,6 +587,9 @@ static const char *presented_token(struct MHD_Connection *conn, char *const *nam
         const char *v = header(conn, names[i]);
         if (!v)
             continue;
+        if (prefix) { /* the profile's token_prefix, stripped by verify_check */
+            return v;
+        }
         if (!strcasecmp(names[i], "Authorization")) {
             if (strncasecmp(v, "Bearer ", 7))
                 continue;
@@ -499,14 +607,17 @@ static const char *check_token(struct MHD_Connection *conn, const struct cfg_rou
 {
     static char *const dflt[] = {"X-Hookgate-Token", "Authorization", NULL};
     const struct profile *p = rt->profile;
-    if (p->fmt == PROF_FMT_TOKEN) {
-        struct verify_input in = {.token = presented_token(conn, p->token_header, seg)};
+    if (p->fmt == PROF_FMT_BASIC || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer)) {
+        struct verify_input in = {
+            .token = p->fmt == PROF_FMT_BASIC
+                         ? header(conn, "Authorization")
+                         : presented_token(conn, p->token_header, seg, p->token_prefix)};
         const char *why = NULL;
         return verify_check(rt->verifier, &in, &why) ? why : NULL;
     }
     if (!rt->has_token)
         return NULL;
-    const char *t = presented_token(conn, dflt, seg);
+    const char *t = presented_token(conn, dflt, seg, NULL);
     if (!t)
         return "missing token";
     unsigned char d[32];
@@ -529,10 +640,8 @@ static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, c
                                    : queue_canned(h, conn, C_HEALTH_OK, 200);
     if (strcmp(url, "/metrics") == 0) {
         /* each scrape reads the store: it counts against the address's rate */
-        const union MHD_ConnectionInfo *mi =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         unsigned retry_s = 1;
-        if (h->rl && ratelimit_check(h->rl, mi ? mi->client_addr : NULL, time_now_ms(), &retry_s))
+        if (h->rl && ratelimit_check(h->rl, client_addr(conn), time_now_ms(), &retry_s))
             return queue_429(h, conn, retry_s);
         return queue_metrics(h, conn);
     }
@@ -564,6 +673,28 @@ static int budget_chunk(struct req *r, size_t n)
     return 1;
 }
 
+/* refuse_rate_allow - the per-address rate and the allow list of rt, as
+ * refuse_access (every request to a route, handshakes too). */
+static int refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
+                             const struct cfg_route *rt, enum MHD_Result *ret)
+{
+    const struct sockaddr *ca = client_addr(conn); /* a trusted proxy's client (fwd.h) */
+    unsigned retry_s = 1;
+    if (h->rl && ratelimit_check(h->rl, ca, time_now_ms(), &retry_s)) {
+        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
+        metrics_request(route_index(h, rt), 429, 0);
+        *ret = queue_429(h, conn, retry_s);
+        return 1;
+    }
+    if (!config_route_allows(rt, ca)) {
+        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
+        metrics_verify_fail(route_index(h, rt), "source address not in allow");
+        *ret = counted_canned(h, conn, rt, C_403, 403);
+        return 1;
+    }
+    return 0;
+}
+
 /* refuse_access - the access checks on a request to rt before its body, in
  * order: per-address rate, allow list, token (tok: a path token or NULL),
  * max_connections.  0 if it may go on; else 1, the refusal logged and
@@ -571,21 +702,8 @@ static int budget_chunk(struct req *r, size_t n)
 static int refuse_access(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
                          const char *tok, const struct config *cfg, enum MHD_Result *ret)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    unsigned retry_s = 1;
-    if (h->rl && ratelimit_check(h->rl, ci ? ci->client_addr : NULL, time_now_ms(), &retry_s)) {
-        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
-        metrics_request(route_index(h, rt), 429, 0);
-        *ret = queue_429(h, conn, retry_s);
+    if (refuse_rate_allow(h, conn, rt, ret))
         return 1;
-    }
-    if (!config_route_allows(rt, ci ? ci->client_addr : NULL)) {
-        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
-        metrics_verify_fail(route_index(h, rt), "source address not in allow");
-        *ret = counted_canned(h, conn, rt, C_403, 403);
-        return 1;
-    }
     const char *why = check_token(conn, rt, tok);
     if (why) {
         log_reject(conn, rt->path, HG_ESIG, why);
@@ -683,6 +801,9 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         return queue_canned(h, conn, C_404, 404);
     }
     if (strcmp(method, "POST") != 0) {
+        if (rt->profile->nhs && (refuse_rate_allow(h, conn, rt, &ret) ||
+                                 http_hs_try(dc, conn, rt, method, NULL, 0, &ret)))
+            return ret; /* a GET or HEAD registration handshake, answered (or refused) */
         log_reject(conn, rt->path, HG_EMETHOD, NULL);
         return counted_canned(h, conn, rt, C_405, 405);
     }

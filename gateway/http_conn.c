@@ -55,6 +55,7 @@
  * atomic).
  */
 #include "config.h"
+#include "http_frame.h"
 #include "http_int.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -83,6 +84,8 @@ struct http_conn {
     _Atomic int served;       /* a request on it has completed */
     int64_t opened_ms;
     struct sockaddr_storage addr;
+    char *query;               /* the raw query of the current request, or NULL */
+    struct http_client client; /* the current request's client (http.c: client_of) */
 };
 
 static int64_t mono_ms(void)
@@ -129,20 +132,46 @@ static struct http_conn *conn_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+void *http_conn_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_conn *c = conn_of(conn);
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    if (c) {
+        free(c->query);
+        c->query = q && q[1] ? strndup(q + 1, 8192) : NULL;
+    }
+    return http_frame_on_uri(cls, uri, conn);
+}
+
+const char *http_conn_query(struct MHD_Connection *conn)
+{
+    struct http_conn *c = conn_of(conn);
+    return c ? c->query : NULL;
+}
+
 void http_conn_request_begin(struct MHD_Connection *conn)
 {
     struct http_conn *c = conn_of(conn);
-    if (c)
+    if (c) {
+        c->client.known = 0;
         atomic_store_explicit(&c->since_ms, 0, memory_order_relaxed);
+    }
 }
 
 void http_conn_request_end(struct MHD_Connection *conn)
 {
     struct http_conn *c = conn_of(conn);
     if (c) {
+        c->client.known = 0;
         atomic_store_explicit(&c->served, 1, memory_order_relaxed);
         atomic_store_explicit(&c->since_ms, mono_ms(), memory_order_relaxed);
     }
+}
+
+struct http_client *http_conn_client(struct MHD_Connection *conn)
+{
+    struct http_conn *c = conn_of(conn);
+    return c ? &c->client : NULL;
 }
 
 const char *http_addr_str(const struct sockaddr *sa, char *out, size_t cap)
@@ -317,6 +346,8 @@ static void conn_started(struct dctx *dc, struct MHD_Connection *conn, const str
     if (!c)
         return; /* not watched: libmicrohttpd's idle timer still applies */
     c->fd = fi->connect_fd;
+    c->client.h = h;
+    c->client.li = dc->li;
     c->opened_ms = mono_ms();
     atomic_init(&c->since_ms, c->opened_ms);
     atomic_init(&c->served, 0);
@@ -376,6 +407,7 @@ void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_co
     if (c->cut)
         atomic_fetch_sub(&h->cutting, 1);
     pthread_mutex_unlock(&h->conn_lock);
+    free(c->query);
     free(c);
 }
 

@@ -19,6 +19,7 @@
 
 struct config;
 struct cfg_listener;
+struct cfg_route;
 struct store;
 struct req;
 struct ratelimit;
@@ -35,10 +36,12 @@ struct dctx {
     struct http *h;
     int admin; /* this daemon serves an admin listener: /healthz, /readyz, /metrics only */
     int mtls;  /* tls.client_ca: a verified client certificate is required */
+    int tls;   /* an HTTPS listener ({url}'s scheme) */
     struct req *free;
     unsigned nfree;
     unsigned limit; /* libmicrohttpd's connection limit for this daemon */
     unsigned open;  /* its open connections (its thread only) */
+    unsigned li;    /* its listener's index in config.listeners (fixed across reloads) */
 };
 
 struct listener {
@@ -119,10 +122,65 @@ void http_on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((form
  * Called on the connection's daemon thread. */
 void http_conn_request_begin(struct MHD_Connection *conn);
 
+/* http_client - where a request comes from (http.c, client_of: the TCP
+ * peer, or the address a trusted proxy forwarded), worked out once per
+ * request and kept in its connection's record (http_conn.c): forgotten
+ * when a request's headers complete (http_conn_request_begin) and when it
+ * ends.  Only the connection's daemon thread touches it. */
+struct http_client {
+    struct http *h;
+    unsigned li;                  /* the listener's index in config.listeners */
+    int known;                    /* the fields below are the current request's */
+    int trusted;                  /* the TCP peer is one of the listener's trusted_proxies */
+    const char *why;              /* the forwarding headers were not usable (fwd.h), or NULL */
+    struct sockaddr_storage addr; /* the client's address */
+};
+
+/* http_conn_client - conn's http_client, or NULL for a connection without
+ * a record (its allocation failed at accept). */
+struct http_client *http_conn_client(struct MHD_Connection *conn);
+
+/* http_client_origin - the scheme and host the current request on conn was
+ * sent to (http.c; fwd_proto_host): X-Forwarded-Proto / X-Forwarded-Host
+ * when the TCP peer is one of its listener's trusted_proxies, else https
+ * or http (tls) and the Host header.  *scheme is a constant; out (cap
+ * bytes) the host[:port] as received.  HG_OK, or HG_EINVAL when no valid
+ * host is left (out ""). */
+int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme, char *out,
+                       size_t cap);
+
 /* http_addr_str - sa's address as text in out (empty for NULL or a family
  * other than IPv4/IPv6); returns out. */
 const char *http_addr_str(const struct sockaddr *sa, char *out, size_t cap);
 void http_conn_request_end(struct MHD_Connection *conn);
+
+/* http_conn_on_uri - libmicrohttpd's URI log callback: remember the raw
+ * query of the request starting on conn (for {url}), then http_frame_on_uri. */
+void *http_conn_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+
+/* http_conn_query - the raw query (after '?') of conn's current request, or
+ * NULL when it has none. */
+const char *http_conn_query(struct MHD_Connection *conn);
+
+/* http_request_url - the URL the producer called, for {url} and JWT
+ * audiences: the route's public_url, else scheme://Host + path + raw query
+ * (https on a TLS listener).  out holds cap bytes; "" when it cannot be
+ * built. */
+void http_request_url(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
+                      const char *path, char *out, size_t cap);
+
+/* http_verify - verify_check of a complete request to rt (body: len bytes)
+ * with every input the profile's template may use.  HG_OK, HG_ESIG or
+ * HG_ESTALE with *why (a constant text for the log). */
+int http_verify(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
+                const char *method, const char *body, size_t len, const char **why);
+
+/* http_hs_try - if the request is a registration handshake of rt's profile
+ * (body: NULL before the body is read, for GET/HEAD handshakes), verify and
+ * answer it, count and log it, store nothing, and return 1 with
+ * libmicrohttpd's result in *ret; else 0. */
+int http_hs_try(struct dctx *dc, struct MHD_Connection *conn, const struct cfg_route *rt,
+                const char *method, const char *body, size_t len, enum MHD_Result *ret);
 
 /* http_conn_watch_start - init conn_lock and start the watcher thread that
  * cuts connections whose request headers take longer than request_timeout

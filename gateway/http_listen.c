@@ -251,7 +251,7 @@ static struct MHD_Daemon *start_daemon(struct http *h, struct dctx *ctx, const s
         MHD_OPTION_CONNECTION_LIMIT, o->limit, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->memlim,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, ctx, MHD_OPTION_NOTIFY_CONNECTION,
-        http_on_connection, ctx, MHD_OPTION_URI_LOG_CALLBACK, http_frame_on_uri, NULL,
+        http_on_connection, ctx, MHD_OPTION_URI_LOG_CALLBACK, http_conn_on_uri, NULL,
         MHD_OPTION_ARRAY, http_frame_mhd_options(), MHD_OPTION_ARRAY, o->tls, MHD_OPTION_END);
 }
 
@@ -305,8 +305,12 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         struct MHD_OptionItem bind_opts[] = {{fds ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
                                               fds ? fds[k] : 0, fds ? NULL : &ss},
                                              {MHD_OPTION_END, 0, NULL}};
-        l->ctx[k] = (struct dctx){
-            .h = h, .admin = cl->admin, .mtls = cl->client_ca != NULL, .limit = o.limit};
+        l->ctx[k] = (struct dctx){.h = h,
+                                  .admin = cl->admin,
+                                  .mtls = cl->client_ca != NULL,
+                                  .tls = cl->tls,
+                                  .limit = o.limit,
+                                  .li = (unsigned)(cl - cfg->listeners)};
         if (!(l->d[k] = start_daemon(h, &l->ctx[k], &o, bind_opts))) {
             log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
             listener_free(l);

@@ -339,6 +339,8 @@ int main(int argc, char **argv)
         return cli_sign(argc, argv);
     if (!strcmp(cmd, "send-test"))
         return cli_send_test(argc, argv);
+    if (!strcmp(cmd, "profiles"))
+        return cli_profiles(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
         return cmd_version(argc, argv);
     if (cmd[0] == '-' && cmd[1])

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "config.h"
 #include "err.h"
+#include "profile.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,7 +23,7 @@
 
 typedef atomic_ullong ctr;
 
-static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 413, 429, 503};
+static const unsigned statuses[] = {200, 202, 204, 400, 401, 403, 404, 405, 413, 429, 503};
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 /* the constant reasons verify.c and http.c log, in label form */
@@ -69,6 +70,7 @@ static struct {
     ctr *dup;   /* nroutes + 1 */
     ctr *vfail; /* (nroutes + 1) x NREASON */
     ctr *shfb;  /* shared dedupe fallbacks, per route */
+    ctr *hs;    /* handshakes, per route x {answered, refused} */
     struct sinkm *sink;
     struct hist commit_lat, commit_batch, ack_lat;
     int64_t started_ms;
@@ -105,8 +107,9 @@ int metrics_init(struct config *c)
     M.dup = calloc(MX_ROUTES + 1, sizeof(ctr));
     M.vfail = calloc((MX_ROUTES + 1) * NREASON, sizeof(ctr));
     M.shfb = calloc(MX_ROUTES + 1, sizeof(ctr));
+    M.hs = calloc(2 * (MX_ROUTES + 1), sizeof(ctr));
     M.sink = calloc(MX_SINKS, sizeof(struct sinkm));
-    if (!M.req || !M.dup || !M.vfail || !M.sink || !M.shfb) {
+    if (!M.req || !M.dup || !M.vfail || !M.sink || !M.shfb || !M.hs) {
         metrics_free();
         return HG_ENOMEM;
     }
@@ -135,6 +138,7 @@ void metrics_free(void)
     free(M.dup);
     free(M.vfail);
     free(M.shfb);
+    free(M.hs);
     free(M.sink);
     memset(&M, 0, sizeof(M));
 }
@@ -166,6 +170,13 @@ void metrics_verify_fail(int route, const char *reason)
         if (!strcmp(reasons[i], reason))
             r = i;
     atomic_fetch_add_explicit(&M.vfail[row(route) * NREASON + r], 1, memory_order_relaxed);
+}
+
+void metrics_handshake(int route, int answered)
+{
+    if (M.ready)
+        atomic_fetch_add_explicit(&M.hs[row(route) * 2 + (answered ? 0 : 1)], 1,
+                                  memory_order_relaxed);
 }
 
 static void observe(struct hist *h, double v, uint64_t raw)
@@ -273,6 +284,17 @@ static int render_requests(struct buf *o, const struct config *c)
                 rc = buf_printf(o,
                                 "hookgate_verify_failures_total{route=\"%s\",reason=\"%s\"} %llu\n",
                                 c->routes[i].name, reasons[k], v);
+        }
+    if (!rc)
+        rc = head(o, "hookgate_handshakes_total", "counter",
+                  "Registration handshakes (challenges) answered or refused, by route; never "
+                  "stored as events.");
+    for (size_t i = 0; !rc && i < c->nroutes; i++)
+        for (int k = 0; !rc && k < 2; k++) {
+            unsigned long long v = get(&M.hs[row(c->routes[i].mx) * 2 + k]);
+            if (v || (k == 0 && c->routes[i].profile && c->routes[i].profile->nhs))
+                rc = buf_printf(o, "hookgate_handshakes_total{route=\"%s\",result=\"%s\"} %llu\n",
+                                c->routes[i].name, k ? "refused" : "answered", v);
         }
     if (!rc)
         rc = head(o, "hookgate_shared_dedupe_fallbacks_total", "counter",

@@ -53,6 +53,10 @@ void metrics_request(int route, unsigned status, int duplicate);
  * constant reason verify/http gave (NULL: "other"). */
 void metrics_verify_fail(int route, const char *reason);
 
+/* metrics_handshake - a registration handshake of route was answered (1)
+ * or refused (0). */
+void metrics_handshake(int route, int answered);
+
 /* metrics_commit - one group commit of n items that took us microseconds. */
 void metrics_commit(size_t n, uint64_t us);
 

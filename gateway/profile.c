@@ -11,10 +11,12 @@
 #include "profile.h"
 #include "config_int.h"
 #include "err.h"
+#include "profile_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +33,7 @@ struct profile_set {
     char names[4096];
 };
 
+#define ALG_NAMES       "must be hmac-sha256, hmac-sha1, hmac-sha512, ed25519 or ecdsa-p256-sha256"
 #define PROF_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_-"
 
 static void field_free(struct prof_field *f)
@@ -45,11 +48,23 @@ static void profile_free(struct profile *p)
         return;
     free(p->name);
     free(p->file);
+    free(p->description);
+    free(p->proof);
+    free(p->source);
     for (int i = 0; i < PROF_MAX_HDR; i++) {
         free(p->sig_header[i]);
         free(p->token_header[i]);
     }
     free(p->sig_prefix);
+    free(p->sig_pointer);
+    free(p->token_prefix);
+    free(p->token_pointer);
+    for (size_t i = 0; i < p->jwt.niss; i++)
+        free(p->jwt.iss[i]);
+    free(p->jwt.aud);
+    free(p->jwt.sub);
+    free(p->jwt.body_claim);
+    profile_ext_free(p);
     for (size_t i = 0; i < p->nver; i++)
         free(p->ver[i].tag);
     free(p->content);
@@ -76,7 +91,8 @@ static int parse_alg(const char *s, enum prof_alg *out)
     } t[] = {{"hmac-sha256", PROF_ALG_HMAC_SHA256},
              {"hmac-sha1", PROF_ALG_HMAC_SHA1},
              {"hmac-sha512", PROF_ALG_HMAC_SHA512},
-             {"ed25519", PROF_ALG_ED25519}};
+             {"ed25519", PROF_ALG_ED25519},
+             {"ecdsa-p256-sha256", PROF_ALG_ECDSA_P256}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
         if (s && !strcmp(s, t[i].n)) {
             *out = t[i].a;
@@ -85,10 +101,12 @@ static int parse_alg(const char *s, enum prof_alg *out)
     return -1;
 }
 
-/* header_list - a string or an array of 1..PROF_MAX_HDR strings. */
-static int header_list(struct ctx *x, const char *path, json_t *v, char **out)
+int profile_header_list(struct ctx *x, const char *path, json_t *v, char **out)
 {
     if (json_is_string(v)) {
+        if (!json_string_length(v))
+            return cfgp_fail(x, path, "must be a header name or a list of 1 to %d names",
+                             PROF_MAX_HDR);
         return (out[0] = strdup(json_string_value(v))) ? HG_OK : HG_ENOMEM;
     }
     if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > PROF_MAX_HDR)
@@ -149,17 +167,35 @@ static int parse_sources(struct ctx *x, const char *path, json_t *v, struct prof
     return HG_OK;
 }
 
-/* parse_sig_token - format token: token_header only (default
- * X-Hookgate-Token, Authorization). */
+/* parse_sig_token - format token: token_header (default X-Hookgate-Token,
+ * Authorization) and token_prefix, or token_pointer (the token is in every
+ * item of the JSON body the pointer names, "*" standing for each index). */
 static int parse_sig_token(struct ctx *x, json_t *o, struct profile *p)
 {
-    static const char *const tok[] = {"format", "token_header", NULL};
+    static const char *const tok[] = {"format", "token_header", "token_prefix", "token_pointer",
+                                      NULL};
     int rc = cfgp_check_keys(x, "$.signature", o, tok, NULL);
     if (rc)
         return rc;
-    json_t *v = json_object_get(o, "token_header");
+    json_t *v = json_object_get(o, "token_prefix");
+    if (v && (!json_is_string(v) || json_string_length(v) > 32))
+        return cfgp_fail(x, "$.signature.token_prefix",
+                         "must be a string of at most 32 bytes (\"\": the header value as is)");
+    if (v && !(p->token_prefix = strdup(json_string_value(v))))
+        return HG_ENOMEM;
+    if ((v = json_object_get(o, "token_pointer"))) {
+        const char *s = json_string_value(v);
+        if (!s || s[0] != '/' || strlen(s) > 128 || json_object_get(o, "token_header") ||
+            json_object_get(o, "token_prefix"))
+            return cfgp_fail(x, "$.signature.token_pointer",
+                             "must be a JSON pointer (\"*\" for every item), without "
+                             "token_header or token_prefix");
+        p->needs_json = 1;
+        return (p->token_pointer = strdup(s)) ? HG_OK : HG_ENOMEM;
+    }
+    v = json_object_get(o, "token_header");
     if (v)
-        return header_list(x, "$.signature.token_header", v, p->token_header);
+        return profile_header_list(x, "$.signature.token_header", v, p->token_header);
     return (p->token_header[0] = strdup("X-Hookgate-Token")) &&
                    (p->token_header[1] = strdup("Authorization"))
                ? HG_OK
@@ -188,8 +224,7 @@ static int parse_sig_value(struct ctx *x, json_t *o, struct profile *p)
         if (!value)
             return cfgp_fail(x, "$.signature.algorithm", "only for format value (use versions)");
         if (parse_alg(json_string_value(v), &p->alg))
-            return cfgp_fail(x, "$.signature.algorithm",
-                             "must be hmac-sha256, hmac-sha1, hmac-sha512 or ed25519");
+            return cfgp_fail(x, "$.signature.algorithm", ALG_NAMES);
     }
     return HG_OK;
 }
@@ -214,7 +249,7 @@ static int parse_sig_versions(struct ctx *x, json_t *o, struct profile *p)
         if (!*k || strpbrk(k, " ,="))
             return cfgp_fail(x, path, "a version tag has no space, ',' or '='");
         if (parse_alg(json_string_value(a), &p->ver[p->nver].alg))
-            return cfgp_fail(x, path, "must be hmac-sha256, hmac-sha1, hmac-sha512 or ed25519");
+            return cfgp_fail(x, path, ALG_NAMES);
         if (!(p->ver[p->nver++].tag = strdup(k)))
             return HG_ENOMEM;
     }
@@ -233,17 +268,70 @@ static int parse_sig_content(struct ctx *x, json_t *o, struct profile *p)
     } else if (!(p->content = strdup("{body}"))) {
         return HG_ENOMEM;
     }
-    static const char *const ph[] = {"body",      "body_sha256", "id", "type",
-                                     "timestamp", "nonce",       NULL};
+    static const char *const ph[] = {"body",  "body_sha256", "id",     "type", "timestamp",
+                                     "nonce", "url",         "method", "form", NULL};
     for (const char *s = strchr(p->content, '{'); s; s = strchr(s + 1, '{')) {
         const char *e = strchr(s, '}');
+        size_t n = e ? (size_t)(e - s - 1) : 0;
         int ok = 0;
         for (int i = 0; e && ph[i] && !ok; i++)
-            ok = strlen(ph[i]) == (size_t)(e - s - 1) && !memcmp(s + 1, ph[i], (size_t)(e - s - 1));
+            ok = strlen(ph[i]) == n && !memcmp(s + 1, ph[i], n);
+        if (e && !ok && n > 7 && !memcmp(s + 1, "header:", 7))
+            ok = !memchr(s + 8, '{', n - 7) && !memchr(s + 8, ' ', n - 7);
+        if (e && !ok && n > 6 && !memcmp(s + 1, "json:/", 6)) {
+            ok = !memchr(s + 7, '{', n - 6);
+            p->needs_json = 1;
+        }
         if (!ok)
             return cfgp_fail(x, "$.signature.content",
                              "unknown placeholder (known: {body} {body_sha256} {id} {type} "
-                             "{timestamp} {nonce})");
+                             "{timestamp} {nonce} {url} {method} {form} {header:NAME} "
+                             "{json:/pointer})");
+    }
+    return HG_OK;
+}
+
+/* parse_sig_fmt - the format's name. */
+static int parse_sig_fmt(struct ctx *x, const char *f, struct profile *p)
+{
+    static const struct {
+        const char *n;
+        enum prof_fmt f;
+    } t[] = {{"value", PROF_FMT_VALUE}, {"kv", PROF_FMT_KV},       {"list", PROF_FMT_LIST},
+             {"token", PROF_FMT_TOKEN}, {"basic", PROF_FMT_BASIC}, {"jwt", PROF_FMT_JWT}};
+    for (size_t i = 0; f && i < sizeof(t) / sizeof(t[0]); i++)
+        if (!strcmp(f, t[i].n)) {
+            p->fmt = t[i].f;
+            return HG_OK;
+        }
+    return cfgp_fail(x, "$.signature.format", "is required: value, kv, list, token, basic or jwt");
+}
+
+/* parse_sig_where - where the signature is: header(s), or a member of a
+ * JSON body (from_body); kv's separator. */
+static int parse_sig_where(struct ctx *x, json_t *o, struct profile *p)
+{
+    json_t *v = json_object_get(o, "from_body"), *h = json_object_get(o, "header");
+    int rc;
+    if (v) {
+        const char *s = json_string_value(v);
+        if (h || !s || s[0] != '/' || strlen(s) > 128)
+            return cfgp_fail(x, "$.signature.from_body",
+                             "must be a JSON pointer (and then no header)");
+        p->needs_json = 1;
+        if (!(p->sig_pointer = strdup(s)))
+            return HG_ENOMEM;
+    } else if (!h) {
+        return cfgp_fail(x, "$.signature.header", "is required (or from_body)");
+    } else if ((rc = profile_header_list(x, "$.signature.header", h, p->sig_header))) {
+        return rc;
+    }
+    p->kv_sep = ',';
+    if ((v = json_object_get(o, "separator"))) {
+        const char *s = json_string_value(v);
+        if (p->fmt != PROF_FMT_KV || !s || strlen(s) != 1 || strchr("= ", s[0]))
+            return cfgp_fail(x, "$.signature.separator", "one character, for format kv only");
+        p->kv_sep = s[0];
     }
     return HG_OK;
 }
@@ -251,37 +339,43 @@ static int parse_sig_content(struct ctx *x, json_t *o, struct profile *p)
 /* parse_signature - $.signature: the format, then what that format takes. */
 static int parse_signature(struct ctx *x, json_t *o, struct profile *p)
 {
-    static const char *const known[] = {"header",    "format",       "prefix",   "prefix_optional",
-                                        "algorithm", "versions",     "encoding", "content",
-                                        "secret",    "token_header", NULL};
+    static const char *const known[] = {
+        "header",   "format",       "prefix",       "prefix_optional", "algorithm", "versions",
+        "encoding", "content",      "secret",       "from_body",       "separator", "covers_body",
+        "jwt",      "token_header", "token_prefix", "token_pointer",   NULL};
     int rc = cfgp_check_keys(x, "$.signature", o, known, NULL);
-    if (rc)
+    if (rc || (rc = parse_sig_fmt(x, json_string_value(json_object_get(o, "format")), p)))
         return rc;
-    json_t *v = json_object_get(o, "format");
-    const char *f = json_string_value(v);
-    if (!f)
-        return cfgp_fail(x, "$.signature.format", "is required: value, kv, list or token");
-    p->fmt = !strcmp(f, "value")   ? PROF_FMT_VALUE
-             : !strcmp(f, "kv")    ? PROF_FMT_KV
-             : !strcmp(f, "list")  ? PROF_FMT_LIST
-             : !strcmp(f, "token") ? PROF_FMT_TOKEN
-                                   : PROF_FMT_NONE;
-    if (p->fmt == PROF_FMT_NONE)
-        return cfgp_fail(x, "$.signature.format", "must be value, kv, list or token");
+    p->covers_body = 1;
+    json_t *v = json_object_get(o, "covers_body");
+    if (v) {
+        if (!json_is_boolean(v))
+            return cfgp_fail(x, "$.signature.covers_body", "must be true or false");
+        p->covers_body = json_is_true(v);
+    }
     if (p->fmt == PROF_FMT_TOKEN)
         return parse_sig_token(x, o, p);
-    if (json_object_get(o, "token_header"))
-        return cfgp_fail(x, "$.signature.token_header", "only for format token");
-    if (!(v = json_object_get(o, "header")))
-        return cfgp_fail(x, "$.signature.header", "is required");
-    if ((rc = header_list(x, "$.signature.header", v, p->sig_header)) ||
-        (rc = parse_sig_value(x, o, p)) || (rc = parse_sig_versions(x, o, p)))
+    if (p->fmt == PROF_FMT_BASIC)
+        return cfgp_check_keys(x, "$.signature", o, (const char *const[]){"format", NULL}, NULL);
+    if (p->fmt == PROF_FMT_JWT)
+        return profile_ext_jwt(x, o, p);
+    if (json_object_get(o, "jwt"))
+        return cfgp_fail(x, "$.signature.jwt", "only for format jwt");
+    if (json_object_get(o, "token_header") || json_object_get(o, "token_prefix") ||
+        json_object_get(o, "token_pointer"))
+        return cfgp_fail(x, "$.signature",
+                         "token_header, token_prefix and token_pointer are "
+                         "for format token");
+    if ((rc = parse_sig_where(x, o, p)) || (rc = parse_sig_value(x, o, p)) ||
+        (rc = parse_sig_versions(x, o, p)))
         return rc;
     if ((v = json_object_get(o, "encoding"))) {
         const char *e = json_string_value(v);
-        if (!e || (strcmp(e, "hex") && strcmp(e, "base64")))
-            return cfgp_fail(x, "$.signature.encoding", "must be hex or base64");
-        p->enc = !strcmp(e, "hex") ? PROF_ENC_HEX : PROF_ENC_BASE64;
+        if (!e || (strcmp(e, "hex") && strcmp(e, "base64") && strcmp(e, "base64url")))
+            return cfgp_fail(x, "$.signature.encoding", "must be hex, base64 or base64url");
+        p->enc = !strcmp(e, "hex")      ? PROF_ENC_HEX
+                 : !strcmp(e, "base64") ? PROF_ENC_BASE64
+                                        : PROF_ENC_BASE64URL;
     }
     if ((rc = parse_sig_content(x, o, p)))
         return rc;
@@ -306,19 +400,22 @@ static int parse_timestamp(struct ctx *x, json_t *o, struct profile *p)
     if ((rc = parse_sources(x, "$.timestamp.from", v, p->ts, 1)))
         return rc;
     for (int i = 0; p->ts[i].src; i++) {
-        if (p->ts[i].src == PROF_POINTER)
+        if (p->ts[i].src == PROF_POINTER && !p->covers_body && !strstr(p->content, "{timestamp}"))
             return cfgp_fail(x, "$.timestamp.from",
-                             "a timestamp comes from a header or the "
-                             "signature, not the body");
+                             "a timestamp from the body must be signed: the content covers "
+                             "the body or has {timestamp}");
+        if (p->ts[i].src == PROF_POINTER)
+            p->needs_json = 1;
         if (p->ts[i].src == PROF_SIG && p->fmt != PROF_FMT_KV)
             return cfgp_fail(x, "$.timestamp.from", "a signature source needs format kv");
     }
     p->has_timestamp = 1;
     if ((v = json_object_get(o, "unit"))) {
         const char *u = json_string_value(v);
-        if (!u || (strcmp(u, "s") && strcmp(u, "ms")))
-            return cfgp_fail(x, "$.timestamp.unit", "must be s or ms");
+        if (!u || (strcmp(u, "s") && strcmp(u, "ms") && strcmp(u, "rfc3339")))
+            return cfgp_fail(x, "$.timestamp.unit", "must be s, ms or rfc3339");
         p->ts_ms = !strcmp(u, "ms");
+        p->ts_unit = p->ts_ms ? PROF_TS_MS : strcmp(u, "s") ? PROF_TS_RFC3339 : PROF_TS_S;
     }
     p->tolerance_s = 300;
     if ((v = json_object_get(o, "tolerance"))) {
@@ -368,7 +465,8 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
     static const char *const known[] = {"name",       "description", "signature",   "unsigned",
                                         "timestamp",  "id",          "id_fallback", "type",
                                         "type_map",   "time",        "nonce",       "body",
-                                        "test_event", "$schema",     NULL};
+                                        "test_event", "$schema",     "handshakes",  "type_when",
+                                        "accept",     "proof",       NULL};
     int rc = cfgp_check_keys(x, "$", root, known, NULL);
     if (rc)
         return rc;
@@ -381,8 +479,23 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
         return cfgp_fail(x, "$.name", "must equal the file name (\"%s\")", want_name);
     if (!(p->name = strdup(n)))
         return HG_ENOMEM;
-    if ((v = json_object_get(root, "description")) && !json_is_string(v))
-        return cfgp_fail(x, "$.description", "must be a string");
+    if ((v = json_object_get(root, "description")) &&
+        (rc = cfgp_get_string(x, "$.description", v, &p->description)))
+        return rc;
+    if ((v = json_object_get(root, "proof"))) {
+        static const char *const kinds[] = {"sdk", "vector", "computed", NULL};
+        const char *k = json_string_value(json_object_get(v, "kind"));
+        const char *by = json_string_value(json_object_get(v, "by"));
+        if (!json_is_object(v) || json_object_size(v) != 2 || !k || !cfgp_in_list(k, kinds) ||
+            !by || !*by || strlen(by) > 200)
+            return cfgp_fail(x, "$.proof",
+                             "must be {\"kind\": \"sdk\"|\"vector\"|\"computed\", \"by\": "
+                             "what proves the profile (at most 200 bytes)}");
+        if (asprintf(&p->proof, "%s: %s", k, by) < 0) {
+            p->proof = NULL;
+            return HG_ENOMEM;
+        }
+    }
     if ((v = json_object_get(root, "unsigned"))) {
         if (!json_is_boolean(v))
             return cfgp_fail(x, "$.unsigned", "must be true or false");
@@ -396,17 +509,30 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
     if (v && (rc = parse_signature(x, v, p)))
         return rc;
     if ((v = json_object_get(root, "timestamp"))) {
-        if (p->fmt == PROF_FMT_TOKEN || p->is_unsigned)
+        if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC || p->fmt == PROF_FMT_JWT ||
+            p->is_unsigned)
             return cfgp_fail(x, "$.timestamp", "needs a signature that covers it");
         if ((rc = parse_timestamp(x, v, p)))
             return rc;
     } else if (p->content && strstr(p->content, "{timestamp}")) {
         return cfgp_fail(x, "$.signature.content", "uses {timestamp} but $.timestamp is missing");
     }
-    if (p->content && !strstr(p->content, "{body}") && !strstr(p->content, "{body_sha256}"))
+    int body = p->content && (strstr(p->content, "{body}") || strstr(p->content, "{body_sha256}") ||
+                              strstr(p->content, "{form}"));
+    if (p->content && p->covers_body && !body)
         return cfgp_fail(x, "$.signature.content",
-                         "must cover the body ({body} or {body_sha256}): a signature that does "
-                         "not could be reused for any body");
+                         "must cover the body ({body}, {body_sha256} or {form}): a signature "
+                         "that does not could be reused for any body (\"covers_body\": false "
+                         "says the producer's scheme is like that)");
+    if (p->content && !p->covers_body &&
+        (body || !p->has_timestamp || !strstr(p->content, "{timestamp}")))
+        return cfgp_fail(x, "$.signature.covers_body",
+                         "false only for a content without the body, with a signed timestamp "
+                         "({timestamp} in the content)");
+    if (p->fmt == PROF_FMT_JWT && p->covers_body && !p->jwt.body_claim)
+        return cfgp_fail(x, "$.signature.jwt.body_hash",
+                         "is required unless \"covers_body\": false (the token would be "
+                         "valid for any body)");
     if (p->has_timestamp && p->content && !strstr(p->content, "{timestamp}"))
         for (int i = 0; p->ts[i].src; i++)
             if (p->ts[i].src == PROF_HEADER)
@@ -422,6 +548,15 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
             return rc;
         for (int k = 0; lists[i][k].src; k++)
             p->needs_tree |= lists[i][k].src == PROF_POINTER && !lists[i][k].key;
+    }
+    if (p->content && !p->covers_body) {
+        char ph[160];
+        snprintf(ph, sizeof(ph), "{json:%s}", p->nonce[0].name ? p->nonce[0].name : "");
+        if (p->nonce[0].src != PROF_POINTER || !strstr(p->content, ph))
+            return cfgp_fail(x, "$.nonce",
+                             "is required with \"covers_body\": false: a pointer the content "
+                             "signs ({json:POINTER}), the dedupe key that keeps one signature "
+                             "to one body");
     }
     if ((v = json_object_get(root, "id_fallback"))) {
         if (!json_is_string(v) || strcmp(json_string_value(v), "body_sha256"))
@@ -456,7 +591,7 @@ static int parse_profile(struct ctx *x, json_t *root, const char *want_name, str
     }
     if ((v = json_object_get(root, "test_event")) && (rc = parse_test_event(x, v, p)))
         return rc;
-    return HG_OK;
+    return profile_ext_parse(x, root, p);
 }
 
 static int set_add(struct profile_set *s, struct ctx *x, const char *json, size_t len,
@@ -468,6 +603,8 @@ static int set_add(struct profile_set *s, struct ctx *x, const char *json, size_
         return cfgp_fail(x, "$", "invalid JSON at line %d: %s", je.line, je.text);
     struct profile *p = calloc(1, sizeof(*p));
     int rc = p ? parse_profile(x, root, want_name, p) : HG_ENOMEM;
+    if (!rc && !(p->source = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)))
+        rc = HG_ENOMEM;
     json_decref(root);
     if (!rc && profile_find(s, p->name))
         rc = cfgp_fail(x, "$.name", "a profile named \"%s\" is already loaded", p->name);
@@ -581,6 +718,16 @@ const struct profile *profile_find(const struct profile_set *s, const char *name
 const char *profile_names(const struct profile_set *s)
 {
     return s->names;
+}
+
+size_t profile_count(const struct profile_set *s)
+{
+    return s ? s->n : 0;
+}
+
+const struct profile *profile_at(const struct profile_set *s, size_t i)
+{
+    return s && i < s->n ? s->p[i] : NULL;
 }
 
 const char *profile_type_map(const struct profile *p, const char *t)

@@ -1,39 +1,55 @@
 /*
  * verify.c - signature schemes interpreted from a profile (see verify.h).
  *
- * For HMAC the signed content is never assembled: the template is walked and
- * each piece fed to the MAC, so a 1 MiB body costs no copy.  Ed25519 (pure)
- * needs the whole message, which is assembled in a temporary buffer.
+ * For HMAC the signed content is never assembled: the template is walked
+ * (verify_tpl.c) and each piece fed to the MAC, so a 1 MiB body costs no
+ * copy.  Ed25519 (pure) and ECDSA need the whole message, which is
+ * assembled in a temporary buffer.  Public keys are read by pubkey.c, JWTs
+ * checked by jwt.c.  Tokens, Basic credentials and every MAC are compared
+ * in constant time.
  * Invariant: no function here logs or returns secret or digest bytes.
  */
 #include "verify.h"
 #include "codec.h"
 #include "err.h"
+#include "jwt.h"
 #include "profile.h"
+#include "pubkey.h"
+#include "verify_int.h"
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+_Static_assert(PROF_JWT_HS256 == JWT_HS256 && PROF_JWT_RS256 == JWT_RS256 &&
+                   PROF_JWT_ES256 == JWT_ES256,
+               "profile.h's JWT bits are jwt.h's");
 
 #define VERIFY_DIGEST_MAX 64
+#define VERIFY_SIG_MAX    80 /* a DER ECDSA P-256 signature is at most 72 bytes */
 #define VERIFY_SIGS_MAX   8
 #define VERIFY_HDR_MAX    2048 /* a signature header longer than this is refused */
-#define VERIFY_ED_MAX     16   /* Ed25519 verifications per request, at most */
+#define VERIFY_PK_MAX     16   /* public-key verifications per request, at most */
+#define VERIFY_ITEMS_MAX  100  /* token_pointer: items of a body */
 
 struct vkey {
     enum prof_alg alg;
     EVP_MAC_CTX *mac; /* HMAC */
-    EVP_PKEY *pk;     /* Ed25519 (public, or private when signing) */
+    EVP_PKEY *pk;     /* Ed25519 / ECDSA (public, or private when signing) */
     int priv;
-    unsigned char tok[32]; /* token format: SHA-256 of the token */
+    unsigned char tok[32]; /* token / basic: SHA-256 of the secret */
 };
 
 struct verifier {
     const struct profile *p;
     EVP_MAC *mac;
+    struct jwt_keys *jwt; /* format jwt */
     size_t n;
     struct vkey k[];
 };
@@ -46,6 +62,11 @@ void verify_token_digest(const char *tok, size_t n, unsigned char out[32])
 static const char *digest_name(enum prof_alg a)
 {
     return a == PROF_ALG_HMAC_SHA1 ? "SHA1" : a == PROF_ALG_HMAC_SHA512 ? "SHA512" : "SHA256";
+}
+
+static int is_pk(enum prof_alg a)
+{
+    return a == PROF_ALG_ED25519 || a == PROF_ALG_ECDSA_P256;
 }
 
 /* algs - the algorithms p can be signed with, deduplicated; returns count. */
@@ -72,43 +93,13 @@ static int starts(const struct secret *s, const char *pfx)
     return s->len >= n && !memcmp(s->data, pfx, n);
 }
 
-/* ed_key - an Ed25519 key from whpk_ (32 raw / 44 SPKI DER) or whsk_ (32 seed
- * / 64 seed+public); NULL if s is neither or malformed. */
-static EVP_PKEY *ed_key(const struct secret *s, int *priv, int *bad)
-{
-    unsigned char raw[128];
-    size_t n = 0;
-    *priv = starts(s, "whsk_");
-    if (!starts(s, "whpk_") && !*priv)
-        return NULL;
-    if (b64_decode((const char *)s->data + 5, s->len - 5, raw, sizeof(raw), &n)) {
-        *bad = 1;
-        return NULL;
-    }
-    EVP_PKEY *k = NULL;
-    if (*priv && (n == 32 || n == 64))
-        k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw, 32);
-    else if (!*priv && n == 32)
-        k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
-    else if (!*priv && n == 44) {
-        const unsigned char *q = raw;
-        k = d2i_PUBKEY(NULL, &q, (long)n);
-        if (k && (EVP_PKEY_get_id(k) != EVP_PKEY_ED25519 || q != raw + n)) {
-            EVP_PKEY_free(k);
-            k = NULL;
-        }
-    }
-    OPENSSL_cleanse(raw, sizeof(raw));
-    *bad = k == NULL;
-    return k;
-}
-
-/* hmac_key - the HMAC key bytes of s under p's secret encoding, into buf. */
+/* hmac_key - the HMAC key bytes of s under p's secret encoding, into buf;
+ * 1 when s is an Ed25519 key (not for HMAC), -1 when malformed. */
 static int hmac_key(const struct profile *p, const struct secret *s, unsigned char *buf, size_t cap,
                     const unsigned char **key, size_t *klen)
 {
     if (starts(s, "whpk_") || starts(s, "whsk_"))
-        return 1; /* an Ed25519 key: not for HMAC */
+        return 1;
     if (p->secret == PROF_SECRET_RAW) {
         *key = s->data;
         *klen = s->len;
@@ -123,73 +114,108 @@ static int hmac_key(const struct profile *p, const struct secret *s, unsigned ch
     return 0;
 }
 
-int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
-               struct verifier **out, const char **why)
+/* add_pk - s as a key of algorithm a into k: HG_OK (k->pk set, or left
+ * NULL when s is no key of that kind), HG_EINVAL with *why. */
+static int add_pk(enum prof_alg a, const struct secret *s, int want_priv, struct vkey *k,
+                  const char **why)
+{
+    EVP_PKEY *pk = NULL;
+    int priv = 0, r = pubkey_parse(s->data, s->len, want_priv, &pk, &priv, why);
+    if (r > 0)
+        return HG_OK; /* not a key: an HMAC secret, say */
+    if (r < 0)
+        return HG_EINVAL;
+    enum pubkey_kind want = a == PROF_ALG_ED25519 ? PUBKEY_ED25519 : PUBKEY_EC_P256;
+    if (pubkey_kind(pk) != want) {
+        EVP_PKEY_free(pk);
+        return HG_OK;
+    }
+    k->pk = pk;
+    k->priv = priv;
+    return HG_OK;
+}
+
+/* add_mac - s as an HMAC key of algorithm a into k (k->mac NULL: not one). */
+static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, struct vkey *k,
+                   const char **why)
+{
+    unsigned char buf[512];
+    const unsigned char *key;
+    size_t klen;
+    int r = hmac_key(v->p, s, buf, sizeof(buf), &key, &klen);
+    if (r > 0)
+        return HG_OK;
+    if (r < 0) {
+        *why = "malformed whsec_ secret (base64 expected)";
+        return HG_EINVAL;
+    }
+    int rc = HG_OK;
+    if (!v->mac && !(v->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+        rc = HG_ENOMEM;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)digest_name(a), 0),
+                           OSSL_PARAM_construct_end()};
+    if (!rc && (!(k->mac = EVP_MAC_CTX_new(v->mac)) || !EVP_MAC_init(k->mac, key, klen, params)))
+        rc = HG_ENOMEM;
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
+static int build(const struct profile *p, const struct secret *secrets, size_t n, int want_priv,
+                 struct verifier **out, const char **why)
 {
     *why = NULL;
     if (!p)
         return HG_EINVAL;
     enum prof_alg al[PROF_MAX_VER];
-    size_t na = p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_NONE ? 0 : algs(p, al);
+    int keyed = p->fmt == PROF_FMT_VALUE || p->fmt == PROF_FMT_KV || p->fmt == PROF_FMT_LIST;
+    size_t na = keyed ? algs(p, al) : 0;
     struct verifier *v = calloc(1, sizeof(*v) + (n * (na ? na : 1)) * sizeof(struct vkey));
     if (!v)
         return HG_ENOMEM;
     v->p = p;
     int rc = HG_OK;
-    if (p->fmt == PROF_FMT_TOKEN) {
+    if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC)
         for (size_t i = 0; i < n; i++)
             verify_token_digest((const char *)secrets[i].data, secrets[i].len, v->k[v->n++].tok);
-    }
+    if (p->fmt == PROF_FMT_JWT && !want_priv)
+        rc = jwt_keys_new(secrets, n, p->jwt.algs, &v->jwt, why);
+    if (p->fmt == PROF_FMT_JWT && !rc) /* sign, or count: the secrets as given */
+        v->n = n;
     for (size_t a = 0; a < na && rc == HG_OK; a++) {
         for (size_t i = 0; i < n && rc == HG_OK; i++) {
             struct vkey *k = &v->k[v->n];
             k->alg = al[a];
-            if (al[a] == PROF_ALG_ED25519) {
-                int bad = 0;
-                if ((k->pk = ed_key(&secrets[i], &k->priv, &bad)))
-                    v->n++;
-                else if (bad) {
-                    *why = "malformed Ed25519 key (whpk_/whsk_ + base64 of 32 or 44/64 bytes)";
-                    rc = HG_EINVAL;
-                }
-                continue;
-            }
-            unsigned char buf[512];
-            const unsigned char *key;
-            size_t klen;
-            int r = hmac_key(p, &secrets[i], buf, sizeof(buf), &key, &klen);
-            if (r > 0)
-                continue;
-            if (r < 0) {
-                *why = "malformed whsec_ secret (base64 expected)";
-                rc = HG_EINVAL;
-                break;
-            }
-            if (!v->mac && !(v->mac = EVP_MAC_fetch(NULL, "HMAC", NULL))) {
-                rc = HG_ENOMEM;
-                break;
-            }
-            OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_utf8_string("digest", (char *)digest_name(al[a]), 0),
-                OSSL_PARAM_construct_end()};
-            k->mac = EVP_MAC_CTX_new(v->mac);
-            v->n++;
-            if (!k->mac || !EVP_MAC_init(k->mac, key, klen, params))
-                rc = HG_ENOMEM;
-            OPENSSL_cleanse(buf, sizeof(buf));
+            rc = is_pk(al[a]) ? add_pk(al[a], &secrets[i], want_priv, k, why)
+                              : add_mac(v, al[a], &secrets[i], k, why);
+            v->n += k->pk || k->mac;
         }
     }
     if (rc == HG_OK && !v->n && p->fmt != PROF_FMT_NONE) {
-        *why = p->fmt == PROF_FMT_TOKEN ? "a token route needs at least one secret"
-                                        : "no secret is usable by this profile's algorithms";
+        *why = p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC
+                   ? "a token route needs at least one secret"
+                   : "no secret is usable by this profile's algorithms";
         rc = HG_EINVAL;
     }
     if (rc) {
+        if (!*why && rc == HG_EINVAL)
+            *why = "malformed key";
         verify_free(v);
         return rc;
     }
     *out = v;
     return HG_OK;
+}
+
+int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
+               struct verifier **out, const char **why)
+{
+    return build(p, secrets, n, 0, out, why);
+}
+
+int verify_new_signer(const struct profile *p, const struct secret *secret, struct verifier **out,
+                      const char **why)
+{
+    return build(p, secret, p->fmt == PROF_FMT_NONE ? 0 : 1, 1, out, why);
 }
 
 void verify_free(struct verifier *v)
@@ -201,12 +227,10 @@ void verify_free(struct verifier *v)
         EVP_PKEY_free(v->k[i].pk);
     }
     EVP_MAC_free(v->mac);
+    jwt_keys_free(v->jwt);
     OPENSSL_cleanse(v->k, v->n * sizeof(struct vkey));
     free(v);
 }
-
-/* the message: pieces are handed to put(), either a MAC or a buffer */
-typedef int (*put_fn)(void *c, const void *p, size_t n);
 
 static int put_mac(void *c, const void *p, size_t n)
 {
@@ -221,76 +245,28 @@ struct mbuf {
 static int put_buf(void *c, const void *p, size_t n)
 {
     struct mbuf *b = c;
-    if (b->len + n > b->cap)
-        return 0;
+    if (b->len + n > b->cap) {
+        size_t nc = (b->len + n) * 2;
+        unsigned char *q = realloc(b->p, nc);
+        if (!q)
+            return 0;
+        b->p = q;
+        b->cap = nc;
+    }
     memcpy(b->p + b->len, p, n);
     b->len += n;
     return 1;
 }
 
-static int put_str(put_fn put, void *c, const char *s)
+/* message - the assembled content (public-key schemes) into m (caller
+ * frees m->p); 0 with m->p NULL when it cannot be built. */
+static int message(struct vt *t, struct mbuf *m)
 {
-    return s && put(c, s, strlen(s));
-}
-
-/* body_hash - hex SHA-256 of the body into hex when the template uses it
- * (once per request, however many keys and signatures are tried). */
-static void body_hash(const struct profile *p, const struct verify_input *in,
-                      char hex[2 * SHA256_DIGEST_LENGTH + 1])
-{
-    hex[0] = '\0';
-    if (profile_uses(p, "{body_sha256}")) {
-        unsigned char h[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)in->body, in->body_len, h);
-        hex_encode(h, sizeof(h), hex);
-    }
-}
-
-/* walk - the template of p over in (ts: the timestamp as sent). */
-static int walk(const struct profile *p, const struct verify_input *in, const char *ts,
-                const char *body_hex, put_fn put, void *c)
-{
-    const char *s = p->content;
-    while (*s) {
-        const char *open = strchr(s, '{');
-        size_t lit = open ? (size_t)(open - s) : strlen(s);
-        if (lit && !put(c, s, lit))
-            return 0;
-        if (!open)
-            break;
-        const char *close = strchr(open, '}');
-        size_t n = (size_t)(close - open - 1);
-        const char *name = open + 1;
-        int ok;
-        if (n == 4 && !memcmp(name, "body", 4))
-            ok = in->body_len == 0 || put(c, in->body, in->body_len);
-        else if (n == 11 && !memcmp(name, "body_sha256", 11))
-            ok = put_str(put, c, body_hex);
-        else if (n == 2 && !memcmp(name, "id", 2))
-            ok = put_str(put, c, in->id);
-        else if (n == 4 && !memcmp(name, "type", 4))
-            ok = put_str(put, c, in->type);
-        else if (n == 9 && !memcmp(name, "timestamp", 9))
-            ok = put_str(put, c, ts);
-        else
-            ok = put_str(put, c, in->nonce);
-        if (!ok)
-            return 0;
-        s = close + 1;
-    }
-    return 1;
-}
-
-/* message - the assembled content for Ed25519 into m (caller frees m->p);
- * 0 with m->p NULL when it cannot be built: never a partial message. */
-static int message(const struct profile *p, const struct verify_input *in, const char *ts,
-                   const char *body_hex, struct mbuf *m)
-{
-    m->cap = in->body_len + strlen(p->content) + (size_t)4 * 512 + 64;
+    m->cap = t->in->body_len + strlen(t->p->content) + 1024;
     m->len = 0;
     if (!(m->p = malloc(m->cap)))
         return 0;
-    if (walk(p, in, ts, body_hex, put_buf, m))
+    if (vt_walk(t, put_buf, m))
         return 1;
     free(m->p);
     m->p = NULL;
@@ -300,15 +276,17 @@ static int message(const struct profile *p, const struct verify_input *in, const
 struct cand {
     enum prof_alg alg;
     size_t len;
-    unsigned char b[VERIFY_DIGEST_MAX];
+    unsigned char b[VERIFY_SIG_MAX];
 };
 
 static int decode(const struct profile *p, const char *s, size_t n, struct cand *c)
 {
     if (p->enc == PROF_ENC_HEX) {
         c->len = n / 2;
-        return n % 2 || !c->len || c->len > VERIFY_DIGEST_MAX || hex_decode(s, n, c->b, c->len);
+        return n % 2 || !c->len || c->len > sizeof(c->b) || hex_decode(s, n, c->b, c->len);
     }
+    if (p->enc == PROF_ENC_BASE64URL)
+        return b64url_decode(s, n, c->b, sizeof(c->b), &c->len) || !c->len;
     return b64_decode(s, n, c->b, sizeof(c->b), &c->len) || !c->len;
 }
 
@@ -322,31 +300,37 @@ static int version_alg(const struct profile *p, const char *t, size_t n, enum pr
     return 0;
 }
 
-/* candidates - the signatures in header value sig; the kv timestamp entry
- * (key of the first PROF_SIG source) goes to ts.  Returns the count. */
-static size_t candidates(const struct profile *p, const char *sig, struct cand *c, char *ts,
-                         size_t tscap)
+static const char *ts_sig_key(const struct profile *p)
 {
-    size_t nc = 0;
+    for (int i = 0; p->ts[i].src; i++)
+        if (p->ts[i].src == PROF_SIG)
+            return p->ts[i].name;
+    return NULL;
+}
+
+/* candidates - the signatures in header value sig, appended to c (nc so
+ * far); the kv timestamp entry goes to ts.  Returns the new count. */
+static size_t candidates(const struct profile *p, const char *sig, struct cand *c, size_t nc,
+                         char *ts, size_t tscap)
+{
     if (p->fmt == PROF_FMT_VALUE) {
         size_t pl = p->sig_prefix ? strlen(p->sig_prefix) : 0;
         if (pl && !strncmp(sig, p->sig_prefix, pl))
             sig += pl;
         else if (pl && !p->sig_prefix_optional)
-            return 0;
-        c[0].alg = p->alg;
-        return decode(p, sig, strlen(sig), &c[0]) ? 0 : 1;
+            return nc;
+        c[nc].alg = p->alg;
+        return nc < VERIFY_SIGS_MAX && !decode(p, sig, strlen(sig), &c[nc]) ? nc + 1 : nc;
     }
-    const char *tskey = NULL;
-    for (int i = 0; p->ts[i].src; i++)
-        if (p->ts[i].src == PROF_SIG && !tskey)
-            tskey = p->ts[i].name;
-    char sep = p->fmt == PROF_FMT_KV ? ',' : ' ', eq = p->fmt == PROF_FMT_KV ? '=' : ',';
+    const char *tskey = ts_sig_key(p);
+    char sep = p->fmt == PROF_FMT_KV ? p->kv_sep : ' ', eq = p->fmt == PROF_FMT_KV ? '=' : ',';
     const char seps[2] = {sep, '\0'};
     for (const char *s = sig; *s;) {
         while (*s == ' ' || *s == sep)
             s++;
         size_t n = strcspn(s, seps); /* up to the next separator or the end */
+        while (n && s[n - 1] == ' ')
+            n--;
         const char *q = memchr(s, eq, n);
         if (q && n) {
             size_t kl = (size_t)(q - s), vl = n - kl - 1;
@@ -361,21 +345,35 @@ static size_t candidates(const struct profile *p, const char *sig, struct cand *
             }
         }
         s += n;
+        while (*s == ' ')
+            s++;
     }
     return nc;
+}
+
+/* pk_check - 1 if a candidate is a valid public-key signature by k. */
+static int pk_check(const struct vkey *k, struct vt *t, struct mbuf *m, int *tried,
+                    const struct cand *c, size_t nc, int *left)
+{
+    if (!(*tried)++)
+        message(t, m);
+    int ok = 0;
+    for (size_t j = 0; j < nc && !ok && m->p; j++) {
+        if (c[j].alg != k->alg || (*left)-- <= 0)
+            continue;
+        ok = pubkey_verify(k->pk, 0, c[j].b, c[j].len, m->p, m->len) == 1;
+    }
+    return ok;
 }
 
 /* match_any - 1 if any candidate is valid under any key.  Each HMAC key
  * runs over the content once and is compared (constant time) with every
  * candidate of its algorithm, so a header full of decoys costs no more
- * MAC passes than there are keys; Ed25519 checks are capped per request. */
-static int match_any(const struct verifier *v, const struct verify_input *in, const char *ts,
-                     const struct cand *c, size_t nc)
+ * MAC passes than there are keys; public-key checks are capped. */
+static int match_any(const struct verifier *v, struct vt *t, const struct cand *c, size_t nc)
 {
-    char body_hex[2 * SHA256_DIGEST_LENGTH + 1];
-    body_hash(v->p, in, body_hex);
     struct mbuf m = {0};
-    int ok = 0, msg_tried = 0, ed_left = VERIFY_ED_MAX;
+    int ok = 0, msg_tried = 0, pk_left = VERIFY_PK_MAX;
     for (size_t i = 0; i < v->n && !ok; i++) {
         const struct vkey *k = &v->k[i];
         int want = 0;
@@ -383,24 +381,14 @@ static int match_any(const struct verifier *v, const struct verify_input *in, co
             want |= c[j].alg == k->alg;
         if (!want)
             continue;
-        if (k->alg == PROF_ALG_ED25519) {
-            if (!msg_tried++)
-                message(v->p, in, ts, body_hex, &m);
-            for (size_t j = 0; j < nc && !ok && m.p; j++) {
-                if (c[j].alg != k->alg || c[j].len != 64 || ed_left-- <= 0)
-                    continue;
-                EVP_MD_CTX *x = EVP_MD_CTX_new();
-                ok = x && EVP_DigestVerifyInit(x, NULL, NULL, NULL, k->pk) == 1 &&
-                     EVP_DigestVerify(x, c[j].b, 64, m.p, m.len) == 1;
-                EVP_MD_CTX_free(x);
-            }
+        if (is_pk(k->alg)) {
+            ok = pk_check(k, t, &m, &msg_tried, c, nc, &pk_left);
             continue;
         }
         unsigned char md[VERIFY_DIGEST_MAX];
         size_t mlen = 0;
         EVP_MAC_CTX *x = EVP_MAC_CTX_dup(k->mac);
-        int built = x && walk(v->p, in, ts, body_hex, put_mac, x) &&
-                    EVP_MAC_final(x, md, &mlen, sizeof(md));
+        int built = x && vt_walk(t, put_mac, x) && EVP_MAC_final(x, md, &mlen, sizeof(md));
         EVP_MAC_CTX_free(x);
         for (size_t j = 0; built && j < nc; j++)
             if (c[j].alg == k->alg && c[j].len == mlen)
@@ -411,23 +399,192 @@ static int match_any(const struct verifier *v, const struct verify_input *in, co
     return ok;
 }
 
-/* check_timestamp - HG_OK if ts (unix s or ms) is within tolerance. */
+/* check_timestamp - HG_OK if ts is within tolerance. */
 static int check_timestamp(const struct profile *p, const char *ts, int64_t now, long tol)
 {
-    if (!ts || !*ts || strlen(ts) > 15)
+    int64_t t;
+    if (vt_time(p->ts_unit, ts, &t))
         return HG_ESTALE;
-    int64_t t = 0;
-    for (const char *q = ts; *q; q++) {
-        if (*q < '0' || *q > '9')
-            return HG_ESTALE;
-        t = t * 10 + (*q - '0');
-    }
-    if (p->ts_ms)
-        t /= 1000;
     if (now - t > tol)
         return HG_ESTALE;
     if (p->reject_future && t - now > tol)
         return HG_ESTALE;
+    return HG_OK;
+}
+
+/* token_match - 1 if tok (n bytes) is one of v's secrets (constant time
+ * over the digests). */
+static int token_match(const struct verifier *v, const char *tok, size_t n)
+{
+    unsigned char d[32];
+    verify_token_digest(tok, n, d);
+    int match = 0;
+    for (size_t i = 0; i < v->n; i++)
+        match |= CRYPTO_memcmp(d, v->k[i].tok, 32) == 0;
+    OPENSSL_cleanse(d, sizeof(d));
+    return match;
+}
+
+/* check_items - token_pointer: every item carries a known token. */
+static int check_items(const struct verifier *v, struct vt *t, const char **why)
+{
+    const char *ptr = v->p->token_pointer, *star = strstr(ptr, "/*");
+    char path[300], val[512];
+    size_t items = 0, len;
+    for (size_t i = 0; i < VERIFY_ITEMS_MAX; i++) {
+        if (star)
+            snprintf(path, sizeof(path), "%.*s/%zu%s", (int)(star - ptr), ptr, i, star + 2);
+        else if (i)
+            break;
+        else
+            snprintf(path, sizeof(path), "%s", ptr);
+        int rc = vt_body_value(t, path, val, sizeof(val), &len);
+        if (rc == HG_ENOID && star) {
+            /* the end of the list, or an item without the token */
+            snprintf(path, sizeof(path), "%.*s/%zu", (int)(star - ptr), ptr, i);
+            if (!vt_body_exists(t, path))
+                break; /* the end of the list */
+        }
+        if (rc) {
+            *why = rc == HG_EBADJSON ? "body is not JSON" : "an item has no token";
+            return HG_ESIG;
+        }
+        if (!token_match(v, val, len)) {
+            *why = "token mismatch";
+            return HG_ESIG;
+        }
+        items++;
+    }
+    *why = items ? NULL : "missing token";
+    return items ? HG_OK : HG_ESIG;
+}
+
+/* check_basic - Authorization: Basic base64(user:password), one of v's. */
+static int check_basic(const struct verifier *v, const char *h, const char **why)
+{
+    unsigned char cred[512];
+    size_t n = 0;
+    if (!h || strncasecmp(h, "Basic ", 6)) {
+        *why = "missing Basic credentials";
+        return HG_ESIG;
+    }
+    h += 6;
+    while (*h == ' ')
+        h++;
+    if (b64_decode(h, strlen(h), cred, sizeof(cred), &n) || !memchr(cred, ':', n)) {
+        *why = "malformed Basic credentials";
+        return HG_ESIG;
+    }
+    int ok = token_match(v, (const char *)cred, n);
+    OPENSSL_cleanse(cred, sizeof(cred));
+    *why = ok ? NULL : "credentials mismatch";
+    return ok ? HG_OK : HG_ESIG;
+}
+
+/* expand - a JWT audience/subject template: "{url}" or a literal. */
+static const char *expand(const char *tpl, const struct verify_input *in)
+{
+    return tpl && !strcmp(tpl, "{url}") ? (in->url ? in->url : "") : tpl;
+}
+
+static int check_jwt(const struct verifier *v, const struct verify_input *in, const char **why)
+{
+    const struct profile *p = v->p;
+    const char *tok = in->signature;
+    size_t pl = p->sig_prefix ? strlen(p->sig_prefix) : 0;
+    if (tok && pl && !strncasecmp(tok, p->sig_prefix, pl))
+        tok += pl;
+    if (!tok || !*tok) {
+        *why = "missing token";
+        return HG_ESIG;
+    }
+    struct jwt_want w = {.issuers = (const char *const *)p->jwt.iss,
+                         .nissuers = p->jwt.niss,
+                         .audience = expand(p->jwt.aud, in),
+                         .subject = expand(p->jwt.sub, in),
+                         .body_claim = p->jwt.body_claim,
+                         .body_hex = p->jwt.body_hex,
+                         .body = in->body ? in->body : "",
+                         .body_len = in->body_len,
+                         .now_s = in->now_s,
+                         .leeway_s = p->jwt.leeway_s};
+    return jwt_verify(v->jwt, tok, strlen(tok), &w, why);
+}
+
+/* signature_of - the candidates of a request: every present signature
+ * header, or the body member; the kv timestamp into tsbuf. */
+static int signature_of(const struct profile *p, struct vt *t, struct cand *c, size_t *nc,
+                        char *tsbuf, size_t tscap, const char **why)
+{
+    const struct verify_input *in = t->in;
+    char body_sig[VERIFY_HDR_MAX + 1];
+    const char *sigs[PROF_MAX_HDR + 1] = {in->signature};
+    size_t ns = in->signature ? 1 : 0, len;
+    for (size_t i = 0; ns && i < PROF_MAX_HDR - 1 && in->sig_alt[i]; i++)
+        sigs[ns++] = in->sig_alt[i];
+    if (p->sig_pointer) {
+        int rc = vt_body_value(t, p->sig_pointer, body_sig, sizeof(body_sig), &len);
+        ns = 0;
+        if (rc == HG_OK)
+            sigs[ns++] = body_sig;
+        else if (rc != HG_ENOID) {
+            *why = rc == HG_ETOOBIG ? "signature header too long" : "signature member unreadable";
+            return HG_ESIG;
+        }
+    }
+    if (!ns || !*sigs[0]) {
+        *why = "missing signature";
+        return HG_ESIG;
+    }
+    *nc = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (strlen(sigs[i]) > VERIFY_HDR_MAX) {
+            *why = "signature header too long";
+            return HG_ESIG;
+        }
+        *nc = candidates(p, sigs[i], c, *nc, tsbuf, tscap);
+    }
+    return HG_OK;
+}
+
+/* timestamp_of - the timestamp as sent: a header, the kv entry, or the body. */
+static const char *timestamp_of(const struct profile *p, struct vt *t, const char *kv, char *buf,
+                                size_t cap)
+{
+    if (t->in->timestamp)
+        return t->in->timestamp;
+    if (kv[0])
+        return kv;
+    size_t len;
+    for (int i = 0; p->ts[i].src; i++)
+        if (p->ts[i].src == PROF_POINTER &&
+            vt_body_value(t, p->ts[i].name, buf, cap, &len) == HG_OK)
+            return buf;
+    return NULL;
+}
+
+static int check_signed(const struct verifier *v, struct vt *t, const char **why)
+{
+    const struct profile *p = v->p;
+    struct cand c[VERIFY_SIGS_MAX];
+    char tsbuf[48] = "", tsbody[48];
+    size_t nc = 0;
+    int rc = signature_of(p, t, c, &nc, tsbuf, sizeof(tsbuf), why);
+    if (rc)
+        return rc;
+    t->ts = timestamp_of(p, t, tsbuf, tsbody, sizeof(tsbody));
+    if (p->has_timestamp && check_timestamp(p, t->ts, t->in->now_s, t->in->tolerance_s)) {
+        *why = t->ts ? "timestamp outside tolerance" : "missing timestamp";
+        return HG_ESTALE;
+    }
+    if (!nc) {
+        *why = "malformed signature";
+        return HG_ESIG;
+    }
+    *why = "signature mismatch";
+    if (!match_any(v, t, c, nc))
+        return HG_ESIG;
+    *why = NULL;
     return HG_OK;
 }
 
@@ -436,55 +593,126 @@ int verify_check(const struct verifier *v, const struct verify_input *in, const 
     const struct profile *p = v->p;
     const char *why = NULL;
     int rc = HG_ESIG;
-    if (p->fmt == PROF_FMT_NONE) {
+    struct vt t;
+    vt_init(&t, p, in);
+    switch (p->fmt) {
+    case PROF_FMT_NONE:
         rc = HG_OK;
-        goto out;
-    }
-    if (p->fmt == PROF_FMT_TOKEN) {
-        if (!in->token || !*in->token) {
-            why = "missing token";
-            goto out;
+        break;
+    case PROF_FMT_TOKEN:
+        if (p->token_pointer) {
+            rc = check_items(v, &t, &why);
+            break;
         }
-        unsigned char d[32];
-        verify_token_digest(in->token, strlen(in->token), d);
-        int match = 0;
-        for (size_t i = 0; i < v->n; i++)
-            match |= CRYPTO_memcmp(d, v->k[i].tok, 32) == 0;
-        why = match ? NULL : "token mismatch";
-        rc = match ? HG_OK : HG_ESIG;
-        goto out;
+        {
+            const char *tok = in->token;
+            size_t pl = p->token_prefix ? strlen(p->token_prefix) : 0;
+            if (tok && pl && !strncasecmp(tok, p->token_prefix, pl))
+                tok += pl;
+            if (!tok || !*tok)
+                why = "missing token";
+            else if (!token_match(v, tok, strlen(tok)))
+                why = "token mismatch";
+            rc = why ? HG_ESIG : HG_OK;
+        }
+        break;
+    case PROF_FMT_BASIC:
+        rc = check_basic(v, in->token, &why);
+        break;
+    case PROF_FMT_JWT:
+        rc = check_jwt(v, in, &why);
+        break;
+    default:
+        rc = check_signed(v, &t, &why);
     }
-    const char *sig = in->signature;
-    if (!sig || !*sig) {
-        why = "missing signature";
-        goto out;
-    }
-    if (strlen(sig) > VERIFY_HDR_MAX) {
-        why = "signature header too long";
-        goto out;
-    }
-    struct cand c[VERIFY_SIGS_MAX];
-    char tsbuf[32] = "";
-    size_t nc = candidates(p, sig, c, tsbuf, sizeof(tsbuf));
-    const char *ts = in->timestamp ? in->timestamp : tsbuf[0] ? tsbuf : NULL;
-    if (p->has_timestamp && check_timestamp(p, ts, in->now_s, in->tolerance_s)) {
-        why = ts ? "timestamp outside tolerance" : "missing timestamp";
-        rc = HG_ESTALE;
-        goto out;
-    }
-    if (!nc) {
-        why = "malformed signature";
-        goto out;
-    }
-    why = "signature mismatch";
-    if (match_any(v, in, ts, c, nc)) {
-        rc = HG_OK;
-        why = NULL;
-    }
-out:
+    vt_done(&t);
     if (reason)
-        *reason = why;
+        *reason = rc ? why : NULL;
     return rc;
+}
+
+/* sign_jwt - a token for in: iss (the first), sub/aud, iat/nbf/exp (5 min),
+ * the body hash claim. */
+static int sign_jwt(const struct verifier *v, const struct secret *key,
+                    const struct verify_input *in, char *out, size_t cap)
+{
+    const struct profile *p = v->p;
+    json_t *c = json_pack("{sI sI sI}", "iat", (json_int_t)in->now_s, "nbf", (json_int_t)in->now_s,
+                          "exp", (json_int_t)in->now_s + 300);
+    if (!c)
+        return HG_ENOMEM;
+    if (p->jwt.niss)
+        json_object_set_new(c, "iss", json_string(p->jwt.iss[0]));
+    if (p->jwt.aud)
+        json_object_set_new(c, "aud", json_string(expand(p->jwt.aud, in)));
+    if (p->jwt.sub)
+        json_object_set_new(c, "sub", json_string(expand(p->jwt.sub, in)));
+    if (p->jwt.body_claim) {
+        unsigned char h[SHA256_DIGEST_LENGTH];
+        char enc[2 * SHA256_DIGEST_LENGTH + 1];
+        SHA256((const unsigned char *)(in->body ? in->body : ""), in->body_len, h);
+        if (p->jwt.body_hex)
+            hex_encode(h, sizeof(h), enc);
+        else
+            b64url_encode(h, sizeof(h), enc);
+        json_object_set_new(c, p->jwt.body_claim, json_string(enc));
+    }
+    char *claims = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(c);
+    if (!claims)
+        return HG_ENOMEM;
+    unsigned alg = p->jwt.algs & JWT_HS256   ? JWT_HS256
+                   : p->jwt.algs & JWT_RS256 ? JWT_RS256
+                                             : JWT_ES256;
+    size_t pl = p->sig_prefix ? strlen(p->sig_prefix) : 0;
+    int rc = pl >= cap ? HG_ETOOBIG : HG_OK;
+    if (!rc) {
+        memcpy(out, p->sig_prefix, pl);
+        rc = jwt_sign(alg, key, NULL, claims, out + pl, cap - pl);
+    }
+    free(claims);
+    return rc;
+}
+
+/* sign_raw - the signature bytes of in under v's first key. */
+static int sign_raw(const struct verifier *v, struct vt *t, unsigned char *sig, size_t cap,
+                    size_t *len)
+{
+    const struct vkey *k = &v->k[0];
+    if (is_pk(k->alg)) {
+        struct mbuf m = {0};
+        int ok =
+            k->priv && message(t, &m) && pubkey_sign(k->pk, 0, m.p, m.len, sig, cap, len) == HG_OK;
+        free(m.p);
+        return ok ? HG_OK : HG_EINVAL;
+    }
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(k->mac);
+    int ok = c && vt_walk(t, put_mac, c) && EVP_MAC_final(c, sig, len, cap);
+    EVP_MAC_CTX_free(c);
+    return ok ? HG_OK : HG_EINVAL;
+}
+
+/* sign_format - the header value for an encoded signature enc. */
+static int sign_format(const struct profile *p, enum prof_alg alg, const char *ts, const char *enc,
+                       char *out, size_t cap)
+{
+    const char *tag = "";
+    for (size_t i = 0; i < p->nver; i++)
+        if (p->ver[i].alg == alg) {
+            tag = p->ver[i].tag;
+            break;
+        }
+    int n;
+    const char *tskey = ts_sig_key(p);
+    if (p->fmt == PROF_FMT_VALUE)
+        n = snprintf(out, cap, "%s%s", p->sig_prefix ? p->sig_prefix : "", enc);
+    else if (p->fmt == PROF_FMT_LIST)
+        n = snprintf(out, cap, "%s,%s", tag, enc);
+    else if (tskey)
+        n = snprintf(out, cap, "%s=%s%c%s=%s", tskey, ts ? ts : "", p->kv_sep, tag, enc);
+    else
+        n = snprintf(out, cap, "%s=%s", tag, enc);
+    return n < 0 || (size_t)n >= cap ? HG_ETOOBIG : HG_OK;
 }
 
 int verify_sign(const struct verifier *v, const struct verify_input *in, char *out, size_t cap)
@@ -492,64 +720,50 @@ int verify_sign(const struct verifier *v, const struct verify_input *in, char *o
     const struct profile *p = v->p;
     if (p->fmt == PROF_FMT_NONE || !v->n)
         return HG_EINVAL;
-    if (p->fmt == PROF_FMT_TOKEN) {
+    if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC) {
         size_t n = in->token ? strlen(in->token) : 0;
-        if (!in->token || n + 1 > cap)
+        if (!in->token || (n + 3) / 3 * 4 + 8 > cap)
             return HG_ETOOBIG;
-        memcpy(out, in->token, n + 1);
+        if (p->fmt == PROF_FMT_TOKEN) {
+            memcpy(out, in->token, n + 1);
+        } else {
+            memcpy(out, "Basic ", 6);
+            b64_encode((const unsigned char *)in->token, n, out + 6);
+        }
         return HG_OK;
     }
-    const struct vkey *k = &v->k[0];
-    unsigned char sig[VERIFY_DIGEST_MAX];
-    size_t len = 0;
-    char body_hex[2 * SHA256_DIGEST_LENGTH + 1];
-    body_hash(p, in, body_hex);
-    if (k->alg == PROF_ALG_ED25519) {
-        struct mbuf m = {0};
-        EVP_MD_CTX *c = EVP_MD_CTX_new();
-        len = sizeof(sig);
-        int ok = k->priv && c && message(p, in, in->timestamp, body_hex, &m) &&
-                 EVP_DigestSignInit(c, NULL, NULL, NULL, k->pk) == 1 &&
-                 EVP_DigestSign(c, sig, &len, m.p, m.len) == 1;
-        free(m.p);
-        EVP_MD_CTX_free(c);
-        if (!ok)
-            return HG_EINVAL;
-    } else {
-        EVP_MAC_CTX *c = EVP_MAC_CTX_dup(k->mac);
-        int ok = c && walk(p, in, in->timestamp, body_hex, put_mac, c) &&
-                 EVP_MAC_final(c, sig, &len, sizeof(sig));
-        EVP_MAC_CTX_free(c);
-        if (!ok)
-            return HG_EINVAL;
+    if (p->fmt == PROF_FMT_JWT) {
+        struct secret key = {(unsigned char *)(uintptr_t)in->token,
+                             in->token ? strlen(in->token) : 0};
+        return in->token ? sign_jwt(v, &key, in, out, cap) : HG_EINVAL;
     }
-    char enc[2 * VERIFY_DIGEST_MAX + 4];
+    unsigned char sig[VERIFY_SIG_MAX];
+    size_t len = 0;
+    struct vt t;
+    vt_init(&t, p, in);
+    t.ts = in->timestamp;
+    char tsbody[48];
+    int header_ts = 0;
+    for (int i = 0; p->ts[i].src; i++)
+        header_ts |= p->ts[i].src != PROF_POINTER;
+    size_t tl;
+    if (p->has_timestamp && !header_ts) /* signed as the body says (Mailgun) */
+        for (int i = 0; p->ts[i].src; i++)
+            if (vt_body_value(&t, p->ts[i].name, tsbody, sizeof(tsbody), &tl) == HG_OK) {
+                t.ts = tsbody;
+                break;
+            }
+    int rc = sign_raw(v, &t, sig, sizeof(sig), &len);
+    vt_done(&t);
+    if (rc)
+        return rc;
+    char enc[2 * VERIFY_SIG_MAX + 4];
     if (p->enc == PROF_ENC_HEX)
         hex_encode(sig, len, enc);
+    else if (p->enc == PROF_ENC_BASE64URL)
+        b64url_encode(sig, len, enc);
     else
         b64_encode(sig, len, enc);
-    const char *tag = "";
-    for (size_t i = 0; i < p->nver; i++)
-        if (p->ver[i].alg == k->alg) {
-            tag = p->ver[i].tag;
-            break;
-        }
-    int n;
-    if (p->fmt == PROF_FMT_VALUE) {
-        n = snprintf(out, cap, "%s%s", p->sig_prefix ? p->sig_prefix : "", enc);
-    } else if (p->fmt == PROF_FMT_LIST) {
-        n = snprintf(out, cap, "%s,%s", tag, enc);
-    } else {
-        const char *tskey = NULL;
-        for (int i = 0; p->ts[i].src; i++)
-            if (p->ts[i].src == PROF_SIG && !tskey)
-                tskey = p->ts[i].name;
-        if (tskey)
-            n = snprintf(out, cap, "%s=%s,%s=%s", tskey, in->timestamp ? in->timestamp : "", tag,
-                         enc);
-        else
-            n = snprintf(out, cap, "%s=%s", tag, enc);
-    }
     OPENSSL_cleanse(sig, sizeof(sig));
-    return n < 0 || (size_t)n >= cap ? HG_ETOOBIG : HG_OK;
+    return sign_format(p, v->k[0].alg, in->timestamp, enc, out, cap);
 }

@@ -15,24 +15,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "profile.h"
 #include "secret.h"
 
-struct profile;
 struct verifier;
+
+/* verify_header_fn - the value of request header name, or NULL. */
+typedef const char *(*verify_header_fn)(void *ctx, const char *name);
 
 /* verify_input - what one request offers.  Strings are NUL-terminated or
  * NULL when absent.  Nothing is retained after the call. */
 struct verify_input {
     const char *body;
     size_t body_len;
-    const char *signature; /* the first present signature header */
-    const char *id;        /* header-borne id (for {id}), or NULL */
-    const char *type;      /* header-borne type (for {type}), or NULL */
-    const char *timestamp; /* the timestamp header, or NULL (kv: taken from the signature) */
-    const char *nonce;     /* header-borne nonce, or NULL */
-    const char *token;     /* token format: the token presented, or NULL */
-    int64_t now_s;         /* current unix time, for the tolerance check */
-    long tolerance_s;      /* replay window in seconds */
+    const char *signature;             /* the first present signature header */
+    const char *sig_alt[PROF_MAX_HDR]; /* the other present ones, NULL-terminated */
+    const char *id;                    /* header-borne id (for {id}), or NULL */
+    const char *type;                  /* header-borne type (for {type}), or NULL */
+    const char *timestamp;             /* the timestamp header, or NULL (kv: from the signature) */
+    const char *nonce;                 /* header-borne nonce, or NULL */
+    const char *token;    /* token: the token presented; basic: the Authorization value */
+    const char *url;      /* {url}, the JWT audience/subject: the URL the producer called */
+    const char *method;   /* {method} */
+    verify_header_fn hdr; /* {header:NAME}, or NULL */
+    void *hctx;
+    int64_t now_s;    /* current unix time, for the tolerance check */
+    long tolerance_s; /* replay window in seconds */
 };
 
 /* verify_new - a verifier for profile p with n secrets (copied; the caller
@@ -42,6 +50,12 @@ struct verify_input {
  * HG_ENOMEM.  An unsigned profile needs no secret (n may be 0). */
 int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
                struct verifier **out, const char **why);
+
+/* verify_new_signer - a verifier that signs (`hookgate sign`): as
+ * verify_new with one secret, which for a public-key scheme is the private
+ * key (PEM, whsk_, or 64 hex digits: an Ed25519 seed). */
+int verify_new_signer(const struct profile *p, const struct secret *secret, struct verifier **out,
+                      const char **why);
 
 /* verify_free - release a verifier, wiping key material.  NULL-safe. */
 void verify_free(struct verifier *v);

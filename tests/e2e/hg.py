@@ -33,6 +33,7 @@ import unittest
 import weakref
 
 BIN = os.path.abspath(os.environ.get("HOOKGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/hookgate")))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))  # the checkout
 FIXTURES = os.environ.get("HG_FIXTURES", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vectors"))
 LEAK_DIR = os.path.abspath(os.environ["HG_LEAK_DIR"]) if os.environ.get("HG_LEAK_DIR") else None
 
@@ -555,8 +556,11 @@ _LEAK_LOCK = threading.RLock()
 _LEAK_TL = threading.local()
 _SECRET_KEY_RE = re.compile(r"^(secrets?|token|password|passwd|api_?key|private_?key)$", re.I)
 _SECRET_ENV_RE = re.compile(r"SECRET|TOKEN|PASSW|PRIVATE|CREDENTIAL", re.I)
-_SIG_HEADER_RE = re.compile(r"signature|hmac", re.I)
-_AUTH_HEADER_RE = re.compile(r"^(proxy-)?authorization$|^cookie$|token|secret|api-?key|password", re.I)
+# a timestamp header beside a signature (X-Signature-Timestamp) is no secret, nor is an
+# idempotency key (I-Twilio-Idempotency-Token: the event's id, echoed in answers)
+_SIG_HEADER_RE = re.compile(r"^(?!.*timestamp)(?:.*signature|.*hmac)", re.I)
+_AUTH_HEADER_RE = re.compile(
+    r"^(?!.*idempotency)(?:(proxy-)?authorization$|cookie$|.*token|.*secret|.*api-?key|.*password)", re.I)
 
 
 def _leak_bytes(v):
@@ -944,7 +948,8 @@ def _leak_cli_needles(argv, env, cwd):
 
 def _leak_sign_shows(argv, env, cwd):
     """The secret `hookgate sign` prints by design: a token profile's "signature"
-    is the token itself (X-Hookgate-Token: <secret>)."""
+    is the token itself (X-Hookgate-Token: <secret>), a basic profile's is the
+    credential (Authorization: Basic base64(user:password))."""
     opts = dict(zip(argv, argv[1:]))
     dirs = [os.path.join(cwd or os.getcwd(), opts["--profile-dir"])] if "--profile-dir" in opts else []
     dirs.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../schemas/profiles"))
@@ -954,14 +959,20 @@ def _leak_sign_shows(argv, env, cwd):
                 prof = json.load(f)
         except (OSError, ValueError):
             continue
-        if isinstance(prof, dict) and (prof.get("signature") or {}).get("format") == "token" and "-s" in opts:
+        fmt = (prof.get("signature") or {}).get("format") if isinstance(prof, dict) else None
+        if fmt in ("token", "basic") and "-s" in opts:
             s = opts["-s"]
             if s.startswith("env:"):
-                return [(os.environ if env is None else env).get(s[4:], "")]
-            if s.startswith("file:"):
+                v = (os.environ if env is None else env).get(s[4:], "")
+            elif s.startswith("file:"):
                 v = _leak_read_file(s[5:], cwd, []) or b""
-                return [v[:-1] if v.endswith(b"\n") else v]
-            return [s]
+                v = v[:-1] if v.endswith(b"\n") else v
+            else:
+                v = s
+            if fmt == "token":
+                return [v]
+            b = _leak_bytes(v)
+            return [v, base64.b64encode(b).decode(), b.partition(b":")[2]]
         break
     return []
 

@@ -23,6 +23,9 @@ import glob
 import hashlib
 import hmac
 import json
+import tempfile
+import shutil
+import atexit
 import os
 import subprocess
 import sys
@@ -39,8 +42,86 @@ ENV = {"A_SECRET": "answers-secret-value", "A_STANDARD": STANDARD_SECRET,
        "A_HUBEX": TOKENS["hubex"], "A_UM": TOKENS["ultimate-multisite"]}
 
 
+# the profiles signed by hand below; every other built-in is signed by `hookgate sign`
+# with a key of its scheme's kind (made here: public keys in the route, private ones
+# for sign), and its refusals checked the same way
+HAND = ("generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify", "hubex",
+        "ultimate-multisite", "openwebui", "unsigned")
+KEYDIR = tempfile.mkdtemp(prefix="hg-answers-keys-")
+atexit.register(shutil.rmtree, KEYDIR, True)
+
+
+def _keypair(kind):
+    priv = os.path.join(KEYDIR, kind + ".key")
+    args = {"ed25519": ["-algorithm", "ed25519"], "p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+            "rsa": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]}[kind]
+    subprocess.run(["openssl", "genpkey", *args, "-out", priv], check=True, capture_output=True)
+    os.chmod(priv, 0o600)
+    pub = subprocess.run(["openssl", "pkey", "-in", priv, "-pubout"], check=True, capture_output=True).stdout
+    return priv, pub.decode()
+
+
+def _profile(p):
+    with open(os.path.join(PROFILE_DIR, p + ".json")) as f:
+        return json.load(f)
+
+
+def _kind(p):
+    """The key kind a built-in profile's secrets are: hmac, whsec, ed25519, p256, rsa, basic."""
+    sig = _profile(p).get("signature") or {}
+    algs = [sig.get("algorithm", "")] + list((sig.get("versions") or {}).values())
+    algs += (sig.get("jwt") or {}).get("algorithms", [])
+    if "ed25519" in algs:
+        return "ed25519"
+    if "ecdsa-p256-sha256" in algs or "ES256" in algs:
+        return "p256"
+    if "RS256" in algs:
+        return "rsa"
+    if sig.get("format") == "basic":
+        return "basic"
+    return "whsec" if sig.get("secret") == "whsec" else "hmac"
+
+
+KEYS = {k: _keypair(k) for k in ("ed25519", "p256", "rsa")}
+ENV.update({"A_ED25519": KEYS["ed25519"][1], "A_P256": KEYS["p256"][1], "A_RSA": KEYS["rsa"][1],
+            "A_BASIC": "answers:basic-pass-7c1e"})
+SECRET_ENV = {"whsec": "A_STANDARD", "ed25519": "A_ED25519", "p256": "A_P256", "rsa": "A_RSA",
+              "basic": "A_BASIC", "hmac": "A_SECRET"}
+BASE = {}  # the gateway's URL, for schemes that sign it
+
+
 def secret_of(p):
     return STANDARD_SECRET if p == "standard" else ENV["A_SECRET"]
+
+
+def body_auth(p):
+    """1 if p's authentication reads the body (a signature, token or timestamp in it, or a
+    form): a body that is not JSON cannot be authenticated, and is a 401."""
+    d = _profile(p)
+    sig = d.get("signature") or {}
+    ts = (d.get("timestamp") or {}).get("from", [])
+    return bool(sig.get("from_body") or sig.get("token_pointer")
+                or any("pointer" in t for t in ts))
+
+
+def sign_with_cli(p, body, eid, etype, may_fail=False):
+    kind = _kind(p)
+    key = {"ed25519": "file:" + KEYS["ed25519"][0], "p256": "file:" + KEYS["p256"][0],
+           "rsa": "file:" + KEYS["rsa"][0]}.get(kind, "env:" + SECRET_ENV[kind])
+    out = subprocess.run([hg.BIN, "sign", "-p", p, "-s", key, "--id", eid, "--type", etype,
+                          "--url", BASE.get("url", "") + f"/hooks/{p}"],
+                         input=body, capture_output=True, env=dict(os.environ, **ENV), timeout=30)
+    if out.returncode and may_fail:
+        return {}  # the body cannot carry p's signature (it is not JSON)
+    assert out.returncode == 0, (p, out.stderr)
+    h = {}
+    for line in out.stdout.decode().split("\n"):
+        if not line.strip():
+            break
+        k, _, v = line.partition(": ")
+        if k.lower() != "content-type":
+            h[k] = v
+    return h
 
 
 def route(p):
@@ -51,8 +132,12 @@ def route(p):
         r["secrets"] = ["env:A_HUBEX"]
     elif p == "ultimate-multisite":
         r.update(secrets=["env:A_UM"], type="payment_received")
-    else:
+    elif p in HAND:
         r["secrets"] = ["env:A_STANDARD" if p == "standard" else "env:A_SECRET"]
+    else:
+        r["secrets"] = ["env:" + SECRET_ENV[_kind(p)]]
+        if any(h.get("verify") == "verify_token" for h in _profile(p).get("handshakes", [])):
+            r["verify_token"] = "answers-verify-token"
     return r
 
 
@@ -87,6 +172,8 @@ def signed(p, body, eid, etype="thing.happened"):
              "X-Shopify-Webhook-Id": eid, "X-Shopify-Topic": etype}
     elif p in TOKENS:
         path = f"/hooks/{p}/{TOKENS[p]}"
+    elif p not in HAND:
+        h = sign_with_cli(p, body, eid, etype)
     elif p not in ("openwebui", "unsigned"):
         raise AssertionError(f"no signer for the built-in profile {p}: add one to test_answers.py")
     return path, h
@@ -103,6 +190,7 @@ class Answers(hg.GatewayTest):
     def setUp(self):
         super().setUp()
         self.g = self.gateway(self.config(routes=[route(p) for p in PROFILES]), env=ENV)
+        BASE["url"] = self.u(self.g, "").rstrip("/")
         self.data = os.path.join(self.tmp, "data")
         self.accepted = []
 
@@ -135,12 +223,28 @@ class Answers(hg.GatewayTest):
         self.assertEqual((rej[0]["status"], rej[0]["path"]), (400, f"/hooks/{p}"))
         self.assertEqual(rej[0]["reason"], reason or error)
         # the signature is checked first: the same body unsigned or badly signed is a 401
-        if p not in ("openwebui", "unsigned"):
+        # (a token, credentials or a JWT that does not cover the body: nothing to sign badly)
+        sig = _profile(p).get("signature") or {}
+        if p not in ("openwebui", "unsigned") and (p in HAND or (
+                sig.get("format") not in ("token", "basic") and sig.get("covers_body", True))):
             path, h = signed(p, body + b" ", eid)
             r = self.req(self.g, path if p not in TOKENS else f"/hooks/{p}/wrong-token-0000000",
                          body, dict(h, **{"Content-Type": ct or "application/json"}))
             self.assertEqual(r.status, 401, p)
             self.assertEqual(r.json(), {"error": "invalid signature"})
+
+    def refused_new(self, p, body, ct, eid):
+        """A built-in signed by `hookgate sign`: a JSON-labelled body that is not JSON is a
+        400 naming it (a 401 where the authentication itself is in the body), never stored."""
+        if body_auth(p):
+            path, h = f"/hooks/{p}", sign_with_cli(p, body, eid, "thing.happened", may_fail=True)
+            r = self.req(self.g, path, body, dict(h, **{"Content-Type": ct}))
+            self.assertEqual(r.status, 401, (p, r.body))
+            return
+        needs = _profile(p).get("body") == "json" or "{json:" in (_profile(p).get("signature") or {}).get(
+            "content", "")
+        self.refused(p, body, ct, eid, "body is not valid JSON",
+                     reason="body is not JSON" if needs else "body is not JSON but its Content-Type says it is")
 
     def assert_stored_only_accepted(self):
         """The store (read with `hookgate events list`) and stdout hold exactly
@@ -190,6 +294,9 @@ class Answers(hg.GatewayTest):
         for n, p in enumerate(PROFILES):
             with self.subTest(profile=p):
                 body, ct = bodies[n % len(bodies)], cts[n % len(cts)]
+                if p not in HAND:
+                    self.refused_new(p, body, ct, f"hdr-nj-{n}")
+                    continue
                 # an id in a header does not make it text: the id header is sent wherever p has one
                 self.refused(p, body, ct, f"hdr-nj-{p}", "body is not valid JSON",
                              reason="body is not JSON" if p in ("iex", "standard", "stripe", "hubex",

@@ -312,7 +312,7 @@ class Ops(hg.GatewayTest):
         self.assertEqual(m.total(req, route="iex"), 0)
         for labels, _ in m.all(req):
             self.assertIn(labels["route"], ("", "generic", "iex"))
-            self.assertIn(labels["status"], ("200", "400", "401", "403", "404", "405", "413", "429", "503"))
+            self.assertIn(labels["status"], ("200", "202", "204", "400", "401", "403", "404", "405", "413", "429", "503"))
         self.assertEqual(m.get("hookgate_duplicates_total", route="generic"), M)
         self.assertEqual(m.total("hookgate_duplicates_total"), M)
         vf = "hookgate_verify_failures_total"

@@ -99,10 +99,26 @@ CONTRACT_EXAMPLE = {
 }
 
 # The built-in profiles (schemas/profiles/*.json, compiled in), by kind.
-UNSIGNED_PROFILES = ("openwebui", "unsigned")
-TOKEN_PROFILES = ("hubex", "ultimate-multisite")  # signature format "token": their secrets are tokens
-BUILT_PROFILES = ("generic", "iex", "standard", "github", "github-sha1", "stripe", "slack", "shopify",
-                  *TOKEN_PROFILES, *UNSIGNED_PROFILES)
+# The lists are read from the files, sorted: the config schema's per-kind
+# rules must name exactly these (test_schema_itself).
+def _builtins():
+    d = os.path.join(SCHEMAS, "profiles")
+    out = {}
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".json"):
+            with open(os.path.join(d, f)) as fh:
+                out[f[:-5]] = json.load(fh)
+    return dict(sorted(out.items()))
+
+
+BUILTINS = _builtins()
+UNSIGNED_PROFILES = tuple(n for n, p in BUILTINS.items() if p.get("unsigned"))
+# signature format "token": their secrets are tokens, and the route key "token" is refused
+TOKEN_PROFILES = tuple(n for n, p in BUILTINS.items() if p.get("signature", {}).get("format") == "token")
+# a registration handshake checked with the route's "verify_token" (required there, refused elsewhere)
+VERIFY_TOKEN_PROFILES = tuple(n for n, p in BUILTINS.items()
+                              if any(h.get("verify") == "verify_token" for h in p.get("handshakes", [])))
+BUILT_PROFILES = tuple(BUILTINS)
 SINK_TYPES = ("stdout", "exec", "unix", "pipe", "http", "jetstream")
 UNKNOWN_SINK_TYPES = ("kafka", "nats", "JetStream", "jetstream ", "HTTP", "file", "")  # no build has these
 HTTP_SINK_KEYS = ("url", "timeout", "concurrency", "headers", "format", "tls", "unix_socket", "sign")
@@ -110,6 +126,44 @@ JETSTREAM_SINK_KEYS = ("servers", "subject", "stream", "window", "timeout", "cre
 STREAM_KEYS = ("name", "create", "replicas", "duplicate_window")
 ACCESS_ROUTE_KEYS = ("allow", "token", "allow_unsigned", "type")  # refused by earlier builds, supported now
 STANDARD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # the Standard Webhooks example secret
+# public keys generated for these tests (their private halves were thrown away)
+ED25519_PUBLIC_HEX = "20975c575f6789c04e1a67875117cae0a79925ba15ef31b97208d285649b7d5d"
+P256_PUBLIC_B64 = ("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEcYw1A0MKMzaG9oJujTp7WWZeVSaxqwxP0qub+8pyagQRIrI4Sz2Z"
+                   "RpEtDNvtvYfrlHrja5yuE5D4Za1b5FTudQ==")
+RSA_PUBLIC_PEM = """-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEApfRVpffNh+GONIXb2E6t
+ARvE//86wz5ctNZqEFcvfarlWVTzWfxmdKCTvVVroGa909sh+bXPVADJw8kH6kwJ
+BnvdiNlb77aGjMRwnk1Uqys8HeEgAet/RQI6JxRQihHTJxToREhGnfMWOLMwo9uW
+7je8s1R7FirVMMd4JOptF/ka1p38aU6P35MysENhD+3aviNKEvRJYt7Tip6Hj9bT
+uRm4mDvtNuMT2PmTrzBAHMMgfjbxLeKkVg47xnHzqkmFSbQK/Kl12Vt/xmL96zB0
+QUsmeuwJPzG2mSGHvWJDl44nIFNWpfohto15oZVN8rYUns3Wy5cyBAbHZr7Ld64W
+uwIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+
+def signed_route_keys(p):
+    """What a route on signed built-in profile p needs besides path, profile
+    and sinks: a secret of the form its scheme takes, and a verify_token
+    where its handshake checks one."""
+    sig = BUILTINS[p]["signature"]
+    algs = {sig.get("algorithm")} | set(sig.get("versions", {}).values()) | set(sig.get("jwt", {}).get("algorithms", ()))
+    if sig.get("secret") == "whsec":
+        secret = STANDARD_SECRET
+    elif "ed25519" in algs:
+        secret = ED25519_PUBLIC_HEX
+    elif "ecdsa-p256-sha256" in algs:
+        secret = P256_PUBLIC_B64
+    elif algs & {"RS256", "ES256"}:
+        secret = RSA_PUBLIC_PEM
+    elif sig["format"] == "basic":
+        secret = "hookgate:basic-password"
+    else:
+        secret = "env:T_SECRET"
+    keys = {"secrets": [secret]}
+    if p in VERIFY_TOKEN_PROFILES:
+        keys["verify_token"] = "env:T_SECRET"
+    return keys
 
 
 def with_stream(cfg):
@@ -148,6 +202,28 @@ def profile_dir(tmp, name="acme", unsigned=False):
     with open(os.path.join(d, name + ".json"), "w") as f:
         json.dump(p, f)
     return d
+
+
+def vt_profile_dir(tmp, name="acme_vt"):
+    """A directory holding one user profile NAME.json with a GET handshake
+    checked by the route's verify_token (like Meta's); returns the directory."""
+    d = os.path.join(tmp, "profiles-" + name)
+    os.makedirs(d, exist_ok=True)
+    p = {"name": name, "description": "test profile with a verify_token handshake", "id_fallback": "body_sha256",
+         "signature": {"header": "X-Acme-Signature", "format": "value", "prefix": "sha256="},
+         "handshakes": [{"name": "subscribe", "method": "GET", "when": [{"query": "hub.challenge"}],
+                         "verify": "verify_token", "verify_token_query": "hub.verify_token",
+                         "answer": {"status": 200, "text": {"query": "hub.challenge"}}}]}
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(p, f)
+    return d
+
+
+def vt_route(c, **keys):
+    """Route 0 on the verify_token profile (its directory next to the data
+    directory) with keys."""
+    c.update(profile_dirs=[vt_profile_dir(os.path.dirname(c["data_dir"]))])
+    route0(c).update(profile="acme_vt", **keys)
 
 
 def http_sink(name="app", route=False, **keys):
@@ -246,6 +322,42 @@ INVALID = [
      "$.routes[0].token: profile hubex takes its tokens from \"secrets\""),
     ("token on an ultimate-multisite route", lambda c: route0(c).update(profile="ultimate-multisite", token="env:T_SECRET"),
      "$.routes[0].token: profile ultimate-multisite takes its tokens from \"secrets\""),
+    # verify_token and public_url (issue 16)
+    ("verify_token on a profile without a verify_token handshake", lambda c: route0(c).update(verify_token="t0k"),
+     "$.routes[0].verify_token: profile generic has no handshake that takes a verify_token"),
+    ("meta route without verify_token", lambda c: route0(c).update(profile="meta"),
+     "$.routes[0].verify_token: is required by profile meta"),
+    ("empty verify_token", lambda c: route0(c).update(verify_token=""), "$.routes[0].verify_token: must be \"env:NAME\""),
+    ("verify_token not a string", lambda c: route0(c).update(verify_token=["t"]),
+     "$.routes[0].verify_token: must be \"env:NAME\""),
+    ("public_url ftp", lambda c: route0(c).update(public_url="ftp://example.com/hooks"),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url without a scheme", lambda c: route0(c).update(public_url="example.com/hooks"),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url with a fragment", lambda c: route0(c).update(public_url="https://example.com/hooks#x"),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url with a space", lambda c: route0(c).update(public_url="https://example.com/a b"),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url ending in a newline", lambda c: route0(c).update(public_url="https://example.com/\n"),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url of 2049 bytes", lambda c: route0(c).update(public_url="https://example.com/" + "a" * 2029),
+     "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("public_url empty", lambda c: route0(c).update(public_url=""), "$.routes[0].public_url: must be a non-empty string"),
+    ("public_url not a string", lambda c: route0(c).update(public_url=True),
+     "$.routes[0].public_url: must be a non-empty string"),
+    # trusted_proxies (issue 16)
+    ("trusted_proxies not a list", lambda c: c["listen"][0].update(trusted_proxies="10.0.0.0/8"),
+     "$.listen[0].trusted_proxies: must be a list of at most 64 addresses or CIDRs"),
+    ("trusted_proxies of 65", lambda c: c["listen"][0].update(trusted_proxies=["10.0.0.%d" % i for i in range(65)]),
+     "$.listen[0].trusted_proxies: must be a list of at most 64 addresses or CIDRs"),
+    ("trusted_proxies host name", lambda c: c["listen"][0].update(trusted_proxies=["proxy.internal"]),
+     "$.listen[0].trusted_proxies[0]: not an address or CIDR"),
+    ("trusted_proxies entry not a string", lambda c: c["listen"][0].update(trusted_proxies=["10.0.0.0/8", 10]),
+     "$.listen[0].trusted_proxies[1]: not an address or CIDR"),
+    ("trusted_proxies IPv4 /33", lambda c: c["listen"][0].update(trusted_proxies=["10.0.0.0/33"]),
+     "$.listen[0].trusted_proxies[0]: not an address or CIDR"),
+    ("trusted_proxies IPv6 in brackets", lambda c: c["listen"][0].update(trusted_proxies=["[::1]"]),
+     "$.listen[0].trusted_proxies[0]: not an address or CIDR"),
     # allow_unsigned and unsigned profiles
     ("allow_unsigned on a signed profile", lambda c: route0(c).update(allow_unsigned=True),
      "$.routes[0].allow_unsigned: profile generic is signed: allow_unsigned does not apply"),
@@ -609,7 +721,7 @@ def every_builtin_profile(c):
         if p in UNSIGNED_PROFILES:
             r.update(allow_unsigned=True, allow=["127.0.0.1/32"])
         else:
-            r["secrets"] = [STANDARD_SECRET if p == "standard" else "env:T_SECRET"]
+            r.update(signed_route_keys(p))
         routes.append(r)
     c["routes"] = routes
 
@@ -664,6 +776,21 @@ VALID = [
     ("hubex with allow", lambda c: route0(c).update(profile="hubex", allow=["203.0.113.0/24"])),
     ("fixed type, 1 and 128 bytes", lambda c: (route0(c).update(type="x"), c["routes"][1].update(type="t" * 128))),
     ("gc_interval", lambda c: c.update(gc_interval="30s")),
+    ("public_url https with port and query, http", lambda c: (
+        route0(c).update(public_url="https://hooks.example.com:8443/hooks/generic?src=twilio"),
+        c["routes"][1].update(public_url="http://127.0.0.1/hooks/iex"))),
+    ("public_url of 2048 bytes", lambda c: route0(c).update(public_url="https://example.com/" + "a" * 2028)),
+    ("trusted_proxies: addresses and CIDRs of both families", lambda c: c["listen"][0].update(
+        trusted_proxies=["10.0.0.0/8", "192.0.2.7", "::1/128", "2001:db8::/32", "0.0.0.0/0"])),
+    ("trusted_proxies: empty, and 64 entries", lambda c: c.update(listen=[
+        {"address": "127.0.0.1:0", "trusted_proxies": []},
+        {"address": "[::1]:0", "trusted_proxies": ["10.0.%d.0/24" % i for i in range(64)]}])),
+    ("verify_token on a profile with a verify_token handshake", lambda c: vt_route(c, verify_token="env:T_SECRET")),
+    ("verify_token on a meta route", lambda c: route0(c).update(profile="meta", verify_token="env:T_SECRET")),
+    ("verify_token literal and from a file", lambda c: (
+        vt_route(c, verify_token="a-literal-verify-token"),
+        c["routes"].append({"path": "/hooks/vt2", "profile": "acme_vt", "secrets": ["s"], "sinks": ["out"],
+                            "verify_token": "file:" + c["_secret_file"]}))),
     ("operations keys at their minimum", lambda c: c.update(
         limits={"max_connections_per_ip": 0, "rate_per_ip": 0.001, "rate_burst": 1, "max_header_size": "1KiB"},
         shutdown_timeout="1s", user="nobody")),
@@ -749,9 +876,17 @@ LOADER_ONLY = [
     ("unreadable certificate", lambda c: c["listen"][0].update(tls={"cert": "/nonexistent.pem", "key": "/nonexistent.pem"}),
      "$.listen[0].tls.cert: cannot read"),
     ("profile neither built in nor in profile_dirs", lambda c: route0(c).update(profile="acme"),
-     "$.routes[0].profile: unknown profile \"acme\" (known: generic"),
+     "$.routes[0].profile: unknown profile \"acme\" (known: "),
     ("profile_dirs directory missing", lambda c: c.update(profile_dirs=["/nonexistent/profiles"]),
      "cannot open this directory of $.profile_dirs"),
+    ("verify_token missing where the profile's handshake needs it", lambda c: vt_route(c),
+     "$.routes[0].verify_token: is required by profile acme_vt"),
+    ("verify_token from an unset variable", lambda c: vt_route(c, verify_token="env:HG_SURELY_UNSET"),
+     "$.routes[0].verify_token: environment variable HG_SURELY_UNSET is not set"),
+    ("public_url of 1100 characters, 2200 bytes", lambda c: route0(c).update(
+        public_url="https://example.com/" + "\u00e9" * 1100), "$.routes[0].public_url: must be an http:// or https:// URL"),
+    ("trusted_proxies with host bits set", lambda c: c["listen"][0].update(trusted_proxies=["::1", "10.0.0.1/8"]),
+     "$.listen[0].trusted_proxies[1]: host bits set after the prefix length"),
     ("allow with IPv4 host bits set", lambda c: route0(c).update(allow=["10.0.0.1/8"]),
      "$.routes[0].allow[0]: host bits set after the prefix length"),
     ("allow with IPv6 host bits set", lambda c: route0(c).update(allow=["::1", "2001:db8::1/32"]),
@@ -897,7 +1032,8 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
                                "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout"})
         route = defs["route"]["properties"]
-        self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", "shared_dedupe", *ACCESS_ROUTE_KEYS})
+        self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", "shared_dedupe",
+                                      "verify_token", "public_url", *ACCESS_ROUTE_KEYS})
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
@@ -911,7 +1047,13 @@ class ConfigSchema(hg.GatewayTest):
         self.assertIn("Every key and sink type of the product contract is supported by this build",
                       self.schema["description"])
         # mutual TLS and the operations keys are supported now, not described as refused
-        self.assertEqual(set(defs["listener"]["properties"]), {"address", "tls", "admin"})
+        self.assertEqual(set(defs["listener"]["properties"]), {"address", "tls", "admin", "trusted_proxies"})
+        # issue 16: trusted_proxies takes the same entries as a route's allow; verify_token is a secret
+        self.assertEqual(defs["listener"]["properties"]["trusted_proxies"]["items"]["pattern"],
+                         route["allow"]["items"]["pattern"])
+        self.assertEqual(defs["listener"]["properties"]["trusted_proxies"]["maxItems"], 64)
+        self.assertEqual(route["verify_token"]["$ref"], "#/$defs/secret")
+        self.assertEqual(route["public_url"]["maxLength"], 2048)
         self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]),
                          {"cert", "key", "client_ca", "priorities"})
         self.assertEqual(set(defs["limits"]["properties"]),
@@ -1028,6 +1170,9 @@ class ConfigSchema(hg.GatewayTest):
         kinds = {tuple(c["if"]["properties"]["profile"]["enum"]): c["then"] for c in defs["route"]["allOf"]}
         self.assertEqual(kinds[UNSIGNED_PROFILES]["properties"]["secrets"], False)
         self.assertEqual(kinds[TOKEN_PROFILES]["properties"]["token"], False)
+        self.assertEqual(kinds[VERIFY_TOKEN_PROFILES]["required"], ["verify_token"])
+        self.assertEqual(kinds[tuple(p for p in BUILT_PROFILES if p not in VERIFY_TOKEN_PROFILES)]
+                         ["properties"]["verify_token"], False)
         self.assertEqual(set(next(k for k, v in kinds.items() if v.get("required") == ["secrets"])),
                          set(BUILT_PROFILES) - set(UNSIGNED_PROFILES))
 
@@ -1117,8 +1262,7 @@ class ConfigSchema(hg.GatewayTest):
         profiles, allow, token, allow_unsigned), added alone to a good config,
         is accepted by both; `check` shows it on the route's line."""
         ex = CONTRACT_EXAMPLE
-        cases = [(f"profile {p}", lambda c, p=p: route0(c).update(profile=p, secrets=[STANDARD_SECRET]
-                                                                    if p == "standard" else ["env:T_SECRET"]),
+        cases = [(f"profile {p}", lambda c, p=p: route0(c).update(profile=p, **signed_route_keys(p)),
                   f"profile={p} secrets=1")
                  for p in BUILT_PROFILES if p not in UNSIGNED_PROFILES]
         cases += [(f"profile {p}", lambda c, p=p: unsigned_route(c, p, allow_unsigned=True, token="env:T_SECRET"),
@@ -1524,6 +1668,242 @@ class EventSchema(hg.GatewayTest):
                     "2026-11-22T15:54:07", "2026-11-22T15:54:07+24:00", "1732290847", "", None):
             self.assertFalse(rfc3339_ok(bad), bad)
 
+
+
+# Profiles (issue 16): schemas/profile.schema.json and the profile loader
+# (`hookgate profiles list --profile-dir DIR`, the loader of serve and check)
+# must agree on the keys of the profile language.  A base profile, changed
+# one way per case.
+def base_profile(**top):
+    p = {"name": "acme", "description": "test profile", "signature": {"format": "value", "header": "X-Sig"},
+         "id": [{"header": "X-Id"}]}
+    p.update(top)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def sig(**keys):
+    """A signature of format value in header X-Sig with keys (None drops one)."""
+    s = {"format": "value", "header": "X-Sig", **keys}
+    return {k: v for k, v in s.items() if v is not None}
+
+
+def hs(**keys):
+    """One GET handshake on ?c= answering it, with keys (None drops one)."""
+    h = {"name": "check", "method": "GET", "when": [{"query": "c"}], "verify": "none",
+         "answer": {"status": 200, "text": {"query": "c"}}, **keys}
+    return [{k: v for k, v in h.items() if v is not None}]
+
+
+def answer(**keys):
+    return hs(answer={"status": 200, **keys})
+
+
+HMAC_OF_C = {"hmac": "sha256", "encoding": "base64", "prefix": "sha256=", "of": {"query": "c"}}
+JWT_HS = {"algorithms": ["HS256"], "issuer": "Upstash", "subject": "{url}",
+          "body_hash": {"claim": "body", "encoding": "base64url"}}
+MAILGUN = sig(header=None, from_body="/signature/signature", content="{timestamp}{json:/signature/token}",
+              covers_body=False)
+
+# (name, profile) accepted by both
+PROFILES_OK = [
+    ("the base", base_profile()),
+    ("every algorithm and encoding", base_profile(signature=sig(algorithm="ecdsa-p256-sha256", encoding="base64url"))),
+    ("several signature headers", base_profile(signature=sig(header=["A-Sig-1", "A-Sig-2", "A-Sig-3", "A-Sig-4"]))),
+    ("kv with a separator, a timestamp entry", base_profile(
+        signature={"format": "kv", "header": "Paddle-Signature", "separator": ";", "versions": {"h1": "hmac-sha256"},
+                   "content": "{timestamp}:{body}"}, timestamp={"from": [{"signature": "ts"}]})),
+    ("url, method, form, header and json placeholders", base_profile(
+        signature=sig(content="{method}{url}{form}{header:X-A}{json:/a/b}{body_sha256}"))),
+    ("signature in the body, covering a token and a timestamp", base_profile(
+        signature=MAILGUN, timestamp={"from": [{"pointer": "/signature/timestamp"}], "tolerance": "5m"},
+        nonce=[{"pointer": "/signature/token"}])),
+    ("a timestamp in a signed body, in ms", base_profile(timestamp={"from": [{"pointer": "/ts"}], "unit": "ms"})),
+    ("an rfc3339 timestamp header", base_profile(signature=sig(content="{body}{timestamp}"),
+                                                 timestamp={"from": [{"header": "X-Ts"}], "unit": "rfc3339"})),
+    ("token with a header and a prefix", base_profile(
+        signature={"format": "token", "token_header": ["Authorization"], "token_prefix": "Bearer "})),
+    ("token as the header's whole value", base_profile(
+        signature={"format": "token", "token_header": "Authorization", "token_prefix": ""})),
+    ("token in every item", base_profile(signature={"format": "token", "token_pointer": "/value/*/clientState"},
+                                          accept={"status": 202})),
+    ("basic", base_profile(signature={"format": "basic"}, accept={"status": 204, "body": "empty"})),
+    ("jwt HS256 with a body hash", base_profile(signature={"format": "jwt", "header": "Upstash-Signature",
+                                                           "jwt": JWT_HS})),
+    ("jwt RS256/ES256 without a body hash", base_profile(signature={
+        "format": "jwt", "header": "Authorization", "prefix": "Bearer ", "covers_body": False,
+        "jwt": {"algorithms": ["RS256", "ES256"], "issuer": ["a", "b", "c", "d"], "audience": "{url}",
+                "leeway": "5m"}})),
+    ("a HEAD handshake without conditions", base_profile(handshakes=hs(method="HEAD", when=None,
+                                                                       answer={"status": 200}))),
+    ("a signed POST handshake answering JSON", base_profile(handshakes=hs(
+        method="POST", when=[{"pointer": "/type", "equals": "url_verification"}], verify="signature",
+        answer={"status": 200, "json": {"challenge": {"pointer": "/challenge"}}}))),
+    ("a POST handshake on an integer", base_profile(handshakes=hs(
+        method="POST", when=[{"pointer": "/type", "equals": 0}], verify="signature", answer={"status": 204}))),
+    ("a verify_token handshake", base_profile(handshakes=hs(
+        when=[{"query": "hub.mode", "equals": "subscribe"}, {"query": "hub.challenge"}], verify="verify_token",
+        verify_token_query="hub.verify_token", answer={"status": 200, "text": {"query": "hub.challenge"}}))),
+    ("an HMAC answer, headers, a literal", base_profile(handshakes=answer(
+        content_type="application/json", headers={"X-Content-Type-Options": "nosniff"},
+        json={"response_token": HMAC_OF_C, "ok": {"literal": ""}, "h": {"header": "X-Okta-Verification-Challenge"}}))),
+    ("four handshakes", base_profile(handshakes=hs() * 4)),
+    ("type_when and proof", base_profile(
+        type_when=[{"when": [{"header": "X-Type", "equals": "revocation"}], "type": "revocation"}] * 8,
+        proof={"kind": "computed", "by": "x" * 200})),
+    ("an unsigned profile with a handshake", base_profile(signature=None, unsigned=True, handshakes=hs())),
+]
+
+# (name, profile, the JSON path the loader names) refused by both
+PROFILES_BAD = [
+    ("unknown format", base_profile(signature=sig(format="hmac")), "$.signature.format"),
+    ("unknown algorithm", base_profile(signature=sig(algorithm="ecdsa-p384-sha384")), "$.signature.algorithm"),
+    ("unknown encoding", base_profile(signature=sig(encoding="base32")), "$.signature.encoding"),
+    ("header and from_body", base_profile(signature=sig(from_body="/sig")), "$.signature.from_body"),
+    ("neither header nor from_body", base_profile(signature=sig(header=None)), "$.signature.header"),
+    ("separator on value", base_profile(signature=sig(separator=";")), "$.signature.separator"),
+    ("separator of two characters", base_profile(
+        signature={"format": "kv", "header": "S", "versions": {"v1": "hmac-sha256"}, "separator": ";;"}),
+     "$.signature.separator"),
+    ("unknown placeholder", base_profile(signature=sig(content="{query:x}{body}")), "$.signature.content"),
+    ("content without the body", base_profile(signature=sig(content="{url}")), "$.signature.content"),
+    ("covers_body false with the body", base_profile(
+        signature=sig(content="{timestamp}{body}", covers_body=False), timestamp={"from": [{"header": "X-Ts"}]}),
+     "$.signature.covers_body"),
+    ("covers_body false without a timestamp", base_profile(signature=sig(content="{url}", covers_body=False)),
+     "$.signature.covers_body"),
+    ("covers_body on a token", base_profile(signature={"format": "token", "covers_body": False}),
+     "$.signature.covers_body"),
+    ("an unsigned body timestamp", base_profile(
+        signature=sig(content="{json:/token}", covers_body=False), timestamp={"from": [{"pointer": "/ts"}]}),
+     "$.timestamp.from"),
+    ("a timestamp header not signed", base_profile(timestamp={"from": [{"header": "X-Ts"}]}),
+     "$.signature.content"),
+    ("unit us", base_profile(timestamp={"from": [{"pointer": "/ts"}], "unit": "us"}), "$.timestamp.unit"),
+    ("token_pointer and token_header", base_profile(
+        signature={"format": "token", "token_pointer": "/value/*/s", "token_header": "X-T"}),
+     "$.signature.token_pointer"),
+    ("token_prefix over 32 bytes", base_profile(signature={"format": "token", "token_prefix": "B" * 33}),
+     "$.signature.token_prefix"),
+    ("covers_body false without a nonce", base_profile(
+        signature=MAILGUN, timestamp={"from": [{"pointer": "/signature/timestamp"}]}), "$.nonce"),
+    ("covers_body false with a header nonce", base_profile(
+        signature=MAILGUN, timestamp={"from": [{"pointer": "/signature/timestamp"}]}, nonce=[{"header": "X-N"}]),
+     "$.nonce"),
+    ("basic with a header", base_profile(signature={"format": "basic", "header": "Authorization"}),
+     "$.signature.header"),
+    ("token_header on value", base_profile(signature=sig(token_header="X-T")), "$.signature"),
+    ("jwt without jwt", base_profile(signature={"format": "jwt", "header": "A"}), "$.signature.jwt"),
+    ("jwt without header", base_profile(signature={"format": "jwt", "jwt": JWT_HS}), "$.signature.header"),
+    ("jwt HS256 with RS256", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, algorithms=["HS256", "RS256"])}), "$.signature.jwt.algorithms"),
+    ("jwt none", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(JWT_HS, algorithms=["none"])}),
+     "$.signature.jwt.algorithms"),
+    ("jwt without a body hash", base_profile(signature={"format": "jwt", "header": "A", "jwt": {
+        "algorithms": ["HS256"]}}), "$.signature.jwt.body_hash"),
+    ("jwt body hash in base64", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, body_hash={"claim": "body", "encoding": "base64"})}), "$.signature.jwt.body_hash"),
+    ("jwt leeway over 5m", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(JWT_HS, leeway=301)}),
+     "$.signature.jwt.leeway"),
+    ("jwt with a secret", base_profile(signature={"format": "jwt", "header": "A", "jwt": JWT_HS, "secret": "raw"}),
+     "$.signature.secret"),
+    ("jwt with a timestamp", base_profile(signature={"format": "jwt", "header": "A", "jwt": JWT_HS},
+                                          timestamp={"from": [{"header": "X-Ts"}]}), "$.timestamp"),
+    ("five handshakes", base_profile(handshakes=hs() * 5), "$.handshakes"),
+    ("handshake name in capitals", base_profile(handshakes=hs(name="Check")), "$.handshakes[0].name"),
+    ("handshake method PUT", base_profile(handshakes=hs(method="PUT")), "$.handshakes[0].method"),
+    ("GET handshake without conditions", base_profile(handshakes=hs(when=None)), "$.handshakes[0].when"),
+    ("GET handshake verified by signature", base_profile(handshakes=hs(verify="signature")),
+     "$.handshakes[0].verify"),
+    ("signature handshake of an unsigned profile", base_profile(signature=None, unsigned=True, handshakes=hs(
+        method="POST", verify="signature")), "$.handshakes[0].verify"),
+    ("verify_token without its query", base_profile(handshakes=hs(verify="verify_token")),
+     "$.handshakes[0].verify_token_query"),
+    ("verify_token_query without verify_token", base_profile(handshakes=hs(verify_token_query="t")),
+     "$.handshakes[0].verify_token_query"),
+    ("a pointer condition on GET", base_profile(handshakes=hs(when=[{"pointer": "/c"}])), "$.handshakes[0].when"),
+    ("a condition with two sources", base_profile(handshakes=hs(when=[{"query": "c", "header": "X-C"}])),
+     "$.handshakes[0].when[0]"),
+    ("a condition equal to a list", base_profile(handshakes=hs(when=[{"query": "c", "equals": ["x"]}])),
+     "$.handshakes[0].when[0].equals"),
+    ("answer status 300", base_profile(handshakes=answer(status=300)), "$.handshakes[0].answer.status"),
+    ("answer text and json", base_profile(handshakes=answer(text={"query": "c"}, json={"c": {"query": "c"}})),
+     "$.handshakes[0].answer"),
+    ("answer json empty", base_profile(handshakes=answer(json={})), "$.handshakes[0].answer.json"),
+    ("answer header name with a space", base_profile(handshakes=answer(headers={"X A": "1"})),
+     "$.handshakes[0].answer.headers.X A"),
+    ("answer header value with a line break", base_profile(handshakes=answer(headers={"X-A": "1\r\nX-B: 2"})),
+     "$.handshakes[0].answer.headers.X-A"),
+    ("answer content type with a line break", base_profile(handshakes=answer(content_type="text/plain\n")),
+     "$.handshakes[0].answer.content_type"),
+    ("a pointer value on GET", base_profile(handshakes=answer(text={"pointer": "/c"})), "$.handshakes[0].answer"),
+    ("an HMAC of a pointer on GET", base_profile(handshakes=answer(text=dict(HMAC_OF_C, of={"pointer": "/c"}))),
+     "$.handshakes[0].answer"),
+    ("an HMAC without encoding", base_profile(handshakes=answer(text={"hmac": "sha256", "of": {"query": "c"}})),
+     "$.handshakes[0].answer.text"),
+    ("an HMAC with md5", base_profile(handshakes=answer(text=dict(HMAC_OF_C, hmac="md5"))),
+     "$.handshakes[0].answer.text"),
+    ("an HMAC without of", base_profile(handshakes=answer(text={"hmac": "sha256", "encoding": "hex"})),
+     "$.handshakes[0].answer.text.of"),
+    ("an HMAC of an HMAC", base_profile(handshakes=answer(text=dict(HMAC_OF_C, of=HMAC_OF_C))),
+     "$.handshakes[0].answer.text.of.of"),
+    ("an HMAC answer of an unsigned profile", base_profile(signature=None, unsigned=True, handshakes=answer(
+        text=HMAC_OF_C)), "$.handshakes[0].answer"),
+    ("a prefix without an HMAC", base_profile(handshakes=answer(text={"query": "c", "prefix": "x"})),
+     "$.handshakes[0].answer.text"),
+    ("a value with two sources", base_profile(handshakes=answer(text={"query": "c", "literal": "x"})),
+     "$.handshakes[0].answer.text"),
+    ("type_when without type", base_profile(type_when=[{"when": [{"query": "c"}]}]), "$.type_when[0].type"),
+    ("type_when without conditions", base_profile(type_when=[{"when": [], "type": "t"}]), "$.type_when[0].when"),
+    ("accept status 201", base_profile(accept={"status": 201}), "$.accept.status"),
+    ("accept body none", base_profile(accept={"body": "none"}), "$.accept.body"),
+    ("proof of an unknown kind", base_profile(proof={"kind": "oracle", "by": "x"}), "$.proof"),
+    ("proof without by", base_profile(proof={"kind": "sdk"}), "$.proof"),
+    ("proof by over 200 bytes", base_profile(proof={"kind": "sdk", "by": "x" * 201}), "$.proof"),
+    ("empty description", base_profile(description=""), "$.description"),
+]
+
+
+@unittest.skipIf(Draft202012Validator is None, "the jsonschema package is not installed for this interpreter")
+class ProfileLanguage(hg.GatewayTest):
+    """The profile schema and the profile loader agree on the profile
+    language's keys (formats, placeholders, JWT, handshakes, type_when,
+    accept, proof); the built-in profiles validate."""
+
+    def setUp(self):
+        super().setUp()
+        self.schema, self.v = load_validator("profile.schema.json")
+
+    def load(self, doc):
+        """`hookgate profiles list` with doc as the one file of a directory."""
+        d = os.path.join(self.tmp, f"p{len(os.listdir(self.tmp))}")
+        os.mkdir(d)
+        with open(os.path.join(d, doc["name"] + ".json"), "w") as f:
+            json.dump(doc, f)
+        return subprocess.run([hg.BIN, "profiles", "list", "--profile-dir", d], capture_output=True, text=True,
+                              timeout=30)
+
+    def test_builtin_profiles_validate(self):
+        for f in sorted(os.listdir(os.path.join(SCHEMAS, "profiles"))):
+            with self.subTest(f):
+                with open(os.path.join(SCHEMAS, "profiles", f)) as fh:
+                    self.assertEqual(errors(self.v, json.load(fh)), [])
+
+    def test_accepted_by_both(self):
+        for name, doc in PROFILES_OK:
+            with self.subTest(name):
+                self.assertEqual(errors(self.v, doc), [], json.dumps(doc))
+                p = self.load(doc)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("acme ", p.stdout)
+
+    def test_refused_by_both(self):
+        for name, doc, where in PROFILES_BAD:
+            with self.subTest(name):
+                self.assertNotEqual(errors(self.v, doc), [], f"schema accepts: {name}")
+                p = self.load(doc)
+                self.assertEqual(p.returncode, 1, f"loader accepts: {name}")
+                self.assertIn(f"acme.json: {where}: ", p.stderr)
+                self.assertEqual(p.stdout, "")
 
 if __name__ == "__main__":
     hg.main()

@@ -306,6 +306,37 @@ static void test_unknown_key_in_listener(void)
                "$.listen[1].port", "unknown key");
 }
 
+/* trusted_proxies (issue 16): parsed into the listener, each entry checked */
+static void test_trusted_proxies(void)
+{
+#define TP(list)                                                                                   \
+    "{\"listen\":[{\"address\":\"127.0.0.1:0\",\"trusted_proxies\":" list "}]," SINKS              \
+    ",\"routes\":[" ROUTE("") "]}"
+    struct config *c = load(TP("[\"10.0.0.0/8\",\"::1/128\",\"192.0.2.1\"]"));
+    T_CHECK(c != NULL);
+    if (c) {
+        T_EQ_INT(c->listeners[0].ntrusted, 3);
+        T_EQ_INT(c->listeners[0].trusted[0].family, AF_INET);
+        T_EQ_INT(c->listeners[0].trusted[0].bits, 8);
+        T_EQ_INT(c->listeners[0].trusted[1].family, AF_INET6);
+        T_EQ_INT(c->listeners[0].trusted[2].bits, 32);
+        config_free(c);
+    }
+    c = load(TP("[]"));
+    T_CHECK(c != NULL && c->listeners[0].ntrusted == 0);
+    config_free(c);
+    c = load(MINIMAL);
+    T_CHECK(c != NULL && c->listeners[0].ntrusted == 0 && !c->listeners[0].trusted);
+    config_free(c);
+    EXPECT_ERR(TP("[\"10.0.0.0/8\",\"::1/128\",\"bogus\"]"), "$.listen[0].trusted_proxies[2]",
+               "not an address or CIDR");
+    EXPECT_ERR(TP("[\"10.0.0.1/8\"]"), "$.listen[0].trusted_proxies[0]",
+               "host bits set after the prefix length");
+    EXPECT_ERR(TP("[7]"), "$.listen[0].trusted_proxies[0]", "not an address or CIDR");
+    EXPECT_ERR(TP("\"10.0.0.0/8\""), "$.listen[0].trusted_proxies", "must be a list");
+#undef TP
+}
+
 static void test_unknown_key_in_tls(void)
 {
     EXPECT_ERR("{\"listen\":[{\"address\":\"127.0.0.1:0\",\"tls\":{\"cert\":\"/etc/hostname\","
@@ -1736,9 +1767,9 @@ static void test_unknown_profile(void)
         CONFIG("{\"path\":\"/a\",\"profile\":\"GitHub\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
         "$.routes[0].profile", "unknown profile \"GitHub\"");
     EXPECT_ERR(CONFIG("{\"path\":\"/a\"," SECRETS ",\"sinks\":[\"out\"]}", ""),
-               "$.routes[0].profile", "is required (one of: generic");
+               "$.routes[0].profile", "is required (one of: bitbucket");
     EXPECT_ERR(CONFIG("{\"path\":\"/a\",\"profile\":7," SECRETS ",\"sinks\":[\"out\"]}", ""),
-               "$.routes[0].profile", "must be a profile name (one of: generic");
+               "$.routes[0].profile", "must be a profile name (one of: bitbucket");
 }
 
 /* every built-in profile loads on a route with what its kind needs, and the
@@ -3121,6 +3152,7 @@ int main(void)
     T_RUN(test_problems_no_cascade);
     T_RUN(test_problems_bounded);
     T_RUN(test_suggest);
+    T_RUN(test_trusted_proxies);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return t_finish();
 }

@@ -1,0 +1,57 @@
+/*
+ * verify_int.h - what verify.c and verify_tpl.c share (not for other
+ * modules): one request's view of the values a signed content template
+ * ({body}, {url}, {form}, {header:NAME}, {json:/pointer}, ...) and a
+ * timestamp are made of.
+ */
+#ifndef HG_VERIFY_INT_H
+#define HG_VERIFY_INT_H
+
+#include <openssl/sha.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct profile;
+struct verify_input;
+
+/* put_fn - where the content goes: a MAC, or a buffer (returns 1 / 0). */
+typedef int (*put_fn)(void *c, const void *p, size_t n);
+
+/* vt - one request under one profile; lazily validated body (JSON, form). */
+struct vt {
+    const struct profile *p;
+    const struct verify_input *in;
+    const char *ts;                              /* the timestamp as sent, or NULL */
+    char body_hex[2 * SHA256_DIGEST_LENGTH + 1]; /* {body_sha256}, when used */
+    int json;                                    /* 0 not yet checked, 1 valid, -1 not JSON */
+    char *form;                                  /* {form}: the sorted content, malloc'd */
+    size_t form_len;
+    int form_state; /* 0 not built, 1 built, -1 not a form */
+};
+
+/* vt_init - a view of in under p (cheap: nothing is parsed yet). */
+void vt_init(struct vt *t, const struct profile *p, const struct verify_input *in);
+
+/* vt_done - release what the view built. */
+void vt_done(struct vt *t);
+
+/* vt_walk - feed p's content template to put; 1, or 0 when a piece is
+ * missing ({header:X} absent, {json:/p} not a string or number, a body
+ * that is not JSON or not a form) or put failed: never a partial message
+ * that could verify. */
+int vt_walk(struct vt *t, put_fn put, void *c);
+
+/* vt_body_value - the string (decoded) or number (as written) at JSON
+ * pointer ptr of the body into out (cap bytes, NUL-terminated).  HG_OK;
+ * HG_ENOID (absent, or another kind); HG_EBADJSON (not JSON);
+ * HG_EDUPKEY (a member on the path occurs twice); HG_ETOOBIG. */
+int vt_body_value(struct vt *t, const char *ptr, char *out, size_t cap, size_t *len);
+
+/* vt_body_exists - 1 if the JSON body has a value (any kind) at ptr. */
+int vt_body_exists(struct vt *t, const char *ptr);
+
+/* vt_time - ts as unix seconds under unit (PROF_TS_*): digits (s or ms) or
+ * an RFC 3339 date-time.  HG_OK or HG_ESTALE (malformed). */
+int vt_time(int unit, const char *ts, int64_t *out);
+
+#endif
