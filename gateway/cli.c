@@ -65,15 +65,16 @@ static const struct {
      "dedupe_window, else 7d); safe while serve runs.\n"},
     {"sign",
      "hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
-     "              [--timestamp TS] [--url URL] [--method M] [--profile-dir DIR]\n"
-     "              [FILE]\n",
+     "              [--timestamp TS] [--url URL] [--method M] [--claim NAME=VALUE]\n"
+     "              [--profile-dir DIR] [FILE]\n",
      "Prints the headers a producer using PROFILE sends for the body in FILE\n"
      "(stdin without FILE), one \"Name: value\" a line.  An id or type the body\n"
      "already carries where PROFILE reads it is not repeated in a header.\n"
      "--url and --method are what schemes that sign the URL (Twilio, Square,\n"
      "HubSpot, Trello, QStash) cover.  A profile whose signature or token is in\n"
      "the body (Mailgun, Microsoft Graph) prints the headers, an empty line and\n"
-     "the signed body.  SECRET is a literal, env:NAME or file:PATH; for a\n"
+     "the signed body.  --claim adds a claim to a JWT (true/false: booleans).\n"
+     "SECRET is a literal, env:NAME or file:PATH; for a\n"
      "public-key scheme, the private key (PEM, whsk_, or 64 hex digits).\n"},
     {"send-test",
      "hookgate send-test URL -p PROFILE -s SECRET [--type TYPE] [--id ID]\n"

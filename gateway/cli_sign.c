@@ -35,6 +35,8 @@
 struct sign_opts {
     const char *profile, *secret, *id, *type, *nonce, *timestamp, *file, *url, *cafile;
     const char *signed_url, *method; /* --url (the URL signed), --method */
+    const char *claims[9];           /* --claim NAME=VALUE (JWT profiles) */
+    size_t nclaims;
     const char *dirs[9];
     size_t ndirs;
     int insecure;
@@ -87,6 +89,12 @@ static int parse_opts(int argc, char **argv, int send, struct sign_opts *o, int 
             return 1;
         } else if (slot) {
             *slot = argv[++i];
+        } else if (!strcmp(a, "--claim") && i + 1 < argc) {
+            if (o->nclaims >= 8 || !strchr(argv[i + 1], '=')) {
+                *code = cli_usage_error(cmd, "--claim takes NAME=VALUE (at most 8)");
+                return 1;
+            }
+            o->claims[o->nclaims++] = argv[++i];
         } else if (dir && o->ndirs < 8) {
             o->dirs[o->ndirs++] = argv[++i];
         } else if (dir) {
@@ -217,7 +225,7 @@ static void now_ts(const struct profile *p, char *ts, size_t cap)
     if (p->ts_unit == PROF_TS_RFC3339) {
         struct tm tm;
         gmtime_r(&now, &tm);
-        strftime(ts, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        (void)strftime(ts, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
     } else {
         snprintf(ts, cap, "%lld", p->ts_ms ? (long long)now * 1000 : (long long)now);
     }
@@ -266,7 +274,8 @@ static int body_set(char **b, size_t *len, const char *ptr, const char *v, int o
         }
         if (*s != '/')
             break;
-        memcpy(cur, next, nn * sizeof(*next));
+        for (size_t k = 0; k < nn; k++)
+            cur[k] = next[k];
         ncur = nn;
     }
     char *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -367,6 +376,7 @@ static int build_headers(const struct profile *p, const struct secret *sec,
                                      : o->url      ? o->url
                                                    : "",
                               .method = o->method ? o->method : "POST",
+                              .claims = o->claims,
                               .now_s = (int64_t)time(NULL)};
     if (p->sig_pointer && (rc = fill_signed_members(p, ts, body, len)))
         return rc;
@@ -448,6 +458,10 @@ static int run(int argc, char **argv, int send)
     if (!p) {
         fprintf(stderr, "hookgate: unknown profile \"%s\" (known: %s)\n", o.profile,
                 profile_names(set));
+        goto out;
+    }
+    if (o.nclaims && p->fmt != PROF_FMT_JWT) {
+        fprintf(stderr, "hookgate: --claim is for a JWT profile (%s is not)\n", p->name);
         goto out;
     }
     if (secret_load(o.secret, 0, &sec, NULL, err, sizeof(err))) {

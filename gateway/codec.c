@@ -293,7 +293,7 @@ int b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t cap, 
         char c = in[i];
         if (c == '+' || c == '/')
             return HG_EINVAL;
-        q[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+        q[i] = (char)(c == '-' ? '+' : c == '_' ? '/' : c);
     }
     size_t n = inlen;
     while (n % 4)
@@ -308,7 +308,7 @@ void b64url_encode(const unsigned char *in, size_t n, char *out)
     for (size_t i = 0; out[i]; i++) {
         if (out[i] == '=')
             break;
-        out[k++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+        out[k++] = (char)(out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i]);
     }
     out[k] = '\0';
 }

@@ -351,9 +351,9 @@ int config_route_parse(struct ctx *x, const char *path, json_t *o, struct config
                        struct cfg_route *r)
 {
     static const char *const known[] = {
-        "path",          "name",         "profile",        "secrets", "sinks",
-        "tolerance",     "allow",        "allow_unsigned", "token",   "type",
-        "shared_dedupe", "verify_token", "public_url",     NULL};
+        "path",          "name",         "profile",        "secrets",    "sinks",
+        "tolerance",     "allow",        "allow_unsigned", "token",      "type",
+        "shared_dedupe", "verify_token", "public_url",     "jwt_claims", NULL};
     if (!json_is_object(o))
         return cfgp_fail(x, path, "must be an object");
     int rc = cfgp_check_keys(x, path, o, known, NULL);
@@ -460,6 +460,40 @@ static int resolve_vtoken(struct ctx *x, const char *path, json_t *o, struct cfg
     return rc;
 }
 
+/* resolve_claims - "jwt_claims": claims a JWT route's tokens must carry
+ * (strings, booleans or integers), every one the profile's route_claims
+ * names included; handed to the verifier. */
+static int resolve_claims(struct ctx *x, const char *path, json_t *o, struct cfg_route *r)
+{
+    const struct profile *pr = r->profile;
+    json_t *v = json_object_get(o, "jwt_claims");
+    char p[256];
+    cfgp_pathf(p, sizeof(p), "%s.jwt_claims", path);
+    if (v && pr->fmt != PROF_FMT_JWT)
+        return cfgp_fail(x, p, "only for a JWT profile (%s is not)", pr->name);
+    for (size_t i = 0; i < pr->jwt.nroute_claims; i++)
+        if (!json_object_get(v, pr->jwt.route_claims[i]))
+            return cfgp_fail(x, p,
+                             "is required by profile %s: {\"%s\": ...} (the value its tokens "
+                             "must carry, e.g. the push subscription's service account)",
+                             pr->name, pr->jwt.route_claims[i]);
+    if (!v)
+        return HG_OK;
+    if (!json_is_object(v) || json_object_size(v) > 8)
+        return cfgp_fail(x, p, "must be an object of at most 8 claims");
+    const char *k;
+    json_t *e;
+    json_object_foreach(v, k, e)
+    {
+        if (!json_is_string(e) && !json_is_boolean(e) && !json_is_integer(e)) {
+            cfgp_pathf(p, sizeof(p), "%s.jwt_claims.%s", path, k);
+            return cfgp_fail(x, p, "must be a string, a boolean or an integer");
+        }
+    }
+    verify_set_claims(r->verifier, v);
+    return HG_OK;
+}
+
 /* check_unsigned - the access rules of unsigned profiles (file comment). */
 static int check_unsigned(struct ctx *x, const char *path, const struct cfg_route *r)
 {
@@ -512,6 +546,23 @@ int config_route_resolve(struct ctx *x, const char *path, json_t *o, struct conf
         cfgp_pathf(p, sizeof(p), "%s.secrets", path);
         return rc == HG_ENOMEM ? rc : cfgp_fail(x, p, "%s (profile %s)", why, pr->name);
     }
+    if ((rc = resolve_claims(x, path, o, r)))
+        return rc;
+    if (!pr->covers_body && pr->content && c->dedupe_window_ms < (uint64_t)r->tolerance_s * 1000) {
+        /* the signed nonce keeps one signature to one body only as long as it is remembered */
+        cfgp_pathf(p, sizeof(p), "%s.tolerance", path);
+        return cfgp_fail(x, p,
+                         "profile %s's signature does not cover the body: its tolerance (%lds) "
+                         "must not exceed dedupe_window",
+                         pr->name, r->tolerance_s);
+    }
+    if (!r->public_url &&
+        (profile_uses(pr, "{url}") || (pr->jwt.aud && !strcmp(pr->jwt.aud, "{url}")) ||
+         (pr->jwt.sub && !strcmp(pr->jwt.sub, "{url}"))))
+        log_msg(LOG_WARN,
+                "route signs the URL it is called at, rebuilt from the request's Host: set "
+                "public_url to the URL the producer was given",
+                "{s:s,s:s}", "route", r->path, "profile", pr->name);
     if (pr->is_unsigned)
         log_msg(LOG_WARN, "route accepts unsigned requests", "{s:s,s:s,s:I,s:b}", "route", r->path,
                 "profile", pr->name, "allow", (json_int_t)r->nallow, "token", r->has_token);

@@ -20,17 +20,20 @@
 #include "codec.h"
 #include "config.h"
 #include "err.h"
+#include "form.h"
 #include "jscan.h"
 #include "profile.h"
 #include "verify.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define EXTRACT_WANTED_MAX (4 * PROF_MAX_SRC + 1)
+#define EXTRACT_WANTED_MAX (5 * PROF_MAX_SRC + 1)
+#define EXTRACT_FORM_MAX   1024 /* parameters of a form body (as verify_tpl.c) */
 
 const char *extract_header(extract_header_fn hdr, void *ctx, char *const *names)
 {
@@ -353,6 +356,33 @@ static void bad_reason(const struct scan *s, const char *field, struct extract_r
         snprintf(out->reason, sizeof(out->reason), "invalid event %s: %s", field, what);
 }
 
+/* body_digest - SHA-256 of what the signature covers of the body: the
+ * body, or for a {form} profile (Twilio) its parameters as signed (sorted,
+ * name then value, concatenated), so that the re-encodings, reorderings and
+ * moved boundaries one signature allows are one event, not many. */
+static void body_digest(const struct profile *p, const char *body, size_t len,
+                        unsigned char md[SHA256_DIGEST_LENGTH])
+{
+    size_t n = 0;
+    char *buf = profile_uses(p, "{form}") ? malloc(len + 1) : NULL;
+    struct form_param *fp = buf ? calloc(EXTRACT_FORM_MAX, sizeof(*fp)) : NULL;
+    if (fp && form_parse(body, len, buf, len + 1, fp, EXTRACT_FORM_MAX, &n) == HG_OK) {
+        n = form_canon(fp, n);
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+        for (size_t i = 0; ok && i < n; i++)
+            ok = EVP_DigestUpdate(c, fp[i].name, fp[i].name_len) &&
+                 EVP_DigestUpdate(c, fp[i].value, fp[i].value_len);
+        if (!ok || !EVP_DigestFinal_ex(c, md, NULL))
+            SHA256((const unsigned char *)body, len, md);
+        EVP_MD_CTX_free(c);
+    } else {
+        SHA256((const unsigned char *)body, len, md);
+    }
+    free(buf);
+    free(fp);
+}
+
 static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, const char *body,
                size_t len, struct extract_result *out, const char **why, struct scan *s)
 {
@@ -381,7 +411,7 @@ static int run(const struct cfg_route *rt, extract_header_fn hdr, void *ctx, con
         if (got == 0 && !p->id_fallback_sha256)
             return HG_ENOID;
         unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)body, len, md);
+        body_digest(p, body, len, md);
         memcpy(out->dedupe, EXTRACT_DERIVED "sha256:", 8);
         hex_encode(md, sizeof(md), out->dedupe + 8);
         if (got == 0) /* the id shown is the key without its namespace byte */

@@ -236,7 +236,7 @@ static int escaped(const char *s, size_t j)
     size_t k = 0;
     while (j > k && s[j - k - 1] == '\\')
         k++;
-    return k & 1;
+    return (int)(k & 1);
 }
 
 /* walk_prev - the element left of the last one returned: 1 with
@@ -442,12 +442,25 @@ int fwd_client(const struct fwd_cidr *trusted, size_t n, const struct sockaddr *
            peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     if (!n || !fwd_cidr_match(trusted, n, peer))
         return HG_OK;
-    struct sockaddr_storage c;
-    int r = walk_chain(trusted, n, xff, 0, &c, why);
-    if (r == 0)
-        r = walk_chain(trusted, n, forwarded, 1, &c, why);
-    if (r == 1)
+    struct sockaddr_storage c, f;
+    const char *fwhy = NULL;
+    int rx = walk_chain(trusted, n, xff, 0, &c, why);
+    int rf = walk_chain(trusted, n, forwarded, 1, &f, &fwhy);
+    unsigned char ca[16], fa[16];
+    if (rx == 1 && rf == 1 &&
+        (!v6form((struct sockaddr *)&c, ca) || !v6form((struct sockaddr *)&f, fa) ||
+         memcmp(ca, fa, 16))) {
+        /* a proxy that writes one of them may pass the other on from the
+         * client: when they disagree, neither is believed */
+        *why = "X-Forwarded-For and Forwarded name different clients";
+        return HG_OK;
+    }
+    if (rx == 1)
         *out = c;
+    else if (rx == 0 && rf == 1)
+        *out = f;
+    else if (rx == 0 && !*why)
+        *why = fwhy;
     return HG_OK;
 }
 

@@ -27,8 +27,13 @@ static int body_value(const struct hs_request *r, const char *ptr, char *out, si
                       size_t *len)
 {
     struct jscan_span s;
-    if (!r->body || jscan_scan(r->body, r->body_len, NULL, NULL, 0, NULL) != JSCAN_OK ||
-        jscan_pointer(r->body, r->body_len, ptr, &s, NULL) != JSCAN_OK)
+    int valid = r->json ? *r->json : 0;
+    if (r->body && !valid) {
+        valid = jscan_scan(r->body, r->body_len, NULL, NULL, 0, NULL) == JSCAN_OK ? 1 : -1;
+        if (r->json)
+            *r->json = valid;
+    }
+    if (!r->body || valid < 0 || jscan_pointer(r->body, r->body_len, ptr, &s, NULL) != JSCAN_OK)
         return HG_ENOID;
     if (s.kind == JSCAN_NUMBER && s.len < cap) {
         memcpy(out, s.ptr, s.len);
@@ -136,7 +141,7 @@ static int value(const struct prof_val *pv, const struct hs_request *r, const st
     if (!HMAC(d, key->data, (int)key->len, (const unsigned char *)in, n, md, &mlen))
         return HG_ENOMEM;
     size_t pl = pv->prefix ? strlen(pv->prefix) : 0;
-    if (pl + 2 * mlen + 4 > cap)
+    if (pl + 2 * (size_t)mlen + 4 > cap)
         return HG_ETOOBIG;
     memcpy(out, pv->prefix ? pv->prefix : "", pl);
     if (pv->enc == PROF_ENC_HEX)

@@ -27,6 +27,7 @@ struct hs_request {
     size_t body_len;
     hs_lookup_fn header, query;
     void *ctx;
+    int *json; /* the body's validation, done once: 0 not yet, 1 JSON, -1 not (may be NULL) */
 };
 
 #define HS_VALUE_MAX 1024 /* a challenge value longer than this is refused */

@@ -367,6 +367,12 @@ static const char *hdr(void *ctx, const char *name)
     return header(ctx, name);
 }
 
+/* qarg - a decoded query parameter of an MHD connection (hs_lookup_fn). */
+static const char *qarg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* process - the body is complete: verify, classify, extract, submit. */
 static enum MHD_Result process(struct req *r, const char *url)
 {
@@ -403,8 +409,12 @@ static enum MHD_Result process(struct req *r, const char *url)
         return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);
     }
     if (p->ntype_when) {
-        struct hs_request q = {
-            .method = "POST", .body = body, .body_len = blen, .header = hdr, .ctx = c};
+        struct hs_request q = {.method = "POST",
+                               .body = body,
+                               .body_len = blen,
+                               .header = hdr,
+                               .query = qarg,
+                               .ctx = c};
         const char *t = handshake_type(p, &q);
         if (t)
             snprintf(r->x.type, sizeof(r->x.type), "%s", t);

@@ -109,10 +109,14 @@ static enum MHD_Result refuse(struct MHD_Connection *conn, const struct cfg_rout
     if (log_limit(rt->path, why))
         log_msg(LOG_WARN, "handshake refused", "{s:s,s:s,s:s,s:i}", "route", rt->name, "handshake",
                 hs->name, "reason", why, "status", (int)status);
+    /* the answer says what an event's would (hg_strerror: "invalid signature"), the
+     * log says why; a challenge that cannot be answered names its problem */
+    const char *text = err == HG_EINVAL ? why : hg_strerror(err);
     struct buf b;
     buf_init(&b, 1024);
     enum MHD_Result ret = MHD_NO;
-    if (!buf_puts(&b, "{\"error\":") && !json_escape(&b, why, strlen(why)) && !buf_puts(&b, "}\n"))
+    if (!buf_puts(&b, "{\"error\":") && !json_escape(&b, text, strlen(text)) &&
+        !buf_puts(&b, "}\n"))
         ret = answer(conn, status, "application/json", NULL, &b);
     buf_free(&b);
     return ret;
@@ -138,7 +142,9 @@ int http_hs_try(struct dctx *dc, struct MHD_Connection *conn, const struct cfg_r
     const struct profile *p = rt->profile;
     if (!p->nhs)
         return 0;
+    int json = 0;
     struct hs_request q = {.method = method,
+                           .json = &json,
                            .body = body,
                            .body_len = len,
                            .header = hdr,
@@ -159,7 +165,7 @@ int http_hs_try(struct dctx *dc, struct MHD_Connection *conn, const struct cfg_r
         return 1;
     }
     struct buf b;
-    buf_init(&b, HS_VALUE_MAX * 16);
+    buf_init(&b, (size_t)HS_VALUE_MAX * 16);
     const struct secret *key = rt->nsecrets ? &rt->secrets[0] : NULL;
     int rc = handshake_answer(hs, &q, key, &b, &why);
     if (rc) {

@@ -107,7 +107,7 @@ int metrics_init(struct config *c)
     M.dup = calloc(MX_ROUTES + 1, sizeof(ctr));
     M.vfail = calloc((MX_ROUTES + 1) * NREASON, sizeof(ctr));
     M.shfb = calloc(MX_ROUTES + 1, sizeof(ctr));
-    M.hs = calloc(2 * (MX_ROUTES + 1), sizeof(ctr));
+    M.hs = calloc(2 * (size_t)(MX_ROUTES + 1), sizeof(ctr));
     M.sink = calloc(MX_SINKS, sizeof(struct sinkm));
     if (!M.req || !M.dup || !M.vfail || !M.sink || !M.shfb || !M.hs) {
         metrics_free();

@@ -64,6 +64,8 @@ static void profile_free(struct profile *p)
     free(p->jwt.aud);
     free(p->jwt.sub);
     free(p->jwt.body_claim);
+    for (size_t i = 0; i < p->jwt.nroute_claims; i++)
+        free(p->jwt.route_claims[i]);
     profile_ext_free(p);
     for (size_t i = 0; i < p->nver; i++)
         free(p->ver[i].tag);

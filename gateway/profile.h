@@ -126,6 +126,8 @@ struct prof_jwt {
     char *body_claim;
     int body_hex;
     long leeway_s;
+    char *route_claims[PROF_MAX_ISS]; /* claims each route must pin in "jwt_claims" */
+    size_t nroute_claims;
 };
 enum prof_secret { PROF_SECRET_RAW = 0, PROF_SECRET_WHSEC };
 

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HS_TOKEN_CHARS_P                                                                           \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+/=-" /* handshake.c */
 #define HS_NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 static void cond_free(struct prof_cond *c)
@@ -298,8 +300,11 @@ static int parse_hs_verify(struct ctx *x, const char *path, json_t *v, struct pr
                                              : (enum prof_hs_verify) - 1;
     if ((int)h->verify < 0)
         return cfgp_fail(x, q, "must be signature, verify_token or none");
-    if (h->verify == PROF_HS_SIGNATURE && (p->is_unsigned || strcmp(h->method, "POST")))
-        return cfgp_fail(x, q, "signature: only for a POST of a signed profile");
+    if (h->verify == PROF_HS_SIGNATURE && (p->is_unsigned || strcmp(h->method, "POST") ||
+                                           p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC))
+        return cfgp_fail(x, q,
+                         "signature: only for a POST of a profile that signs (not a token "
+                         "or credentials)");
     json_t *t = json_object_get(v, "verify_token_query");
     cfgp_pathf(q, sizeof(q), "%s.verify_token_query", path);
     if ((h->verify == PROF_HS_VERIFY_TOKEN) != (t != NULL))
@@ -307,6 +312,36 @@ static int parse_hs_verify(struct ctx *x, const char *path, json_t *v, struct pr
     if (t && (!json_is_string(t) || !json_string_length(t) || json_string_length(t) > 64))
         return cfgp_fail(x, q, "must be a query parameter name");
     return t && !(h->vt_query = strdup(json_string_value(t))) ? HG_ENOMEM : HG_OK;
+}
+
+/* hmac_is_oracle - 1 if the HMAC answer pv (keyed by the route's secret,
+ * over a token-like value: handshake.c) could equal the signature of an
+ * event p accepts: same algorithm, and a content a token-like value can
+ * spell.  A literal outside the token characters (Zoom's "v0:") cannot be
+ * spelled; nor can "{body}" alone when the body must be JSON (a token-like
+ * value is never a JSON text). */
+static int hmac_is_oracle(const struct profile *p, const struct prof_val *pv)
+{
+    int same = 0;
+    if (p->fmt == PROF_FMT_VALUE)
+        same = p->alg == pv->alg;
+    for (size_t i = 0; i < p->nver; i++)
+        same |= p->ver[i].alg == pv->alg;
+    if (!same || !p->content)
+        return 0;
+    if (!strcmp(p->content, "{body}"))
+        return !p->needs_json;
+    for (const char *c = p->content; *c; c++) {
+        if (*c == '{') {
+            c = strchr(c, '}');
+            if (!c)
+                return 1;
+            continue;
+        }
+        if (!strchr(HS_TOKEN_CHARS_P, *c))
+            return 0;
+    }
+    return 1;
 }
 
 static int parse_handshake(struct ctx *x, const char *path, json_t *v, struct profile *p,
@@ -355,6 +390,12 @@ static int parse_handshake(struct ctx *x, const char *path, json_t *v, struct pr
             return cfgp_fail(x, q, "a pointer source needs a POST (a body)");
         if (pv->kind == PROF_VAL_HMAC && p->is_unsigned)
             return cfgp_fail(x, q, "an hmac needs a secret: the profile is unsigned");
+        if (pv->kind == PROF_VAL_HMAC && hmac_is_oracle(p, pv))
+            return cfgp_fail(x, q,
+                             "this hmac answer could sign an event: the profile signs with the "
+                             "same algorithm over a content that a token-like value can equal "
+                             "(allowed: a content with a literal outside [A-Za-z0-9._~+/=-], "
+                             "or exactly {body} with \"body\": \"json\")");
     }
     return HG_OK;
 }
@@ -412,8 +453,8 @@ static int parse_accept(struct ctx *x, json_t *v, struct profile *p)
 int profile_ext_jwt(struct ctx *x, json_t *o, struct profile *p)
 {
     static const char *const top[] = {"format", "header", "prefix", "jwt", "covers_body", NULL};
-    static const char *const known[] = {"algorithms", "issuer", "audience", "subject",
-                                        "body_hash",  "leeway", NULL};
+    static const char *const known[] = {"algorithms", "issuer", "audience",     "subject",
+                                        "body_hash",  "leeway", "route_claims", NULL};
     int rc = cfgp_check_keys(x, "$.signature", o, top, NULL);
     json_t *j = json_object_get(o, "jwt"), *v;
     if (rc || (rc = profile_header_list(x, "$.signature.header", json_object_get(o, "header"),
@@ -480,6 +521,18 @@ int profile_ext_jwt(struct ctx *x, json_t *o, struct profile *p)
         p->jwt.body_hex = !strcmp(en, "hex");
         if (!(p->jwt.body_claim = strdup(c)))
             return HG_ENOMEM;
+    }
+    if ((v = json_object_get(j, "route_claims"))) {
+        if (!json_is_array(v) || !json_array_size(v) || json_array_size(v) > PROF_MAX_ISS)
+            return cfgp_fail(x, "$.signature.jwt.route_claims", "must be 1 to %d claim names",
+                             PROF_MAX_ISS);
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e) || !json_string_length(e) || json_string_length(e) > 64)
+                return cfgp_fail(x, "$.signature.jwt.route_claims", "must list claim names");
+            if (!(p->jwt.route_claims[p->jwt.nroute_claims++] = strdup(json_string_value(e))))
+                return HG_ENOMEM;
+        }
     }
     if ((v = json_object_get(j, "leeway"))) {
         uint64_t ms;

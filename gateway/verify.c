@@ -50,6 +50,7 @@ struct verifier {
     const struct profile *p;
     EVP_MAC *mac;
     struct jwt_keys *jwt; /* format jwt */
+    json_t *claims;       /* jwt: claims the route pins, or NULL */
     size_t n;
     struct vkey k[];
 };
@@ -135,6 +136,18 @@ static int add_pk(enum prof_alg a, const struct secret *s, int want_priv, struct
     return HG_OK;
 }
 
+/* pubkey_is_key - 1 if s is in a key form (PEM, whpk_/whsk_, 64 hex
+ * digits, base64 SPKI), well-formed or not: never an HMAC secret then. */
+static int pubkey_is_key(const struct secret *s)
+{
+    EVP_PKEY *pk = NULL;
+    int priv = 0;
+    const char *why = NULL;
+    int r = pubkey_parse(s->data, s->len, 0, &pk, &priv, &why);
+    EVP_PKEY_free(pk);
+    return r <= 0 && r != HG_ENOMEM;
+}
+
 /* add_mac - s as an HMAC key of algorithm a into k (k->mac NULL: not one). */
 static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, struct vkey *k,
                    const char **why)
@@ -181,12 +194,21 @@ static int build(const struct profile *p, const struct secret *secrets, size_t n
         rc = jwt_keys_new(secrets, n, p->jwt.algs, &v->jwt, why);
     if (p->fmt == PROF_FMT_JWT && !rc) /* sign, or count: the secrets as given */
         v->n = n;
-    for (size_t a = 0; a < na && rc == HG_OK; a++) {
-        for (size_t i = 0; i < n && rc == HG_OK; i++) {
+    int has_pk = 0;
+    for (size_t a = 0; a < na; a++)
+        has_pk |= is_pk(al[a]);
+    for (size_t i = 0; i < n && rc == HG_OK; i++) {
+        /* each secret is one thing: a key of a profile with public-key
+         * algorithms is never also an HMAC key (anyone may know a public
+         * key: Standard Webhooks' v1 must not verify with its text) */
+        int key = has_pk && pubkey_is_key(&secrets[i]);
+        for (size_t a = 0; a < na && rc == HG_OK; a++) {
+            if (is_pk(al[a]) != key)
+                continue;
             struct vkey *k = &v->k[v->n];
             k->alg = al[a];
-            rc = is_pk(al[a]) ? add_pk(al[a], &secrets[i], want_priv, k, why)
-                              : add_mac(v, al[a], &secrets[i], k, why);
+            rc = key ? add_pk(al[a], &secrets[i], want_priv, k, why)
+                     : add_mac(v, al[a], &secrets[i], k, why);
             v->n += k->pk || k->mac;
         }
     }
@@ -228,6 +250,7 @@ void verify_free(struct verifier *v)
     }
     EVP_MAC_free(v->mac);
     jwt_keys_free(v->jwt);
+    json_decref(v->claims);
     OPENSSL_cleanse(v->k, v->n * sizeof(struct vkey));
     free(v);
 }
@@ -323,7 +346,8 @@ static size_t candidates(const struct profile *p, const char *sig, struct cand *
         return nc < VERIFY_SIGS_MAX && !decode(p, sig, strlen(sig), &c[nc]) ? nc + 1 : nc;
     }
     const char *tskey = ts_sig_key(p);
-    char sep = p->fmt == PROF_FMT_KV ? p->kv_sep : ' ', eq = p->fmt == PROF_FMT_KV ? '=' : ',';
+    char sep = (char)(p->fmt == PROF_FMT_KV ? p->kv_sep : ' ');
+    char eq = (char)(p->fmt == PROF_FMT_KV ? '=' : ',');
     const char seps[2] = {sep, '\0'};
     for (const char *s = sig; *s;) {
         while (*s == ' ' || *s == sep)
@@ -455,6 +479,13 @@ static int check_items(const struct verifier *v, struct vt *t, const char **why)
         }
         items++;
     }
+    if (star && items == VERIFY_ITEMS_MAX) {
+        snprintf(path, sizeof(path), "%.*s/%d", (int)(star - ptr), ptr, VERIFY_ITEMS_MAX);
+        if (vt_body_exists(t, path)) {
+            *why = "more than 100 items";
+            return HG_ESIG;
+        }
+    }
     *why = items ? NULL : "missing token";
     return items ? HG_OK : HG_ESIG;
 }
@@ -481,10 +512,45 @@ static int check_basic(const struct verifier *v, const char *h, const char **why
     return ok ? HG_OK : HG_ESIG;
 }
 
-/* expand - a JWT audience/subject template: "{url}" or a literal. */
+void verify_set_claims(struct verifier *v, json_t *claims)
+{
+    json_decref(v->claims);
+    v->claims = json_incref(claims);
+}
+
+/* pinned_claims - 1 if the (already verified) token's payload carries every
+ * claim the route pins, equal. */
+static int pinned_claims(const struct verifier *v, const char *tok)
+{
+    const char *a = strchr(tok, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+    size_t n = b ? (size_t)(b - a - 1) : 0;
+    char *q = n && n <= JWT_TOKEN_MAX ? malloc(n + 4) : NULL;
+    unsigned char *raw = q ? malloc(n) : NULL;
+    size_t rl = 0;
+    int ok = 0;
+    if (raw) {
+        for (size_t i = 0; i < n; i++)
+            q[i] = (char)(a[1 + i] == '-' ? '+' : a[1 + i] == '_' ? '/' : a[1 + i]);
+        size_t m = n;
+        while (m % 4)
+            q[m++] = '=';
+        json_t *pl = b64_decode(q, m, raw, n, &rl) ? NULL : json_loadb((char *)raw, rl, 0, NULL);
+        const char *k;
+        json_t *want;
+        ok = json_is_object(pl);
+        json_object_foreach(v->claims, k, want) ok &= json_equal(json_object_get(pl, k), want);
+        json_decref(pl);
+    }
+    free(q);
+    free(raw);
+    return ok;
+}
+
+/* expand - a JWT audience/subject template: "{url}" or a literal.  An
+ * unknown URL gives a text no claim can equal (a claim is never "\x01"). */
 static const char *expand(const char *tpl, const struct verify_input *in)
 {
-    return tpl && !strcmp(tpl, "{url}") ? (in->url ? in->url : "") : tpl;
+    return tpl && !strcmp(tpl, "{url}") ? (in->url && *in->url ? in->url : "\x01") : tpl;
 }
 
 static int check_jwt(const struct verifier *v, const struct verify_input *in, const char **why)
@@ -508,7 +574,12 @@ static int check_jwt(const struct verifier *v, const struct verify_input *in, co
                          .body_len = in->body_len,
                          .now_s = in->now_s,
                          .leeway_s = p->jwt.leeway_s};
-    return jwt_verify(v->jwt, tok, strlen(tok), &w, why);
+    int rc = jwt_verify(v->jwt, tok, strlen(tok), &w, why);
+    if (rc == HG_OK && v->claims && !pinned_claims(v, tok)) {
+        *why = "token claims not the route's jwt_claims";
+        rc = HG_ESIG;
+    }
+    return rc;
 }
 
 /* signature_of - the candidates of a request: every present signature
@@ -572,7 +643,10 @@ static int check_signed(const struct verifier *v, struct vt *t, const char **why
     int rc = signature_of(p, t, c, &nc, tsbuf, sizeof(tsbuf), why);
     if (rc)
         return rc;
-    t->ts = timestamp_of(p, t, tsbuf, tsbody, sizeof(tsbody));
+    const char *ts = timestamp_of(p, t, tsbuf, tsbody, sizeof(tsbody));
+    if (ts && ts != t->in->timestamp) /* kept in t: tsbuf and tsbody end with this call */
+        snprintf(t->tsown, sizeof(t->tsown), "%s", ts);
+    t->ts = ts && ts != t->in->timestamp ? t->tsown : ts;
     if (p->has_timestamp && check_timestamp(p, t->ts, t->in->now_s, t->in->tolerance_s)) {
         *why = t->ts ? "timestamp outside tolerance" : "missing timestamp";
         return HG_ESTALE;
@@ -657,6 +731,17 @@ static int sign_jwt(const struct verifier *v, const struct secret *key,
             b64url_encode(h, sizeof(h), enc);
         json_object_set_new(c, p->jwt.body_claim, json_string(enc));
     }
+    for (size_t i = 0; in->claims && in->claims[i]; i++) { /* true/false: booleans */
+        const char *eq = strchr(in->claims[i], '=');
+        if (!eq)
+            continue;
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - in->claims[i]), in->claims[i]);
+        json_object_set_new(c, name,
+                            !strcmp(eq + 1, "true")    ? json_true()
+                            : !strcmp(eq + 1, "false") ? json_false()
+                                                       : json_string(eq + 1));
+    }
     char *claims = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(c);
     if (!claims)
@@ -667,7 +752,7 @@ static int sign_jwt(const struct verifier *v, const struct secret *key,
     size_t pl = p->sig_prefix ? strlen(p->sig_prefix) : 0;
     int rc = pl >= cap ? HG_ETOOBIG : HG_OK;
     if (!rc) {
-        memcpy(out, p->sig_prefix, pl);
+        snprintf(out, cap, "%s", p->sig_prefix ? p->sig_prefix : "");
         rc = jwt_sign(alg, key, NULL, claims, out + pl, cap - pl);
     }
     free(claims);
@@ -727,7 +812,7 @@ int verify_sign(const struct verifier *v, const struct verify_input *in, char *o
         if (p->fmt == PROF_FMT_TOKEN) {
             memcpy(out, in->token, n + 1);
         } else {
-            memcpy(out, "Basic ", 6);
+            snprintf(out, cap, "Basic ");
             b64_encode((const unsigned char *)in->token, n, out + 6);
         }
         return HG_OK;

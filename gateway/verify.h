@@ -19,6 +19,7 @@
 #include "secret.h"
 
 struct verifier;
+struct json_t;
 
 /* verify_header_fn - the value of request header name, or NULL. */
 typedef const char *(*verify_header_fn)(void *ctx, const char *name);
@@ -34,10 +35,11 @@ struct verify_input {
     const char *type;                  /* header-borne type (for {type}), or NULL */
     const char *timestamp;             /* the timestamp header, or NULL (kv: from the signature) */
     const char *nonce;                 /* header-borne nonce, or NULL */
-    const char *token;    /* token: the token presented; basic: the Authorization value */
-    const char *url;      /* {url}, the JWT audience/subject: the URL the producer called */
-    const char *method;   /* {method} */
-    verify_header_fn hdr; /* {header:NAME}, or NULL */
+    const char *token;         /* token: the token presented; basic: the Authorization value */
+    const char *url;           /* {url}, the JWT audience/subject: the URL the producer called */
+    const char *method;        /* {method} */
+    verify_header_fn hdr;      /* {header:NAME}, or NULL */
+    const char *const *claims; /* signing a JWT: extra "NAME=VALUE" claims, NULL-terminated */
     void *hctx;
     int64_t now_s;    /* current unix time, for the tolerance check */
     long tolerance_s; /* replay window in seconds */
@@ -56,6 +58,12 @@ int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
  * key (PEM, whsk_, or 64 hex digits: an Ed25519 seed). */
 int verify_new_signer(const struct profile *p, const struct secret *secret, struct verifier **out,
                       const char **why);
+
+/* verify_set_claims - claims (a JSON object of names -> values) that a
+ * JWT route's tokens must also carry, equal (a route's "jwt_claims": the
+ * service account of a Pub/Sub push subscription).  The object is kept
+ * (a reference is taken).  Not for a verifier in use. */
+void verify_set_claims(struct verifier *v, struct json_t *claims);
 
 /* verify_free - release a verifier, wiping key material.  NULL-safe. */
 void verify_free(struct verifier *v);

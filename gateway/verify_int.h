@@ -21,7 +21,8 @@ typedef int (*put_fn)(void *c, const void *p, size_t n);
 struct vt {
     const struct profile *p;
     const struct verify_input *in;
-    const char *ts;                              /* the timestamp as sent, or NULL */
+    const char *ts; /* the timestamp as sent, or NULL */
+    char tsown[48]; /* ts when it is not the header's (check_signed's buffers end with it) */
     char body_hex[2 * SHA256_DIGEST_LENGTH + 1]; /* {body_sha256}, when used */
     int json;                                    /* 0 not yet checked, 1 valid, -1 not JSON */
     char *form;                                  /* {form}: the sorted content, malloc'd */

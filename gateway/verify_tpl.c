@@ -123,8 +123,8 @@ static int piece(struct vt *t, const char *name, size_t n, put_fn put, void *c)
         return PUTS(t->ts);
     if (IS("nonce"))
         return PUTS(in->nonce);
-    if (IS("url"))
-        return PUTS(in->url);
+    if (IS("url")) /* a URL that could not be rebuilt is a hole, never "" */
+        return in->url && *in->url && PUTS(in->url);
     if (IS("method"))
         return PUTS(in->method);
     if (IS("form")) {
@@ -209,7 +209,7 @@ static int rfc3339(const char *s, int64_t *out)
         int oh, om;
         if (digits(z + 1, 2, &oh) || digits(z + 4, 2, &om))
             return HG_ESTALE;
-        int64_t off = (int64_t)oh * 3600 + om * 60;
+        int64_t off = (int64_t)oh * 3600 + (int64_t)om * 60;
         t += *z == '+' ? -off : off;
     }
     *out = t;

@@ -104,12 +104,19 @@ def body_auth(p):
                 or any("pointer" in t for t in ts))
 
 
+def route_claims(p):
+    """The claims a JWT profile's routes must pin (pubsub-push: the service account)."""
+    names = ((_profile(p).get("signature") or {}).get("jwt") or {}).get("route_claims", [])
+    return {n: "answers@example.iam.gserviceaccount.com" for n in names}
+
+
 def sign_with_cli(p, body, eid, etype, may_fail=False):
     kind = _kind(p)
     key = {"ed25519": "file:" + KEYS["ed25519"][0], "p256": "file:" + KEYS["p256"][0],
            "rsa": "file:" + KEYS["rsa"][0]}.get(kind, "env:" + SECRET_ENV[kind])
     out = subprocess.run([hg.BIN, "sign", "-p", p, "-s", key, "--id", eid, "--type", etype,
-                          "--url", BASE.get("url", "") + f"/hooks/{p}"],
+                          "--url", BASE.get("url", "") + f"/hooks/{p}",
+                          *[a for k, v in route_claims(p).items() for a in ("--claim", f"{k}={v}")]],
                          input=body, capture_output=True, env=dict(os.environ, **ENV), timeout=30)
     if out.returncode and may_fail:
         return {}  # the body cannot carry p's signature (it is not JSON)
@@ -138,6 +145,9 @@ def route(p):
         r["secrets"] = ["env:" + SECRET_ENV[_kind(p)]]
         if any(h.get("verify") == "verify_token" for h in _profile(p).get("handshakes", [])):
             r["verify_token"] = "answers-verify-token"
+        claims = route_claims(p)
+        if claims:
+            r["jwt_claims"] = claims
     return r
 
 

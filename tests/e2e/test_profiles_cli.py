@@ -391,6 +391,13 @@ class Check(hg.GatewayTest):
         for name in BUILTIN:
             self.assertIn(f"profile={name} ", p.stdout)
 
+    def test_docs_catalogue_is_current(self):
+        """The catalogue table of docs/profiles.md is what `profiles list` of
+        this binary prints (scripts/gen-profiles-doc HOOKGATE, then commit)."""
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-profiles-doc"), hg.BIN, "--check"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     def test_unknown_profile_named(self):
         cfg = self.config()
         cfg["routes"][0]["profile"] = "nosuch-producer"

@@ -70,8 +70,11 @@ class Proxy(hg.GatewayTest):
             self.assertEqual(self.post(g, {"Forwarded": v}).status, 200, v)
         for v in [f"for={OTHER}", "for=\"[2001:db9::1]\"", f"for={ALLOWED}, for={OTHER}"]:
             self.assertEqual(self.post(g, {"Forwarded": v}).status, 403, v)
-        # X-Forwarded-For wins over Forwarded
+        # X-Forwarded-For and Forwarded that disagree: neither is believed (a proxy that writes
+        # one may pass the other on from the client), whichever names the allowed address
         self.assertEqual(self.post(g, {"X-Forwarded-For": OTHER, "Forwarded": f"for={ALLOWED}"}).status, 403)
+        self.assertEqual(self.post(g, {"Forwarded": f"for={OTHER}", "X-Forwarded-For": ALLOWED}).status, 403)
+        self.assertEqual(self.post(g, {"X-Forwarded-For": ALLOWED, "Forwarded": f"for={ALLOWED}"}).status, 200)
         self.assertTrue(any(l.get("client") == "2001:db9::1" for l in self.rejected(g, 403)))
 
     def test_unusable_headers_leave_the_proxy_as_client(self):

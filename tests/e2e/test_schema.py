@@ -118,6 +118,12 @@ TOKEN_PROFILES = tuple(n for n, p in BUILTINS.items() if p.get("signature", {}).
 # a registration handshake checked with the route's "verify_token" (required there, refused elsewhere)
 VERIFY_TOKEN_PROFILES = tuple(n for n, p in BUILTINS.items()
                               if any(h.get("verify") == "verify_token" for h in p.get("handshakes", [])))
+# signature format "jwt": the only ones that take the route key "jwt_claims"
+JWT_PROFILES = tuple(n for n, p in BUILTINS.items() if p.get("signature", {}).get("format") == "jwt")
+# the claims each route of a JWT profile must pin in "jwt_claims" (pubsub-push: the service account's email)
+ROUTE_CLAIMS = {n: tuple(BUILTINS[n]["signature"]["jwt"].get("route_claims", ())) for n in JWT_PROFILES}
+ROUTE_CLAIMS = {n: c for n, c in ROUTE_CLAIMS.items() if c}
+PUSH_SA = "push-invoker@my-project.iam.gserviceaccount.com"  # a Pub/Sub push service account (example)
 BUILT_PROFILES = tuple(BUILTINS)
 SINK_TYPES = ("stdout", "exec", "unix", "pipe", "http", "jetstream")
 UNKNOWN_SINK_TYPES = ("kafka", "nats", "JetStream", "jetstream ", "HTTP", "file", "")  # no build has these
@@ -144,8 +150,9 @@ uwIDAQAB
 
 def signed_route_keys(p):
     """What a route on signed built-in profile p needs besides path, profile
-    and sinks: a secret of the form its scheme takes, and a verify_token
-    where its handshake checks one."""
+    and sinks: a secret of the form its scheme takes, a verify_token where
+    its handshake checks one, and jwt_claims pinning the claims its profile
+    names in route_claims (pubsub-push: email)."""
     sig = BUILTINS[p]["signature"]
     algs = {sig.get("algorithm")} | set(sig.get("versions", {}).values()) | set(sig.get("jwt", {}).get("algorithms", ()))
     if sig.get("secret") == "whsec":
@@ -163,7 +170,14 @@ def signed_route_keys(p):
     keys = {"secrets": [secret]}
     if p in VERIFY_TOKEN_PROFILES:
         keys["verify_token"] = "env:T_SECRET"
+    if p in ROUTE_CLAIMS:
+        keys["jwt_claims"] = {c: PUSH_SA for c in ROUTE_CLAIMS[p]}
     return keys
+
+
+def push_route(c, **keys):
+    """Route 0 on pubsub-push (an RSA public key as its secret) with keys."""
+    route0(c).update(profile="pubsub-push", secrets=[RSA_PUBLIC_PEM], **keys)
 
 
 def with_stream(cfg):
@@ -217,6 +231,30 @@ def vt_profile_dir(tmp, name="acme_vt"):
     with open(os.path.join(d, name + ".json"), "w") as f:
         json.dump(p, f)
     return d
+
+
+def jwt_profile_dir(tmp, name="acme_jwt", route_claims=("sub",)):
+    """A directory holding one user profile NAME.json whose signature is an
+    HS256 JWT in Authorization and whose routes must pin route_claims
+    (none when empty); returns the directory."""
+    d = os.path.join(tmp, "profiles-" + name)
+    os.makedirs(d, exist_ok=True)
+    jwt = {"algorithms": ["HS256"], "issuer": "acme"}
+    if route_claims:
+        jwt["route_claims"] = list(route_claims)
+    p = {"name": name, "description": "test profile with a JWT signature", "id": [{"header": "X-Acme-Id"}],
+         "signature": {"format": "jwt", "header": "Authorization", "prefix": "Bearer ", "covers_body": False,
+                       "jwt": jwt}}
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(p, f)
+    return d
+
+
+def jwt_route(c, name="acme_jwt", route_claims=("sub",), **keys):
+    """Route 0 on the user JWT profile NAME (its directory next to the data
+    directory) with keys."""
+    c.update(profile_dirs=[jwt_profile_dir(os.path.dirname(c["data_dir"]), name, route_claims)])
+    route0(c).update(profile=name, **keys)
 
 
 def vt_route(c, **keys):
@@ -338,6 +376,29 @@ INVALID = [
      "$.routes[0].public_url: must be an http:// or https:// URL"),
     ("public_url with a space", lambda c: route0(c).update(public_url="https://example.com/a b"),
      "$.routes[0].public_url: must be an http:// or https:// URL"),
+    # jwt_claims (issue 16): a JWT route's pinned claims; pubsub-push must pin the service account's email
+    ("pubsub-push route without jwt_claims", lambda c: push_route(c),
+     "$.routes[0].jwt_claims: is required by profile pubsub-push"),
+    ("pubsub-push jwt_claims without email", lambda c: push_route(c, jwt_claims={"email_verified": True}),
+     "$.routes[0].jwt_claims: is required by profile pubsub-push"),
+    ("pubsub-push jwt_claims a list", lambda c: push_route(c, jwt_claims=["email"]),
+     "$.routes[0].jwt_claims: is required by profile pubsub-push"),
+    ("jwt_claims on a non-JWT profile", lambda c: route0(c).update(jwt_claims={"email": PUSH_SA}),
+     "$.routes[0].jwt_claims: only for a JWT profile (generic is not)"),
+    ("jwt_claims on a token profile", lambda c: route0(c).update(profile="msgraph", jwt_claims={}),
+     "$.routes[0].jwt_claims: only for a JWT profile (msgraph is not)"),
+    ("jwt_claims value an object", lambda c: push_route(c, jwt_claims={"email": {"equals": PUSH_SA}}),
+     "$.routes[0].jwt_claims.email: must be a string, a boolean or an integer"),
+    ("jwt_claims value a list", lambda c: push_route(c, jwt_claims={"email": PUSH_SA, "aud": ["a", "b"]}),
+     "$.routes[0].jwt_claims.aud: must be a string, a boolean or an integer"),
+    ("jwt_claims value null", lambda c: push_route(c, jwt_claims={"email": PUSH_SA, "hd": None}),
+     "$.routes[0].jwt_claims.hd: must be a string, a boolean or an integer"),
+    ("jwt_claims value with a fraction", lambda c: push_route(c, jwt_claims={"email": PUSH_SA, "n": 1.5}),
+     "$.routes[0].jwt_claims.n: must be a string, a boolean or an integer"),
+    ("jwt_claims of 9 claims", lambda c: push_route(c, jwt_claims={"email": PUSH_SA, **{f"c{i}": i for i in range(8)}}),
+     "$.routes[0].jwt_claims: must be an object of at most 8 claims"),
+    ("jwt_claims a list on qstash", lambda c: route0(c).update(profile="qstash", jwt_claims=["sub"]),
+     "$.routes[0].jwt_claims: must be an object of at most 8 claims"),
     ("public_url ending in a newline", lambda c: route0(c).update(public_url="https://example.com/\n"),
      "$.routes[0].public_url: must be an http:// or https:// URL"),
     ("public_url of 2049 bytes", lambda c: route0(c).update(public_url="https://example.com/" + "a" * 2029),
@@ -786,6 +847,16 @@ VALID = [
         {"address": "127.0.0.1:0", "trusted_proxies": []},
         {"address": "[::1]:0", "trusted_proxies": ["10.0.%d.0/24" % i for i in range(64)]}])),
     ("verify_token on a profile with a verify_token handshake", lambda c: vt_route(c, verify_token="env:T_SECRET")),
+    ("jwt_claims pinning email on pubsub-push", lambda c: push_route(c, jwt_claims={"email": PUSH_SA})),
+    ("jwt_claims of 8 claims, strings, booleans and integers", lambda c: push_route(c, jwt_claims={
+        "email": PUSH_SA, "email_verified": True, "azp": "1234567890", "hd": "", "n": 0, "neg": -7,
+        "big": 2 ** 53, "admin": False})),
+    ("jwt_claims on qstash, and an empty one", lambda c: (
+        route0(c).update(profile="qstash", jwt_claims={"iss": "Upstash"}),
+        c["routes"][1].update(profile="qstash", jwt_claims={}))),
+    ("jwt_claims on a user JWT profile, its route_claims pinned", lambda c: jwt_route(c, jwt_claims={
+        "sub": "svc-a", "tenant": 42})),
+    ("jwt_claims left out on a user JWT profile without route_claims", lambda c: jwt_route(c, "acme_jwt0", ())),
     ("verify_token on a meta route", lambda c: route0(c).update(profile="meta", verify_token="env:T_SECRET")),
     ("verify_token literal and from a file", lambda c: (
         vt_route(c, verify_token="a-literal-verify-token"),
@@ -883,6 +954,15 @@ LOADER_ONLY = [
      "$.routes[0].verify_token: is required by profile acme_vt"),
     ("verify_token from an unset variable", lambda c: vt_route(c, verify_token="env:HG_SURELY_UNSET"),
      "$.routes[0].verify_token: environment variable HG_SURELY_UNSET is not set"),
+    ("jwt_claims integer written as 1.0 (JSON Schema counts it an integer, jansson a real)",
+     lambda c: push_route(c, jwt_claims={"email": PUSH_SA, "n": 1.0}),
+     "$.routes[0].jwt_claims.n: must be a string, a boolean or an integer"),
+    ("jwt_claims missing a user JWT profile's route_claims", lambda c: jwt_route(c, jwt_claims={"tenant": 42}),
+     "$.routes[0].jwt_claims: is required by profile acme_jwt: {\"sub\": ...}"),
+    ("jwt_claims on a user profile that is not JWT", lambda c: (
+        c.update(profile_dirs=[profile_dir(os.path.dirname(c["data_dir"]))]),
+        route0(c).update(profile="acme", jwt_claims={"sub": "x"})),
+     "$.routes[0].jwt_claims: only for a JWT profile (acme is not)"),
     ("public_url of 1100 characters, 2200 bytes", lambda c: route0(c).update(
         public_url="https://example.com/" + "\u00e9" * 1100), "$.routes[0].public_url: must be an http:// or https:// URL"),
     ("trusted_proxies with host bits set", lambda c: c["listen"][0].update(trusted_proxies=["::1", "10.0.0.1/8"]),
@@ -1033,7 +1113,7 @@ class ConfigSchema(hg.GatewayTest):
                                "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout"})
         route = defs["route"]["properties"]
         self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", "shared_dedupe",
-                                      "verify_token", "public_url", *ACCESS_ROUTE_KEYS})
+                                      "verify_token", "public_url", "jwt_claims", *ACCESS_ROUTE_KEYS})
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",
@@ -1054,6 +1134,10 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(defs["listener"]["properties"]["trusted_proxies"]["maxItems"], 64)
         self.assertEqual(route["verify_token"]["$ref"], "#/$defs/secret")
         self.assertEqual(route["public_url"]["maxLength"], 2048)
+        # jwt_claims: at most 8, each a string, a boolean or an integer (config_route.c resolve_claims)
+        self.assertEqual(route["jwt_claims"]["maxProperties"], 8)
+        self.assertEqual(route["jwt_claims"]["additionalProperties"], {"type": ["string", "boolean", "integer"]})
+        self.assertNotIn("properties", route["jwt_claims"])
         self.assertEqual(set(defs["listener"]["properties"]["tls"]["properties"]),
                          {"cert", "key", "client_ca", "priorities"})
         self.assertEqual(set(defs["limits"]["properties"]),
@@ -1173,6 +1257,14 @@ class ConfigSchema(hg.GatewayTest):
         self.assertEqual(kinds[VERIFY_TOKEN_PROFILES]["required"], ["verify_token"])
         self.assertEqual(kinds[tuple(p for p in BUILT_PROFILES if p not in VERIFY_TOKEN_PROFILES)]
                          ["properties"]["verify_token"], False)
+        self.assertEqual(kinds[tuple(p for p in BUILT_PROFILES if p not in JWT_PROFILES)]
+                         ["properties"]["jwt_claims"], False)
+        self.assertIn("pubsub-push", ROUTE_CLAIMS)  # Google: pin the push service account
+        for p, claims in ROUTE_CLAIMS.items():  # one rule per set of claims, naming exactly its profiles
+            names = tuple(q for q, c in ROUTE_CLAIMS.items() if c == claims)
+            self.assertEqual(kinds[names]["required"], ["jwt_claims"], p)
+            self.assertEqual(kinds[names]["properties"]["jwt_claims"]["required"], list(claims), p)
+            self.assertIn(f'"{p}" needs "jwt_claims"', route["profile"]["description"])
         self.assertEqual(set(next(k for k, v in kinds.items() if v.get("required") == ["secrets"])),
                          set(BUILT_PROFILES) - set(UNSIGNED_PROFILES))
 
@@ -1733,6 +1825,12 @@ PROFILES_OK = [
         "format": "jwt", "header": "Authorization", "prefix": "Bearer ", "covers_body": False,
         "jwt": {"algorithms": ["RS256", "ES256"], "issuer": ["a", "b", "c", "d"], "audience": "{url}",
                 "leeway": "5m"}})),
+    ("jwt with route_claims, 1 and 4 names", base_profile(signature={
+        "format": "jwt", "header": "Authorization", "prefix": "Bearer ", "covers_body": False,
+        "jwt": {"algorithms": ["RS256"], "issuer": "https://accounts.google.com", "audience": "{url}",
+                "route_claims": ["email"]}})),
+    ("jwt HS256 with 4 route_claims", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=["email", "email_verified", "azp", "c" * 64])})),
     ("a HEAD handshake without conditions", base_profile(handshakes=hs(method="HEAD", when=None,
                                                                        answer={"status": 200}))),
     ("a signed POST handshake answering JSON", base_profile(handshakes=hs(
@@ -1743,7 +1841,9 @@ PROFILES_OK = [
     ("a verify_token handshake", base_profile(handshakes=hs(
         when=[{"query": "hub.mode", "equals": "subscribe"}, {"query": "hub.challenge"}], verify="verify_token",
         verify_token_query="hub.verify_token", answer={"status": 200, "text": {"query": "hub.challenge"}}))),
-    ("an HMAC answer, headers, a literal", base_profile(handshakes=answer(
+    # ({body} alone with JSON bodies: a token-like value is never such a body, so the HMAC
+    # answer cannot sign an event)
+    ("an HMAC answer, headers, a literal", base_profile(body="json", handshakes=answer(
         content_type="application/json", headers={"X-Content-Type-Options": "nosniff"},
         json={"response_token": HMAC_OF_C, "ok": {"literal": ""}, "h": {"header": "X-Okta-Verification-Challenge"}}))),
     ("four handshakes", base_profile(handshakes=hs() * 4)),
@@ -1806,6 +1906,18 @@ PROFILES_BAD = [
      "$.signature.jwt.leeway"),
     ("jwt with a secret", base_profile(signature={"format": "jwt", "header": "A", "jwt": JWT_HS, "secret": "raw"}),
      "$.signature.secret"),
+    ("jwt route_claims empty", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=[])}), "$.signature.jwt.route_claims"),
+    ("jwt route_claims of 5", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=["a", "b", "c", "d", "e"])}), "$.signature.jwt.route_claims"),
+    ("jwt route_claims a string", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims="email")}), "$.signature.jwt.route_claims"),
+    ("jwt route_claims an empty name", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=["email", ""])}), "$.signature.jwt.route_claims"),
+    ("jwt route_claims a name of 65 bytes", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=["c" * 65])}), "$.signature.jwt.route_claims"),
+    ("jwt route_claims a number", base_profile(signature={"format": "jwt", "header": "A", "jwt": dict(
+        JWT_HS, route_claims=[1])}), "$.signature.jwt.route_claims"),
     ("jwt with a timestamp", base_profile(signature={"format": "jwt", "header": "A", "jwt": JWT_HS},
                                           timestamp={"from": [{"header": "X-Ts"}]}), "$.timestamp"),
     ("five handshakes", base_profile(handshakes=hs() * 5), "$.handshakes"),

@@ -8,7 +8,10 @@
  * $HG_FUZZ_TMP, else /dev/shm, else $TMPDIR or /tmp; removed at exit), a
  * stdout sink whose fd 1 is /dev/null, and routes for the profiles generic,
  * iex, standard (Svix headers too), github, stripe, shopify, slack, hubex
- * (token in the path or a header) and an unsigned route with a "token".
+ * (token in the path or a header), an unsigned route with a "token", and
+ * zoom, x (registration handshakes answered with an HMAC) and twilio ({url},
+ * {form}).  No route whose handshake echoes a value (meta, msgraph): the
+ * fuzzer could learn a listed secret from the leak check and have it echoed.
  * Secrets are those of tests/vectors/vectors.json, so the seeds
  * (valid signed requests made by tests/fuzz/make_http_seeds.py) reach the
  * store; tolerance is 3650d so their fixed timestamps stay valid.
@@ -93,6 +96,9 @@ static const char *const secrets[] = {
     "8f742231b10e8888abcd99yyyzzz85a5",
     "fuzz-hubex-token-5f0c2a91",
     "fuzz-route-token-9b1e77d3",
+    "fuzz-zoom-secret-41c7e0a2",
+    "fuzz-x-consumer-8d3b51f6",
+    "fuzz-twilio-token-c61d",
 };
 #define NSECRETS (sizeof(secrets) / sizeof(secrets[0]))
 
@@ -126,7 +132,13 @@ static const char config_fmt[] =
     "  {\"path\": \"/hooks/hubex\", \"profile\": \"hubex\","
     "   \"secrets\": [\"fuzz-hubex-token-5f0c2a91\"], \"sinks\": [\"out\"]},"
     "  {\"path\": \"/hooks/open\", \"profile\": \"unsigned\", \"allow_unsigned\": true,"
-    "   \"token\": \"fuzz-route-token-9b1e77d3\", \"sinks\": [\"out\"]}"
+    "   \"token\": \"fuzz-route-token-9b1e77d3\", \"sinks\": [\"out\"]},"
+    "  {\"path\": \"/hooks/zoom\", \"profile\": \"zoom\", \"tolerance\": \"3650d\","
+    "   \"secrets\": [\"fuzz-zoom-secret-41c7e0a2\"], \"sinks\": [\"out\"]},"
+    "  {\"path\": \"/hooks/x\", \"profile\": \"x\","
+    "   \"secrets\": [\"fuzz-x-consumer-8d3b51f6\"], \"sinks\": [\"out\"]},"
+    "  {\"path\": \"/hooks/twilio\", \"profile\": \"twilio\","
+    "   \"secrets\": [\"fuzz-twilio-token-c61d\"], \"sinks\": [\"out\"]}"
     " ]}";
 
 static struct {

@@ -110,7 +110,8 @@ static void test_limits(void)
     /* a long value */
     size_t big = 100000;
     char *lb = malloc(big + 3), *dec = malloc(big + 3);
-    memcpy(lb, "v=", 2);
+    lb[0] = 'v';
+    lb[1] = '=';
     memset(lb + 2, '+', big);
     T_EQ_INT(form_parse(lb, big + 2, dec, big + 2, P, 1, &N), HG_OK);
     T_EQ_INT(N, 1);

@@ -169,8 +169,9 @@ static void test_xff(void)
     T_EQ_STR(client("127.0.0.1", "[2001:db8::1]:443", NULL), "2001:db8::1");
     T_EQ_STR(client("127.0.0.1", "::ffff:203.0.113.9", NULL), "203.0.113.9"); /* as IPv4 */
     T_EQ_STR(client("::ffff:127.0.0.1", "203.0.113.9", NULL), "203.0.113.9");
-    /* XFF wins over Forwarded */
-    T_EQ_STR(client("127.0.0.1", "203.0.113.9", "for=198.51.100.1"), "203.0.113.9");
+    /* XFF and Forwarded that disagree: neither (the proxy's address); that agree: it */
+    T_EQ_STR(client("127.0.0.1", "203.0.113.9", "for=198.51.100.1"), "127.0.0.1");
+    T_EQ_STR(client("127.0.0.1", "203.0.113.9", "for=203.0.113.9"), "203.0.113.9");
     /* an empty XFF: Forwarded is used */
     T_EQ_STR(client("127.0.0.1", " , ", "for=198.51.100.1"), "198.51.100.1");
 }

@@ -37,7 +37,7 @@ static struct profile_set *load(const char *name, const char *json, char *err, s
     if (!f)
         return NULL;
     fputs(json, f);
-    fclose(f);
+    (void)fclose(f);
     const char *dirs[] = {DIR_, NULL};
     struct profile_set *s = NULL;
     err[0] = '\0';
@@ -104,12 +104,16 @@ static void test_handshake_match_and_answer(void)
     const char *body = "{\"event\":\"endpoint.url_validation\",\"payload\":{\"plainToken\":"
                        "\"qgg8vlvZRS6UYooatFL8Aw\"}}";
     struct req2 rq = {{0}, {0}};
-    struct hs_request r = {"POST", NULL, 0, hget, qget, &rq};
+    struct hs_request r = {"POST", NULL, 0, hget, qget, &rq, NULL};
     T_CHECK(handshake_match(p, &r) == NULL); /* a body condition: not before the body */
     r.body = body;
     r.body_len = strlen(body);
     const struct prof_handshake *h = handshake_match(p, &r);
     T_CHECK(h && !strcmp(h->name, "url_validation"));
+    if (!h) {
+        profile_set_free(s);
+        return;
+    }
     struct secret key = {(unsigned char *)"zoom-secret", 11};
     struct buf b;
     buf_init(&b, 1 << 16);
@@ -156,7 +160,7 @@ static void test_hmac_answer_refuses_bodies(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *qv[] = {bad[i], NULL};
         struct req2 rq = {{0}, {qn, qv}};
-        struct hs_request r = {"GET", NULL, 0, hget, qget, &rq};
+        struct hs_request r = {"GET", NULL, 0, hget, qget, &rq, NULL};
         const struct prof_handshake *h = handshake_match(p, &r);
         if (!bad[i][0]) { /* empty: not even a match */
             T_CHECK(h == NULL);
@@ -172,7 +176,7 @@ static void test_hmac_answer_refuses_bodies(void)
     }
     const char *qv[] = {"dGVzdA-_.~", NULL};
     struct req2 rq = {{0}, {qn, qv}};
-    struct hs_request r = {"GET", NULL, 0, hget, qget, &rq};
+    struct hs_request r = {"GET", NULL, 0, hget, qget, &rq, NULL};
     struct buf b;
     buf_init(&b, 1 << 16);
     const char *why = NULL;
@@ -318,11 +322,11 @@ static void test_rfc3339_window(void)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.123456789Z", &tm);
+    (void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.123456789Z", &tm);
     T_EQ_INT(round_trip("tw", tw, "{}", ts, 0), HG_OK);
     time_t old = now - 3600;
     gmtime_r(&old, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    (void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     T_EQ_INT(round_trip("tw", tw, "{}", ts, 0), HG_ESTALE);
     T_EQ_INT(round_trip("tw", tw, "{}", "2019-13-01T00:00:00Z", 0), HG_ESTALE);
 }
@@ -364,6 +368,132 @@ static void test_token_in_every_item(void)
     profile_set_free(s);
 }
 
+/* a public key is never also an HMAC key: the built-in standard profile
+ * (v1 HMAC + v1a Ed25519) with a 64-hex Ed25519 public key must refuse a v1
+ * signature keyed by that key's text (review finding: anyone knows it) */
+static void test_public_key_is_not_an_hmac_key(void)
+{
+    char err[512];
+    const char *dirs[] = {NULL};
+    struct profile_set *s = NULL;
+    T_EQ_INT(profile_set_load(dirs, &s, err, sizeof(err)), HG_OK);
+    const struct profile *p = profile_find(s, "standard");
+    T_CHECK(p != NULL);
+    if (!p) {
+        profile_set_free(s);
+        return;
+    }
+    const char *hex = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    struct secret sec = {(unsigned char *)hex, 64};
+    struct verifier *v = NULL;
+    const char *why = NULL;
+    T_EQ_INT(verify_new(p, &sec, 1, &v, &why), HG_OK);
+    /* the forger's v1: HMAC keyed by base64-decode(the key's text), as whsec would */
+    unsigned char key[64];
+    size_t kl = 0;
+    T_EQ_INT(b64_decode(hex, 64, key, sizeof(key), &kl), HG_OK);
+    char ts[32], msg[256], sig[128], hdr[160];
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    int ml = snprintf(msg, sizeof(msg), "msg_1.%s.{}", ts);
+    unsigned char md[32];
+    unsigned mdl = 0;
+    HMAC(EVP_sha256(), key, (int)kl, (unsigned char *)msg, (size_t)ml, md, &mdl);
+    b64_encode(md, mdl, sig);
+    snprintf(hdr, sizeof(hdr), "v1,%s", sig);
+    struct verify_input in = {.body = "{}",
+                              .body_len = 2,
+                              .signature = hdr,
+                              .id = "msg_1",
+                              .timestamp = ts,
+                              .now_s = (int64_t)time(NULL),
+                              .tolerance_s = 300};
+    T_EQ_INT(v ? verify_check(v, &in, &why) : -1, HG_ESIG);
+    verify_free(v);
+    profile_set_free(s);
+}
+
+/* an HMAC answer over a value a caller picks must not be able to sign an
+ * event: refused at load unless the content cannot be spelled by a token */
+static void test_hmac_answer_oracle_refused_at_load(void)
+{
+    const char *hs = ",\"handshakes\":[{\"name\":\"crc\",\"method\":\"GET\",\"when\":[{\"query\":"
+                     "\"crc_token\"}],\"verify\":\"none\",\"answer\":{\"status\":200,\"json\":{"
+                     "\"response_token\":{\"hmac\":\"sha256\",\"encoding\":\"base64\",\"of\":{"
+                     "\"query\":\"crc_token\"}}}}}]}";
+    char json[1024], err[512];
+    snprintf(json, sizeof(json),
+             "{\"name\":\"bad\",\"signature\":{\"header\":\"S\",\"format\":\"value\","
+             "\"algorithm\":\"hmac-sha256\",\"encoding\":\"base64\"},\"id_fallback\":"
+             "\"body_sha256\",\"body\":\"any\"%s",
+             hs);
+    expect_load_error(json, "$.handshakes[0].answer");
+    snprintf(json, sizeof(json),
+             "{\"name\":\"bad\",\"signature\":{\"header\":\"S\",\"format\":\"value\","
+             "\"algorithm\":\"hmac-sha256\",\"encoding\":\"base64\",\"content\":"
+             "\"{timestamp}.{body}\"},\"timestamp\":{\"from\":[{\"header\":\"T\"}]},"
+             "\"id_fallback\":\"body_sha256\",\"body\":\"json\"%s",
+             hs);
+    expect_load_error(json, "$.handshakes[0].answer");
+    /* X's own shape loads: {body} alone, JSON bodies only */
+    snprintf(json, sizeof(json),
+             "{\"name\":\"ok\",\"signature\":{\"header\":\"S\",\"format\":\"value\","
+             "\"algorithm\":\"hmac-sha256\",\"encoding\":\"base64\"},\"id_fallback\":"
+             "\"body_sha256\",\"body\":\"json\"%s",
+             hs);
+    struct profile_set *s = load("ok", json, err, sizeof(err));
+    T_CHECK(s != NULL);
+    profile_set_free(s);
+}
+
+static void test_items_bounded_and_url_required(void)
+{
+    char err[512];
+    const char *g = "{\"name\":\"mg3\",\"signature\":{\"format\":\"token\",\"token_pointer\":"
+                    "\"/value/*/s\"},\"id_fallback\":\"body_sha256\"}";
+    struct profile_set *s = load("mg3", g, err, sizeof(err));
+    T_CHECK(s != NULL);
+    if (!s)
+        return;
+    struct secret sec = {(unsigned char *)"one", 3};
+    struct verifier *v = NULL;
+    const char *why = NULL;
+    T_EQ_INT(verify_new(profile_find(s, "mg3"), &sec, 1, &v, &why), HG_OK);
+    char *body = malloc(16 * 1024);
+    for (int items = 100; v && body && items <= 101; items++) {
+        size_t n = (size_t)sprintf(body, "{\"value\":[");
+        for (int i = 0; i < items; i++)
+            n += (size_t)sprintf(body + n, "%s{\"s\":\"one\"}", i ? "," : "");
+        n += (size_t)sprintf(body + n, "]}");
+        struct verify_input in = {.body = body, .body_len = n};
+        T_EQ_INT(verify_check(v, &in, &why), items == 100 ? HG_OK : HG_ESIG);
+    }
+    free(body);
+    verify_free(v);
+    profile_set_free(s);
+    /* a {url} that could not be rebuilt is a hole: never verified as "" */
+    const char *u =
+        "{\"name\":\"uu\",\"signature\":{\"header\":\"S\",\"format\":\"value\","
+        "\"algorithm\":\"hmac-sha256\",\"encoding\":\"hex\",\"content\":\"{url}{body}\"},"
+        "\"id_fallback\":\"body_sha256\"}";
+    s = load("uu", u, err, sizeof(err));
+    T_CHECK(s != NULL);
+    if (!s)
+        return;
+    struct secret k2 = {(unsigned char *)"k", 1};
+    T_EQ_INT(verify_new(profile_find(s, "uu"), &k2, 1, &v, &why), HG_OK);
+    unsigned char md[32];
+    unsigned ml = 0;
+    HMAC(EVP_sha256(), "k", 1, (const unsigned char *)"{}", 2, md, &ml);
+    char hex[65];
+    hex_encode(md, ml, hex);
+    struct verify_input in = {.body = "{}", .body_len = 2, .signature = hex, .url = ""};
+    T_EQ_INT(verify_check(v, &in, &why), HG_ESIG);
+    in.url = NULL;
+    T_EQ_INT(verify_check(v, &in, &why), HG_ESIG);
+    verify_free(v);
+    profile_set_free(s);
+}
+
 int main(void)
 {
     snprintf(DIR_, sizeof(DIR_), "/tmp/hg-hs-test-XXXXXX");
@@ -375,6 +505,9 @@ int main(void)
     T_RUN(test_new_schemes_round_trip);
     T_RUN(test_rfc3339_window);
     T_RUN(test_token_in_every_item);
+    T_RUN(test_public_key_is_not_an_hmac_key);
+    T_RUN(test_hmac_answer_oracle_refused_at_load);
+    T_RUN(test_items_bounded_and_url_required);
     rmdir(DIR_);
     return t_finish();
 }

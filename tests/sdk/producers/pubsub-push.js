@@ -56,6 +56,8 @@ module.exports = {
   by: "computed from Google's Authenticate push subscriptions page: RS256 OIDC token signed and checked with jose 6.2.19 against a test JWKS (google-auth-library is not pinned)",
   docs: 'https://cloud.google.com/pubsub/docs/authenticate-push-subscriptions',
   secrets: jwks,
+  // the route pins the push subscription's service account (Google: check the email claim)
+  route: { jwt_claims: { email: SA, email_verified: true } },
   signing_keys: pems,
   content_type: 'application/json',
   sign_args: ['--url', '{url}'],
