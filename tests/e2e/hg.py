@@ -558,6 +558,7 @@ _SECRET_KEY_RE = re.compile(r"^(secrets?|token|password|passwd|api_?key|private_
 _SECRET_ENV_RE = re.compile(r"SECRET|TOKEN|PASSW|PRIVATE|CREDENTIAL", re.I)
 # a timestamp header beside a signature (X-Signature-Timestamp) is no secret, nor is an
 # idempotency key (I-Twilio-Idempotency-Token: the event's id, echoed in answers)
+_JWT_BEARER_RE = re.compile(r"(?i)^bearer\s+[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$")
 _SIG_HEADER_RE = re.compile(r"^(?!.*timestamp)(?:.*signature|.*hmac)", re.I)
 _AUTH_HEADER_RE = re.compile(
     r"^(?!.*idempotency)(?:(proxy-)?authorization$|cookie$|.*token|.*secret|.*api-?key|.*password)", re.I)
@@ -644,8 +645,8 @@ def _leak_secret_value(v, origin):
 def _leak_header_value(name, value, origin):
     """Needles from a request header a test client sends (or a sink is configured with)."""
     name = str(name)
-    if _SIG_HEADER_RE.search(name):
-        cls = "signature"
+    if _SIG_HEADER_RE.search(name) or _JWT_BEARER_RE.match(str(value).strip()):
+        cls = "signature"  # a JWT is a signed statement (`hookgate sign` prints it), not a secret
     elif _AUTH_HEADER_RE.search(name):
         cls = "secret"
     else:
@@ -972,7 +973,8 @@ def _leak_sign_shows(argv, env, cwd):
             if fmt == "token":
                 return [v]
             b = _leak_bytes(v)
-            return [v, base64.b64encode(b).decode(), b.partition(b":")[2]]
+            enc = base64.b64encode(b).decode()
+            return [v, enc, "Basic " + enc, b.partition(b":")[2]]
         break
     return []
 

@@ -458,7 +458,7 @@ static void test_items_bounded_and_url_required(void)
     struct verifier *v = NULL;
     const char *why = NULL;
     T_EQ_INT(verify_new(profile_find(s, "mg3"), &sec, 1, &v, &why), HG_OK);
-    char *body = malloc(16 * 1024);
+    char *body = malloc((size_t)16 * 1024);
     for (int items = 100; v && body && items <= 101; items++) {
         size_t n = (size_t)sprintf(body, "{\"value\":[");
         for (int i = 0; i < items; i++)
