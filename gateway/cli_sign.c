@@ -378,8 +378,10 @@ static int build_headers(const struct profile *p, const struct secret *sec,
                               .method = o->method ? o->method : "POST",
                               .claims = o->claims,
                               .now_s = (int64_t)time(NULL)};
-    if (p->sig_pointer && (rc = fill_signed_members(p, ts, body, len)))
+    if (p->sig_pointer && (rc = fill_signed_members(p, ts, body, len))) {
+        verify_free(v);
         return rc;
+    }
     in.body = *body;
     in.body_len = *len;
     int plain = p->fmt == PROF_FMT_NONE || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer);
