@@ -24,7 +24,7 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hex_val(unsigned char c)
+int hex_digit(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -40,7 +40,7 @@ int hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
     if (inlen != 2 * outlen)
         return HG_EINVAL;
     for (size_t i = 0; i < outlen; i++) {
-        int hi = hex_val((unsigned char)in[2 * i]), lo = hex_val((unsigned char)in[2 * i + 1]);
+        int hi = hex_digit((unsigned char)in[2 * i]), lo = hex_digit((unsigned char)in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return HG_EINVAL;
         out[i] = (unsigned char)(hi << 4 | lo);

@@ -22,6 +22,9 @@ void hex_encode(const unsigned char *in, size_t n, char *out);
  * HG_EINVAL unless inlen == 2*outlen and every char is a hex digit. */
 int hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen);
 
+/* hex_digit - the value of hex digit c (either case), or -1. */
+int hex_digit(unsigned char c);
+
 /* b64_encode - standard base64 with padding into out (4*ceil(n/3)+1 bytes), NUL-terminated. */
 void b64_encode(const unsigned char *in, size_t n, char *out);
 

@@ -7,21 +7,11 @@
  * as long as the input always suffices; nothing allocates.
  */
 #include "form.h"
+#include "codec.h"
 #include "err.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* next_byte - the decoded byte at s[*i] (of n), *i moved past it; -1 for a
  * '%' not followed by two hex digits. */
@@ -38,7 +28,7 @@ static int next_byte(const char *s, size_t n, size_t *i)
     }
     if (n - *i < 3)
         return -1;
-    int hi = hexval((unsigned char)s[*i + 1]), lo = hexval((unsigned char)s[*i + 2]);
+    int hi = hex_digit((unsigned char)s[*i + 1]), lo = hex_digit((unsigned char)s[*i + 2]);
     if (hi < 0 || lo < 0)
         return -1;
     *i += 3;
