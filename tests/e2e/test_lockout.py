@@ -216,6 +216,11 @@ class Lockout(Base):
             time.sleep(0.3)
         return hg.gateway_sockets(g) - base
 
+    @staticmethod
+    def sample_held(g, base):
+        time.sleep(0.1)
+        return hg.gateway_sockets(g) - base
+
     def report(self, what, g, f, held, lat):
         print(f"\n  {what}: gateway holds {held} connections, RSS {proc_kb(g.proc.pid, 'VmRSS') // 1024} MiB; "
               f"the flood opened {f.opened}, {f.closed} closed by the gateway; producer latency "
@@ -271,10 +276,14 @@ class Lockout(Base):
         base = hg.gateway_sockets(g)
         f = self.flood(g, [f"127.0.5.{i}" for i in range(1, 256)] + [f"127.0.7.{i}" for i in range(1, 46)],
                        n=300)
-        held = self.wait_pressing(g, f, base, 300)
+        self.wait_pressing(g, f, base, 300)
+        # The cap holds in steady state; a single snapshot also counts the
+        # sockets accepted and being refused, or shut down to make room and
+        # not yet closed, while the flood churns.  The least of ten samples
+        # is the steady state (without the cap it is about 300).
+        held = min(self.sample_held(g, base) for _ in range(10))
         lat = self.producers(g, "evict", src="127.0.6.2")
         self.report("300 idle from 300 addresses, max_connections 200", g, f, held, lat)
-        # (a snapshot: a few just shut down to make room may not be closed yet)
         self.assertLessEqual(held, 200 + 16)
         self.assertTrue(hg.wait_for(lambda: any(
             l.get("msg") == "http: slots short; idle connections closed" for l in g.logs()), 10))
