@@ -1,0 +1,543 @@
+/*
+ * seglog.c - the store's segment log (see seglog.h for the format and the
+ * rules).
+ *
+ * Invariants: `end` is the size of the current segment as far as this
+ * process knows and `synced` the part of it made durable by the last
+ * successful fdatasync; nothing past `synced` was acknowledged, so a
+ * failed write or sync cuts the file back to `synced` (seglog_rewind).  A
+ * new segment's directory entry is made durable (fsync of DIR/log) before
+ * the first write to it is synced.
+ */
+#include "seglog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct seg {
+    uint64_t first; /* seq in its name */
+    int fd;         /* -1 until first read */
+};
+
+struct seglog {
+    char *dir; /* DIR/log */
+    int read_only;
+    int broken;           /* a rewind failed: no more writes */
+    pthread_mutex_t lock; /* guards segs/nsegs and the fds in them */
+    struct seg *segs;     /* sorted by first seq */
+    size_t nsegs;
+    int wfd;              /* the newest segment, open for writing; -1 */
+    uint64_t end, synced; /* its size, and its durable part */
+    uint64_t total;       /* bytes in the closed segments */
+};
+
+/* ---------------------------------------------------------------- CRC-32C */
+
+static uint32_t crc_table[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+uint32_t seglog_crc32c(uint32_t crc, const void *p, size_t n)
+{
+    pthread_once(&crc_once, crc_init);
+    const unsigned char *s = p;
+    crc = ~crc;
+    while (n >= 8) { /* slicing by 8 */
+        uint32_t lo = crc ^ ((uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+                             (uint32_t)s[3] << 24);
+        crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+              crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^ crc_table[3][s[4]] ^
+              crc_table[2][s[5]] ^ crc_table[1][s[6]] ^ crc_table[0][s[7]];
+        s += 8;
+        n -= 8;
+    }
+    while (n--)
+        crc = (crc >> 8) ^ crc_table[0][(crc ^ *s++) & 0xff];
+    return ~crc;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+void seglog_frame(unsigned char *hdr, enum seglog_type type, uint64_t seq, const void *payload,
+                  uint32_t len)
+{
+    put32(hdr, SEGLOG_MAGIC);
+    put32(hdr + 4, len);
+    hdr[12] = (unsigned char)type;
+    hdr[13] = hdr[14] = hdr[15] = 0;
+    put32(hdr + 16, (uint32_t)seq);
+    put32(hdr + 20, (uint32_t)(seq >> 32));
+    uint32_t crc = seglog_crc32c(0, hdr + 12, SEGLOG_HDR - 12);
+    put32(hdr + 8, seglog_crc32c(crc, payload, len));
+}
+
+static void seg_path(const struct seglog *lg, uint64_t first, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%016" PRIx64 ".log", lg->dir, first);
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = fsync(fd) ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+    uint64_t x = ((const struct seg *)a)->first, y = ((const struct seg *)b)->first;
+    return x < y ? -1 : x > y;
+}
+
+/* seg_fd - a descriptor of segment i for reading (lock held). */
+static int seg_fd(struct seglog *lg, size_t i)
+{
+    if (lg->segs[i].fd < 0) {
+        char p[4096];
+        seg_path(lg, lg->segs[i].first, p, sizeof(p));
+        lg->segs[i].fd = open(p, O_RDONLY | O_CLOEXEC);
+    }
+    return lg->segs[i].fd;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+int seglog_open(const char *dir, int read_only, struct seglog **out)
+{
+    *out = NULL;
+    struct seglog *lg = calloc(1, sizeof(*lg));
+    if (!lg)
+        return ENOMEM;
+    size_t n = strlen(dir) + 5;
+    if (!(lg->dir = malloc(n))) {
+        free(lg);
+        return ENOMEM;
+    }
+    snprintf(lg->dir, n, "%s/log", dir);
+    lg->read_only = read_only;
+    lg->wfd = -1;
+    pthread_mutex_init(&lg->lock, NULL);
+    if (!read_only && mkdir(lg->dir, 0700) && errno != EEXIST) {
+        int e = errno;
+        seglog_close(lg);
+        return e;
+    }
+    DIR *d = opendir(lg->dir);
+    if (!d) {
+        int e = errno;
+        if (e == ENOENT && read_only) { /* a store from before the log */
+            *out = lg;
+            return 0;
+        }
+        seglog_close(lg);
+        return e;
+    }
+    size_t cap = 0;
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        uint64_t first;
+        char tail[8];
+        if (strlen(e->d_name) != 20 || sscanf(e->d_name, "%16" SCNx64 "%7s", &first, tail) != 2 ||
+            strcmp(tail, ".log"))
+            continue;
+        if (lg->nsegs == SEGLOG_SEGS_MAX) {
+            rc = EMFILE;
+            break;
+        }
+        if (lg->nsegs == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct seg *s = realloc(lg->segs, cap * sizeof(*s));
+            if (!s) {
+                rc = ENOMEM;
+                break;
+            }
+            lg->segs = s;
+        }
+        lg->segs[lg->nsegs].first = first;
+        lg->segs[lg->nsegs++].fd = -1;
+    }
+    closedir(d);
+    if (rc) {
+        seglog_close(lg);
+        return rc;
+    }
+    qsort(lg->segs, lg->nsegs, sizeof(*lg->segs), cmp_seg);
+    *out = lg;
+    return 0;
+}
+
+void seglog_close(struct seglog *lg)
+{
+    if (!lg)
+        return;
+    for (size_t i = 0; i < lg->nsegs; i++)
+        if (lg->segs[i].fd >= 0)
+            close(lg->segs[i].fd);
+    if (lg->wfd >= 0)
+        close(lg->wfd);
+    pthread_mutex_destroy(&lg->lock);
+    free(lg->segs);
+    free(lg->dir);
+    free(lg);
+}
+
+/* --------------------------------------------------------------- recovery */
+
+#define SCAN_BAD (-1) /* scan_seg: a bad record (fn's codes are errnos or HG_E*) */
+
+/* scan_seg - the records of segment i from offset off; *good ends at the
+ * last good record, *size is the file's size.  0 at a clean end, SCAN_BAD
+ * at a bad record, an errno or fn's code. */
+static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, seglog_rec_fn fn,
+                    void *arg, uint64_t *good, uint64_t *size)
+{
+    int fd = seg_fd(lg, i);
+    if (fd < 0)
+        return errno;
+    struct stat sb;
+    if (fstat(fd, &sb))
+        return errno;
+    *size = (uint64_t)sb.st_size;
+    *good = off;
+    size_t cap = 1 << 16;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return ENOMEM;
+    int rc = 0;
+    while (!rc && off < *size) {
+        unsigned char hdr[SEGLOG_HDR];
+        if (off + SEGLOG_HDR > *size || pread(fd, hdr, SEGLOG_HDR, (off_t)off) != SEGLOG_HDR) {
+            rc = SCAN_BAD;
+            break;
+        }
+        uint32_t len = get32(hdr + 4);
+        uint64_t s = get64(hdr + 16);
+        int type = hdr[12];
+        if (get32(hdr) != SEGLOG_MAGIC || len > SEGLOG_REC_MAX || off + SEGLOG_HDR + len > *size ||
+            (type != SEGLOG_EVENT && type != SEGLOG_PROBE) || hdr[13] || hdr[14] || hdr[15] ||
+            s != *seq + (type == SEGLOG_EVENT)) {
+            rc = SCAN_BAD;
+            break;
+        }
+        if (len > cap) {
+            unsigned char *nb = realloc(buf, len);
+            if (!nb) {
+                rc = ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = len;
+        }
+        if (len && pread(fd, buf, len, (off_t)(off + SEGLOG_HDR)) != (ssize_t)len) {
+            rc = SCAN_BAD;
+            break;
+        }
+        uint32_t crc = seglog_crc32c(0, hdr + 12, SEGLOG_HDR - 12);
+        if (seglog_crc32c(crc, buf, len) != get32(hdr + 8)) {
+            rc = SCAN_BAD;
+            break;
+        }
+        struct seglog_loc loc = {lg->segs[i].first, off + SEGLOG_HDR, len};
+        if (fn && (rc = fn(arg, (enum seglog_type)type, s, buf, &loc)))
+            break;
+        *seq = s;
+        off += SEGLOG_HDR + len;
+        *good = off;
+    }
+    free(buf);
+    return rc;
+}
+
+/* seg_size - size of segment k, 0 if it cannot be read. */
+static uint64_t seg_size(struct seglog *lg, size_t k)
+{
+    struct stat sb;
+    int fd = seg_fd(lg, k);
+    return fd >= 0 && fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* cut - truncate segment i at off and remove every later segment, durably. */
+static int cut(struct seglog *lg, size_t i, uint64_t off)
+{
+    char p[4096];
+    for (size_t k = lg->nsegs; k-- > i + 1;) {
+        seg_path(lg, lg->segs[k].first, p, sizeof(p));
+        if (lg->segs[k].fd >= 0)
+            close(lg->segs[k].fd);
+        if (unlink(p) && errno != ENOENT)
+            return errno;
+        lg->nsegs--;
+    }
+    seg_path(lg, lg->segs[i].first, p, sizeof(p));
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = ftruncate(fd, (off_t)off) || fdatasync(fd) ? errno : 0;
+    close(fd);
+    return rc ? rc : sync_dir(lg->dir);
+}
+
+/* later_data - 1 if a segment after i holds any byte (acknowledged data
+ * may be there: the log is damaged, not merely cut short by a crash). */
+static int later_data(struct seglog *lg, size_t i)
+{
+    for (size_t k = i + 1; k < lg->nsegs; k++)
+        if (seg_size(lg, k))
+            return 1;
+    return 0;
+}
+
+int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t from_seq,
+                   seglog_rec_fn fn, void *arg, uint64_t *end_seq, uint64_t *cut_bytes)
+{
+    uint64_t seq = from_seq, good = 0, size = 0, off = 0;
+    size_t i = 0;
+    *end_seq = from_seq;
+    *cut_bytes = 0;
+    if (!lg->nsegs)
+        return from->seg ? EBADMSG : 0; /* a checkpoint names a segment that is gone */
+    if (from->seg) {
+        while (i < lg->nsegs && lg->segs[i].first != from->seg)
+            i++;
+        if (i == lg->nsegs)
+            return EBADMSG;
+        off = from->off + from->len;
+    } else {
+        /* nothing checkpointed yet: skip segments wholly below from_seq
+         * (left by a retention sweep); the log must go on from there */
+        while (i + 1 < lg->nsegs && lg->segs[i + 1].first <= from_seq + 1)
+            i++;
+        if (lg->segs[i].first > from_seq + 1)
+            return EBADMSG;
+        if (lg->segs[i].first <= from_seq)
+            seq = lg->segs[i].first - 1; /* re-read records already applied */
+    }
+    for (;;) {
+        int rc = scan_seg(lg, i, off, &seq, fn, arg, &good, &size);
+        if (rc == SCAN_BAD) {
+            if (later_data(lg, i))
+                return EBADMSG;
+            *cut_bytes = size - good;
+            if (!lg->read_only && (rc = cut(lg, i, good)))
+                return rc;
+            break;
+        }
+        if (rc)
+            return rc;
+        if (i + 1 == lg->nsegs)
+            break;
+        if (lg->segs[i + 1].first != seq + 1) { /* a segment that cannot follow */
+            if (later_data(lg, i))
+                return EBADMSG;
+            if (!lg->read_only && (rc = cut(lg, i, good)))
+                return rc;
+            break;
+        }
+        i++;
+        off = 0;
+    }
+    *end_seq = seq < from_seq ? from_seq : seq;
+    if (lg->read_only)
+        return 0;
+    char p[4096];
+    seg_path(lg, lg->segs[i].first, p, sizeof(p));
+    if ((lg->wfd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+        return errno;
+    lg->end = lg->synced = good;
+    lg->total = 0;
+    for (size_t k = 0; k + 1 < lg->nsegs; k++)
+        lg->total += seg_size(lg, k);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* rotate - open a new segment named first (lock not held; writer only). */
+static int rotate(struct seglog *lg, uint64_t first)
+{
+    char p[4096];
+    seg_path(lg, first, p, sizeof(p));
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) /* an empty one left by a failed batch */
+        fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int rc = sync_dir(lg->dir);
+    if (rc) {
+        close(fd);
+        unlink(p);
+        return rc;
+    }
+    pthread_mutex_lock(&lg->lock);
+    size_t n = lg->nsegs;
+    if (n && lg->segs[n - 1].first == first) {
+        n--; /* the same file, reopened */
+    } else {
+        struct seg *s = realloc(lg->segs, (n + 1) * sizeof(*s));
+        if (!s) {
+            pthread_mutex_unlock(&lg->lock);
+            close(fd);
+            return ENOMEM;
+        }
+        lg->segs = s;
+        lg->segs[n].fd = -1;
+        lg->nsegs = n + 1;
+    }
+    lg->segs[n].first = first;
+    lg->total += lg->end;
+    pthread_mutex_unlock(&lg->lock);
+    if (lg->wfd >= 0)
+        close(lg->wfd);
+    lg->wfd = fd;
+    lg->end = lg->synced = 0;
+    return 0;
+}
+
+int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t len,
+                 struct seglog_loc *base)
+{
+    if (lg->read_only || lg->broken)
+        return EIO;
+    if (lg->wfd < 0 || (lg->end >= SEGLOG_SEG_MAX && lg->end == lg->synced)) {
+        if (lg->nsegs && lg->segs[lg->nsegs - 1].first >= first_seq && lg->end)
+            return EINVAL; /* names must increase */
+        int rc = rotate(lg, first_seq);
+        if (rc)
+            return rc;
+    }
+    const unsigned char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = pwrite(lg->wfd, p + done, len - done, (off_t)(lg->end + done));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (w == 0)
+            return ENOSPC;
+        done += (size_t)w;
+    }
+    base->seg = lg->segs[lg->nsegs - 1].first;
+    base->off = lg->end;
+    base->len = (uint32_t)len;
+    lg->end += len;
+    return 0;
+}
+
+int seglog_sync(struct seglog *lg)
+{
+    if (lg->wfd < 0 || lg->broken)
+        return EIO;
+    if (fdatasync(lg->wfd))
+        return errno;
+    lg->synced = lg->end;
+    return 0;
+}
+
+int seglog_rewind(struct seglog *lg)
+{
+    if (lg->wfd < 0)
+        return 0;
+    if (ftruncate(lg->wfd, (off_t)lg->synced) || fdatasync(lg->wfd)) {
+        lg->broken = 1;
+        return errno ? errno : EIO;
+    }
+    lg->end = lg->synced;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+int seglog_pread(struct seglog *lg, const struct seglog_loc *loc, void *dst)
+{
+    pthread_mutex_lock(&lg->lock);
+    size_t lo = 0, hi = lg->nsegs;
+    while (lo < hi) { /* binary search by name */
+        size_t mid = (lo + hi) / 2;
+        if (lg->segs[mid].first < loc->seg)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int fd = lo < lg->nsegs && lg->segs[lo].first == loc->seg ? seg_fd(lg, lo) : -1;
+    int rc = 0;
+    if (fd < 0)
+        rc = lo < lg->nsegs && lg->segs[lo].first == loc->seg ? errno : ENOENT;
+    else if (pread(fd, dst, loc->len, (off_t)loc->off) != (ssize_t)loc->len)
+        rc = EIO;
+    pthread_mutex_unlock(&lg->lock);
+    return rc;
+}
+
+size_t seglog_drop_before(struct seglog *lg, uint64_t seq)
+{
+    if (lg->read_only)
+        return 0;
+    size_t n = 0;
+    pthread_mutex_lock(&lg->lock);
+    while (lg->nsegs > 1 && lg->segs[1].first <= seq) {
+        char p[4096];
+        seg_path(lg, lg->segs[0].first, p, sizeof(p));
+        uint64_t sz = seg_size(lg, 0);
+        if (lg->segs[0].fd >= 0)
+            close(lg->segs[0].fd);
+        if (unlink(p) && errno != ENOENT)
+            break;
+        lg->total -= sz <= lg->total ? sz : lg->total;
+        memmove(lg->segs, lg->segs + 1, (lg->nsegs - 1) * sizeof(*lg->segs));
+        lg->nsegs--;
+        n++;
+    }
+    pthread_mutex_unlock(&lg->lock);
+    return n;
+}
+
+uint64_t seglog_bytes(struct seglog *lg)
+{
+    pthread_mutex_lock(&lg->lock);
+    uint64_t b = lg->total + lg->end;
+    pthread_mutex_unlock(&lg->lock);
+    return b;
+}
