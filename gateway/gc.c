@@ -9,12 +9,18 @@
  * most `max` deletions, so the running gateway's commits are never held up
  * for long; call again while it reports work done.
  *
+ * An event's record in the segment log (seglog.h) goes with the whole
+ * segment, once every seq in it is below the lowest one still indexed
+ * (out->first): the running gateway's sweeper removes such segments, and
+ * so does the next start.
+ *
  * It runs inside `serve` (a sweep thread, store.c) and from `hookgate gc`
  * in another process beside it: LMDB serialises the two writers.
  */
 #include "gc.h"
 #include "err.h"
 #include "event.h"
+#include "storeloc.h"
 
 #include <lmdb.h>
 #include <stdio.h>
@@ -122,15 +128,26 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
             uint64_t seq = be64get(k.mv_data);
             if (seq > low || seq >= newest)
                 break;
-            if (event_rec_parse(v.mv_data, v.mv_size, &ev) == HG_OK &&
-                (uint64_t)ev.received_ms >= horizon)
+            struct store_loc l;
+            if (storeloc_read(v.mv_data, v.mv_size, &l)) {
+                if ((uint64_t)l.received_ms >= horizon)
+                    break;
+            } else if (event_rec_parse(v.mv_data, v.mv_size, &ev) == HG_OK &&
+                       (uint64_t)ev.received_ms >= horizon) {
                 break;
+            }
             if (dead_holds(txn, dead, seq))
                 continue;
             rc = mdb_cursor_del(c, 0);
             done++;
             out->events++;
         }
+        mdb_cursor_close(c);
+    }
+    out->first = 0;
+    if (!rc && !(rc = mdb_cursor_open(txn, events, &c))) {
+        if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8)
+            out->first = be64get(k.mv_data);
         mdb_cursor_close(c);
     }
     if (rc) {

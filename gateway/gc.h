@@ -12,6 +12,8 @@ struct gc_stats {
     uint64_t seen;   /* dedupe keys removed */
     uint64_t events; /* events removed */
     int more;        /* the last transaction stopped at its limit */
+    uint64_t first;  /* lowest seq still indexed after the last transaction (0: none);
+                      * the log's segments below it can go (seglog_drop_before) */
 };
 
 /* gc_txn - one write transaction of at most max deletions on env, adding

@@ -256,7 +256,7 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
         int type = hdr[12];
         if (get32(hdr) != SEGLOG_MAGIC || len > SEGLOG_REC_MAX || off + SEGLOG_HDR + len > *size ||
             (type != SEGLOG_EVENT && type != SEGLOG_PROBE) || hdr[13] || hdr[14] || hdr[15] ||
-            s != *seq + (type == SEGLOG_EVENT)) {
+            (type == SEGLOG_EVENT ? s != *seq + 1 : s < *seq)) {
             rc = SCAN_BAD;
             break;
         }
@@ -367,7 +367,7 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
             return rc;
         if (i + 1 == lg->nsegs)
             break;
-        if (lg->segs[i + 1].first != seq + 1) { /* a segment that cannot follow */
+        if (lg->segs[i + 1].first <= seq) { /* a segment that cannot follow */
             if (later_data(lg, i))
                 return EBADMSG;
             if (!lg->read_only && (rc = cut(lg, i, good)))
@@ -484,6 +484,7 @@ int seglog_rewind(struct seglog *lg)
         lg->broken = 1;
         return errno ? errno : EIO;
     }
+    lg->broken = 0;
     lg->end = lg->synced;
     return 0;
 }

@@ -16,9 +16,11 @@
  *   | u64 seq | payload
  *
  * all little-endian.  The CRC covers the header after it and the payload.
- * seqs increase by exactly one from record to record of type
- * SEGLOG_EVENT (a probe record repeats the seq before it) and carry on
- * from one segment to the next.  The first record that fails any check
+ * An event record's seq is the previous record's plus one; a probe
+ * record's is at least the previous one's (it proves the disk writable,
+ * and may move the seqs on: the next event follows it).  seqs carry on
+ * from one segment to the next, and a segment's name is above the last
+ * seq before it.  The first record that fails any check
  * ends the log: everything after it was never acknowledged (a batch is
  * acknowledged only after the fdatasync that covers it), so recovery cuts
  * it off (seglog_recover).
@@ -97,8 +99,8 @@ int seglog_sync(struct seglog *lg);
 
 /* seglog_rewind - after a failed write or sync: cut the segment back to
  * the end of the last synced write and sync that, so nothing of the failed
- * batch can come back after a crash.  0, or an errno: the log is then
- * unusable until reopened (seglog_write fails with EIO). */
+ * batch can come back after a crash.  0, or an errno: then seglog_write
+ * and seglog_sync fail with EIO until a later seglog_rewind succeeds. */
 int seglog_rewind(struct seglog *lg);
 
 /* seglog_pread - read len bytes of a payload at loc into dst.  0, ENOENT

@@ -1,31 +1,27 @@
 /*
- * store.c - LMDB store with a group-commit writer (see store.h).
+ * store.c - the store's writer: group commit into the segment log (see
+ * store.h, store_int.h).
  *
- * One writer thread owns every write transaction.  It sleeps on a condition
- * variable until something is queued, takes the whole queue (up to
- * STORE_BATCH_MAX), writes it in one transaction and commits with LMDB's
- * default durability (fdatasync of data then meta page).  Only after
- * mdb_txn_commit returns 0 does any item learn it is stored.  The batch then
- * goes to a completer thread that calls each item's done() (resuming the
- * connections), so the writer can start the next commit at once: resuming
- * dozens of connections costs a syscall each, and the disk would otherwise
- * sit idle meanwhile.
+ * One writer thread takes the whole queue (up to STORE_BATCH_MAX items),
+ * dedupes each event against the in-memory tail (store_pend.c) and then
+ * LMDB's "seen" table (one read transaction per batch), frames the new
+ * events into one buffer, appends it to the log with one write and makes
+ * it durable with one fdatasync (seglog.c).  Only after that fdatasync
+ * returns 0 does any item learn it is stored, and does last_seq - what
+ * readers may deliver - move.  The batch then goes to a completer thread
+ * that calls each item's done() (resuming the connections), so the writer
+ * can start the next batch at once.  LMDB is written by the checkpointer
+ * (store_ckpt.c), off this path.
  *
- * MDB_MAP_FULL: the map is doubled (never past max_size) and the whole batch
- * is replayed from scratch in a new transaction.  Growing the map needs no
- * live read transaction in this process, so readers hold a read lock on
- * resize_lock for the life of their transaction and the writer takes it
- * exclusively to resize.
+ * A failed write or fdatasync answers every item of the batch with an
+ * error (503), drops its entries from the tail and cuts the log back to
+ * its last durable byte (seglog_rewind), so nothing of the batch can come
+ * back after a crash and its seqs are handed out again.  If the cut itself
+ * fails it is tried again before the next batch; until it works every
+ * batch gets 503 and /healthz fails.
  *
- * Any other failure answers every item of the batch with an error (503)
- * and then reopens the environment (store_reopen, store_open.c): a failed commit may leave
- * LMDB's in-memory state out of step with the file - after a failed meta
- * page write LMDB refuses every later transaction (MDB_PANIC) - while the
- * file itself still holds the last good commit, which reopening rereads.
- * The process stays up, answers 503 + Retry-After while the disk keeps
- * failing, and takes events again as soon as a commit succeeds.  If the
- * reopen itself fails the store is "broken": /healthz fails, and every batch
- * retries the reopen (at most once a second) before it answers 503.
+ * The store is full (HG_EFULL) when the log, LMDB's file and the batch
+ * would pass max_store_size, or the disk says ENOSPC.
  */
 #include "store.h"
 #include "store_int.h"
@@ -42,44 +38,51 @@
 #include <string.h>
 #include <time.h>
 
-#define STORE_BATCH_MAX       4096
-#define STORE_UNHEALTHY_MS    30000
-#define STORE_CURSOR_DELAY_MS 1000
+#define STORE_BATCH_MAX    4096
+#define STORE_UNHEALTHY_MS 30000
 
 static int map_err(int rc)
 {
-    if (rc == MDB_MAP_FULL || rc == ENOSPC)
+    if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
         return HG_EFULL;
     return HG_ESTORE;
 }
 
-static int grow_map(struct store *st)
+/* Where each new event of the batch sits in the write buffer. */
+struct wslot {
+    struct store_item *it;
+    size_t rec_off; /* the event record's offset in the buffer */
+    uint32_t rec_len;
+};
+
+/* wbuf_reserve - room for n more bytes in the writer's buffer. */
+static unsigned char *wbuf_reserve(struct store *st, size_t n)
 {
-    if (st->map_size >= st->max_size)
-        return HG_EFULL;
-    uint64_t n = st->map_size * 2;
-    if (n > st->max_size)
-        n = st->max_size;
-    pthread_rwlock_wrlock(&st->resize_lock);
-    int rc = mdb_env_set_mapsize(st->env, (size_t)n);
-    pthread_rwlock_unlock(&st->resize_lock);
-    if (rc) {
-        log_msg(LOG_ERROR, "store: cannot grow map", "{s:I,s:s}", "size", (json_int_t)n, "error",
-                mdb_strerror(rc));
-        return HG_ESTORE;
+    if (st->wlen + n > st->wcap) {
+        size_t c = st->wcap ? st->wcap : 1 << 20;
+        while (c < st->wlen + n)
+            c *= 2;
+        unsigned char *b = realloc(st->wbuf, c);
+        if (!b)
+            return NULL;
+        st->wbuf = b;
+        st->wcap = c;
     }
-    log_msg(LOG_INFO, "store: map grown", "{s:I}", "size", (json_int_t)n);
-    st->map_size = n;
-    return HG_OK;
+    unsigned char *p = st->wbuf + st->wlen;
+    st->wlen += n;
+    return p;
 }
 
-/* put_event - dedupe and write one event item inside txn. */
-static int put_event(struct store *st, MDB_txn *txn, struct store_item *it, uint64_t *next,
-                     int64_t now)
+/* frame_event - dedupe it and, if new, frame it into the buffer with the
+ * next seq.  0 (it->result/duplicate/seq set), or an LMDB/errno code that
+ * fails the batch. */
+static int frame_event(struct store *st, MDB_txn *rt, struct store_item *it, uint64_t *next,
+                       int64_t now, struct wslot *slot, int *framed)
 {
-    unsigned char kbuf[2 * EVENT_STR_MAX + 2], sval[16], ekey[8];
+    unsigned char kbuf[2 * EVENT_STR_MAX + 2];
     const struct event_str *id = it->dedupe.len ? &it->dedupe : &it->ev.id;
     size_t klen = it->ev.route.len + 1 + id->len;
+    *framed = 0;
     if (klen > (size_t)mdb_env_get_maxkeysize(st->env)) {
         it->result = HG_EBADID; /* this item only; the batch goes on */
         return 0;
@@ -87,165 +90,169 @@ static int put_event(struct store *st, MDB_txn *txn, struct store_item *it, uint
     memcpy(kbuf, it->ev.route.p, it->ev.route.len);
     kbuf[it->ev.route.len] = 0;
     memcpy(kbuf + it->ev.route.len + 1, id->p, id->len);
-    MDB_val k = {klen, kbuf}, v;
-    int rc = mdb_get(txn, st->seen, &k, &v);
-    if (rc == 0 && v.mv_size == 16) {
-        uint64_t first = get_be64((unsigned char *)v.mv_data + 8);
-        if ((uint64_t)now < first + st->window_ms) {
+    struct pend_ev *e = store_pend_find(&st->pend, kbuf, klen);
+    if (e) { /* the newest sighting: LMDB can only hold an older one */
+        if ((uint64_t)now < (uint64_t)e->received_ms + st->window_ms) {
             it->duplicate = 1;
-            it->seq = get_be64(v.mv_data);
+            it->seq = e->seq;
             return 0;
         }
-    } else if (rc != MDB_NOTFOUND && rc != 0) {
+    } else {
+        MDB_val k = {klen, kbuf}, v;
+        int rc = mdb_get(rt, st->seen, &k, &v);
+        if (rc == 0 && v.mv_size == 16) {
+            uint64_t first = get_be64((unsigned char *)v.mv_data + 8);
+            if ((uint64_t)now < first + st->window_ms) {
+                it->duplicate = 1;
+                it->seq = get_be64(v.mv_data);
+                return 0;
+            }
+        } else if (rc != MDB_NOTFOUND && rc != 0) {
+            return rc;
+        }
+    }
+    if (st->pend.n >= STORE_PEND_MAX) { /* checkpoints are failing */
+        it->result = HG_ESTORE;
+        return 0;
+    }
+    size_t rlen = event_rec_size(&it->ev), plen = 10 + klen + rlen;
+    if (plen > SEGLOG_REC_MAX) {
+        it->result = HG_EFULL;
+        return 0;
+    }
+    size_t at = st->wlen;
+    unsigned char *p = wbuf_reserve(st, SEGLOG_HDR + plen);
+    if (!p)
+        return ENOMEM;
+    uint64_t seq = ++*next;
+    unsigned char *pl = p + SEGLOG_HDR;
+    be64(pl, (uint64_t)now);
+    pl[8] = (unsigned char)(klen >> 8);
+    pl[9] = (unsigned char)klen;
+    memcpy(pl + 10, kbuf, klen);
+    event_rec_write(&it->ev, pl + 10 + klen);
+    seglog_frame(p, SEGLOG_EVENT, seq, pl, (uint32_t)plen);
+    struct seglog_loc none = {0, 0, 0};
+    pthread_mutex_lock(&st->plock);
+    int rc = store_pend_add(&st->pend, seq, now, kbuf, klen, &none);
+    pthread_mutex_unlock(&st->plock);
+    if (rc) {
+        --*next;
+        st->wlen = at;
         return rc;
     }
     it->duplicate = 0;
-    it->seq = ++*next;
-    be64(ekey, it->seq);
-    MDB_val ek = {8, ekey}, ev = {event_rec_size(&it->ev), NULL};
-    if ((rc = mdb_put(txn, st->events, &ek, &ev, MDB_APPEND | MDB_RESERVE)))
-        return rc;
-    event_rec_write(&it->ev, ev.mv_data);
-    be64(sval, it->seq);
-    be64(sval + 8, (uint64_t)now);
-    v.mv_size = 16;
-    v.mv_data = sval;
-    return mdb_put(txn, st->seen, &k, &v, 0);
+    it->seq = seq;
+    slot->it = it;
+    slot->rec_off = at + SEGLOG_HDR + 10 + klen;
+    slot->rec_len = (uint32_t)rlen;
+    *framed = 1;
+    return 0;
 }
 
-/* write_batch - one transaction for items + cursors; returns an LMDB/errno code. */
-static int write_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
-                       size_t ncur, uint64_t *next)
+/* frame_batch - dedupe and frame every item; *nslots events are new.
+ * 0 or an LMDB/errno code. */
+static int frame_batch(struct store *st, struct store_item *items, struct wslot *slots,
+                       size_t *nslots, uint64_t *next, int64_t now)
 {
-    MDB_txn *txn;
-    int64_t now = now_ms();
-    int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc)
-        return rc;
-    for (struct store_item *it = items; it && !rc; it = it->next) {
-        it->result = HG_OK; /* a replayed batch starts clean */
-        if (it->kind == STORE_PROBE) {
-            unsigned char t[8];
-            be64(t, (uint64_t)now);
-            MDB_val k = {5, "probe"}, v = {8, t};
-            rc = mdb_put(txn, st->meta, &k, &v, 0);
-        } else {
-            rc = put_event(st, txn, it, next, now);
-        }
+    MDB_txn *rt;
+    pthread_mutex_lock(&st->plock);
+    store_pend_prune(&st->pend, st->ckpt_seq); /* LMDB holds these now */
+    pthread_mutex_unlock(&st->plock);
+    pthread_rwlock_rdlock(&st->resize_lock);
+    int rc = store_rtxn(st, &rt); /* begun after the prune: sees what was pruned */
+    if (!rc && st->log_seq < *next) {
+        /* seqs moved on past the log's last record (a store from before
+         * the log whose cursors are ahead): a probe record says so */
+        unsigned char *p = wbuf_reserve(st, SEGLOG_HDR);
+        if (!p)
+            rc = ENOMEM;
+        else
+            seglog_frame(p, SEGLOG_PROBE, *next, "", 0);
     }
-    for (struct dead_rec *d = st->wdead; d && !rc; d = d->next) {
-        unsigned char kb[STORE_SINK_MAX + 9], vb[12 + sizeof(d->err)];
-        size_t nl = strlen(d->sink), el = strlen(d->err);
-        memcpy(kb, d->sink, nl + 1);
-        be64(kb + nl + 1, d->seq);
-        if (d->op != OP_DEAD_ADD) {
-            MDB_val k = {nl + 9, kb};
-            rc = mdb_del(txn, d->op == OP_DEAD_DEL ? st->dead : st->replay, &k, NULL);
-            if (rc == MDB_NOTFOUND)
-                rc = 0;
+    for (struct store_item *it = items; it && !rc; it = it->next) {
+        it->result = HG_OK;
+        if (it->kind == STORE_PROBE) {
+            unsigned char *p = wbuf_reserve(st, SEGLOG_HDR);
+            if (!p)
+                rc = ENOMEM;
+            else
+                seglog_frame(p, SEGLOG_PROBE, *next, "", 0);
             continue;
         }
-        be64(vb, (uint64_t)d->time_ms);
-        vb[8] = (unsigned char)(d->attempts >> 24);
-        vb[9] = (unsigned char)(d->attempts >> 16);
-        vb[10] = (unsigned char)(d->attempts >> 8);
-        vb[11] = (unsigned char)d->attempts;
-        memcpy(vb + 12, d->err, el);
-        MDB_val k = {nl + 9, kb}, v = {12 + el, vb};
-        rc = mdb_put(txn, st->dead, &k, &v, 0);
+        int framed;
+        rc = frame_event(st, rt, it, next, now, &slots[*nslots], &framed);
+        *nslots += framed;
     }
-    for (size_t i = 0; i < ncur && !rc; i++) {
-        unsigned char s[8];
-        be64(s, cur[i].seq);
-        MDB_val k = {strlen(cur[i].name), cur[i].name}, v = {8, s};
-        rc = mdb_put(txn, st->cursors, &k, &v, 0);
-    }
-    if (rc) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    return mdb_txn_commit(txn);
+    if (rt)
+        mdb_txn_abort(rt);
+    pthread_rwlock_unlock(&st->resize_lock);
+    return rc;
 }
 
-static void commit_batch(struct store *st, struct store_item *items, struct cursor_slot *cur,
-                         size_t ncur, size_t nitems)
+/* full - 1 if the batch would take the store past max_store_size. */
+static int full(struct store *st)
 {
-    int rc = 0, result = HG_OK;
-    int has_events = 0;
-    for (struct store_item *it = items; it && !has_events; it = it->next)
-        has_events = it->kind == STORE_EVENT;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!st->env) /* closed by a failed commit, and reopening failed */
-        rc = store_reopen(st);
-    uint64_t first = st->last_seq, next = first;
-    if (!rc) {
-        for (int tries = 0; tries < 16; tries++) {
-            next = first;
-            rc = write_batch(st, items, cur, ncur, &next);
-            if (rc != MDB_MAP_FULL)
-                break;
-            if (grow_map(st))
-                break;
-        }
-        if (!rc && benchknob_store() == BK_WALSIM && (rc = benchknob_walsim(st->dir, items))) {
-            /* a bench build: a run that cannot write its log is void */
-            log_msg(LOG_ERROR, "store: walsim write failed", "{s:s}", "error", strerror(rc));
-            abort();
-        }
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    st->n_commits++;
-    st->n_items += nitems;
-    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
-    st->commit_us += us;
-    if (has_events && !rc)
-        metrics_commit(nitems, us);
+    return st->log_bytes + st->lmdb_bytes + st->wlen > st->max_size;
+}
+
+/* write_log - append the framed batch and make it durable; on success the
+ * new events' locators are set.  0 or an errno. */
+static int write_log(struct store *st, uint64_t first, struct wslot *slots, size_t nslots)
+{
+    struct seglog_loc base;
+    int rc = seglog_write(st->log, first + 1, st->wbuf, st->wlen, &base);
+    if (!rc && benchknob_store() != BK_NOSYNC)
+        rc = seglog_sync(st->log);
     if (rc) {
-        result = map_err(rc);
-        log_msg(LOG_ERROR, "store: commit failed; answering 503", "{s:s,s:I}", "error",
-                mdb_strerror(rc), "events", (json_int_t)nitems);
+        int e = seglog_rewind(st->log);
+        if (e && !st->log_broken)
+            log_msg(LOG_ERROR,
+                    "store: cannot cut the log back after a failed write; nothing is written "
+                    "until it can",
+                    "{s:s}", "error", strerror(e));
+        st->log_broken = e != 0;
+        return rc;
     }
+    st->log_bytes = seglog_bytes(st->log);
+    st->log_seq = st->last_seq + nslots;
+    for (size_t i = 0; i < nslots; i++) {
+        struct pend_ev *e = store_pend_get(&st->pend, slots[i].it->seq);
+        e->loc.seg = base.seg;
+        e->loc.off = base.off + slots[i].rec_off;
+        e->loc.len = slots[i].rec_len;
+    }
+    return 0;
+}
+
+/* finish - publish the outcome of a batch and hand it to the completer. */
+static void finish(struct store *st, struct store_item *items, int rc, int has_events,
+                   uint64_t first, uint64_t next)
+{
+    int result = rc ? map_err(rc) : HG_OK;
     pthread_mutex_lock(&st->lock);
-    if (rc && st->wdead) { /* keep them for the next commit */
-        struct dead_rec *t = st->wdead;
-        while (t->next)
-            t = t->next;
-        t->next = st->dead_pending;
-        st->dead_pending = st->wdead;
-    } else {
-        for (struct dead_rec *d = st->wdead, *nx; d; d = nx) {
-            nx = d->next;
-            free(d);
-        }
-    }
-    st->wdead = NULL;
     if (rc) {
         st->healthy = 0;
         st->commit_failed = 1;
         if (has_events)
             st->event_fail_ms = now_ms();
-        for (size_t i = 0; i < ncur; i++) /* retry these cursors next time */
-            for (size_t k = 0; k < st->ncur; k++)
-                if (!strcmp(st->cur[k].name, cur[i].name))
-                    st->cur[k].dirty = 1;
     } else {
         st->healthy = 1;
         st->commit_failed = 0;
         if (has_events)
             st->event_fail_ms = 0;
         st->last_seq = next;
+        if (st->pend.n >= STORE_CKPT_KICK)
+            pthread_cond_signal(&st->ckpt_wake);
     }
     struct store_item *last = NULL;
     for (struct store_item *it = items; it; it = it->next) {
-        if (result || it->result != HG_EBADID)
+        if (result)
             it->result = result;
         if (it->result)
             it->duplicate = 0;
         last = it;
     }
-    /* hand the batch to the completer: the writer goes straight on to the
-     * next commit while the connections are resumed */
     if (last) {
         if (st->done_tail)
             st->done_tail->next = items;
@@ -257,10 +264,57 @@ static void commit_batch(struct store *st, struct store_item *items, struct curs
     if (!rc && next != first)
         pthread_cond_broadcast(&st->commit);
     pthread_mutex_unlock(&st->lock);
-    /* A failed commit other than a map at its maximum size: LMDB's memory of
-     * the file may no longer match it (see store_reopen). */
-    if (rc && rc != MDB_MAP_FULL && st->env)
-        store_reopen(st);
+}
+
+/* log_retry_cut - a failed batch's bytes could not be cut off: try again
+ * before anything else is written (0 once the log is clean). */
+static int log_retry_cut(struct store *st)
+{
+    int rc = seglog_rewind(st->log);
+    if (!rc) {
+        st->log_broken = 0;
+        log_msg(LOG_INFO, "store: log cut back after a failed write", "{s:I}", "last_seq",
+                (json_int_t)st->last_seq);
+    }
+    return rc;
+}
+
+static void commit_batch(struct store *st, struct store_item *items, size_t nitems,
+                         struct wslot *slots)
+{
+    int has_events = 0;
+    for (struct store_item *it = items; it && !has_events; it = it->next)
+        has_events = it->kind == STORE_EVENT;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t first = st->last_seq, next = first;
+    size_t nslots = 0;
+    st->wlen = 0;
+    int rc = st->log_broken ? log_retry_cut(st) : 0;
+    if (!rc)
+        rc = frame_batch(st, items, slots, &nslots, &next, now_ms());
+    if (!rc && nslots && full(st))
+        rc = MDB_MAP_FULL;
+    if (!rc && st->wlen)
+        rc = write_log(st, first, slots, nslots);
+    if (rc) {
+        pthread_mutex_lock(&st->plock);
+        store_pend_drop_from(&st->pend, first + 1);
+        pthread_mutex_unlock(&st->plock);
+        next = first;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st->n_commits++;
+    st->n_items += nitems;
+    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    st->commit_us += us;
+    if (has_events && !rc)
+        metrics_commit(nitems, us);
+    if (rc)
+        log_msg(LOG_ERROR, "store: commit failed; answering 503", "{s:s,s:I}", "error",
+                rc == MDB_MAP_FULL ? "the store is full (max_store_size)" : mdb_strerror(rc),
+                "events", (json_int_t)nitems);
+    finish(st, items, rc, has_events, first, next);
 }
 
 /* completer_main - call done() for committed (or failed) items, in order. */
@@ -296,89 +350,44 @@ void *store_completer_main(void *arg)
 void *store_writer_main(void *arg)
 {
     struct store *st = arg;
-    struct cursor_slot cur[STORE_MAX_CURSORS];
+    struct wslot *slots = malloc(STORE_BATCH_MAX * sizeof(*slots));
     pthread_mutex_lock(&st->lock);
     for (;;) {
-        if (st->need_reopen && !st->stopping) {
-            st->need_reopen = 0;
-            pthread_mutex_unlock(&st->lock);
-            store_reopen(st);
-            pthread_mutex_lock(&st->lock);
-            continue;
-        }
-        size_t ncur = 0;
-        for (size_t i = 0; i < st->ncur; i++)
-            ncur += st->cur[i].dirty != 0;
         if (!st->head) {
             st->busy = 0;
             pthread_cond_broadcast(&st->idle);
-            if (!ncur && !st->dead_pending) {
-                if (st->stopping) {
-                    st->writer_running = 0;
-                    pthread_cond_signal(&st->completer_wake);
-                    break;
-                }
-                st->idle_wait = 1;
-                pthread_cond_wait(&st->wake, &st->lock);
-                st->idle_wait = 0;
-                continue;
+            if (st->stopping) {
+                st->writer_running = 0;
+                pthread_cond_signal(&st->completer_wake);
+                pthread_cond_signal(&st->ckpt_wake);
+                break;
             }
-            if (st->stopping && st->commit_failed) {
-                /* the store refuses writes and we are leaving: what cannot
-                 * be written is re-delivered after the restart */
-                log_msg(LOG_ERROR,
-                        "store: dropping unwritten sink state at stop; events "
-                        "will be delivered again",
-                        NULL);
-                for (struct dead_rec *d = st->dead_pending, *nx; d; d = nx) {
-                    nx = d->next;
-                    free(d);
-                }
-                st->dead_pending = NULL;
-                for (size_t i = 0; i < st->ncur; i++)
-                    st->cur[i].dirty = 0;
-                continue;
-            }
-            /* Cursors ride along with the next event commit; alone they wait
-             * STORE_CURSOR_DELAY_MS, so delivery never costs an fsync of its
-             * own under load (a crash in between only re-delivers).  Dead
-             * letters and replay changes go at once - unless the last commit
-             * failed: then they wait too, rather than spin on a full disk. */
-            if (!st->stopping && (!st->dead_pending || st->commit_failed)) {
-                struct timespec dl;
-                clock_gettime(CLOCK_REALTIME, &dl);
-                dl.tv_sec += STORE_CURSOR_DELAY_MS / 1000;
-                if (pthread_cond_timedwait(&st->wake, &st->lock, &dl) != ETIMEDOUT)
-                    continue;
-            }
+            st->idle_wait = 1;
+            pthread_cond_wait(&st->wake, &st->lock);
+            st->idle_wait = 0;
+            continue;
         }
         st->busy = 1;
         struct store_item *items = st->head, *last = NULL;
         size_t n = 0;
         for (struct store_item *it = items; it && n < STORE_BATCH_MAX; it = it->next, n++)
             last = it;
-        if (last) {
-            st->head = last->next;
-            last->next = NULL;
-            if (!st->head)
-                st->tail = NULL;
-        }
-        ncur = 0;
-        for (size_t i = 0; i < st->ncur; i++) {
-            if (st->cur[i].dirty) {
-                cur[ncur++] = st->cur[i];
-                st->cur[i].dirty = 0;
-            }
-        }
-        /* dead letters go in the same transaction as (or one before) the
-         * cursor that moves past them: they were added first */
-        st->wdead = st->dead_pending;
-        st->dead_pending = NULL;
+        st->head = last->next;
+        last->next = NULL;
+        if (!st->head)
+            st->tail = NULL;
         pthread_mutex_unlock(&st->lock);
-        commit_batch(st, items, cur, ncur, n);
+        if (slots) {
+            commit_batch(st, items, n, slots);
+        } else { /* no memory for the slots at start: every batch fails */
+            for (struct store_item *it = items; it; it = it->next)
+                it->result = HG_ESTORE;
+            finish(st, items, ENOMEM, 1, st->last_seq, st->last_seq);
+        }
         pthread_mutex_lock(&st->lock);
     }
     pthread_mutex_unlock(&st->lock);
+    free(slots);
     return NULL;
 }
 
@@ -502,8 +511,7 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq)
     }
     st->cur[i].seq = seq;
     st->cur[i].dirty = 1;
-    if (st->idle_wait) /* a writer asleep with nothing to do would never write it */
-        pthread_cond_signal(&st->wake);
+    pthread_cond_signal(&st->ckpt_wake); /* it writes cursors after a delay */
     pthread_mutex_unlock(&st->lock);
     return HG_OK;
 }
@@ -537,7 +545,7 @@ static int pend(struct store *st, enum pend_op op, const char *sink, uint64_t se
     while (*tail)
         tail = &(*tail)->next;
     *tail = d;
-    pthread_cond_signal(&st->wake);
+    pthread_cond_signal(&st->ckpt_wake);
     pthread_mutex_unlock(&st->lock);
     return HG_OK;
 }

@@ -1,7 +1,17 @@
 /*
- * store_int.h - the inside of struct store, shared by store.c (the writer,
- * open/close, sink state) and store_read.c (reads and the command line's
- * access).  Nothing outside those two files includes it.
+ * store_int.h - the inside of struct store, shared by the store's files:
+ * store.c (the writer: batches into the segment log), store_ckpt.c (the
+ * checkpointer: LMDB's index, dedupe keys, cursors and dead letters, and
+ * recovery from the log), store_pend.c (the events the log holds and LMDB
+ * does not yet), store_open.c and store_read.c.  Nothing else includes it.
+ *
+ * Where an event is: its record is in the segment log (seglog.h) from the
+ * moment its batch is durable (st->last_seq); its dedupe key and its
+ * index entry (seq -> locator, storeloc.h) reach LMDB with the next
+ * checkpoint (st->ckpt_seq).  In between, st->pend holds them in memory:
+ * the writer's dedupe looks there before LMDB, and readers find the
+ * records of seqs in (pend.pruned, last_seq] there.  After a crash the
+ * records after LMDB's checkpoint are read back from the log.
  */
 #ifndef HG_STORE_INT_H
 #define HG_STORE_INT_H
@@ -11,10 +21,13 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "seglog.h"
 #include "store.h"
 
 #define STORE_SINK_MAX    64
 #define STORE_MAX_CURSORS 64
+#define STORE_PEND_MAX    (1u << 20) /* events in the tail: past this the writer answers 503 */
+#define STORE_CKPT_KICK   65536      /* a tail this long is checkpointed at once */
 
 enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL };
 
@@ -30,6 +43,29 @@ struct dead_rec {
     char err[256];
 };
 
+/* An event the log holds and LMDB's checkpoint may not yet: its dedupe
+ * key (route NUL id-or-dedupe-key), seq, time and record locator. */
+struct pend_ev {
+    struct pend_ev *hnext; /* hash chain */
+    uint64_t seq;
+    int64_t received_ms;
+    struct seglog_loc loc; /* the event record (event_rec_*) */
+    uint32_t hash;
+    uint16_t klen;
+    unsigned char key[];
+};
+
+/* The in-memory tail: events by seq (a ring) and by dedupe key (a hash).
+ * Entries are immutable from store_pend_add to store_pend_prune. */
+struct store_pend {
+    struct pend_ev **ring;
+    size_t cap, head, n; /* ring[head] has seq pruned + 1 */
+    uint64_t pruned;     /* every seq up to this is in LMDB (or before the log) */
+    struct pend_ev **tab;
+    size_t tcap;
+    uint64_t seed;
+};
+
 struct cursor_slot {
     char name[72];
     uint64_t seq;
@@ -40,9 +76,25 @@ struct store {
     MDB_env *env; /* NULL while closed after a failed commit (store_reopen) */
     char *dir;    /* data_dir, for reopening */
     MDB_dbi events, seen, cursors, meta, dead, replay;
+    struct seglog *log;
+    pthread_mutex_t plock; /* guards pend, ckpt_seq */
+    struct store_pend pend;
+    uint64_t ckpt_seq;          /* newest seq LMDB's last commit holds */
+    struct seglog_loc ckpt_loc; /* the locator of its log record (checkpointer) */
+    pthread_t ckpointer;
+    int ckpointer_started, ckpointer_running;
+    pthread_cond_t ckpt_wake;              /* checkpointer: work or stop (with lock) */
+    int ckpt_failing;                      /* the last checkpoint failed */
+    int64_t ckpt_fail_ms;                  /* since when checkpoints fail (0: they do not) */
+    int log_broken;                        /* a failed batch could not be cut off yet (writer) */
     int reader;                            /* opened by store_open_reader: no threads, no writes */
     struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
     uint64_t map_size, max_size, window_ms;
+    uint64_t log_bytes;  /* size of the log (writer; approximate elsewhere) */
+    uint64_t lmdb_bytes; /* LMDB's file in use, after the last checkpoint */
+    uint64_t log_seq;    /* writer: the seq of the log's last record */
+    unsigned char *wbuf; /* writer: the framed batch */
+    size_t wlen, wcap;
     pthread_rwlock_t resize_lock;
 
     pthread_mutex_t lock;  /* guards everything below */
@@ -113,6 +165,30 @@ static inline int store_rtxn(struct store *st, MDB_txn **txn)
  * threads (store.c), started by store_open with the store as argument. */
 void *store_writer_main(void *arg);
 void *store_completer_main(void *arg);
+
+/* store_ckpt_main - the checkpointer thread (store_ckpt.c). */
+void *store_ckpt_main(void *arg);
+
+/* store_ckpt_recover - at open, before any thread: read the log after
+ * LMDB's checkpoint and bring LMDB up to date with it (writable store), or
+ * into st->pend (reader).  Sets last_seq, ckpt_seq.  0 or an errno/LMDB
+ * code; EBADMSG when the log is damaged before its end. */
+int store_ckpt_recover(struct store *st);
+
+/* store_pend_* (store_pend.c): the in-memory tail.  add/prune/drop are
+ * called with plock held; find by the writer only (it alone adds). */
+int store_pend_init(struct store_pend *p);
+void store_pend_free(struct store_pend *p);
+int store_pend_add(struct store_pend *p, uint64_t seq, int64_t received_ms, const void *key,
+                   size_t klen, const struct seglog_loc *loc);
+struct pend_ev *store_pend_find(const struct store_pend *p, const void *key, size_t klen);
+struct pend_ev *store_pend_get(const struct store_pend *p, uint64_t seq);
+void store_pend_prune(struct store_pend *p, uint64_t upto);
+void store_pend_drop_from(struct store_pend *p, uint64_t seq);
+static inline uint64_t store_pend_last(const struct store_pend *p)
+{
+    return p->pruned + p->n;
+}
 
 /* store_reopen - close and reopen the environment after a failed commit or
  * sweep (store_open.c).  Writer thread only, with no transaction of its

@@ -190,7 +190,7 @@ static void *sweeper_main(void *arg)
         size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
-        struct gc_stats gs = {0, 0, 0};
+        struct gc_stats gs = {0, 0, 0, 0};
         pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
         int rc = MDB_PANIC;
         if (st->env) {
@@ -208,11 +208,18 @@ static void *sweeper_main(void *arg)
              * event commit: the writer reopens it (store_reopen) */
             pthread_mutex_lock(&st->lock);
             st->need_reopen = 1;
-            pthread_cond_signal(&st->wake);
+            pthread_cond_signal(&st->ckpt_wake);
             pthread_mutex_unlock(&st->lock);
-        } else if (gs.seen || gs.events)
+        } else if (gs.seen || gs.events) {
             log_msg(LOG_INFO, "store: retention sweep", "{s:I,s:I}", "dedupe_keys",
                     (json_int_t)gs.seen, "events", (json_int_t)gs.events);
+        }
+        if (!rc && gs.first) {
+            size_t n = seglog_drop_before(st->log, gs.first);
+            if (n)
+                log_msg(LOG_INFO, "store: retention removed log segments", "{s:I,s:I}", "segments",
+                        (json_int_t)n, "below_seq", (json_int_t)gs.first);
+        }
         wait_ms = (!rc && gs.more) ? 100 : st->gc_interval_ms;
         pthread_mutex_lock(&st->lock);
     }
@@ -239,6 +246,12 @@ struct store *store_alloc(void)
     pthread_cond_init(&st->commit, NULL);
     pthread_cond_init(&st->completer_wake, NULL);
     pthread_cond_init(&st->sweep_wake, NULL);
+    pthread_cond_init(&st->ckpt_wake, NULL);
+    pthread_mutex_init(&st->plock, NULL);
+    if (store_pend_init(&st->pend)) {
+        store_close(st);
+        return NULL;
+    }
     return st;
 }
 
@@ -301,8 +314,15 @@ int store_open(const struct store_cfg *cfg, struct store **out)
                                   : "store: a tests/bench build (HG_BENCH_STORE unset or "
                                     "unknown: durable); not for real traffic",
                 "{s:s}", "HG_BENCH_STORE", benchknob_name(benchknob_store()));
-    if (benchknob_store() == BK_WALSIM && (rc = benchknob_walsim(st->dir, NULL)))
-        log_msg(LOG_ERROR, "store: cannot preallocate walsim.dat", "{s:s}", "error", strerror(rc));
+    if ((rc = store_ckpt_recover(st))) {
+        log_msg(LOG_ERROR,
+                rc == EBADMSG ? "store: the log is damaged before its end; refusing to open "
+                                "(nothing was changed; see docs/reliability.md)"
+                              : "store: cannot recover the log",
+                "{s:s,s:s}", "dir", cfg->dir, "error", mdb_strerror(rc));
+        store_close(st);
+        return HG_ESTORE;
+    }
     st->writer_running = 1;
     if (pthread_create(&st->completer, NULL, store_completer_main, st) != 0) {
         st->writer_running = 0;
@@ -316,6 +336,13 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         return HG_ESTORE;
     }
     st->writer_started = 1;
+    st->ckpointer_running = 1;
+    if (pthread_create(&st->ckpointer, NULL, store_ckpt_main, st) != 0) {
+        st->ckpointer_running = 0;
+        store_close(st);
+        return HG_ESTORE;
+    }
+    st->ckpointer_started = 1;
     st->gc_sinks = cfg->sinks;
     st->gc_nsinks = cfg->nsinks;
     st->gc_interval_ms = cfg->gc_interval_ms;
@@ -337,6 +364,7 @@ void store_close(struct store *st)
     pthread_cond_broadcast(&st->commit);
     pthread_cond_broadcast(&st->completer_wake);
     pthread_cond_broadcast(&st->sweep_wake);
+    pthread_cond_broadcast(&st->ckpt_wake);
     pthread_mutex_unlock(&st->lock);
     if (st->sweeper_started)
         pthread_join(st->sweeper, NULL);
@@ -344,6 +372,12 @@ void store_close(struct store *st)
         pthread_join(st->writer, NULL);
     if (st->completer_started)
         pthread_join(st->completer, NULL);
+    if (st->ckpointer_started) { /* the last checkpoint: after the writer's last batch */
+        pthread_mutex_lock(&st->lock);
+        pthread_cond_broadcast(&st->ckpt_wake);
+        pthread_mutex_unlock(&st->lock);
+        pthread_join(st->ckpointer, NULL);
+    }
     if (st->n_commits)
         log_msg(LOG_INFO, "store: closed", "{s:I,s:I,s:f,s:f}", "commits",
                 (json_int_t)st->n_commits, "items", (json_int_t)st->n_items, "avg_batch",
@@ -351,6 +385,9 @@ void store_close(struct store *st)
                 (double)st->commit_us / 1000.0 / (double)st->n_commits);
     if (st->env)
         mdb_env_close(st->env);
+    seglog_close(st->log);
+    store_pend_free(&st->pend);
+    free(st->wbuf);
     free(st->dir);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
@@ -365,5 +402,7 @@ void store_close(struct store *st)
     pthread_cond_destroy(&st->commit);
     pthread_cond_destroy(&st->completer_wake);
     pthread_cond_destroy(&st->sweep_wake);
+    pthread_cond_destroy(&st->ckpt_wake);
+    pthread_mutex_destroy(&st->plock);
     free(st);
 }

@@ -4,13 +4,19 @@
  * `serve` runs (LMDB readers never block the writer).
  *
  * Every read transaction here is short and taken under resize_lock's read
- * side, so the writer can grow the map between them.
+ * side, so the checkpointer can grow the map between them.  An event's
+ * record is read from the segment log at the locator LMDB's index (or the
+ * in-memory tail) gives; runs of neighbouring records are read with one
+ * pread.  A store from before the log keeps its records in the index.
  */
 #include "err.h"
 #include "store.h"
 #include "store_int.h"
+#include "storeloc.h"
 
+#include <errno.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,10 @@ int store_open_reader(const char *dir, struct store **out)
     if (!st)
         return HG_ENOMEM;
     st->reader = 1;
+    if (!(st->dir = strdup(dir))) {
+        store_close(st);
+        return HG_ENOMEM;
+    }
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
@@ -48,12 +58,23 @@ int store_open_reader(const char *dir, struct store **out)
             st->last_seq = get_be64(k.mv_data);
         mdb_cursor_close(c);
     }
+    if (!rc && !mdb_cursor_open(txn, st->cursors, &c)) { /* as store_open counts */
+        MDB_val k, v;
+        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+             r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            if (v.mv_size == 8 && get_be64(v.mv_data) > st->last_seq)
+                st->last_seq = get_be64(v.mv_data);
+        mdb_cursor_close(c);
+    }
     if (txn && rc)
         mdb_txn_abort(txn);
     else if (txn) /* committing (even read-only) keeps the DBI handles open */
         rc = mdb_txn_commit(txn);
+    if (!rc)
+        rc = store_ckpt_recover(st); /* the log's records after the checkpoint */
     if (rc) {
-        fprintf(stderr, "hookgate: cannot open the store in %s: %s\n", dir, mdb_strerror(rc));
+        fprintf(stderr, "hookgate: cannot open the store in %s: %s\n", dir,
+                rc == EBADMSG ? "the log is damaged before its end" : mdb_strerror(rc));
         store_close(st);
         return HG_ESTORE;
     }
@@ -61,11 +82,66 @@ int store_open_reader(const char *dir, struct store **out)
     return HG_OK;
 }
 
-int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg)
+/* A record to hand to the visitor: in the log, or (a store from before
+ * the log) in LMDB's map. */
+struct srec {
+    uint64_t seq;
+    struct seglog_loc loc; /* seg 0: rec/len below */
+    const void *rec;
+    size_t len;
+};
+
+#define SCAN_RUN      64        /* records gathered before they are read */
+#define SCAN_SPAN_MAX (1 << 20) /* one pread covers neighbours up to this */
+
+/* visit_run - read r[0..n) from the log (neighbours in one pread) and hand
+ * each to fn.  0 to go on, 1 if fn stopped, HG_ESTORE on a read error. */
+static int visit_run(struct store *st, struct seglog *lg, struct srec *r, size_t n,
+                     store_scan_fn fn, void *arg, unsigned char **buf, size_t *cap)
+{
+    for (size_t i = 0; i < n;) {
+        if (!r[i].loc.seg) {
+            if (fn(arg, r[i].seq, r[i].rec, r[i].len))
+                return 1;
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        uint64_t lo = r[i].loc.off, hi = lo + r[i].loc.len;
+        while (j < n && r[j].loc.seg == r[i].loc.seg && r[j].loc.off >= hi &&
+               r[j].loc.off + r[j].loc.len - lo <= SCAN_SPAN_MAX && r[j].loc.off - hi <= 4096) {
+            hi = r[j].loc.off + r[j].loc.len;
+            j++;
+        }
+        if (hi - lo > *cap) {
+            unsigned char *b = realloc(*buf, hi - lo);
+            if (!b)
+                return HG_ESTORE;
+            *buf = b;
+            *cap = hi - lo;
+        }
+        struct seglog_loc span = {r[i].loc.seg, lo, (uint32_t)(hi - lo)};
+        if (seglog_pread(lg, &span, *buf))
+            return HG_ESTORE;
+        for (; i < j; i++)
+            if (fn(arg, r[i].seq, *buf + (r[i].loc.off - lo), r[i].loc.len))
+                return 1;
+    }
+    (void)st;
+    return 0;
+}
+
+/* gather_lmdb - up to max records of seqs in (after, upto] from LMDB's
+ * index into r; *n set, *last the last seq looked at.  Legacy records
+ * are copied (the transaction ends before they are visited). */
+static int gather_lmdb(struct store *st, uint64_t after, uint64_t upto, size_t max, struct srec *r,
+                       size_t *n, unsigned char **legacy, size_t *lcap)
 {
     MDB_txn *txn;
     MDB_cursor *c;
     unsigned char kb[8];
+    size_t lused = 0;
+    *n = 0;
     pthread_rwlock_rdlock(&st->resize_lock);
     int rc = store_rtxn(st, &txn);
     if (rc) {
@@ -76,17 +152,96 @@ int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, v
         be64(kb, after + 1);
         MDB_val k = {8, kb}, v;
         MDB_cursor_op op = MDB_SET_RANGE;
-        for (size_t n = 0; n < max; n++, op = MDB_NEXT) {
+        for (; *n < max; op = MDB_NEXT) {
             if ((rc = mdb_cursor_get(c, &k, &v, op)))
                 break;
-            if (k.mv_size != 8 || fn(arg, get_be64(k.mv_data), v.mv_data, v.mv_size))
+            if (k.mv_size != 8)
+                continue;
+            uint64_t seq = get_be64(k.mv_data);
+            if (seq > upto)
                 break;
+            struct store_loc l;
+            struct srec *x = &r[(*n)++];
+            x->seq = seq;
+            if (storeloc_read(v.mv_data, v.mv_size, &l)) {
+                x->loc.seg = l.seg;
+                x->loc.off = l.off;
+                x->loc.len = l.len;
+                continue;
+            }
+            x->loc.seg = 0;
+            if (lused + v.mv_size > *lcap) { /* offsets for now, pointers below */
+                size_t nc = (*lcap ? *lcap : 65536);
+                while (nc < lused + v.mv_size)
+                    nc *= 2;
+                unsigned char *b = realloc(*legacy, nc);
+                if (!b) {
+                    rc = ENOMEM;
+                    break;
+                }
+                *legacy = b;
+                *lcap = nc;
+            }
+            memcpy(*legacy + lused, v.mv_data, v.mv_size);
+            x->rec = (const void *)(uintptr_t)lused;
+            x->len = v.mv_size;
+            lused += v.mv_size;
         }
         mdb_cursor_close(c);
     }
     mdb_txn_abort(txn);
     pthread_rwlock_unlock(&st->resize_lock);
+    for (size_t i = 0; i < *n; i++)
+        if (!r[i].loc.seg)
+            r[i].rec = *legacy + (uintptr_t)r[i].rec;
     return rc == 0 || rc == MDB_NOTFOUND ? HG_OK : HG_ESTORE;
+}
+
+int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, void *arg)
+{
+    struct srec r[SCAN_RUN];
+    unsigned char *buf = NULL, *legacy = NULL;
+    size_t cap = 0, lcap = 0;
+    uint64_t last = store_last_seq(st); /* nothing past it is durable yet */
+    int rc = HG_OK;
+    while (max && after < last && rc == HG_OK) {
+        size_t want = max < SCAN_RUN ? max : SCAN_RUN, n = 0;
+        pthread_mutex_lock(&st->plock);
+        uint64_t pruned = st->pend.pruned;
+        struct seglog *lg = st->log;
+        if (after >= pruned) { /* the tail: in memory */
+            for (; n < want && after + n < last; n++) {
+                struct pend_ev *e = store_pend_get(&st->pend, after + n + 1);
+                if (!e)
+                    break;
+                r[n].seq = e->seq;
+                r[n].loc = e->loc;
+            }
+        }
+        pthread_mutex_unlock(&st->plock);
+        if (after < pruned) {
+            if ((rc = gather_lmdb(st, after, pruned, want, r, &n, &legacy, &lcap)))
+                break;
+            if (!n) { /* nothing indexed in (after, pruned]: gone by retention */
+                after = pruned;
+                continue;
+            }
+        } else if (!n) {
+            /* not in the tail: a record LMDB holds past the checkpoint (an
+             * older version's), or seqs past the log's last record */
+            if ((rc = gather_lmdb(st, after, last, want, r, &n, &legacy, &lcap)) || !n)
+                break;
+        }
+        after = r[n - 1].seq;
+        max -= n;
+        int v = visit_run(st, lg, r, n, fn, arg, &buf, &cap);
+        if (v == 1)
+            break;
+        rc = v;
+    }
+    free(buf);
+    free(legacy);
+    return rc;
 }
 
 int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg)
@@ -179,6 +334,15 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq)
         mdb_txn_abort(txn);
     }
     pthread_rwlock_unlock(&st->resize_lock);
+    pthread_mutex_lock(&st->plock); /* the tail's are newer than LMDB's */
+    for (size_t i = 0; i < st->pend.n; i++) {
+        const struct pend_ev *e = store_pend_get(&st->pend, st->pend.pruned + 1 + i);
+        size_t rl = strnlen((const char *)e->key, e->klen);
+        if (rl < e->klen && e->klen - rl - 1 == il && !memcmp(e->key + rl + 1, id, il) &&
+            e->seq > *seq)
+            *seq = e->seq;
+    }
+    pthread_mutex_unlock(&st->plock);
     return rc ? HG_ESTORE : HG_OK;
 }
 
@@ -285,5 +449,9 @@ int store_stats(struct store *st, uint64_t *bytes, uint64_t *dead)
     if (rc)
         return HG_ESTORE;
     *bytes = (uint64_t)(info.me_last_pgno + 1) * es.ms_psize;
+    pthread_mutex_lock(&st->plock);
+    if (st->log)
+        *bytes += seglog_bytes(st->log);
+    pthread_mutex_unlock(&st->plock);
     return HG_OK;
 }

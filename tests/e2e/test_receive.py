@@ -50,7 +50,9 @@ class Receive(hg.GatewayTest):
         self.assertEqual(e["hookgateseq"], 1)
         self.assertEqual(e["data"], json.loads(body))
         self.assertEqual(e["datacontenttype"], "application/json")
-        self.assertEqual(mdb_entries(self.data, "events"), 1)
+        # the index entry reaches LMDB with the next checkpoint (about a second)
+        self.assertTrue(hg.wait_for(lambda: mdb_entries(self.data, "events") == 1, 10),
+                        mdb_entries(self.data, "events"))
 
     def test_fixture_vector_generic(self):
         v = hg.vectors("generic")[0]

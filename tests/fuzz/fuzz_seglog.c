@@ -8,9 +8,9 @@
  * so the scan gets past the header more often).  It is recovered twice:
  * read-only, then for writing.  Invariants:
  *  - never crashes, reads out of bounds or leaks;
- *  - every record handed to the callback has seqs 1, 2, 3 ... (a probe
- *    repeats the one before), a payload length within the file and a
- *    locator inside it;
+ *  - every record handed to the callback has the seq before it plus one
+ *    (an event) or at least that seq (a probe), a payload length within
+ *    the file and a locator inside it;
  *  - both scans see the same records; the writing one cuts the file to the
  *    end of the last of them (the read-only one changes nothing) and a
  *    third scan then finds the same records and nothing to cut;
@@ -47,7 +47,7 @@ static int on_rec(void *arg, enum seglog_type type, uint64_t seq, const void *p,
 {
     struct seen *s = arg;
     (void)p;
-    if (seq != s->last + (type == SEGLOG_EVENT) || loc->seg != 1 || loc->off < SEGLOG_HDR ||
+    if ((type == SEGLOG_EVENT ? seq != s->last + 1 : seq < s->last) || loc->seg != 1 || loc->off < SEGLOG_HDR ||
         loc->off + loc->len > s->bytes)
         die("record out of order or outside the file");
     s->n++;
