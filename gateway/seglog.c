@@ -202,7 +202,8 @@ int seglog_open(const char *dir, int read_only, struct seglog **out)
         seglog_close(lg);
         return rc;
     }
-    qsort(lg->segs, lg->nsegs, sizeof(*lg->segs), cmp_seg);
+    if (lg->nsegs > 1)
+        qsort(lg->segs, lg->nsegs, sizeof(*lg->segs), cmp_seg);
     *out = lg;
     return 0;
 }

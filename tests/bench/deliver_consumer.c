@@ -1,8 +1,10 @@
 /*
  * deliver_consumer.c - the receiving end of tests/bench/deliver.
  *
- *   deliver_consumer unix PATH N [--ack]          listen on the UNIX socket PATH
- *   deliver_consumer stdio N --result FILE [--go FILE]   a pipe-sink worker
+ *   deliver_consumer unix PATH N [--ack] [--times FILE]   listen on the UNIX socket PATH
+ *   deliver_consumer stdio N --result FILE [--go FILE] [--times FILE] [--no-ack]
+ *                                                  a pipe-sink worker (or, with
+ *                                                  --no-ack, a reader of stdout)
  *   deliver_consumer spawn N CMD [ARG...]          spawn+wait CMD N times
  *
  * unix: binds and listens on PATH (replacing a stale socket file), accepts
@@ -23,6 +25,16 @@
  * millisecond) and its clock starts then.  The RESULT line goes to FILE
  * given by --result (written to FILE.tmp and renamed, so a reader never
  * sees half of it), because stdout is the ack channel.
+ *
+ * --times FILE (tests/bench/sinks): for every line, "SEQ T_NS" is appended
+ * to FILE, SEQ being the envelope's "hookgateseq" (searched in the last 256
+ * bytes of the line) and T_NS the CLOCK_REALTIME right after the read that
+ * completed the line; FILE is flushed after every read, so a reader of FILE
+ * never waits for lines that arrived.  With --times, N may be 0: no limit.
+ * The consumer then reads (unix: accepting a new connection when one
+ * closes) until EOF on stdin (stdio) or SIGTERM/SIGINT, flushes FILE and
+ * exits 0, printing (unix) or writing to --result (stdio) its RESULT line.
+ * --no-ack (stdio): write no acks; what reads hookgate's stdout sink.
  *
  * spawn: posix_spawn + waitpid of CMD, N times in a row, then
  *   RESULT runs=N seconds=S us_per_run=U
@@ -55,6 +67,32 @@ extern char **environ;
 
 static const char LEAD[] = "{\"specversion\":\"1.0\",\"id\":\"";
 #define LEAD_LEN (sizeof(LEAD) - 1)
+
+#define TAIL_MAX 256 /* the end of a line searched for "hookgateseq" */
+
+static volatile sig_atomic_t stop_flag;
+static void on_stop(int s)
+{
+    (void)s;
+    stop_flag = 1;
+}
+
+/* install on_stop for SIGTERM and SIGINT, without SA_RESTART: a blocking
+ * read or accept returns EINTR and the loop sees stop_flag */
+static void catch_stop(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static double now_s(void)
 {
@@ -274,7 +312,81 @@ struct reader {
     int id_done;  /* the current (unfinished) line has been acked already */
     struct acks acks;
     double t_first;
+    /* --times */
+    FILE *times;
+    uint64_t t_read;        /* CLOCK_REALTIME ns of the current read */
+    char tail[TAIL_MAX];    /* the last bytes of the unfinished line */
+    size_t tail_len;
+    int cont;               /* the unfinished line began in an earlier read */
 };
+
+/* seq_in - the value of the last "hookgateseq": in s..s+n, or 0 */
+static uint64_t seq_in(const char *s, size_t n)
+{
+    static const char key[] = "\"hookgateseq\":";
+    const size_t kl = sizeof(key) - 1;
+    for (size_t i = n >= kl ? n - kl + 1 : 0; i-- > 0;)
+        if (s[i] == '"' && !memcmp(s + i, key, kl))
+            return strtoull(s + i + kl, NULL, 10);
+    return 0;
+}
+
+/* put_u64 - decimal v into o; returns the length */
+static size_t put_u64(char *o, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do
+        t[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    for (size_t i = 0; i < n; i++)
+        o[i] = t[n - 1 - i];
+    return n;
+}
+
+/* line_done - the line that ends at nl (its bytes in this buffer start at
+ * ls) is complete: write its "SEQ T_NS" */
+static void line_done(struct reader *r, const char *ls, const char *nl)
+{
+    size_t here = (size_t)(nl - ls);
+    char win[TAIL_MAX];
+    const char *w = ls;
+    size_t wl = here;
+    if (r->cont && here < TAIL_MAX) { /* its end straddles two reads */
+        size_t from_tail = TAIL_MAX - here < r->tail_len ? TAIL_MAX - here : r->tail_len;
+        memcpy(win, r->tail + r->tail_len - from_tail, from_tail);
+        memcpy(win + from_tail, ls, here);
+        w = win;
+        wl = from_tail + here;
+    } else if (here > TAIL_MAX) {
+        w = nl - TAIL_MAX;
+        wl = TAIL_MAX;
+    }
+    char out[48];
+    size_t o = put_u64(out, seq_in(w, wl));
+    out[o++] = ' ';
+    o += put_u64(out + o, r->t_read);
+    out[o++] = '\n';
+    fwrite(out, 1, o, r->times);
+    r->cont = 0;
+    r->tail_len = 0;
+}
+
+/* line_rest - ls..end is the start (or more) of a line not complete yet */
+static void line_rest(struct reader *r, const char *ls, const char *end)
+{
+    size_t n = (size_t)(end - ls);
+    if (n >= TAIL_MAX) {
+        memcpy(r->tail, end - TAIL_MAX, TAIL_MAX);
+        r->tail_len = TAIL_MAX;
+    } else {
+        size_t keep = TAIL_MAX - n < r->tail_len ? TAIL_MAX - n : r->tail_len;
+        memmove(r->tail, r->tail + r->tail_len - keep, keep);
+        memcpy(r->tail + keep, ls, n);
+        r->tail_len = keep + n;
+    }
+    r->cont = 1;
+}
 
 /* consume - count (and ack) the lines in buf[0..len); keep an unfinished
  * line prefix in r->carry when its id is not complete. */
@@ -307,8 +419,13 @@ static void consume(struct reader *r, size_t len)
             r->id_done = 1;
         }
         char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            break; /* the rest of a line whose id (if any) is done */
+        if (!nl) { /* the rest of a line whose id (if any) is done */
+            if (r->times)
+                line_rest(r, p, end);
+            break;
+        }
+        if (r->times)
+            line_done(r, p, nl);
         r->lines++;
         r->id_done = 0;
         p = nl + 1;
@@ -316,7 +433,8 @@ static void consume(struct reader *r, size_t len)
     r->carry = 0;
 }
 
-/* run_reader - read until want lines; 0 on success, 1 on EOF first.  The
+/* run_reader - read until want lines; 0 on success, 1 on EOF first, 2 on
+ * SIGTERM/SIGINT (with --times).  The
  * acks a read produced are written (without blocking) before the next
  * read: one write per read, so they go out in batches, and never later than
  * when the reader would wait for more input. */
@@ -335,12 +453,17 @@ static int run_reader(struct reader *r)
                                    {.fd = r->acks.fd, .events = POLLOUT}};
             if (poll(pf, 2, -1) < 0 && errno != EINTR)
                 die("poll");
+            if (stop_flag)
+                return 2;
             if (!pf[0].revents)
                 continue;
         }
         ssize_t n = read(r->fd, r->buf + r->carry, RBUF_SIZE - r->carry);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && errno == EINTR) {
+            if (stop_flag)
+                return 2;
             continue;
+        }
         if (n < 0 && r->is_sock && errno == ECONNRESET)
             return 1;
         if (n < 0)
@@ -350,7 +473,11 @@ static int run_reader(struct reader *r)
         if (!r->t_first)
             r->t_first = now_s();
         r->bytes += (uint64_t)n;
+        if (r->times)
+            r->t_read = real_ns();
         consume(r, r->carry + (size_t)n);
+        if (r->times && fflush(r->times))
+            die("writing --times");
     }
 }
 
@@ -366,20 +493,52 @@ static uint64_t parse_n(const char *s)
     return (uint64_t)v;
 }
 
+/* want_n - N, where 0 (no limit) is allowed with --times */
+static uint64_t want_n(const char *s, const char *times)
+{
+    if (times && !strcmp(s, "0"))
+        return UINT64_MAX;
+    return parse_n(s);
+}
+
+static FILE *open_times(const char *path)
+{
+    if (!path)
+        return NULL;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path);
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    catch_stop();
+    return f;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: deliver_consumer unix PATH N [--ack]\n"
-                    "       deliver_consumer stdio N --result FILE [--go FILE]\n"
+    fprintf(stderr, "usage: deliver_consumer unix PATH N [--ack] [--times FILE]\n"
+                    "       deliver_consumer stdio N --result FILE [--go FILE] [--times FILE] "
+                    "[--no-ack]\n"
+                    "       deliver_consumer stdio 0 --times FILE [--result FILE] [--no-ack]\n"
                     "       deliver_consumer spawn N CMD [ARG...]\n");
     return 2;
 }
 
 static int mode_unix(int argc, char **argv)
 {
-    if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[4], "--ack")))
+    if (argc < 4)
         return usage();
-    const char *path = argv[2];
-    struct reader r = {.want = parse_n(argv[3]), .ack = argc == 5, .is_sock = 1};
+    const char *path = argv[2], *times = NULL;
+    int ack = 0;
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "--ack"))
+            ack = 1;
+        else if (i + 1 < argc && !strcmp(argv[i], "--times"))
+            times = argv[++i];
+        else
+            return usage();
+    }
+    struct reader r = {.want = want_n(argv[3], times), .ack = ack, .is_sock = 1};
+    r.times = open_times(times);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path)) {
         fprintf(stderr, "deliver_consumer: socket path too long\n");
@@ -402,6 +561,8 @@ static int mode_unix(int argc, char **argv)
     for (;;) {
         int c = accept(ls, NULL, NULL);
         if (c < 0) {
+            if (errno == EINTR && stop_flag)
+                break;
             if (errno == EINTR)
                 continue;
             die("accept");
@@ -414,7 +575,10 @@ static int mode_unix(int argc, char **argv)
         r.carry = 0;
         r.id_done = 0;
         r.acks.len = r.acks.off = 0; /* acks for a broken connection are moot */
-        if (run_reader(&r) == 0)
+        r.cont = 0;
+        r.tail_len = 0;
+        int rr = run_reader(&r);
+        if (rr == 0 || rr == 2)
             break;
         fprintf(stderr,
                 "deliver_consumer: connection %u closed after %llu lines; waiting for "
@@ -424,6 +588,8 @@ static int mode_unix(int argc, char **argv)
     }
     double t_end = now_s();
     unlink(path);
+    if (r.times && fclose(r.times))
+        die("writing --times");
     printf("RESULT lines=%llu bytes=%llu seconds=%.6f conns=%u wait=%.3f\n",
            (unsigned long long)r.lines, (unsigned long long)r.bytes, t_end - r.t_first, conns,
            r.t_first - t_listen);
@@ -432,24 +598,31 @@ static int mode_unix(int argc, char **argv)
 
 static int mode_stdio(int argc, char **argv)
 {
-    const char *result = NULL, *go = NULL;
+    const char *result = NULL, *go = NULL, *times = NULL;
+    int ack = 1;
     if (argc < 3)
         return usage();
-    struct reader r = {.want = parse_n(argv[2]), .ack = 1, .fd = 0};
     for (int i = 3; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--result"))
             result = argv[++i];
         else if (i + 1 < argc && !strcmp(argv[i], "--go"))
             go = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--times"))
+            times = argv[++i];
+        else if (!strcmp(argv[i], "--no-ack"))
+            ack = 0;
         else
             return usage();
     }
-    if (!result)
+    if (!result && !times)
         return usage();
+    struct reader r = {.want = want_n(argv[2], times), .ack = ack, .fd = 0};
+    r.times = open_times(times);
     if (!(r.buf = malloc(RBUF_SIZE)))
         die("malloc");
     r.acks.fd = 1;
-    fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+    if (ack)
+        fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
     struct stat st;
     if (go) {
         while (stat(go, &st) != 0) {
@@ -460,11 +633,19 @@ static int mode_stdio(int argc, char **argv)
     double t_go = now_s();
     int rc = run_reader(&r);
     double t_end = now_s();
+    if (r.times) { /* no limit: EOF or a signal is the end */
+        if (fclose(r.times))
+            die("writing --times");
+        if (r.want == UINT64_MAX)
+            rc = 0;
+    }
     if (rc) {
         fprintf(stderr, "deliver_consumer: stdin closed after %llu of %llu lines\n",
                 (unsigned long long)r.lines, (unsigned long long)r.want);
         return 1;
     }
+    if (!result)
+        return 0;
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", result);
     FILE *f = fopen(tmp, "w");
@@ -479,7 +660,7 @@ static int mode_stdio(int argc, char **argv)
         die(result);
     /* stay until hookgate closes our stdin (its stop), so that an exit
      * is never mistaken for a crashed worker while it reads the acks */
-    while (read(0, r.buf, RBUF_SIZE) > 0)
+    while (!stop_flag && read(0, r.buf, RBUF_SIZE) > 0)
         ;
     return 0;
 }

@@ -5,7 +5,7 @@
  * bytes of body) and answers "204 No Content", keeping the connection
  * alive.  It does no other work, so that it is not the bottleneck.
  *
- *   deliver_http_sink PORT N RESULT_FILE
+ *   deliver_http_sink PORT N RESULT_FILE [--times FILE]
  *
  * It counts requests, and the distinct events among them by the envelope's
  * "hookgateseq" (1..N; a retry shows up as requests > distinct).  Once it
@@ -20,6 +20,11 @@
  * SIGINT.  first_ns: CLOCK_REALTIME of that first byte, in ns.  It prints
  * "listening PORT" on stdout once it accepts connections.  Requests
  * pipelined on one connection are handled in order.
+ *
+ * --times FILE (tests/bench/sinks): for every request, "SEQ T_NS" is
+ * appended to FILE, T_NS being the CLOCK_REALTIME right after the reads
+ * that completed it; FILE is flushed after every round of epoll events.
+ * Seqs above N are then recorded (and answered) too, not counted as bad.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -65,6 +70,8 @@ static uint64_t n_want, requests, distinct, bytes, conns, bad;
 static uint64_t t_first, t_done, first_ns;
 static unsigned char *seen;
 static const char *result_path;
+static FILE *times;
+static uint64_t t_read_real; /* CLOCK_REALTIME ns of the latest reads */
 
 static void finish(void)
 {
@@ -118,6 +125,10 @@ static void count(const char *body, size_t len)
         return;
     }
     uint64_t seq = strtoull(k + sizeof(key) - 1, NULL, 10);
+    if (times && seq >= 1)
+        fprintf(times, "%llu %llu\n", (unsigned long long)seq, (unsigned long long)t_read_real);
+    if (times && seq > n_want)
+        return;
     if (seq < 1 || seq > n_want) {
         bad++;
         return;
@@ -205,9 +216,16 @@ static int serve(struct conn *c)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: deliver_http_sink PORT N RESULT_FILE\n");
+    if (argc != 4 && !(argc == 6 && !strcmp(argv[4], "--times"))) {
+        fprintf(stderr, "usage: deliver_http_sink PORT N RESULT_FILE [--times FILE]\n");
         return 2;
+    }
+    if (argc == 6) {
+        if (!(times = fopen(argv[5], "w"))) {
+            perror(argv[5]);
+            return 1;
+        }
+        setvbuf(times, NULL, _IOFBF, 1 << 20);
     }
     int port = atoi(argv[1]);
     n_want = strtoull(argv[2], NULL, 10);
@@ -292,10 +310,21 @@ int main(int argc, char **argv)
                 closeit = 1; /* EOF or error */
                 break;
             }
+            if (times) {
+                struct timespec rt;
+                clock_gettime(CLOCK_REALTIME, &rt);
+                t_read_real = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+            }
             if (serve(c) || closeit)
                 drop(ep, c);
         }
+        if (times && n > 0 && fflush(times)) {
+            perror("deliver_http_sink: --times");
+            return 1;
+        }
     }
+    if (times)
+        fclose(times);
     if (!t_done) { /* never complete: say what we got */
         t_done = now_ns();
         finish();

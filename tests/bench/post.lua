@@ -1,6 +1,6 @@
 -- post.lua - wrk script for the hookgate benchmark.
 --
---   wrk -t T -c C -d D --latency -s post.lua URL -- PATH FILE [THREADS [START [COUNT]]]
+--   wrk -t T -c C -d D --latency -s post.lua URL -- PATH FILE [THREADS [START [COUNT [CONN]]]]
 --
 -- Arguments (the first three fall back to environment variables):
 --   PATH     request path                       ($BENCH_PATH, default /webhooks)
@@ -8,6 +8,11 @@
 --   THREADS  the -t value given to wrk          ($BENCH_THREADS, default 1)
 --   START    first record of the file to use    (default 0)
 --   COUNT    number of records to use           (default: all from START)
+--   CONN     "close" adds "Connection: close" to every request, so the
+--            server closes after each answer and wrk opens a new connection
+--            (and over HTTPS does a new handshake) for the next one; wrk
+--            starts a request's clock when it writes it, after the connect
+--            and the handshake (default: keep-alive)
 --
 -- wrk runs one Lua state per thread.  The records START..START+COUNT-1 are
 -- split into THREADS disjoint slices, one per thread, so event ids stay
@@ -54,6 +59,10 @@ function init(args)
    local file = args[2] or os.getenv("BENCH_REQUESTS")
    local nthreads = tonumber(args[3] or os.getenv("BENCH_THREADS") or "1")
    local start = tonumber(args[4] or "0")
+   local conn = args[6] or "keep-alive"
+   if conn ~= "close" and conn ~= "keep-alive" then
+      error("post.lua: CONN must be close or keep-alive, not " .. conn)
+   end
    if not file then
       error("post.lua: no requests file (pass it after -- or set BENCH_REQUESTS)")
    end
@@ -89,6 +98,7 @@ function init(args)
           "Host: " .. wrk.headers["Host"] .. "\r\n" ..
           "Content-Type: application/json\r\n" ..
           "Content-Length: " .. bodylen .. "\r\n" ..
+          (conn == "close" and "Connection: close\r\n" or "") ..
           "X-Webhook-Signature: "
 end
 
