@@ -124,6 +124,27 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
+/* seglog_parse_name - 1 and *first when name is a segment's file name
+ * (16 lowercase hex digits + ".log"), else 0. */
+static int seglog_parse_name(const char *name, uint64_t *first)
+{
+    uint64_t v = 0;
+    if (strlen(name) != 20 || strcmp(name + 16, ".log"))
+        return 0;
+    for (int i = 0; i < 16; i++) {
+        int c = (unsigned char)name[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else
+            return 0;
+        v = v << 4 | (uint64_t)d;
+    }
+    *first = v;
+    return 1;
+}
+
 static int cmp_seg(const void *a, const void *b)
 {
     uint64_t x = ((const struct seg *)a)->first, y = ((const struct seg *)b)->first;
@@ -177,9 +198,7 @@ int seglog_open(const char *dir, int read_only, struct seglog **out)
     int rc = 0;
     for (struct dirent *e; (e = readdir(d));) {
         uint64_t first;
-        char tail[8];
-        if (strlen(e->d_name) != 20 || sscanf(e->d_name, "%16" SCNx64 "%7s", &first, tail) != 2 ||
-            strcmp(tail, ".log"))
+        if (!seglog_parse_name(e->d_name, &first))
             continue;
         if (lg->nsegs == SEGLOG_SEGS_MAX) {
             rc = EMFILE;

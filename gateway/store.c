@@ -155,7 +155,7 @@ static int frame_event(struct store *st, MDB_txn *rt, struct store_item *it, uin
 static int frame_batch(struct store *st, struct store_item *items, struct wslot *slots,
                        size_t *nslots, uint64_t *next, int64_t now)
 {
-    MDB_txn *rt;
+    MDB_txn *rt = NULL;
     pthread_mutex_lock(&st->plock);
     store_pend_prune(&st->pend, st->ckpt_seq); /* LMDB holds these now */
     pthread_mutex_unlock(&st->plock);
@@ -368,10 +368,12 @@ void *store_writer_main(void *arg)
             continue;
         }
         st->busy = 1;
-        struct store_item *items = st->head, *last = NULL;
-        size_t n = 0;
-        for (struct store_item *it = items; it && n < STORE_BATCH_MAX; it = it->next, n++)
-            last = it;
+        struct store_item *items = st->head, *last = items;
+        size_t n = 1;
+        while (last->next && n < STORE_BATCH_MAX) {
+            last = last->next;
+            n++;
+        }
         st->head = last->next;
         last->next = NULL;
         if (!st->head)

@@ -160,6 +160,7 @@ static int checkpoint(struct store *st, uint64_t target, const struct cursor_slo
         return rc;
     uint64_t from = st->ckpt_seq;
     size_t n = target > from ? (size_t)(target - from) : 0;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     struct pend_ev **ev = n ? malloc(n * sizeof(*ev)) : NULL;
     if (n && !ev)
         return ENOMEM;

@@ -36,7 +36,9 @@ int store_pend_init(struct store_pend *p)
     memset(p, 0, sizeof(*p));
     p->cap = 1024;
     p->tcap = 1024;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     p->ring = calloc(p->cap, sizeof(*p->ring));
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     p->tab = calloc(p->tcap, sizeof(*p->tab));
     if (!p->ring || !p->tab) {
         store_pend_free(p);
@@ -61,6 +63,7 @@ void store_pend_free(struct store_pend *p)
 static int grow(struct store_pend *p)
 {
     size_t nc = p->cap * 2;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     struct pend_ev **r = malloc(nc * sizeof(*r));
     if (!r)
         return ENOMEM;
@@ -72,6 +75,7 @@ static int grow(struct store_pend *p)
     p->head = 0;
     /* the hash keeps a load factor of at most 1 */
     size_t tc = p->tcap * 2;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     struct pend_ev **t = calloc(tc, sizeof(*t));
     if (!t)
         return 0; /* the old table still works, only slower */

@@ -163,6 +163,8 @@ static int gather_lmdb(struct store *st, uint64_t after, uint64_t upto, size_t m
             struct store_loc l;
             struct srec *x = &r[(*n)++];
             x->seq = seq;
+            x->rec = NULL;
+            x->len = 0;
             if (storeloc_read(v.mv_data, v.mv_size, &l)) {
                 x->loc.seg = l.seg;
                 x->loc.off = l.off;
@@ -170,7 +172,7 @@ static int gather_lmdb(struct store *st, uint64_t after, uint64_t upto, size_t m
                 continue;
             }
             x->loc.seg = 0;
-            if (lused + v.mv_size > *lcap) { /* offsets for now, pointers below */
+            if (!*legacy || lused + v.mv_size > *lcap) { /* offsets for now, pointers below */
                 size_t nc = (*lcap ? *lcap : 65536);
                 while (nc < lused + v.mv_size)
                     nc *= 2;
@@ -215,7 +217,9 @@ int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, v
                 if (!e)
                     break;
                 r[n].seq = e->seq;
-                r[n].loc = e->loc;
+                r[n].loc = e->loc; /* seg >= 1: log segments start at seq 1 */
+                r[n].rec = NULL;
+                r[n].len = 0;
             }
         }
         pthread_mutex_unlock(&st->plock);

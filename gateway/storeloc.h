@@ -38,7 +38,8 @@ static inline uint64_t storeloc_get64(const unsigned char *p)
 /* storeloc_write - encode l into dst (STORE_LOC_SIZE bytes). */
 static inline void storeloc_write(const struct store_loc *l, unsigned char *dst)
 {
-    memcpy(dst, STORE_LOC_MAGIC, 4);
+    for (int i = 0; i < 4; i++)
+        dst[i] = (unsigned char)STORE_LOC_MAGIC[i];
     dst[4] = (unsigned char)(l->len >> 24);
     dst[5] = (unsigned char)(l->len >> 16);
     dst[6] = (unsigned char)(l->len >> 8);

@@ -47,12 +47,20 @@ static int on_rec(void *arg, enum seglog_type type, uint64_t seq, const void *p,
 {
     struct seen *s = arg;
     (void)p;
-    if ((type == SEGLOG_EVENT ? seq != s->last + 1 : seq < s->last) || loc->seg != 1 || loc->off < SEGLOG_HDR ||
-        loc->off + loc->len > s->bytes)
+    if ((type == SEGLOG_EVENT ? seq != s->last + 1 : seq < s->last) || loc->seg != 1 ||
+        loc->off < SEGLOG_HDR || loc->off + loc->len > s->bytes)
         die("record out of order or outside the file");
     s->n++;
     s->last = seq;
     return 0;
+}
+
+/* put_payload - copy a record's payload after its header (a byte loop:
+ * the payloads are text without a terminator, on purpose). */
+static void put_payload(unsigned char *rec, const char *pl, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        rec[SEGLOG_HDR + i] = (unsigned char)pl[i];
 }
 
 static off_t size_of(void)
@@ -95,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned char rec[SEGLOG_HDR + 5];
         for (uint64_t s = 1; s <= 2; s++) {
             seglog_frame(rec, SEGLOG_EVENT, s, "hello", 5);
-            memcpy(rec + SEGLOG_HDR, "hello", 5);
+            put_payload(rec, "hello", 5);
             if (write(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
                 die("write");
         }
@@ -125,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("reopen");
     unsigned char rec[SEGLOG_HDR + 3];
     seglog_frame(rec, SEGLOG_EVENT, end + 1, "new", 3);
-    memcpy(rec + SEGLOG_HDR, "new", 3);
+    put_payload(rec, "new", 3);
     if (seglog_write(lg, end + 1, rec, sizeof(rec), &base) || seglog_sync(lg))
         die("append");
     seglog_close(lg);
