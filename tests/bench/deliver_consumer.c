@@ -314,10 +314,10 @@ struct reader {
     double t_first;
     /* --times */
     FILE *times;
-    uint64_t t_read;        /* CLOCK_REALTIME ns of the current read */
-    char tail[TAIL_MAX];    /* the last bytes of the unfinished line */
+    uint64_t t_read;     /* CLOCK_REALTIME ns of the current read */
+    char tail[TAIL_MAX]; /* the last bytes of the unfinished line */
     size_t tail_len;
-    int cont;               /* the unfinished line began in an earlier read */
+    int cont; /* the unfinished line began in an earlier read */
 };
 
 /* seq_in - the value of the last "hookgateseq": in s..s+n, or 0 */

@@ -26,7 +26,9 @@ local verified = false
 local filler
 
 function init(args)
-   base_init(args)
+   -- post.lua takes PATH FILE THREADS START COUNT [CONN]: its sixth
+   -- argument is not our DONEFILE, so it gets the first five only
+   base_init({args[1], args[2], args[3], args[4], args[5]})
    if tonumber(args[3] or "1") ~= 1 then
       error("deliver_post.lua: only one wrk thread (-t1) is supported")
    end
