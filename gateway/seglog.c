@@ -22,6 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HG_CRC_HW 1
+#include <nmmintrin.h>
+#else
+#define HG_CRC_HW 0
+#endif
+
 struct seg {
     uint64_t first; /* seq in its name */
     int fd;         /* -1 until first read */
@@ -43,6 +50,7 @@ struct seglog {
 
 static uint32_t crc_table[8][256];
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static int crc_hw_ok; /* the CPU has SSE4.2's crc32 instruction */
 
 static void crc_init(void)
 {
@@ -55,9 +63,12 @@ static void crc_init(void)
     for (uint32_t i = 0; i < 256; i++)
         for (int t = 1; t < 8; t++)
             crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+#if HG_CRC_HW
+    crc_hw_ok = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
-uint32_t seglog_crc32c(uint32_t crc, const void *p, size_t n)
+uint32_t seglog_crc32c_soft(uint32_t crc, const void *p, size_t n)
 {
     pthread_once(&crc_once, crc_init);
     const unsigned char *s = p;
@@ -74,6 +85,38 @@ uint32_t seglog_crc32c(uint32_t crc, const void *p, size_t n)
     while (n--)
         crc = (crc >> 8) ^ crc_table[0][(crc ^ *s++) & 0xff];
     return ~crc;
+}
+
+#if HG_CRC_HW
+/* crc_hw - the same CRC with SSE4.2's crc32 instruction (same polynomial,
+ * same bit order), 8 bytes per step: about 8x the tables' speed, which
+ * matters because every event's bytes pass through here on the writer
+ * thread.  Chosen at run time (crc_init), so the binary still runs on a
+ * CPU without it. */
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const unsigned char *s,
+                                                         size_t n)
+{
+    uint64_t c = ~crc;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8); /* little-endian: the bytes in order */
+        c = _mm_crc32_u64(c, v);
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (n--)
+        c32 = _mm_crc32_u8(c32, *s++);
+    return ~c32;
+}
+#endif
+
+uint32_t seglog_crc32c(uint32_t crc, const void *p, size_t n)
+{
+#if HG_CRC_HW
+    pthread_once(&crc_once, crc_init);
+    if (crc_hw_ok)
+        return crc_hw(crc, p, n);
+#endif
+    return seglog_crc32c_soft(crc, p, n);
 }
 
 /* --------------------------------------------------------------- helpers */

@@ -117,5 +117,8 @@ uint64_t seglog_bytes(struct seglog *lg);
 /* seglog_crc32c - CRC-32C (Castagnoli) of n bytes, continuing from crc
  * (0 to start). */
 uint32_t seglog_crc32c(uint32_t crc, const void *p, size_t n);
+/* seglog_crc32c_soft - the same, always by tables (the portable path; the
+ * unit tests compare the two). */
+uint32_t seglog_crc32c_soft(uint32_t crc, const void *p, size_t n);
 
 #endif
