@@ -231,6 +231,23 @@ static struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
 static struct MHD_OptionItem reuse_opts[] = {{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
                                              {MHD_OPTION_END, 0, NULL}};
 
+/* pool_size - libmicrohttpd's per-connection memory pool for max_header_size
+ * hs: the request line and headers (hs bytes at most), plus room for what
+ * libmicrohttpd allocates next to them: a 64-byte record per header field
+ * (from the pool's end) and the response's status line and headers.  The
+ * room is hs / 2, at least 4 KiB (a full-size request keeps room for about
+ * 64 fields from hs = 8 KiB up, 32 at 4 KiB, as before), and the pool never
+ * exceeds the former 2 x hs (unchanged up to hs = 8 KiB).  Why not 2 x hs:
+ * libmicrohttpd 0.9.75 zeroes the whole pool when a keep-alive request
+ * completes (connection_reset -> MHD_pool_reset -> memset), so an idle
+ * keep-alive connection keeps all of its pool resident: at 10,000 of them
+ * every KiB of pool is ~10 MiB of RSS (issue 17, item 5). */
+static size_t pool_size(uint64_t hs)
+{
+    uint64_t room = hs / 2 > 4096 ? hs / 2 : 4096;
+    return (size_t)(room < hs ? hs + room : 2 * hs);
+}
+
 /* dopts - what every daemon of one listener is started with */
 struct dopts {
     unsigned flags;
@@ -295,7 +312,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         /* the per-connection pool holds the request line and headers (and
          * buffers body chunks): headers that do not fit get libmicrohttpd's
          * 431, and the body size is limited separately by max_body */
-        .memlim = 2 * (size_t)cfg->max_header_size,
+        .memlim = pool_size(cfg->max_header_size),
         .reuse = threads > 1 && !fds ? reuse_opts : no_opts,
         .tls = cl->tls ? tls_opts : no_opts,
     };
