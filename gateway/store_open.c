@@ -15,6 +15,7 @@
 #include "err.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -29,6 +30,7 @@
 
 #define STORE_MAP_INITIAL (1ULL << 30) /* virtual; the file grows as pages are written */
 #define STORE_FORMAT      "1"
+#define STORE_FRESH_MAX   (64u << 10) /* a data.mdb no bigger may be a first start's */
 
 /* open_dbs - open (create) the sub-databases in one write transaction and
  * set *last to the newest event's seq. */
@@ -257,6 +259,61 @@ struct store *store_alloc(void)
 
 /* Every failure below ends in store_close: it joins only the threads that
  * started and closes only what is open, so there is one cleanup path. */
+/* never_used - 1 when dir's data.mdb is no bigger than a first start
+ * makes it and the log holds no byte: no event was ever acknowledged from
+ * this store (an acknowledgement needs a synced log record). */
+static int never_used(const char *dir)
+{
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s/data.mdb", dir);
+    if (stat(p, &sb) || (uint64_t)sb.st_size > STORE_FRESH_MAX)
+        return 0;
+    snprintf(p, sizeof(p), "%s/log", dir);
+    DIR *d = opendir(p);
+    if (!d)
+        return errno == ENOENT;
+    int used = 0;
+    for (struct dirent *e; !used && (e = readdir(d));) {
+        char f[4096 + 256];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(f, sizeof(f), "%s/%s", p, e->d_name);
+        used = stat(f, &sb) != 0 || sb.st_size > 0;
+    }
+    closedir(d);
+    return !used;
+}
+
+/* set_aside - a power cut during the very first start, before LMDB's first
+ * commit reached the disk, leaves a data.mdb neither of whose meta pages is
+ * valid (MDB_INVALID), and LMDB refuses it for ever.  When never_used says
+ * nothing was acknowledged from it, it is renamed data.mdb.invalid-<time>
+ * (kept, not removed: the operator may look) and the store starts empty.
+ * 0 or an errno. */
+static int set_aside(struct store *st)
+{
+    char from[4096], to[4200];
+    if (st->env) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+    snprintf(from, sizeof(from), "%s/data.mdb", st->dir);
+    snprintf(to, sizeof(to), "%s/data.mdb.invalid-%lld", st->dir, (long long)time(NULL));
+    if (rename(from, to))
+        return errno;
+    int dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    log_msg(LOG_WARN,
+            "store: data.mdb was never completed (a crash during the first start, "
+            "nothing acknowledged); set aside, starting empty",
+            "{s:s}", "file", to);
+    return 0;
+}
+
 int store_open(const struct store_cfg *cfg, struct store **out)
 {
     struct store *st = store_alloc();
@@ -302,6 +359,8 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         st->map_size = st->max_size;
     st->dir = strdup(cfg->dir);
     int rc = st->dir ? env_open(st) : ENOMEM;
+    if (rc == MDB_INVALID && never_used(st->dir) && (rc = set_aside(st)) == 0)
+        rc = env_open(st);
     if (rc) {
         log_msg(LOG_ERROR, "store: cannot open", "{s:s,s:s}", "dir", cfg->dir, "error",
                 mdb_strerror(rc));
