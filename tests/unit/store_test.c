@@ -17,12 +17,14 @@
  */
 #include "err.h"
 #include "event.h"
+#include "gc.h"
 #include "log.h"
 #include "store.h"
 #include "t.h"
 
 #include <errno.h>
 #include <ftw.h>
+#include <lmdb.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -852,6 +854,244 @@ static void test_map_grows_in_process(void)
     tracker_destroy(&t);
 }
 
+/* ---- retention (gc.c) ---------------------------------------------------------- */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* between the expired events and the rest: time the calls below may take
+ * (the horizon is now - window: it moves on while they run) */
+#define GC_GAP_US 1000000
+
+/* fill - n events route "r", ids prefix-%05d (plus the one with a dedupe
+ * key in place of its id, if dkey) */
+static void fill(struct store *st, const char *prefix, int n, const char *dkey)
+{
+    struct titem *items = calloc((size_t)n + 1, sizeof(*items));
+    struct tracker t;
+    tracker_init(&t);
+    for (int i = 0; i < n; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "%s-%05d", prefix, i);
+        ev_init(&items[i], &t, "r", "{\"n\":1}", 7);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    if (dkey) {
+        snprintf(items[n].id, sizeof(items[n].id), "%s-hashed", prefix);
+        ev_init(&items[n], &t, "r", "{\"n\":2}", 7);
+        items[n].it.dedupe = S(dkey);
+        T_EQ_INT(submit(st, &t, &items[n]), HG_OK);
+    }
+    wait_done(&t);
+    int ok = 1;
+    for (int i = 0; i < n + (dkey != NULL); i++)
+        ok &= items[i].it.result == HG_OK && items[i].it.duplicate == 0;
+    T_CHECK(ok);
+    tracker_destroy(&t);
+    free(items);
+}
+
+static MDB_env *env_at(const char *dir)
+{
+    MDB_env *env = NULL;
+    T_EQ_INT(mdb_env_create(&env), 0);
+    T_EQ_INT(mdb_env_set_maxdbs(env, 8), 0);
+    T_EQ_INT(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    return env;
+}
+
+/* seen_has - 1 if the dedupe table holds route "r" NUL id; *count its size */
+static int seen_has(MDB_env *env, const char *id, size_t *count)
+{
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat ms;
+    char k[128];
+    size_t kl = (size_t)snprintf(k, sizeof(k), "r%c%s", 0, id);
+    MDB_val key = {kl, k}, v;
+    T_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    T_EQ_INT(mdb_dbi_open(txn, "seen", 0, &dbi), 0);
+    int has = mdb_get(txn, dbi, &key, &v) == 0;
+    T_EQ_INT(mdb_stat(txn, dbi, &ms), 0);
+    *count = ms.ms_entries;
+    mdb_txn_abort(txn);
+    return has;
+}
+
+/* The sweep follows what expired, whatever else the table holds: with
+ * more expired keys than one transaction may delete, the first one
+ * already prunes events too (the old walk of the whole dedupe table spent
+ * its budget on keys and never reached the events while keys kept
+ * expiring); every expired key goes - one whose dedupe key was not its id
+ * too - and no key inside the window. */
+static void test_gc_prunes_in_expiry_order(void)
+{
+    enum { OLD = 300, NEW = 3000 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 256ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    fill(st, "old", OLD, "sha256:0123abcd");
+    usleep(30000);
+    int64_t mid = wall_ms();
+    usleep(GC_GAP_US);
+    fill(st, "new", NEW, NULL);
+    T_EQ_INT(store_cursor_set(st, "out", OLD + 1 + NEW), HG_OK);
+    shut(st);
+
+    MDB_env *env = env_at(dir);
+    uint64_t window = (uint64_t)(wall_ms() - mid);
+    struct gc_stats gs = {0, 0, 0, 0};
+    T_EQ_INT(gc_txn(env, window, NULL, 0, 100, &gs), 0);
+    T_CHECK(gs.seen > 0);
+    T_CHECK(gs.events > 0); /* 0 before: 100 key deletions used the budget up */
+    T_EQ_INT(gs.more, 1);
+    int calls = 1;
+    while (gs.more && calls < 1000) {
+        gs.more = 0;
+        T_EQ_INT(gc_txn(env, window, NULL, 0, 100, &gs), 0);
+        calls++;
+    }
+    T_EQ_INT(gs.seen, OLD + 1);
+    T_EQ_INT(gs.events, OLD + 1);
+    T_EQ_INT(gs.first, OLD + 2);
+    T_CHECK(calls <= 2 * (OLD + 1) / 50 + 3); /* 50 keys and 50 events per call */
+    size_t n = 0;
+    T_EQ_INT(seen_has(env, "old-00007", &n), 0);
+    T_EQ_INT(seen_has(env, "new-00007", &n), 1);
+    T_EQ_INT(n, NEW);
+    /* nothing more: no work, and no change */
+    struct gc_stats again = {0, 0, 0, 0};
+    T_EQ_INT(gc_txn(env, window, NULL, 0, 100, &again), 0);
+    T_EQ_INT(again.seen + again.events + (uint64_t)again.more, 0);
+    mdb_env_close(env);
+
+    /* inside the window an id is a duplicate; an expired one is new again */
+    struct store_cfg cfg = {
+        .dir = dir, .max_size = 256ULL << 20, .dedupe_window_ms = (uint64_t)(wall_ms() - mid)};
+    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    if (!st)
+        return;
+    struct titem a, b;
+    put1(st, &a, "r", "new-00042");
+    T_EQ_INT(a.it.duplicate, 1);
+    T_EQ_INT(a.it.seq, OLD + 1 + 43);
+    put1(st, &b, "r", "old-00042");
+    T_EQ_INT(b.it.duplicate, 0);
+    T_EQ_INT(b.it.seq, OLD + 1 + NEW + 1);
+    struct seen s = {.stop_after = 1};
+    T_EQ_INT(store_scan(st, 0, 1, collect, &s), HG_OK);
+    T_EQ_INT(s.n, 1);
+    T_EQ_INT(s.seqs[0], OLD + 2); /* the old events are gone */
+    shut(st);
+}
+
+/* Keys expire whether or not the event was delivered; the event stays
+ * until every cursor is past it and while a sink holds it as a dead
+ * letter - also when the sweep has moved on past it. */
+static void test_gc_keeps_undelivered_and_dead(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    fill(st, "old", 50, NULL);
+    usleep(30000);
+    int64_t mid = wall_ms();
+    usleep(GC_GAP_US);
+    fill(st, "new", 10, NULL);
+    T_EQ_INT(store_dead_add(st, "out", 10, 3, "gave up"), HG_OK);
+    T_EQ_INT(store_dead_add(st, "other", 12, 3, "gave up"), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "out", 20), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "other", 30), HG_OK);
+    shut(st);
+
+    struct gc_stats gs;
+    T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), NULL, 0, &gs), HG_OK);
+    T_EQ_INT(gs.seen, 50);   /* every expired key */
+    T_EQ_INT(gs.events, 18); /* 1..20 but 10 and 12 */
+    T_EQ_INT(gs.first, 10);
+
+    st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    T_EQ_INT(store_cursor_set(st, "out", 60), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "other", 60), HG_OK);
+    shut(st);
+    T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), NULL, 0, &gs), HG_OK);
+    T_EQ_INT(gs.seen, 0);
+    T_EQ_INT(gs.events, 30); /* 21..50; 10 and 12 stay dead letters */
+    T_EQ_INT(gs.first, 10);
+    /* only the configured sinks count: "out" alone, once its dead letter went */
+    st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    T_EQ_INT(store_dead_del(st, "out", 10), HG_OK);
+    shut(st);
+    const char *out[] = {"out"};
+    T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), out, 1, &gs), HG_OK);
+    T_EQ_INT(gs.events, 1);
+    T_EQ_INT(gs.first, 12);
+    st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct seen s = {0};
+    T_EQ_INT(store_scan(st, 0, 100, collect, &s), HG_OK);
+    T_EQ_INT(s.n, 11);
+    if (s.n == 11) {
+        T_EQ_INT(s.seqs[0], 12);
+        T_EQ_INT(s.seqs[1], 51);
+    }
+    shut(st);
+}
+
+/* A key the walk of the index cannot reach (no event holds it: a store
+ * from before the log whose key was a body hash) is found by the short
+ * walk of the dedupe table that every call takes a step further. */
+static void test_gc_catch_all_walk(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    fill(st, "k", 200, NULL);
+    shut(st);
+    MDB_env *env = env_at(dir);
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    T_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    T_EQ_INT(mdb_dbi_open(txn, "seen", 0, &dbi), 0);
+    const char *ids[] = {"orphan-old", "orphan-new"};
+    for (int i = 0; i < 2; i++) {
+        char k[64];
+        unsigned char v[16] = {0};
+        uint64_t t = i ? (uint64_t)wall_ms() + 3600000 : 1000;
+        for (int j = 0; j < 8; j++)
+            v[15 - j] = (unsigned char)(t >> (8 * j));
+        v[7] = 99;
+        MDB_val key = {(size_t)snprintf(k, sizeof(k), "r%c%s", 0, ids[i]), k}, val = {16, v};
+        T_EQ_INT(mdb_put(txn, dbi, &key, &val, 0), 0);
+    }
+    T_EQ_INT(mdb_txn_commit(txn), 0);
+    size_t n = 0;
+    int calls = 0;
+    while (seen_has(env, "orphan-old", &n) && calls < 1000) {
+        struct gc_stats gs = {0, 0, 0, 0};
+        T_EQ_INT(gc_txn(env, 3600000, NULL, 0, 32, &gs), 0); /* 2 keys a call */
+        calls++;
+    }
+    T_CHECK(calls <= 202 / 2 + 1);
+    T_EQ_INT(seen_has(env, "orphan-new", &n), 1);
+    T_EQ_INT(n, 201);
+    mdb_env_close(env);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -885,6 +1125,9 @@ int main(void)
     T_RUN(test_store_wait_wakes_on_commit);
     T_RUN(test_map_full_then_larger_max);
     T_RUN(test_map_grows_in_process);
+    T_RUN(test_gc_prunes_in_expiry_order);
+    T_RUN(test_gc_keeps_undelivered_and_dead);
+    T_RUN(test_gc_catch_all_walk);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return t_finish();
 }

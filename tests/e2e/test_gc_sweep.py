@@ -1,0 +1,83 @@
+"""Retention sweep in expiry order (gateway/gc.c): with many dedupe keys
+inside the window and a few past it, the background sweep prunes exactly
+the expired ones - their keys and their delivered events - and keeps the
+rest; an id inside the window stays a duplicate, an expired one is new
+again; `hookgate gc` beside the running gateway finds nothing left."""
+import os
+import subprocess
+import time
+
+import hg
+
+WINDOW_S = 5
+
+
+def listed_ids(data):
+    p = subprocess.run([hg.BIN, "events", "list", "--data", data, "--limit", "1000"],
+                       capture_output=True, text=True, timeout=60)
+    return [l.split("\t")[3] for l in p.stdout.splitlines()[1:]]
+
+
+class GcSweep(hg.GatewayTest):
+    def test_sweep_prunes_expired_among_many_live_keys(self):
+        cfg = hg.basic_config(self.tmp, dedupe_window="%ds" % WINDOW_S, gc_interval="1s")
+        g = self.gateway(cfg)
+        data = os.path.join(self.tmp, "data")
+        for i in range(20):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"old-%d"}' % i).status, 200)
+        old_done = time.time()
+        g.wait_events(20)
+        time.sleep(max(0.0, old_done + WINDOW_S + 0.2 - time.time()))
+        # the old ones are past the window now; these are inside it
+        for i in range(80):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"new-%d"}' % i).status, 200)
+        new_done = time.time()
+        g.wait_events(100)
+        self.assertTrue(hg.wait_for(lambda: not any(x.startswith("old-") for x in listed_ids(data)),
+                                    timeout=WINDOW_S), listed_ids(data))
+        # resent inside the window (checked before it can end): a duplicate
+        r = self.post_generic(g, b'{"event_id":"new-79"}')
+        self.assertLess(time.time(), new_done + WINDOW_S, "too slow to check the window")
+        self.assertEqual(r.json()["status"], "duplicate")
+        ids = listed_ids(data)
+        self.assertEqual(sorted(ids), sorted("new-%d" % i for i in range(80)))
+        swept = [l for l in g.logs() if l.get("msg") == "store: retention sweep"]
+        self.assertEqual(sum(l["dedupe_keys"] for l in swept), 20, swept)
+        self.assertEqual(sum(l["events"] for l in swept), 20, swept)
+        # an expired id is new again, with the next seq
+        r = self.post_generic(g, b'{"event_id":"old-3"}')
+        self.assertEqual(r.json(), {"status": "accepted", "id": "old-3", "seq": 101})
+        # the CLI beside it: the keys of the new events are in the window
+        p = subprocess.run([hg.BIN, "gc", "-c", g.cfg_path], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("removed 0 dedupe key(s) and 0 delivered event(s)", p.stdout)
+
+    def test_sweep_resumes_after_restart(self):
+        """The sweep's position is kept in the store: after a restart the
+        keys of events it had passed are not looked for again, and the ones
+        that expired since are pruned."""
+        cfg = hg.basic_config(self.tmp, dedupe_window="2s", gc_interval="1s")
+        g = self.gateway(cfg)
+        data = os.path.join(self.tmp, "data")
+        for i in range(10):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"a-%d"}' % i).status, 200)
+        g.wait_events(10)
+        self.assertTrue(hg.wait_for(lambda: listed_ids(data) == ["a-9"], timeout=15),
+                        listed_ids(data))
+        g.stop()
+        g = self.gateway(cfg)
+        for i in range(10):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"b-%d"}' % i).status, 200)
+        self.assertTrue(hg.wait_for(lambda: listed_ids(data) == ["b-9"], timeout=15),
+                        listed_ids(data))
+        swept = [l for l in g.logs(since_start=True) if l.get("msg") == "store: retention sweep"]
+        self.assertEqual(sum(l["dedupe_keys"] for l in swept), 10, swept)
+        self.assertEqual(sum(l["events"] for l in swept), 10, swept)  # a-9 and b-0..b-8
+        for ident in ("a-1", "b-1"):
+            r = self.post_generic(g, b'{"event_id":"%s"}' % ident.encode())
+            self.assertEqual(r.json()["status"], "accepted")
+
+
+if __name__ == "__main__":
+    hg.main()
