@@ -5,7 +5,7 @@
  * commit (see store.c's header for why).
  *
  * Invariants: st->env is only replaced under resize_lock's write side, by
- * the writer thread (store_reopen) or before any thread runs (store_open);
+ * the checkpointer thread (store_reopen) or before any thread runs (store_open);
  * last_seq never moves back.
  */
 #include "store.h"
@@ -127,11 +127,11 @@ static int env_open(struct store *st)
 /* store_reopen - after a failed commit: close the environment and open it
  * again from the files, so that what LMDB holds in memory (its free-page
  * list, its meta page, the fatal-error flag a failed meta write sets) is
- * reread from the last commit that reached the disk.  Runs on the writer
- * thread with no write transaction open; takes resize_lock exclusively, so
- * no read transaction is open either.  On failure st->env stays NULL,
- * st->broken is set and the next batch tries again (at most once per
- * second).  Returns 0 or an LMDB/errno code. */
+ * reread from the last commit that reached the disk.  Runs on the
+ * checkpointer thread with no write transaction open;
+ * takes resize_lock exclusively, so no read transaction is open either.  On
+ * failure st->env stays NULL, st->broken is set and the next checkpoint
+ * tries again (at most once per second).  Returns 0 or an LMDB/errno code. */
 int store_reopen(struct store *st)
 {
     struct timespec ts;
@@ -207,7 +207,7 @@ static void *sweeper_main(void *arg)
                     mdb_strerror(rc));
         if (rc && rc != MDB_MAP_FULL && rc != MDB_PANIC) {
             /* a failed sweep commit can leave LMDB as unusable as a failed
-             * event commit: the writer reopens it (store_reopen) */
+             * checkpoint: the checkpointer reopens it (store_reopen) */
             pthread_mutex_lock(&st->lock);
             st->need_reopen = 1;
             pthread_cond_signal(&st->ckpt_wake);
