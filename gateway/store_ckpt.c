@@ -276,13 +276,7 @@ void *store_ckpt_main(void *arg)
             if (final)
                 break;
             struct timespec dl;
-            clock_gettime(CLOCK_REALTIME, &dl);
-            dl.tv_sec += (time_t)(wait_ms / 1000);
-            dl.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-            if (dl.tv_nsec >= 1000000000) {
-                dl.tv_sec++;
-                dl.tv_nsec -= 1000000000;
-            }
+            store_deadline(&dl, (uint64_t)wait_ms);
             pthread_cond_timedwait(&st->ckpt_wake, &st->lock, &dl);
             continue;
         }

@@ -23,6 +23,7 @@
 
 #include "seglog.h"
 #include "store.h"
+#include "storeloc.h"
 
 #define STORE_SINK_MAX    64
 #define STORE_MAX_CURSORS 64
@@ -131,18 +132,21 @@ struct store {
     uint64_t n_commits, n_items, commit_us;
 };
 
-static inline void be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
+/* big-endian u64 keys (LMDB sorts them as numbers): storeloc.h's coders */
+#define be64     storeloc_put64
+#define get_be64 storeloc_get64
 
-static inline uint64_t get_be64(const unsigned char *p)
+/* store_deadline - *dl = now + ms on CLOCK_REALTIME, for
+ * pthread_cond_timedwait. */
+static inline void store_deadline(struct timespec *dl, uint64_t ms)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
+    clock_gettime(CLOCK_REALTIME, dl);
+    dl->tv_sec += (time_t)(ms / 1000);
+    dl->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (dl->tv_nsec >= 1000000000) {
+        dl->tv_sec++;
+        dl->tv_nsec -= 1000000000;
+    }
 }
 
 static inline int64_t now_ms(void)

@@ -172,13 +172,7 @@ static void *sweeper_main(void *arg)
     pthread_mutex_lock(&st->lock);
     while (!st->stopping) {
         struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += (time_t)(wait_ms / 1000);
-        dl.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-        if (dl.tv_nsec >= 1000000000) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000;
-        }
+        store_deadline(&dl, wait_ms);
         /* its own condition variable: only the stop wakes it early (waiting
          * on the commit signal would cost a wake-up per commit) */
         pthread_cond_timedwait(&st->sweep_wake, &st->lock, &dl);
