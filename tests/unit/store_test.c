@@ -867,6 +867,14 @@ static int64_t wall_ms(void)
  * (the horizon is now - window: it moves on while they run) */
 #define GC_GAP_US 1000000
 
+/* sleep_us - usleep() takes less than a second; this any length */
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 /* fill - n events route "r", ids prefix-%05d (plus the one with a dedupe
  * key in place of its id, if dkey) */
 static void fill(struct store *st, const char *prefix, int n, const char *dkey)
@@ -938,7 +946,7 @@ static void test_gc_prunes_in_expiry_order(void)
     fill(st, "old", OLD, "sha256:0123abcd");
     usleep(30000);
     int64_t mid = wall_ms();
-    usleep(GC_GAP_US);
+    sleep_us(GC_GAP_US);
     fill(st, "new", NEW, NULL);
     T_EQ_INT(store_cursor_set(st, "out", OLD + 1 + NEW), HG_OK);
     shut(st);
@@ -1003,7 +1011,7 @@ static void test_gc_keeps_undelivered_and_dead(void)
     fill(st, "old", 50, NULL);
     usleep(30000);
     int64_t mid = wall_ms();
-    usleep(GC_GAP_US);
+    sleep_us(GC_GAP_US);
     fill(st, "new", 10, NULL);
     T_EQ_INT(store_dead_add(st, "out", 10, 3, "gave up"), HG_OK);
     T_EQ_INT(store_dead_add(st, "other", 12, 3, "gave up"), HG_OK);
