@@ -271,6 +271,19 @@ static void tls_note(SSL *ssl)
              SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)), grp ? grp : "?");
 }
 
+/* ssl_wait - after an SSL call returned r <= 0: if TLS only needs the
+ * socket readable or writable, wait for that and return 1; else return
+ * SSL_get_error's code negated (<= 0) for the caller to handle. */
+static int ssl_wait(struct conn *c, int r)
+{
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        want(c, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+        return 1;
+    }
+    return -e;
+}
+
 static void do_handshake(struct conn *c, uint64_t now)
 {
     ERR_clear_error();
@@ -283,17 +296,10 @@ static void do_handshake(struct conn *c, uint64_t now)
         begin_request(c, now);
         return;
     }
-    switch (SSL_get_error(c->ssl, r)) {
-    case SSL_ERROR_WANT_READ:
-        want(c, EPOLLIN);
+    if (ssl_wait(c, r) > 0)
         return;
-    case SSL_ERROR_WANT_WRITE:
-        want(c, EPOLLOUT);
-        return;
-    default:
-        G.err_connect++;
-        sleep_retry(c, now);
-    }
+    G.err_connect++;
+    sleep_retry(c, now);
 }
 
 static void start_conn(struct conn *c)
@@ -352,18 +358,11 @@ static void do_write(struct conn *c, uint64_t now)
             ERR_clear_error();
             int r = SSL_write(c->ssl, c->req + c->reqoff, (int)(c->reqlen - c->reqoff));
             if (r <= 0) {
-                switch (SSL_get_error(c->ssl, r)) {
-                case SSL_ERROR_WANT_WRITE:
-                    want(c, EPOLLOUT);
+                if (ssl_wait(c, r) > 0)
                     return;
-                case SSL_ERROR_WANT_READ:
-                    want(c, EPOLLIN);
-                    return;
-                default:
-                    G.err_write++;
-                    finish(c, now);
-                    return;
-                }
+                G.err_write++;
+                finish(c, now);
+                return;
             }
             n = r;
         } else {
@@ -503,13 +502,10 @@ static void do_read(struct conn *c, uint64_t now)
                 n = r;
             else {
                 n = 0;
-                switch (SSL_get_error(c->ssl, r)) {
-                case SSL_ERROR_WANT_READ:
-                    want(c, EPOLLIN);
+                int e = ssl_wait(c, r);
+                if (e > 0)
                     return;
-                case SSL_ERROR_WANT_WRITE:
-                    want(c, EPOLLOUT);
-                    return;
+                switch (-e) {
                 case SSL_ERROR_ZERO_RETURN:
                     eof = 1;
                     break;

@@ -417,6 +417,16 @@ static void close_conn(struct conn *c)
     c->fd = -1;
 }
 
+/* resend - the request was lost with its connection: count it, reconnect
+ * and send the same request again (c->retry) */
+static void resend(struct conn *c)
+{
+    errors_n += measuring;
+    c->retry = 1;
+    close_conn(c);
+    open_conn(c);
+}
+
 /* try_write - write what the socket takes; then wait for the answer */
 static void try_write(struct conn *c)
 {
@@ -432,11 +442,7 @@ static void try_write(struct conn *c)
             watch(c, EPOLLOUT, EPOLL_CTL_MOD);
             return;
         }
-        /* lost: reconnect and send it again */
-        errors_n += measuring;
-        c->retry = 1;
-        close_conn(c);
-        open_conn(c);
+        resend(c); /* lost: reconnect and send it again */
         return;
     }
     watch(c, EPOLLIN, EPOLL_CTL_MOD);
@@ -660,11 +666,7 @@ static void on_event(struct conn *c, uint32_t ev, uint64_t now)
             continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        /* closed with the request in flight: send it again */
-        errors_n += measuring;
-        c->retry = 1;
-        close_conn(c);
-        open_conn(c);
+        resend(c); /* closed with the request in flight */
         return;
     }
     on_answer(c, now);
