@@ -1,9 +1,11 @@
 /*
- * http.c - the request lifecycle: routing, the checks made on the headers,
- * the body, and the answers (see http.h).  The listeners - daemons started,
- * replaced on reload, stopped - are in http_listen.c; the connection list,
- * its limits and the header deadline in http_conn.c; http_int.h is what the
- * three share.
+ * http.c - the request lifecycle: routing, the body, and the answers (see
+ * http.h).  The admission checks made on the headers before any body byte
+ * is read - client certificate, framing, rate, allow list, token,
+ * max_connections, Content-Length - are in http_gate.c; the listeners -
+ * daemons started, replaced on reload, stopped - in http_listen.c; the
+ * connection list, its limits and the header deadline in http_conn.c;
+ * http_int.h is what they share.
  *
  * Request state (struct req) is created on the first call of the access
  * handler - which sends nothing and decides 404/405/413/503 from the
@@ -41,13 +43,9 @@
 #include "shdedupe.h"
 #include "profile.h"
 #include "store.h"
-#include "verify.h"
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <malloc.h>
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -149,9 +147,7 @@ static const struct http_client *client_of(struct MHD_Connection *conn)
     return c;
 }
 
-/* client_addr - the address of the current request's client (client_of),
- * or NULL when unknown (allow refuses it; no rate bucket). */
-static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+const struct sockaddr *http_client_addr(struct MHD_Connection *conn)
 {
     const struct http_client *c = client_of(conn);
     return c ? (const struct sockaddr *)&c->addr : NULL;
@@ -159,7 +155,7 @@ static const struct sockaddr *client_addr(struct MHD_Connection *conn)
 
 static const char *client_ip(struct MHD_Connection *conn, char *out, size_t cap)
 {
-    return http_addr_str(client_addr(conn), out, cap);
+    return http_addr_str(http_client_addr(conn), out, cap);
 }
 
 int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme, char *out,
@@ -176,10 +172,7 @@ int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme
                           cap, &why);
 }
 
-/* log_reject - the "request rejected" line, rate-limited per route and
- * reason (log_limit: a flood cannot fill the disk); a 404's path is the
- * client's to vary, so every 404 shares one key. */
-static void log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason)
+void http_log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason)
 {
     if (!log_enabled(LOG_WARN))
         return;
@@ -199,8 +192,8 @@ static void log_reject(struct MHD_Connection *conn, const char *url, int err, co
             "reason", reason, "client", client_ip(conn, ip, sizeof(ip)), "via", via);
 }
 
-static enum MHD_Result queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
-                                    unsigned status)
+enum MHD_Result http_queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
+                                  unsigned status)
 {
     return MHD_queue_response(conn, status, h->canned[c]);
 }
@@ -212,7 +205,7 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int route_index(const struct http *h, const struct cfg_route *rt)
+int http_route_index(const struct http *h, const struct cfg_route *rt)
 {
     (void)h;
     return rt ? rt->mx : -1;
@@ -221,7 +214,7 @@ static int route_index(const struct http *h, const struct cfg_route *rt)
 /* counted - a webhook answer for metrics (status, duplicate, ack latency) */
 static void counted(struct req *r, unsigned status, int dup)
 {
-    metrics_request(route_index(r->h, r->route), status, dup);
+    metrics_request(http_route_index(r->h, r->route), status, dup);
     if (r->t0_us)
         metrics_ack((uint64_t)(mono_us() - r->t0_us));
 }
@@ -235,19 +228,19 @@ static enum MHD_Result queue_error_text(struct req *r, int err, const char *text
     counted(r, status, 0);
     switch (err) {
     case HG_ENOTFOUND:
-        return queue_canned(r->h, r->conn, C_404, status);
+        return http_queue_canned(r->h, r->conn, C_404, status);
     case HG_EMETHOD:
-        return queue_canned(r->h, r->conn, C_405, status);
+        return http_queue_canned(r->h, r->conn, C_405, status);
     case HG_ETOOBIG:
-        return queue_canned(r->h, r->conn, C_413, status);
+        return http_queue_canned(r->h, r->conn, C_413, status);
     case HG_EBUSY:
     case HG_ESTOPPING:
-        return queue_canned(r->h, r->conn, C_503_BUSY, status);
+        return http_queue_canned(r->h, r->conn, C_503_BUSY, status);
     default:
         break;
     }
     if (status == 503)
-        return queue_canned(r->h, r->conn, C_503_STORE, status);
+        return http_queue_canned(r->h, r->conn, C_503_STORE, status);
     if (!text)
         text = hg_strerror(err);
     buf_reset(&r->resp);
@@ -349,7 +342,7 @@ static enum MHD_Result submit(struct req *r)
     return MHD_YES;
 }
 
-static const char *header(struct MHD_Connection *conn, const char *name)
+const char *http_header(struct MHD_Connection *conn, const char *name)
 {
     return name ? MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name) : NULL;
 }
@@ -366,7 +359,7 @@ static int printable(const char *s, size_t n)
 /* hdr - extract_header_fn over an MHD connection. */
 static const char *hdr(void *ctx, const char *name)
 {
-    return header(ctx, name);
+    return http_header(ctx, name);
 }
 
 /* qarg - a decoded query parameter of an MHD connection (hs_lookup_fn). */
@@ -395,8 +388,8 @@ static enum MHD_Result process(struct req *r, const char *url)
         const char *why = NULL;
         int rc = http_verify(c, r->dc->tls, rt, "POST", body, blen, &why);
         if (rc) {
-            metrics_verify_fail(route_index(r->h, rt), why);
-            log_reject(c, url, rc, why);
+            metrics_verify_fail(http_route_index(r->h, rt), why);
+            http_log_reject(c, url, rc, why);
             return queue_error(r, rc);
         }
     }
@@ -405,7 +398,7 @@ static enum MHD_Result process(struct req *r, const char *url)
     const char *why = NULL;
     int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
-        log_reject(c, url, rc, why);
+        http_log_reject(c, url, rc, why);
         /* a repeated key, or a refused id or type, is named: the producer's
          * own field, from the profile (extract.h: reason) */
         return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);
@@ -421,7 +414,7 @@ static enum MHD_Result process(struct req *r, const char *url)
         if (t)
             snprintf(r->x.type, sizeof(r->x.type), "%s", t);
     }
-    const char *ct = header(c, "Content-Type");
+    const char *ct = http_header(c, "Content-Type");
     struct event *ev = &r->item.ev;
     if (ct && (strlen(ct) > HTTP_CTYPE_MAX || !printable(ct, strlen(ct)) ||
                !jscan_utf8_valid(ct, strlen(ct))))
@@ -505,7 +498,11 @@ static _Atomic size_t freed_since_trim;
  * faults the pages back in. */
 static void trim_after_burst(struct http *h, size_t freed)
 {
-    size_t total = atomic_fetch_add(&freed_since_trim, freed) + freed;
+    /* a kept state adds nothing: a plain load, no read-modify-write on a
+     * line every daemon thread shares (the common case, per request) */
+    size_t total =
+        freed ? atomic_fetch_add_explicit(&freed_since_trim, freed, memory_order_relaxed) + freed
+              : atomic_load_explicit(&freed_since_trim, memory_order_relaxed);
     if (total < HTTP_TRIM_MIN || atomic_load(&h->active) != 0)
         return;
     if (atomic_compare_exchange_strong(&freed_since_trim, &total, 0))
@@ -567,102 +564,11 @@ static enum MHD_Result queue_metrics(struct http *h, struct MHD_Connection *conn
     return ret;
 }
 
-/* client_cert_ok - 1 if the TLS peer presented a certificate that verifies
- * against the listener's client_ca (libmicrohttpd loads it as the session's
- * trust list and requests a certificate; requiring one is ours to do). */
-static int client_cert_ok(struct MHD_Connection *conn)
+enum MHD_Result http_counted_canned(struct http *h, struct MHD_Connection *conn,
+                                    const struct cfg_route *rt, enum canned c, unsigned status)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (!ci || !ci->tls_session)
-        return 0;
-    gnutls_session_t s = (gnutls_session_t)ci->tls_session;
-    unsigned status = 0;
-    if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 || !gnutls_certificate_get_peers(s, NULL))
-        return 0;
-    /* the chain must verify and the certificate be meant for TLS clients (a
-     * server certificate from the same CA is not a client's) */
-    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
-                                     (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
-    return gnutls_certificate_verify_peers(s, &purpose, 1, &status) == GNUTLS_E_SUCCESS &&
-           status == 0;
-}
-
-/* queue_429 - too many requests from this address; retry after retry_s. */
-static enum MHD_Result queue_429(struct http *h, struct MHD_Connection *conn, unsigned retry_s)
-{
-    if (retry_s <= 1)
-        return queue_canned(h, conn, C_429, 429);
-    static const char body[] = "{\"error\":\"too many requests\"}\n";
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    char v[16];
-    snprintf(v, sizeof(v), "%u", retry_s);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Retry-After", v);
-    MHD_add_response_header(r, "Connection", "close");
-    enum MHD_Result ret = MHD_queue_response(conn, 429, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* counted_canned - a canned rejection of a request to route rt, counted */
-static enum MHD_Result counted_canned(struct http *h, struct MHD_Connection *conn,
-                                      const struct cfg_route *rt, enum canned c, unsigned status)
-{
-    metrics_request(route_index(h, rt), status, 0);
-    return queue_canned(h, conn, c, status);
-}
-
-/* presented_token - the token a request carries: the path segment after the
- * route path, else a token header ("Authorization: Bearer T" too). */
-static const char *presented_token(struct MHD_Connection *conn, char *const *names, const char *seg,
-                                   const char *prefix)
-{
-    if (seg)
-        return seg;
-    for (int i = 0; names[i]; i++) {
-        const char *v = header(conn, names[i]);
-        if (!v)
-            continue;
-        if (prefix) { /* the profile's token_prefix, stripped by verify_check */
-            return v;
-        }
-        if (!strcasecmp(names[i], "Authorization")) {
-            if (strncasecmp(v, "Bearer ", 7))
-                continue;
-            v += 7;
-        }
-        return v;
-    }
-    return NULL;
-}
-
-/* check_token - NULL if the route's token (and a token profile's secrets)
- * are satisfied, else a reason for the log.  Constant-time comparisons. */
-static const char *check_token(struct MHD_Connection *conn, const struct cfg_route *rt,
-                               const char *seg)
-{
-    static char *const dflt[] = {"X-Hookgate-Token", "Authorization", NULL};
-    const struct profile *p = rt->profile;
-    if (p->fmt == PROF_FMT_BASIC || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer)) {
-        struct verify_input in = {
-            .token = p->fmt == PROF_FMT_BASIC
-                         ? header(conn, "Authorization")
-                         : presented_token(conn, p->token_header, seg, p->token_prefix)};
-        const char *why = NULL;
-        return verify_check(rt->verifier, &in, &why) ? why : NULL;
-    }
-    if (!rt->has_token)
-        return NULL;
-    const char *t = presented_token(conn, dflt, seg, NULL);
-    if (!t)
-        return "missing token";
-    unsigned char d[32];
-    verify_token_digest(t, strlen(t), d);
-    return CRYPTO_memcmp(d, rt->token_sha, 32) ? "token mismatch" : NULL;
+    metrics_request(http_route_index(h, rt), status, 0);
+    return http_queue_canned(h, conn, c, status);
 }
 
 /* serve_ops - GET/HEAD /healthz, /readyz or /metrics (url is one of them):
@@ -672,23 +578,23 @@ static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, c
 {
     struct http *h = dc->h;
     if (strcmp(url, "/healthz") && h->has_admin && !dc->admin)
-        return queue_canned(h, conn, C_404, 404); /* served on the admin listener only */
+        return http_queue_canned(h, conn, C_404, 404); /* served on the admin listener only */
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return queue_canned(h, conn, C_405_GET, 405);
+        return http_queue_canned(h, conn, C_405_GET, 405);
     if (strcmp(url, "/healthz") == 0) /* liveness: only a store that needs a restart fails it */
-        return store_broken(h->st) ? queue_canned(h, conn, C_HEALTH_BAD, 503)
-                                   : queue_canned(h, conn, C_HEALTH_OK, 200);
+        return store_broken(h->st) ? http_queue_canned(h, conn, C_HEALTH_BAD, 503)
+                                   : http_queue_canned(h, conn, C_HEALTH_OK, 200);
     if (strcmp(url, "/metrics") == 0) {
         /* each scrape reads the store: it counts against the address's rate */
         unsigned retry_s = 1;
-        if (h->rl && ratelimit_check(h->rl, client_addr(conn), time_now_ms(), &retry_s))
-            return queue_429(h, conn, retry_s);
+        if (h->rl && ratelimit_check(h->rl, http_client_addr(conn), time_now_ms(), &retry_s))
+            return http_gate_queue_429(h, conn, retry_s);
         return queue_metrics(h, conn);
     }
     /* /readyz: a probe is an fsync'd write: answer from a fresh result
      * (< 1 s) so that /readyz cannot be used to make the disk work */
     if (time_now_ms() - atomic_load(&h->health_ok_ms) < 1000 && store_healthy(h->st))
-        return queue_canned(h, conn, C_HEALTH_OK, 200);
+        return http_queue_canned(h, conn, C_HEALTH_OK, 200);
     struct req *r = req_new(dc, conn);
     if (!r)
         return MHD_NO;
@@ -708,102 +614,8 @@ static int budget_chunk(struct req *r, size_t n)
         !http_budget_grow(r->h, limit, &r->held, total))
         return 0;
     http_budget_refused(r->h, limit);
-    log_reject(r->conn, r->route->path, HG_EBUSY,
-               "unauthenticated_body_budget exhausted; connection closed");
-    return 1;
-}
-
-/* refuse_rate_allow - the per-address rate and the allow list of rt, as
- * refuse_access (every request to a route, handshakes too). */
-static int refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
-                             const struct cfg_route *rt, enum MHD_Result *ret)
-{
-    const struct sockaddr *ca = client_addr(conn); /* a trusted proxy's client (fwd.h) */
-    unsigned retry_s = 1;
-    if (h->rl && ratelimit_check(h->rl, ca, time_now_ms(), &retry_s)) {
-        log_reject(conn, rt->path, HG_ERATE, "per-address connection or request limit");
-        metrics_request(route_index(h, rt), 429, 0);
-        *ret = queue_429(h, conn, retry_s);
-        return 1;
-    }
-    if (!config_route_allows(rt, ca)) {
-        log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
-        metrics_verify_fail(route_index(h, rt), "source address not in allow");
-        *ret = counted_canned(h, conn, rt, C_403, 403);
-        return 1;
-    }
-    return 0;
-}
-
-/* refuse_access - the access checks on a request to rt before its body, in
- * order: per-address rate, allow list, token (tok: a path token or NULL),
- * max_connections.  0 if it may go on; else 1, the refusal logged and
- * queued, MHD's result in *ret. */
-static int refuse_access(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
-                         const char *tok, const struct config *cfg, enum MHD_Result *ret)
-{
-    if (refuse_rate_allow(h, conn, rt, ret))
-        return 1;
-    const char *why = check_token(conn, rt, tok);
-    if (why) {
-        log_reject(conn, rt->path, HG_ESIG, why);
-        metrics_verify_fail(route_index(h, rt), why);
-        *ret = counted_canned(h, conn, rt, C_401, 401);
-        return 1;
-    }
-    if (http_conn_open(h) > cfg->max_connections) {
-        log_reject(conn, rt->path, HG_EBUSY, "max_connections reached");
-        *ret = counted_canned(h, conn, rt, C_503_BUSY, 503);
-        return 1;
-    }
-    return 0;
-}
-
-/* refuse_length - the body's length (its framing is settled by
- * refuse_frame): a Content-Length over max_body (413) is refused as
- * refuse_access does (1); else 0 with the announced length in *len (0
- * without Content-Length). */
-static int refuse_length(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
-                         const struct config *cfg, unsigned long long *len, enum MHD_Result *ret)
-{
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    *len = 0;
-    if (cl) {
-        char *end;
-        *len = strtoull(cl, &end, 10);
-        if (*end || *len > cfg->max_body) {
-            log_reject(conn, rt->path, HG_ETOOBIG, "Content-Length over max_body");
-            *ret = counted_canned(h, conn, rt, C_413, 413);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* refuse_frame - the request's framing and target (http_frame.h), before
- * routing and before any body byte: what a proxy in front could read
- * differently from libmicrohttpd is a 400 naming the problem, and its
- * connection is closed, so nothing of it is read as a body or as the next
- * request.  uri_why: the raw target's problem (http_frame_on_uri) or NULL;
- * a refused target never matches a route (metrics: no route).  0 if the
- * request may go on; else 1, logged, counted and queued, MHD's result in
- * *ret. */
-static int refuse_frame(struct http *h, struct MHD_Connection *conn, const struct config *cfg,
-                        const char *url, const char *version, const char *uri_why,
-                        enum MHD_Result *ret)
-{
-    const char *why = uri_why, *tok = NULL;
-    const struct cfg_route *rt = NULL;
-    if (!why) {
-        if (http_frame_request(conn, version, &why) == HG_OK)
-            return 0;
-        rt = config_route_match(cfg, url, &tok);
-    }
-    char red[256];
-    log_reject(conn, rt ? rt->path : config_route_redact(cfg, url, red, sizeof(red)), HG_EINVAL,
-               why);
-    metrics_request(route_index(h, rt), 400, 0);
-    *ret = http_frame_answer(conn, why);
+    http_log_reject(r->conn, r->route->path, HG_EBUSY,
+                    "unauthenticated_body_budget exhausted; connection closed");
     return 1;
 }
 
@@ -817,44 +629,45 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     struct http *h = dc->h;
     const struct config *cfg = atomic_load(&h->cfg); /* this request's config */
     http_conn_request_begin(conn);                   /* the header deadline no longer applies */
-    if (dc->mtls && !client_cert_ok(conn)) {
+    if (dc->mtls && !http_gate_client_cert_ok(conn)) {
         char red[256];
-        log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_EFORBIDDEN,
-                   "no valid client certificate (tls.client_ca)");
+        http_log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_EFORBIDDEN,
+                        "no valid client certificate (tls.client_ca)");
         metrics_request(-1, 403, 0);
-        return queue_canned(h, conn, C_403, 403);
+        return http_queue_canned(h, conn, C_403, 403);
     }
     enum MHD_Result ret = MHD_NO;
-    if (refuse_frame(h, conn, cfg, url, version, uri_why, &ret))
+    if (http_gate_refuse_frame(h, conn, cfg, url, version, uri_why, &ret))
         return ret;
     int ops = !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
     if (ops)
         return serve_ops(dc, conn, url, method, con_cls);
     if (dc->admin)
-        return queue_canned(h, conn, C_404, 404); /* the admin listener has no routes */
+        return http_queue_canned(h, conn, C_404, 404); /* the admin listener has no routes */
     const char *tok = NULL;
     const struct cfg_route *rt = config_route_match(cfg, url, &tok);
     if (!rt) {
         char red[256];
-        log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_ENOTFOUND, NULL);
+        http_log_reject(conn, config_route_redact(cfg, url, red, sizeof(red)), HG_ENOTFOUND, NULL);
         metrics_request(-1, 404, 0);
-        return queue_canned(h, conn, C_404, 404);
+        return http_queue_canned(h, conn, C_404, 404);
     }
     if (strcmp(method, "POST") != 0) {
-        if (rt->profile->nhs && (refuse_rate_allow(h, conn, rt, &ret) ||
+        if (rt->profile->nhs && (http_gate_refuse_rate_allow(h, conn, rt, &ret) ||
                                  http_hs_try(dc, conn, rt, method, NULL, 0, &ret)))
             return ret; /* a GET or HEAD registration handshake, answered (or refused) */
-        log_reject(conn, rt->path, HG_EMETHOD, NULL);
-        return counted_canned(h, conn, rt, C_405, 405);
+        http_log_reject(conn, rt->path, HG_EMETHOD, NULL);
+        return http_counted_canned(h, conn, rt, C_405, 405);
     }
     unsigned long long len = 0;
-    if (refuse_access(h, conn, rt, tok, cfg, &ret) || refuse_length(h, conn, rt, cfg, &len, &ret))
+    if (http_gate_refuse_access(h, conn, rt, tok, cfg, &ret) ||
+        http_gate_refuse_length(h, conn, rt, cfg, &len, &ret))
         return ret;
     uint64_t held = 0; /* a large body not yet authenticated: within the budget, or 503 */
     if (http_budget_applies(rt) && http_budget_grow(h, cfg->body_budget, &held, len)) {
         http_budget_refused(h, cfg->body_budget);
-        log_reject(conn, rt->path, HG_EBUSY, "unauthenticated_body_budget exhausted");
-        return counted_canned(h, conn, rt, C_503_BUSY, 503);
+        http_log_reject(conn, rt->path, HG_EBUSY, "unauthenticated_body_budget exhausted");
+        return http_counted_canned(h, conn, rt, C_503_BUSY, 503);
     }
     struct req *r = req_new(dc, conn);
     if (!r) {
@@ -891,9 +704,9 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st)) {
             atomic_store(&h->health_ok_ms, time_now_ms());
-            return queue_canned(h, conn, C_HEALTH_OK, 200);
+            return http_queue_canned(h, conn, C_HEALTH_OK, 200);
         }
-        return queue_canned(h, conn, C_HEALTH_BAD, 503);
+        return http_queue_canned(h, conn, C_HEALTH_BAD, 503);
     case PH_WAIT:
         return queue_stored(r);
     case PH_READ:
@@ -901,8 +714,8 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
     }
     if (*upload_size) {
         if (time_now_ms() > r->deadline_ms) {
-            log_reject(conn, r->route->path, HG_EBUSY,
-                       "request_timeout: body too slow; connection closed");
+            http_log_reject(conn, r->route->path, HG_EBUSY,
+                            "request_timeout: body too slow; connection closed");
             return MHD_NO;
         }
         if (budget_chunk(r, *upload_size))
@@ -913,8 +726,8 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
         if (r->too_big) {
             /* chunked body over max_body: MHD cannot answer mid-upload, so
              * the connection is closed rather than the body read to its end */
-            log_reject(conn, r->route->path, HG_ETOOBIG,
-                       "streamed body over max_body; connection closed");
+            http_log_reject(conn, r->route->path, HG_ETOOBIG,
+                            "streamed body over max_body; connection closed");
             return MHD_NO;
         }
         return MHD_YES;
@@ -932,8 +745,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     }
     if (r->phase == PH_READ && r->route && toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        log_reject(conn, r->route->path, HG_EBUSY,
-                   "request_timeout: body incomplete; connection closed");
+        http_log_reject(conn, r->route->path, HG_EBUSY,
+                        "request_timeout: body incomplete; connection closed");
     req_release(cls, r);
     *con_cls = NULL;
 }

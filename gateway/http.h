@@ -5,7 +5,8 @@
  *
  * Each configured listener runs one libmicrohttpd daemon per thread, all
  * bound to its address with SO_REUSEPORT (http_listen.c); requests are
- * handled in http.c, connections accounted in http_conn.c.  The request
+ * handled in http.c (admitted before their body by http_gate.c),
+ * connections accounted in http_conn.c.  The request
  * path never blocks on the disk: a request whose body is complete and
  * verified is suspended and handed to the store's writer, whose done()
  * callback resumes it.

@@ -1,6 +1,9 @@
 /*
- * http_int.h - what http.c (the request lifecycle) and http_listen.c (the
- * listeners: start, reload, stop) share.  Nothing else includes it.
+ * http_int.h - what the http*.c modules share: http.c (the request
+ * lifecycle), http_gate.c (the admission checks before the body),
+ * http_listen.c (the listeners: start, reload, stop), http_conn.c (the
+ * connections), http_hs.c (handshakes, signed inputs) and http_budget.c.
+ * Nothing else includes it.
  *
  * Invariants: a struct listener never moves once its daemons run (their
  * callbacks hold pointers to its dctx); the config a request sees is the
@@ -148,6 +151,77 @@ struct http_client *http_conn_client(struct MHD_Connection *conn);
  * host is left (out ""). */
 int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme, char *out,
                        size_t cap);
+
+/* http_client_addr - the address of the current request's client (http.c,
+ * client_of), or NULL when unknown (allow refuses it; no rate bucket). */
+const struct sockaddr *http_client_addr(struct MHD_Connection *conn);
+
+/* http_log_reject - the "request rejected" line, rate-limited per route and
+ * reason (log_limit: a flood cannot fill the disk); a 404's path is the
+ * client's to vary, so every 404 shares one key (http.c). */
+void http_log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason);
+
+/* http_queue_canned - queue the canned answer c with status (http.c). */
+enum MHD_Result http_queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
+                                  unsigned status);
+
+/* http_route_index - rt's index for metrics, -1 for no route (NULL). */
+int http_route_index(const struct http *h, const struct cfg_route *rt);
+
+/* http_counted_canned - a canned rejection of a request to route rt, counted
+ * (http.c) */
+enum MHD_Result http_counted_canned(struct http *h, struct MHD_Connection *conn,
+                                    const struct cfg_route *rt, enum canned c, unsigned status);
+
+/* http_header - the first value of header name on conn's request, or NULL
+ * (also for a NULL name) (http.c). */
+const char *http_header(struct MHD_Connection *conn, const char *name);
+
+/* The admission checks of http_gate.c, made from the headers alone before
+ * any body byte is read (http.c's first call of the access handler). */
+
+/* http_gate_client_cert_ok - 1 if the TLS peer presented a certificate that
+ * verifies against the listener's client_ca (libmicrohttpd loads it as the
+ * session's trust list and requests a certificate; requiring one is ours to
+ * do). */
+int http_gate_client_cert_ok(struct MHD_Connection *conn);
+
+/* http_gate_queue_429 - too many requests from this address; retry after
+ * retry_s. */
+enum MHD_Result http_gate_queue_429(struct http *h, struct MHD_Connection *conn, unsigned retry_s);
+
+/* http_gate_refuse_rate_allow - the per-address rate and the allow list of
+ * rt, as http_gate_refuse_access (every request to a route, handshakes
+ * too). */
+int http_gate_refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
+                                const struct cfg_route *rt, enum MHD_Result *ret);
+
+/* http_gate_refuse_access - the access checks on a request to rt before its
+ * body, in order: per-address rate, allow list, token (tok: a path token or
+ * NULL), max_connections.  0 if it may go on; else 1, the refusal logged
+ * and queued, MHD's result in *ret. */
+int http_gate_refuse_access(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                            const char *tok, const struct config *cfg, enum MHD_Result *ret);
+
+/* http_gate_refuse_length - the body's length (its framing is settled by
+ * http_gate_refuse_frame): a Content-Length over max_body (413) is refused
+ * as http_gate_refuse_access does (1); else 0 with the announced length in
+ * *len (0 without Content-Length). */
+int http_gate_refuse_length(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                            const struct config *cfg, unsigned long long *len,
+                            enum MHD_Result *ret);
+
+/* http_gate_refuse_frame - the request's framing and target (http_frame.h),
+ * before routing and before any body byte: what a proxy in front could read
+ * differently from libmicrohttpd is a 400 naming the problem, and its
+ * connection is closed, so nothing of it is read as a body or as the next
+ * request.  uri_why: the raw target's problem (http_frame_on_uri) or NULL; a
+ * refused target never matches a route (metrics: no route).  0 if the
+ * request may go on; else 1, logged, counted and queued, MHD's result in
+ * *ret. */
+int http_gate_refuse_frame(struct http *h, struct MHD_Connection *conn, const struct config *cfg,
+                           const char *url, const char *version, const char *uri_why,
+                           enum MHD_Result *ret);
 
 /* http_addr_str - sa's address as text in out (empty for NULL or a family
  * other than IPv4/IPv6); returns out. */
