@@ -28,8 +28,8 @@
  *
  * An event's record in the segment log (seglog.h) goes with the whole
  * segment, once every seq in it is below the lowest one still indexed
- * (out->first): the running gateway's sweeper removes such segments, and
- * so does the next start.
+ * (out->first): the running gateway's sweeper removes such segments
+ * (`hookgate gc` prunes LMDB only; the next sweep of `serve` drops them).
  *
  * It runs inside `serve` (a sweep thread, store_open.c) and from
  * `hookgate gc` in another process beside it: LMDB serialises the two
@@ -58,25 +58,6 @@
 #define GC_READ_CHUNK  (256u << 10)
 #define GC_DEAD_SINKS  64 /* past this many sinks with dead letters: scan them all */
 #define GC_EVENT_PLEN0 10 /* u64 received time + u16 key length before the key */
-
-static uint64_t be64get(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void be64put(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint32_t le32get(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 /* One gc transaction's state. */
 struct gc {
@@ -109,7 +90,7 @@ static uint64_t min_cursor(MDB_txn *txn, MDB_dbi cursors, const char *const *sin
             MDB_val k = {strlen(sinks[i]), (void *)sinks[i]}, v;
             if (mdb_get(txn, cursors, &k, &v) || v.mv_size != 8)
                 return 0;
-            uint64_t c = be64get(v.mv_data);
+            uint64_t c = storeloc_get64(v.mv_data);
             if (c < low)
                 low = c;
         }
@@ -121,8 +102,8 @@ static uint64_t min_cursor(MDB_txn *txn, MDB_dbi cursors, const char *const *sin
         return 0;
     for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        if (v.mv_size == 8 && be64get(v.mv_data) < low)
-            low = be64get(v.mv_data);
+        if (v.mv_size == 8 && storeloc_get64(v.mv_data) < low)
+            low = storeloc_get64(v.mv_data);
     mdb_cursor_close(c);
     return low == UINT64_MAX ? 0 : low;
 }
@@ -177,7 +158,7 @@ static int dead_holds(struct gc *g, uint64_t seq)
             if (!b)
                 return 1;
             memcpy(b, g->dead_sinks[i], nl + 1);
-            be64put(b + nl + 1, seq);
+            storeloc_put64(b + nl + 1, seq);
             MDB_val k = {nl + 9, b}, v;
             int rc = mdb_get(g->txn, g->dead, &k, &v);
             if (b != kb)
@@ -194,7 +175,8 @@ static int dead_holds(struct gc *g, uint64_t seq)
         return 1;
     for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && !held;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-        held = k.mv_size >= 9 && be64get((const unsigned char *)k.mv_data + k.mv_size - 8) == seq;
+        held = k.mv_size >= 9 &&
+               storeloc_get64((const unsigned char *)k.mv_data + k.mv_size - 8) == seq;
     mdb_cursor_close(c);
     return held;
 }
@@ -258,14 +240,12 @@ static int log_key(struct gc *g, uint64_t seq, const struct store_loc *l, const 
     for (size_t k = 1; k <= g->kmax && SEGLOG_HDR + GC_EVENT_PLEN0 + k <= before; k++) {
         const unsigned char *h = b + before - k - GC_EVENT_PLEN0 - SEGLOG_HDR;
         const unsigned char *pl = h + SEGLOG_HDR;
-        uint32_t plen = (uint32_t)(GC_EVENT_PLEN0 + k) + l->len;
-        if (le32get(h) != SEGLOG_MAGIC || le32get(h + 4) != plen || h[12] != SEGLOG_EVENT ||
-            h[13] || h[14] || h[15] ||
-            ((uint64_t)le32get(h + 16) | (uint64_t)le32get(h + 20) << 32) != seq ||
-            ((size_t)pl[8] << 8 | pl[9]) != k || be64get(pl) != (uint64_t)l->received_ms)
-            continue;
-        uint32_t crc = seglog_crc32c(0, h + 12, SEGLOG_HDR - 12);
-        if (seglog_crc32c(crc, pl, plen) != le32get(h + 8))
+        uint32_t plen = (uint32_t)(GC_EVENT_PLEN0 + k) + l->len, hlen;
+        uint64_t hseq;
+        enum seglog_type type;
+        if (!seglog_parse_hdr(h, &hlen, &hseq, &type) || hlen != plen || type != SEGLOG_EVENT ||
+            hseq != seq || ((size_t)pl[8] << 8 | pl[9]) != k ||
+            storeloc_get64(pl) != (uint64_t)l->received_ms || !seglog_crc_ok(h, pl, plen))
             continue;
         *key = pl + GC_EVENT_PLEN0;
         *klen = k;
@@ -284,7 +264,7 @@ static int drop_key(struct gc *g, const void *key, size_t klen)
         return 0;
     if (rc)
         return -rc;
-    if (v.mv_size != 16 || be64get((const unsigned char *)v.mv_data + 8) >= g->horizon)
+    if (v.mv_size != 16 || storeloc_get64((const unsigned char *)v.mv_data + 8) >= g->horizon)
         return 0; /* seen again since: that newer event's turn will come */
     rc = mdb_del(g->txn, g->seen, &k, NULL);
     return rc ? -rc : 1;
@@ -298,7 +278,7 @@ static int meta_get64(struct gc *g, const char *name, uint64_t *out)
     if (rc == MDB_NOTFOUND)
         return 0;
     if (!rc && v.mv_size == 8)
-        *out = be64get(v.mv_data);
+        *out = storeloc_get64(v.mv_data);
     return rc;
 }
 
@@ -311,7 +291,7 @@ static int prune_keys(struct gc *g, uint64_t *pos, size_t budget, size_t *steps,
     MDB_cursor *c;
     MDB_val k, v;
     unsigned char from[8];
-    be64put(from, *pos + 1);
+    storeloc_put64(from, *pos + 1);
     int rc = mdb_cursor_open(g->txn, g->events, &c);
     if (rc)
         return rc;
@@ -321,7 +301,7 @@ static int prune_keys(struct gc *g, uint64_t *pos, size_t budget, size_t *steps,
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8)
             continue;
-        uint64_t seq = be64get(k.mv_data);
+        uint64_t seq = storeloc_get64(k.mv_data);
         struct store_loc l;
         struct event ev;
         const unsigned char *key = NULL;
@@ -378,7 +358,7 @@ static int prune_events(struct gc *g, uint64_t limit, const char *const *sinks, 
      * when the store is opened (store.c), and a seq must never be
      * handed out twice - a sink's cursor may already be past it */
     if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-        newest = be64get(k.mv_data);
+        newest = storeloc_get64(k.mv_data);
     /* events are in seq order and (nearly) in time order: stop at the
      * first one that must stay */
     for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && *steps < budget && !rc;
@@ -386,7 +366,7 @@ static int prune_events(struct gc *g, uint64_t limit, const char *const *sinks, 
         struct event ev;
         if (k.mv_size != 8)
             continue;
-        uint64_t seq = be64get(k.mv_data);
+        uint64_t seq = storeloc_get64(k.mv_data);
         if (seq > low || seq >= newest || seq > limit)
             break;
         struct store_loc l;
@@ -429,7 +409,7 @@ static int scan_keys(struct gc *g, size_t budget, struct gc_stats *out)
     int r = slen ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
     for (; r == 0 && seen < budget && !rc; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         seen++;
-        if (v.mv_size == 16 && be64get((const unsigned char *)v.mv_data + 8) < g->horizon) {
+        if (v.mv_size == 16 && storeloc_get64((const unsigned char *)v.mv_data + 8) < g->horizon) {
             rc = mdb_cursor_del(c, 0);
             out->seen++;
         }
@@ -458,7 +438,7 @@ static int first_indexed(struct gc *g, uint64_t *first)
     if (rc)
         return rc;
     if (mdb_cursor_get(c, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8)
-        *first = be64get(k.mv_data);
+        *first = storeloc_get64(k.mv_data);
     mdb_cursor_close(c);
     return 0;
 }
@@ -511,7 +491,7 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
         rc = scan_keys(&g, max / GC_SCAN_DIV ? max / GC_SCAN_DIV : 1, out);
     if (!rc && pos != pos0) {
         unsigned char b[8];
-        be64put(b, pos);
+        storeloc_put64(b, pos);
         MDB_val k = {strlen(GC_META_SEEN), GC_META_SEEN}, v = {8, b};
         rc = mdb_put(g.txn, g.meta, &k, &v, 0);
     }

@@ -152,6 +152,21 @@ void seglog_frame(unsigned char *hdr, enum seglog_type type, uint64_t seq, const
     put32(hdr + 8, seglog_crc32c(crc, payload, len));
 }
 
+int seglog_parse_hdr(const unsigned char *hdr, uint32_t *len, uint64_t *seq, enum seglog_type *type)
+{
+    *len = get32(hdr + 4);
+    *seq = get64(hdr + 16);
+    *type = (enum seglog_type)hdr[12];
+    return get32(hdr) == SEGLOG_MAGIC && *len <= SEGLOG_REC_MAX &&
+           (hdr[12] == SEGLOG_EVENT || hdr[12] == SEGLOG_PROBE) && !hdr[13] && !hdr[14] && !hdr[15];
+}
+
+int seglog_crc_ok(const unsigned char *hdr, const void *payload, uint32_t len)
+{
+    uint32_t crc = seglog_crc32c(0, hdr + 12, SEGLOG_HDR - 12);
+    return seglog_crc32c(crc, payload, len) == get32(hdr + 8);
+}
+
 static void seg_path(const struct seglog *lg, uint64_t first, char *out, size_t n)
 {
     snprintf(out, n, "%s/%016" PRIx64 ".log", lg->dir, first);
@@ -222,10 +237,14 @@ int seglog_open(const char *dir, int read_only, struct seglog **out)
     lg->read_only = read_only;
     lg->wfd = -1;
     pthread_mutex_init(&lg->lock, NULL);
-    if (!read_only && mkdir(lg->dir, 0700) && errno != EEXIST) {
-        int e = errno;
-        seglog_close(lg);
-        return e;
+    if (!read_only) {
+        /* a new log directory's entry is made durable before any record
+         * in it can be acknowledged */
+        int e = mkdir(lg->dir, 0700) == 0 ? sync_dir(dir) : errno == EEXIST ? 0 : errno;
+        if (e) {
+            seglog_close(lg);
+            return e;
+        }
     }
     DIR *d = opendir(lg->dir);
     if (!d) {
@@ -314,11 +333,10 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
             rc = SCAN_BAD;
             break;
         }
-        uint32_t len = get32(hdr + 4);
-        uint64_t s = get64(hdr + 16);
-        int type = hdr[12];
-        if (get32(hdr) != SEGLOG_MAGIC || len > SEGLOG_REC_MAX || off + SEGLOG_HDR + len > *size ||
-            (type != SEGLOG_EVENT && type != SEGLOG_PROBE) || hdr[13] || hdr[14] || hdr[15] ||
+        uint32_t len;
+        uint64_t s;
+        enum seglog_type type;
+        if (!seglog_parse_hdr(hdr, &len, &s, &type) || off + SEGLOG_HDR + len > *size ||
             (type == SEGLOG_EVENT ? s != *seq + 1 : s < *seq)) {
             rc = SCAN_BAD;
             break;
@@ -336,13 +354,12 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
             rc = SCAN_BAD;
             break;
         }
-        uint32_t crc = seglog_crc32c(0, hdr + 12, SEGLOG_HDR - 12);
-        if (seglog_crc32c(crc, buf, len) != get32(hdr + 8)) {
+        if (!seglog_crc_ok(hdr, buf, len)) {
             rc = SCAN_BAD;
             break;
         }
         struct seglog_loc loc = {lg->segs[i].first, off + SEGLOG_HDR, len};
-        if (fn && (rc = fn(arg, (enum seglog_type)type, s, buf, &loc)))
+        if (fn && (rc = fn(arg, type, s, buf, &loc)))
             break;
         *seq = s;
         off += SEGLOG_HDR + len;

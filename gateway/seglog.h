@@ -84,6 +84,16 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
 void seglog_frame(unsigned char *hdr, enum seglog_type type, uint64_t seq, const void *payload,
                   uint32_t len);
 
+/* seglog_parse_hdr - the fields of a record header (SEGLOG_HDR bytes):
+ * 1 when its magic, length bound, type and padding are valid, with *len,
+ * *seq and *type set; else 0.  The CRC is checked once the payload is at
+ * hand (seglog_crc_ok); whether seq follows is the reader's rule. */
+int seglog_parse_hdr(const unsigned char *hdr, uint32_t *len, uint64_t *seq,
+                     enum seglog_type *type);
+
+/* seglog_crc_ok - 1 if header hdr's CRC matches it and its payload. */
+int seglog_crc_ok(const unsigned char *hdr, const void *payload, uint32_t len);
+
 /* seglog_write - append buf (framed records, the first with seq
  * first_seq) at the end of the log, opening a new segment named first_seq
  * when the current one is past SEGLOG_SEG_MAX (or there is none).  *base

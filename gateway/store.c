@@ -452,13 +452,7 @@ uint64_t store_last_seq(struct store *st)
 uint64_t store_wait(struct store *st, uint64_t after, int timeout_ms)
 {
     struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000;
-    }
+    store_deadline(&dl, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
     pthread_mutex_lock(&st->lock);
     while (st->last_seq <= after && !st->stopping)
         if (pthread_cond_timedwait(&st->commit, &st->lock, &dl) == ETIMEDOUT)

@@ -132,9 +132,17 @@ struct store {
     uint64_t n_commits, n_items, commit_us;
 };
 
-/* big-endian u64 keys (LMDB sorts them as numbers): storeloc.h's coders */
-#define be64     storeloc_put64
-#define get_be64 storeloc_get64
+/* be64, get_be64 - big-endian u64 keys (LMDB sorts them as numbers),
+ * by storeloc.h's coders */
+static inline void be64(unsigned char *p, uint64_t v)
+{
+    storeloc_put64(p, v);
+}
+
+static inline uint64_t get_be64(const unsigned char *p)
+{
+    return storeloc_get64(p);
+}
 
 /* store_deadline - *dl = now + ms on CLOCK_REALTIME, for
  * pthread_cond_timedwait. */

@@ -254,8 +254,9 @@ struct store *store_alloc(void)
 /* Every failure below ends in store_close: it joins only the threads that
  * started and closes only what is open, so there is one cleanup path. */
 /* never_used - 1 when dir's data.mdb is no bigger than a first start
- * makes it and the log holds no byte: no event was ever acknowledged from
- * this store (an acknowledgement needs a synced log record). */
+ * makes it and the log directory exists and holds no byte: no event was
+ * ever acknowledged from this store (an acknowledgement needs a synced log
+ * record).  A store from before the log has no log directory: never. */
 static int never_used(const char *dir)
 {
     char p[4096];
@@ -266,7 +267,7 @@ static int never_used(const char *dir)
     snprintf(p, sizeof(p), "%s/log", dir);
     DIR *d = opendir(p);
     if (!d)
-        return errno == ENOENT;
+        return 0;
     int used = 0;
     for (struct dirent *e; !used && (e = readdir(d));) {
         char f[4096 + 256];
@@ -277,6 +278,29 @@ static int never_used(const char *dir)
     }
     closedir(d);
     return !used;
+}
+
+/* new_store_log - for a store that has no data.mdb yet, make the log
+ * directory (durably) before LMDB's first file: never_used may then take a
+ * data.mdb that a cut left invalid beside an empty log for a first start,
+ * and a store from before the log, which has data.mdb and no log
+ * directory, is never taken for one.  0 or an errno. */
+static int new_store_log(const char *dir)
+{
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s/data.mdb", dir);
+    if (stat(p, &sb) == 0 || errno != ENOENT)
+        return 0;
+    snprintf(p, sizeof(p), "%s/log", dir);
+    if (mkdir(p, 0700) && errno != EEXIST)
+        return errno;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno;
+    int rc = fsync(dfd) ? errno : 0;
+    close(dfd);
+    return rc;
 }
 
 /* set_aside - a power cut during the very first start, before LMDB's first
@@ -352,7 +376,9 @@ int store_open(const struct store_cfg *cfg, struct store **out)
     if (st->map_size > st->max_size)
         st->map_size = st->max_size;
     st->dir = strdup(cfg->dir);
-    int rc = st->dir ? env_open(st) : ENOMEM;
+    int rc = st->dir ? new_store_log(st->dir) : ENOMEM;
+    if (!rc)
+        rc = env_open(st);
     if (rc == MDB_INVALID && never_used(st->dir) && (rc = set_aside(st)) == 0)
         rc = env_open(st);
     if (rc) {

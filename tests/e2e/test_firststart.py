@@ -3,7 +3,9 @@ it): LMDB's data.mdb exists but neither meta page ever reached the disk, so
 LMDB refuses it (MDB_INVALID) for ever.  No event can have been
 acknowledged from such a store (an acknowledgement needs a synced log
 record), so hookgate sets the file aside (data.mdb.invalid-<time>) and
-starts empty.  The same file next to a log that holds any byte, or a file
+starts empty.  A new store makes its log directory before data.mdb, so
+a first start's data dir has one.  The same file next to a log that holds
+any byte, without a log directory (a store from before the log), or
 bigger than a first start makes, is refused as before and left untouched:
 that may be a store with acknowledged events (docs/reliability.md, 1b)."""
 import hashlib
@@ -19,13 +21,17 @@ def sha(path):
 
 
 class FirstStart(hg.GatewayTest):
-    def data_dir(self, mdb_bytes, log_bytes=None):
+    def data_dir(self, mdb_bytes, log_bytes=None, log_dir=True):
+        """A data dir as a cut during the first start leaves it: the log
+        directory (made before data.mdb), data.mdb without a valid meta page
+        (MDB_INVALID), and, with log_bytes, a first segment."""
         d = os.path.join(self.tmp, "data")
         os.makedirs(d, mode=0o700)
         with open(os.path.join(d, "data.mdb"), "wb") as f:
-            f.write(b"\0" * mdb_bytes)  # no valid meta page: MDB_INVALID
-        if log_bytes is not None:
+            f.write(b"\0" * mdb_bytes)
+        if log_dir:
             os.makedirs(os.path.join(d, "log"), mode=0o700)
+        if log_bytes is not None:
             with open(os.path.join(d, "log", "0000000000000001.log"), "wb") as f:
                 f.write(log_bytes)
         return d
@@ -75,6 +81,11 @@ class FirstStart(hg.GatewayTest):
 
     def test_big_invalid_file_is_refused_and_untouched(self):
         self.refused(self.data_dir(256 << 10))
+
+    def test_store_from_before_the_log_is_refused_and_untouched(self):
+        # no log directory: a store older than the log, whose events live
+        # in data.mdb, however small; never taken for a first start
+        self.refused(self.data_dir(8192, log_dir=False))
 
 
 if __name__ == "__main__":

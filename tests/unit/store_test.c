@@ -998,6 +998,59 @@ static void test_gc_prunes_in_expiry_order(void)
     shut(st);
 }
 
+/* An id accepted again after its window (its old event not swept yet)
+ * has a new sighting: when the sweep reaches the old event, the key must
+ * stay, or the id would be accepted a third time inside the window. */
+static void test_gc_keeps_a_key_seen_again(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem a, b, c;
+    put1(st, &a, "r", "again");
+    fill(st, "old", 20, NULL);
+    usleep(30000);
+    int64_t mid = wall_ms();
+    sleep_us(GC_GAP_US);
+    T_EQ_INT(store_cursor_set(st, "out", 21), HG_OK);
+    shut(st);
+    /* a window that has "again"'s first sighting expired: accepted anew */
+    struct store_cfg cfg = {
+        .dir = dir, .max_size = 64ULL << 20, .dedupe_window_ms = (uint64_t)(wall_ms() - mid)};
+    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    if (!st)
+        return;
+    put1(st, &b, "r", "again");
+    T_EQ_INT(b.it.duplicate, 0);
+    T_EQ_INT(b.it.seq, 22);
+    T_EQ_INT(store_cursor_set(st, "out", 22), HG_OK);
+    shut(st);
+
+    MDB_env *env = env_at(dir);
+    uint64_t window = (uint64_t)(wall_ms() - mid);
+    struct gc_stats gs = {0, 0, 0, 0};
+    for (int calls = 0; calls < 100 && (calls == 0 || gs.more); calls++) {
+        gs.more = 0;
+        T_EQ_INT(gc_txn(env, window, NULL, 0, 100, &gs), 0);
+    }
+    T_EQ_INT(gs.seen, 20); /* old-*, not "again" */
+    T_EQ_INT(gs.events, 21);
+    size_t n = 0;
+    T_EQ_INT(seen_has(env, "again", &n), 1);
+    T_EQ_INT(seen_has(env, "old-00003", &n), 0);
+    mdb_env_close(env);
+    cfg.dedupe_window_ms = (uint64_t)(wall_ms() - mid);
+    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    if (!st)
+        return;
+    put1(st, &c, "r", "again");
+    T_EQ_INT(c.it.duplicate, 1);
+    T_EQ_INT(c.it.seq, 22);
+    shut(st);
+}
+
 /* Keys expire whether or not the event was delivered; the event stays
  * until every cursor is past it and while a sink holds it as a dead
  * letter - also when the sweep has moved on past it. */
@@ -1134,6 +1187,7 @@ int main(void)
     T_RUN(test_map_full_then_larger_max);
     T_RUN(test_map_grows_in_process);
     T_RUN(test_gc_prunes_in_expiry_order);
+    T_RUN(test_gc_keeps_a_key_seen_again);
     T_RUN(test_gc_keeps_undelivered_and_dead);
     T_RUN(test_gc_catch_all_walk);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
