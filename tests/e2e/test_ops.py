@@ -15,6 +15,7 @@ import math
 import os
 import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -752,6 +753,11 @@ class Ops(hg.GatewayTest):
         os.mkdir(d, 0o700)
         os.chown(d, nb.pw_uid, nb.pw_gid)
         os.chmod(self.tmp, 0o711)
+        # a copy of the binary nobody can run: the checkout may sit in a
+        # directory only root can enter (a clone in a mktemp -d folder)
+        binary = os.path.join(self.tmp, "hookgate")
+        shutil.copy(hg.BIN, binary)
+        os.chmod(binary, 0o755)
 
         def serve_as_nobody(user):
             cfg = hg.basic_config(d, user=user)
@@ -759,7 +765,7 @@ class Ops(hg.GatewayTest):
             with open(path, "w") as f:
                 json.dump(cfg, f)
             os.chown(path, nb.pw_uid, nb.pw_gid)
-            return subprocess.Popen([hg.BIN, "serve", "-c", path], stdout=subprocess.DEVNULL,
+            return subprocess.Popen([binary, "serve", "-c", path], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True, cwd=d,
                                     env=dict(os.environ, **hg.ENV), user=nb.pw_uid, group=nb.pw_gid,
                                     extra_groups=[])
