@@ -41,6 +41,7 @@
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -294,11 +295,20 @@ static void batch_retry(struct worker *w, struct batch *b)
         sleep_ms(ms - t < 50 ? ms - t : 50);
 }
 
+/* name_thread - "sink:NAME" (cut to the kernel's 15 bytes) for top -H and perf */
+static void name_thread(const struct worker *w)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "sink:%s", w->sink->name);
+    pthread_setname_np(pthread_self(), name);
+}
+
 static void *batch_main(void *arg)
 {
     struct worker *w = arg;
     struct deliver *d = w->d;
     struct batch b = {0, 0, 0, 0};
+    name_thread(w);
     cursor_load(w);
     while (!atomic_load(&d->stop)) {
         if (!b.sent) { /* replays apply between batches, never within a partial send */
@@ -625,6 +635,7 @@ static void window_close(struct worker *w, struct window *win)
 static void *window_main(void *arg)
 {
     struct worker *w = arg;
+    name_thread(w);
     struct window win;
     if (window_open(w, &win)) {
         log_msg(LOG_ERROR, "deliver: out of memory; sink stopped", "{s:s}", "sink", w->sink->name);

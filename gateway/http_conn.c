@@ -433,6 +433,7 @@ static void deadlines(struct http *h, const struct config *cfg, int64_t now)
 
 static void *watch_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hg-http-watch"); /* top -H, perf */
     struct http *h = arg;
     int64_t last_tick = 0;
     pthread_mutex_lock(&h->conn_lock);

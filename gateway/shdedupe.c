@@ -148,6 +148,7 @@ void shdedupe_mark(struct shdedupe *s, const char *id, size_t len)
 
 static void *writer(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hg-shdedupe"); /* top -H, perf */
     struct shdedupe *s = arg;
     for (;;) {
         char key[SHD_KEY];

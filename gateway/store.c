@@ -320,6 +320,7 @@ static void commit_batch(struct store *st, struct store_item *items, size_t nite
 /* completer_main - call done() for committed (or failed) items, in order. */
 void *store_completer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hg-store-done"); /* top -H, perf */
     struct store *st = arg;
     pthread_mutex_lock(&st->lock);
     for (;;) {
@@ -349,6 +350,7 @@ void *store_completer_main(void *arg)
 
 void *store_writer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hg-store-write"); /* top -H, perf */
     struct store *st = arg;
     struct wslot *slots = malloc(STORE_BATCH_MAX * sizeof(*slots));
     pthread_mutex_lock(&st->lock);

@@ -265,6 +265,7 @@ static void after_ckpt(struct store *st, int rc, const struct cursor_slot *cur, 
 
 void *store_ckpt_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "hg-store-ckpt"); /* top -H, perf */
     struct store *st = arg;
     struct cursor_slot cur[STORE_MAX_CURSORS];
     int64_t since = mono_ms();

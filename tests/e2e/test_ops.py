@@ -275,6 +275,17 @@ class Ops(hg.GatewayTest):
 
     # ---- 1. metrics ------------------------------------------------------------
 
+    def test_threads_are_named_for_top_and_perf(self):
+        """Each thread says what it does (top -H, perf, /proc/PID/task/N/comm)."""
+        g = self.gateway(hg.basic_config(self.tmp))
+        task = "/proc/%d/task" % g.proc.pid
+        names = set()
+        for t in os.listdir(task):
+            with open(os.path.join(task, t, "comm")) as f:
+                names.add(f.read().strip())
+        for want in ("hg-store-write", "hg-store-done", "hg-store-ckpt", "sink:out"):
+            self.assertIn(want, names)
+
     def test_metrics_parse_and_count_the_requests_sent(self):
         g = self.gateway(hg.basic_config(self.tmp))
         t0 = time.time()
