@@ -172,7 +172,7 @@ static void seg_path(const struct seglog *lg, uint64_t first, char *out, size_t 
     snprintf(out, n, "%s/%016" PRIx64 ".log", lg->dir, first);
 }
 
-static int sync_dir(const char *dir)
+int seglog_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -240,7 +240,7 @@ int seglog_open(const char *dir, int read_only, struct seglog **out)
     if (!read_only) {
         /* a new log directory's entry is made durable before any record
          * in it can be acknowledged */
-        int e = mkdir(lg->dir, 0700) == 0 ? sync_dir(dir) : errno == EEXIST ? 0 : errno;
+        int e = mkdir(lg->dir, 0700) == 0 ? seglog_sync_dir(dir) : errno == EEXIST ? 0 : errno;
         if (e) {
             seglog_close(lg);
             return e;
@@ -395,7 +395,7 @@ static int cut(struct seglog *lg, size_t i, uint64_t off)
         return errno;
     int rc = ftruncate(fd, (off_t)off) || fdatasync(fd) ? errno : 0;
     close(fd);
-    return rc ? rc : sync_dir(lg->dir);
+    return rc ? rc : seglog_sync_dir(lg->dir);
 }
 
 /* later_data - 1 if a segment after i holds any byte (acknowledged data
@@ -483,7 +483,7 @@ static int rotate(struct seglog *lg, uint64_t first)
         fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
         return errno;
-    int rc = sync_dir(lg->dir);
+    int rc = seglog_sync_dir(lg->dir);
     if (rc) {
         close(fd);
         unlink(p);

@@ -91,6 +91,10 @@ void seglog_frame(unsigned char *hdr, enum seglog_type type, uint64_t seq, const
 int seglog_parse_hdr(const unsigned char *hdr, uint32_t *len, uint64_t *seq,
                      enum seglog_type *type);
 
+/* seglog_sync_dir - fsync directory dir, making the entries made in it
+ * durable.  0 or an errno. */
+int seglog_sync_dir(const char *dir);
+
 /* seglog_crc_ok - 1 if header hdr's CRC matches it and its payload. */
 int seglog_crc_ok(const unsigned char *hdr, const void *payload, uint32_t len);
 

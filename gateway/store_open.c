@@ -296,12 +296,7 @@ static int new_store_log(const char *dir)
     snprintf(p, sizeof(p), "%s/log", dir);
     if (mkdir(p, 0700) && errno != EEXIST)
         return errno;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return errno;
-    int rc = fsync(dfd) ? errno : 0;
-    close(dfd);
-    return rc;
+    return seglog_sync_dir(dir);
 }
 
 /* set_aside - a power cut during the very first start, before LMDB's first
