@@ -979,9 +979,7 @@ static void test_gc_prunes_in_expiry_order(void)
     mdb_env_close(env);
 
     /* inside the window an id is a duplicate; an expired one is new again */
-    struct store_cfg cfg = {
-        .dir = dir, .max_size = 256ULL << 20, .dedupe_window_ms = (uint64_t)(wall_ms() - mid)};
-    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    st = open_store(dir, 256ULL << 20, (uint64_t)(wall_ms() - mid), 0);
     if (!st)
         return;
     struct titem a, b;
@@ -1017,9 +1015,7 @@ static void test_gc_keeps_a_key_seen_again(void)
     T_EQ_INT(store_cursor_set(st, "out", 21), HG_OK);
     shut(st);
     /* a window that has "again"'s first sighting expired: accepted anew */
-    struct store_cfg cfg = {
-        .dir = dir, .max_size = 64ULL << 20, .dedupe_window_ms = (uint64_t)(wall_ms() - mid)};
-    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    st = open_store(dir, 64ULL << 20, (uint64_t)(wall_ms() - mid), 0);
     if (!st)
         return;
     put1(st, &b, "r", "again");
@@ -1041,8 +1037,7 @@ static void test_gc_keeps_a_key_seen_again(void)
     T_EQ_INT(seen_has(env, "again", &n), 1);
     T_EQ_INT(seen_has(env, "old-00003", &n), 0);
     mdb_env_close(env);
-    cfg.dedupe_window_ms = (uint64_t)(wall_ms() - mid);
-    T_EQ_INT(store_open(&cfg, &st), HG_OK);
+    st = open_store(dir, 64ULL << 20, (uint64_t)(wall_ms() - mid), 0);
     if (!st)
         return;
     put1(st, &c, "r", "again");
