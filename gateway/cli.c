@@ -54,12 +54,15 @@ static const struct {
      "hookgate events list [--route R] [--limit N] [-c FILE | --data DIR]\n"
      "hookgate events show ID_OR_SEQ [-c FILE | --data DIR]\n"
      "hookgate events dead [--sink S] [-c FILE | --data DIR]\n"
+     "hookgate events rejected [--route R] [--limit N] [-c FILE | --data DIR]\n"
      "hookgate events replay --sink S (--seq N | --since TIME | --dead)\n"
      "              [-c FILE | --data DIR]\n",
      "Read the store read-only, beside a running gateway.  Without -c or --data:\n"
      "./hookgate-data (the embedded default's data directory) when it exists.\n"
      "replay delivers again to sink S from seq N, from the first event received\n"
-     "at or after TIME (RFC 3339 or unix seconds), or S's dead letters.\n"},
+     "at or after TIME (RFC 3339 or unix seconds), or S's dead letters.\n"
+     "rejected lists the requests refused by verification, the allow list or\n"
+     "the event checks (newest first) with the reason in words.\n"},
     {"gc", "hookgate gc (-c FILE | --data DIR) [--window DURATION]\n",
      "Prunes dedupe keys and delivered events older than the window (the config's\n"
      "dedupe_window, else 7d); safe while serve runs.\n"},
@@ -521,12 +524,42 @@ static int on_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts,
     return ferror(stdout) ? 1 : 0;
 }
 
+/* on_rejected - one rejected request as a line: ID TIME ROUTE STATUS
+ * CLIENT REASON (the producer's bytes made safe for a terminal). */
+static int on_rejected(void *arg, uint64_t id, int64_t time_ms, const char *json, size_t len)
+{
+    struct opts *o = arg;
+    json_t *j = json_loadb(json, len, 0, NULL);
+    const char *route = json_string_value(json_object_get(j, "route"));
+    if (o->route && (!route || strcmp(route, o->route))) {
+        json_decref(j);
+        return 0;
+    }
+    if (!o->limit) {
+        json_decref(j);
+        return 1;
+    }
+    o->limit--;
+    const char *f[3] = {route ? route : "-", json_string_value(json_object_get(j, "client")),
+                        json_string_value(json_object_get(j, "reason"))};
+    char t[3][1024], when[40];
+    for (int i = 0; i < 3; i++) {
+        size_t n = f[i] ? strlen(f[i]) : 0;
+        event_term_text(f[i] ? f[i] : "", n < sizeof(t[i]) ? n : sizeof(t[i]) - 1, t[i]);
+    }
+    time_format_ms(time_ms, when, sizeof(when));
+    printf("%llu\t%s\t%s\t%d\t%s\t%s\n", (unsigned long long)id, when, t[0],
+           (int)json_integer_value(json_object_get(j, "status")), t[1], t[2]);
+    json_decref(j);
+    return ferror(stdout) ? 1 : 0;
+}
+
 /* command - argv[2], the events command: 0 and *sub to go on; otherwise
  * the command is over and *code is its exit code (help printed, or a
  * usage error reported). */
 static int command(int argc, char **argv, const char **sub, int *code)
 {
-    static const char *const subs[] = {"list", "show", "dead", "replay"};
+    static const char *const subs[] = {"list", "show", "dead", "replay", "rejected"};
     const char *a = argc > 2 ? argv[2] : NULL;
     for (size_t i = 0; a && i < sizeof(subs) / sizeof(subs[0]); i++)
         if (!strcmp(a, subs[i])) {
@@ -536,7 +569,8 @@ static int command(int argc, char **argv, const char **sub, int *code)
     if (a && cli_is_help(a))
         *code = cli_help("events");
     else if (!a || !strcmp(a, "-c") || !strcmp(a, "--data"))
-        *code = cli_usage_error("events", "events needs a command: list, show, dead or replay");
+        *code = cli_usage_error("events",
+                                "events needs a command: list, show, dead, replay or rejected");
     else if (a[0] == '-' && a[1])
         *code = cli_usage_error("events", "unknown option '%s'", a);
     else
@@ -596,6 +630,9 @@ int cli_events(int argc, char **argv)
                        "at its next start\n");
         }
         return rc;
+    } else if (!strcmp(sub, "rejected")) {
+        printf("ID\tTIME\tROUTE\tSTATUS\tCLIENT\tREASON\n");
+        rc = store_reject_scan(st, 0, on_rejected, &o) ? 1 : 0;
     } else {
         printf("SINK\tSEQ\tATTEMPTS\tFAILED_AT\tLAST_ERROR\n");
         rc = store_dead_scan(st, o.sink, on_dead, NULL) ? 1 : 0;

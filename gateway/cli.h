@@ -58,6 +58,19 @@ int cli_sign(int argc, char **argv);
  * the producer catalogue (cli_profiles.c).  Returns the exit code. */
 int cli_profiles(int argc, char **argv);
 
+struct profile;
+struct secret;
+
+/* cli_test_request - what `send-test` posts for profile p signed with sec
+ * (type: NULL for the profile's test type; url: the URL a {url}-signing
+ * profile signs, may be ""): *body (malloc'd, *len bytes) and the headers
+ * as "Name: value" strings in hdrs[0..*nh) (malloc'd; hdrs holds 9).
+ * HG_OK, or an error with a sentence in err (cap bytes): never secret
+ * material.  The caller frees body and hdrs[i] even on error. */
+int cli_test_request(const struct profile *p, const struct secret *sec, const char *type,
+                     const char *url, char **body, size_t *len, char **hdrs, size_t *nh, char *err,
+                     size_t cap);
+
 /* cli_send_test - `hookgate send-test URL -p PROFILE -s SECRET [...]`: post
  * the profile's test event; 0 on a 2xx answer, 1 otherwise (a reason on
  * stderr when there is no answer: "cannot connect to HOST:PORT: why"),

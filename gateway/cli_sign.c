@@ -335,7 +335,8 @@ static int auth_header(const struct profile *p, const struct secret *sec, const 
 /* build_headers - the producer's headers for body; strings malloc'd into h.
  * A profile that signs in the body gets its body signed (*body replaced). */
 static int build_headers(const struct profile *p, const struct secret *sec,
-                         const struct sign_opts *o, char **body, size_t *len, char **h, size_t *nh)
+                         const struct sign_opts *o, char **body, size_t *len, char **h, size_t *nh,
+                         char *err, size_t cap)
 {
     char id[128], nonce[64], ts[48], sig[8192];
     const char *type = o->type ? o->type : p->test_type ? p->test_type : "test";
@@ -361,8 +362,8 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     const char *why = NULL;
     int rc = verify_new_signer(p, sec, &v, &why);
     if (rc) {
-        fprintf(stderr, "hookgate: secret not usable by profile %s: %s\n", p->name,
-                why ? why : hg_strerror(rc));
+        snprintf(err, cap, "secret not usable by profile %s: %s", p->name,
+                 why ? why : hg_strerror(rc));
         return rc;
     }
     struct verify_input in = {.body = *body,
@@ -388,10 +389,10 @@ static int build_headers(const struct profile *p, const struct secret *sec,
     rc = plain ? HG_OK : verify_sign(v, &in, sig, sizeof(sig));
     verify_free(v);
     if (rc) {
-        fprintf(stderr,
-                "hookgate: cannot sign with profile %s (for a public-key scheme give the "
-                "private key: PEM, whsk_ or 64 hex digits)\n",
-                p->name);
+        snprintf(err, cap,
+                 "cannot sign with profile %s (for a public-key scheme give the "
+                 "private key: PEM, whsk_ or 64 hex digits)",
+                 p->name);
         return rc;
     }
     if (p->sig_pointer || p->token_pointer) {
@@ -440,6 +441,43 @@ static void fill(json_t *j, const char *id, const char *type, const char *ts)
     }
 }
 
+/* test_body - the profile's test event (its test_body, or a small
+ * generic one) with {id}, {type} and {timestamp} filled in; malloc'd. */
+static char *test_body(const struct profile *p, const struct sign_opts *o, const char *id,
+                       size_t *len)
+{
+    const char *type = o->type ? o->type : p->test_type ? p->test_type : "test";
+    char ts[48];
+    now_ts(p, ts, sizeof(ts));
+    json_t *j = p->test_body ? json_loads(p->test_body, JSON_DECODE_ANY, NULL)
+                             : json_pack("{ss,ss,sb}", "id", "{id}", "type", "{type}", "test", 1);
+    if (j)
+        fill(j, o->id ? o->id : id, type, ts);
+    char *body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (body)
+        *len = strlen(body);
+    return body;
+}
+
+int cli_test_request(const struct profile *p, const struct secret *sec, const char *type,
+                     const char *url, char **body, size_t *len, char **hdrs, size_t *nh, char *err,
+                     size_t cap)
+{
+    struct sign_opts o = {.send = 1, .type = type, .url = url};
+    char id[128];
+    random_id("msg_", id, sizeof(id));
+    o.id = id;
+    err[0] = '\0';
+    *nh = 0;
+    if (!(*body = test_body(p, &o, id, len)))
+        return HG_ENOMEM;
+    int rc = build_headers(p, sec, &o, body, len, hdrs, nh, err, cap);
+    if (rc && !err[0])
+        snprintf(err, cap, "%s", hg_strerror(rc));
+    return rc;
+}
+
 static int run(int argc, char **argv, int send)
 {
     struct sign_opts o = {.send = send};
@@ -478,24 +516,16 @@ static int run(int argc, char **argv, int send)
             goto out;
         }
     } else {
-        const char *type = o.type ? o.type : p->test_type ? p->test_type : "test";
-        char ts[48];
-        now_ts(p, ts, sizeof(ts));
-        json_t *j = p->test_body
-                        ? json_loads(p->test_body, JSON_DECODE_ANY, NULL)
-                        : json_pack("{ss,ss,sb}", "id", "{id}", "type", "{type}", "test", 1);
-        if (j)
-            fill(j, o.id ? o.id : id, type, ts);
-        body = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY) : NULL;
-        json_decref(j);
-        if (!body)
+        if (!(body = test_body(p, &o, id, &len)))
             goto out;
-        len = strlen(body);
         if (!o.id)
             o.id = id;
     }
-    if (build_headers(p, &sec, &o, &body, &len, hdrs, &nh))
+    if (build_headers(p, &sec, &o, &body, &len, hdrs, &nh, err, sizeof(err))) {
+        if (err[0])
+            fprintf(stderr, "hookgate: %s\n", err);
         goto out;
+    }
     if (!send) {
         for (size_t i = 0; i < nh; i++)
             printf("%s\n", hdrs[i]);

@@ -440,28 +440,54 @@ static int parse_routes(struct ctx *x, json_t *root, struct config *c, struct pa
     return rc;
 }
 
+/* parse_admin - "admin" without its token (second pass: admin_token). */
+static int parse_admin(struct ctx *x, json_t *root, struct config *c)
+{
+    static const char *const known[] = {"token", "rejected_max", "rejected_max_age", NULL};
+    json_t *o = json_object_get(root, "admin"), *v;
+    if (!o)
+        return HG_OK;
+    if (!json_is_object(o))
+        return cfgp_fail(x, "$.admin", "must be an object");
+    int rc = cfgp_check_keys(x, "$.admin", o, known, NULL);
+    if ((v = json_object_get(o, "token")))
+        rc = cfgp_worse(rc, cfgp_check_secret(x, "$.admin.token", v));
+    if ((v = json_object_get(o, "rejected_max")))
+        rc = cfgp_worse(rc,
+                        cfgp_get_uint(x, "$.admin.rejected_max", v, 0, 10000000, &c->rejected_max));
+    if ((v = json_object_get(o, "rejected_max_age")))
+        rc = cfgp_worse(
+            rc, cfgp_get_duration(x, "$.admin.rejected_max_age", v, &c->rejected_max_age_ms));
+    return rc;
+}
+
+/* admin_token - the second pass of "admin": its token read, 16 bytes or more. */
+static int admin_token(struct ctx *x, json_t *root, struct config *c)
+{
+    json_t *v = json_object_get(json_object_get(root, "admin"), "token");
+    if (!v || !json_is_string(v))
+        return HG_OK;
+    int rc = cfgp_resolve_secret(x, "$.admin.token", v, &c->admin_token);
+    if (!rc && c->admin_token.len < 16)
+        rc = cfgp_fail(x, "$.admin.token", "too short: at least 16 bytes");
+    if (rc)
+        secret_free(&c->admin_token);
+    return rc;
+}
+
 /* first_pass - the whole document, touching nothing outside it. */
 static int first_pass(struct ctx *x, json_t *root, struct config *c, struct pass1 *ok)
 {
-    static const char *const known[] = {"listen",
-                                        "data_dir",
-                                        "limits",
-                                        "dedupe_window",
-                                        "retry",
-                                        "routes",
-                                        "sinks",
-                                        "log_level",
-                                        "threads",
-                                        "gc_interval",
-                                        "profile_dirs",
-                                        "user",
-                                        "shutdown_timeout",
-                                        NULL};
+    static const char *const known[] = {
+        "listen",       "data_dir", "limits",           "dedupe_window", "retry",
+        "routes",       "sinks",    "log_level",        "threads",       "gc_interval",
+        "profile_dirs", "user",     "shutdown_timeout", "admin",         NULL};
     int rc = cfgp_check_keys(x, "$", root, known, NULL);
     if (!json_is_object(root))
         return rc;
     rc = cfgp_worse(rc, parse_listeners(x, root, c, ok));
     rc = cfgp_worse(rc, parse_settings(x, root, c));
+    rc = cfgp_worse(rc, parse_admin(x, root, c));
     rc = cfgp_worse(rc, parse_sinks(x, root, c, ok));
     json_t *v = json_object_get(root, "profile_dirs");
     int drc = v ? cfgp_get_strings(x, "$.profile_dirs", v, &c->profile_dirs) : HG_OK;
@@ -477,7 +503,7 @@ static int first_pass(struct ctx *x, json_t *root, struct config *c, struct pass
 static int second_pass(struct ctx *x, json_t *root, struct config *c, const struct pass1 *ok)
 {
     char p[256];
-    int rc = HG_OK;
+    int rc = admin_token(x, root, c);
     for (size_t i = 0; i < c->nlisteners; i++) {
         snprintf(p, sizeof(p), "$.listen[%zu]", i);
         if (ok->listener && ok->listener[i])
@@ -546,6 +572,8 @@ static struct config *config_defaults(const char *name)
     c->threads = 2;
     c->gc_interval_ms = 60000;
     c->log_level = LOG_INFO;
+    c->rejected_max = 10000;
+    c->rejected_max_age_ms = 7ULL * 86400000;
     if (!c->source) {
         free(c);
         return NULL;
@@ -752,6 +780,7 @@ void config_free(struct config *c)
         free(c->listeners[i].trusted);
     }
     free(c->listeners);
+    secret_free(&c->admin_token);
     for (size_t i = 0; i < c->nroutes; i++)
         config_route_free(&c->routes[i]);
     free(c->routes);

@@ -111,6 +111,7 @@ struct cfg_route {
     int has_token;               /* "token": the request must present it */
     unsigned char token_sha[32]; /* SHA-256 of the token (constant-time compare) */
     int allow_unsigned;          /* "allow_unsigned": true */
+    int keep_rejected_bodies;    /* the rejected ring keeps this route's bodies (64 KiB) */
     int has_vtoken;              /* "verify_token": a handshake's shared token */
     unsigned char vtoken_sha[32];
     char *public_url;     /* "public_url": the URL producers sign ({url}), or NULL */
@@ -153,6 +154,10 @@ struct config {
     size_t nroutes;
     struct cfg_sink *sinks;
     size_t nsinks;
+    /* "admin": the operator's console (console.h) and the rejected ring */
+    struct secret admin_token;    /* admin.token; .data NULL = the console is off */
+    unsigned rejected_max;        /* admin.rejected_max: rejected requests kept (10,000) */
+    uint64_t rejected_max_age_ms; /* admin.rejected_max_age (7 days) */
 };
 
 /* CONFIG_MAX_PROBLEMS - a load reports at most this many problems; one more

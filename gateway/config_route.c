@@ -293,6 +293,9 @@ static int parse_access(struct ctx *x, const char *path, json_t *o, struct cfg_r
     cfgp_pathf(p, sizeof(p), "%s.allow_unsigned", path);
     if ((v = json_object_get(o, "allow_unsigned")))
         rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &r->allow_unsigned));
+    cfgp_pathf(p, sizeof(p), "%s.keep_rejected_bodies", path);
+    if ((v = json_object_get(o, "keep_rejected_bodies")))
+        rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &r->keep_rejected_bodies));
     cfgp_pathf(p, sizeof(p), "%s.type", path);
     if ((v = json_object_get(o, "type"))) {
         int trc = cfgp_get_string(x, p, v, &r->type);
@@ -350,10 +353,12 @@ static int parse_sinks(struct ctx *x, const char *path, json_t *o, const struct 
 int config_route_parse(struct ctx *x, const char *path, json_t *o, struct config *c,
                        struct cfg_route *r)
 {
-    static const char *const known[] = {
-        "path",          "name",         "profile",        "secrets",    "sinks",
-        "tolerance",     "allow",        "allow_unsigned", "token",      "type",
-        "shared_dedupe", "verify_token", "public_url",     "jwt_claims", NULL};
+    static const char *const known[] = {"path",       "name",           "profile",
+                                        "secrets",    "sinks",          "tolerance",
+                                        "allow",      "allow_unsigned", "token",
+                                        "type",       "shared_dedupe",  "verify_token",
+                                        "public_url", "jwt_claims",     "keep_rejected_bodies",
+                                        NULL};
     if (!json_is_object(o))
         return cfgp_fail(x, path, "must be an object");
     int rc = cfgp_check_keys(x, path, o, known, NULL);

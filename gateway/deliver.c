@@ -36,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "sink.h"
+#include "sinkstate.h"
 #include "store.h"
 
 #include <fnmatch.h>
@@ -68,6 +69,7 @@ struct worker {
     struct buf out;       /* stream: the batch; its max bounds every envelope */
     /* what the store_scan visitor found */
     uint64_t scanned; /* last seq looked at */
+    uint64_t first;   /* the first event of the batch */
     size_t lines;
     int render_err;
     uint64_t render_seq;
@@ -199,6 +201,61 @@ static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned atte
     return 0;
 }
 
+/* visit_one - render event *arg (a seq) alone into the worker's buffer. */
+struct one {
+    struct worker *w;
+    uint64_t seq;
+    int found;
+};
+
+static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
+{
+    struct one *o = arg;
+    struct event ev;
+    if (seq == o->seq && !event_rec_parse(rec, len, &ev) && !event_envelope(&ev, seq, &o->w->out))
+        o->found = 1;
+    return 1;
+}
+
+/* send_one - a stream sink's replay of one event (the console): sent
+ * alone, between batches, retried as a batch is (a partial send goes on
+ * where it stopped), given up after retry.max_attempts.  The cursor does
+ * not move; a dead letter of it is removed once it is sent. */
+static void send_one(struct worker *w, uint64_t seq)
+{
+    buf_reset(&w->out);
+    struct one o = {w, seq, 0};
+    if (store_scan(w->d->st, seq - 1, 1, visit_one, &o) || !o.found) {
+        log_msg(LOG_WARN, "deliver: replay of an event not in the store", "{s:s,s:I}", "sink",
+                w->sink->name, "seq", (json_int_t)seq);
+        return;
+    }
+    size_t off = 0;
+    for (unsigned attempt = 0; !atomic_load(&w->d->stop); attempt++) {
+        int rc = HG_OK;
+        while (!rc && off < w->out.len) {
+            size_t n = 0;
+            rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
+            off += n;
+        }
+        if (!rc) {
+            metrics_delivery(w->sink->mx, 1, 0, 0, 0);
+            store_dead_del(w->d->st, w->sink->name, seq);
+            sinkstate_done(w->sink->mx, seq, attempt + 1, 1);
+            return;
+        }
+        metrics_delivery(w->sink->mx, 0, 1, 1, 0);
+        if (attempt + 1 >= w->d->cfg->retry_max_attempts && off == 0) {
+            log_msg(LOG_ERROR, "deliver: replay of one event failed; given up", "{s:s,s:I,s:s}",
+                    "sink", w->sink->name, "seq", (json_int_t)seq, "error", hg_strerror(rc));
+            return;
+        }
+        uint64_t ms = backoff_ms(w, attempt);
+        for (uint64_t t = 0; t < ms && !atomic_load(&w->d->stop); t += 50)
+            sleep_ms(ms - t < 50 ? ms - t : 50);
+    }
+}
+
 /* replay_poll - apply a pending `events replay` request, at most every
  * DELIVER_REPLAY_POLL_MS.  "From seq" moves *next (the next event to take
  * is the one after it) and, when below it, the cursor back.  "Dead letters"
@@ -215,10 +272,17 @@ static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
         return;
     if (rq.dead)
         log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
+    else if (rq.one)
+        log_msg(LOG_INFO, "deliver: replaying one event", "{s:s,s:I}", "sink", w->sink->name, "seq",
+                (json_int_t)rq.from_seq);
     else
         log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
                 "from_seq", (json_int_t)rq.from_seq);
-    if (rq.dead && redo) {
+    if (rq.one && redo) {
+        on_dead_redo(redo, NULL, rq.from_seq, 0, 0, NULL); /* one more, outside the cursor */
+    } else if (rq.one) {
+        send_one(w, rq.from_seq);
+    } else if (rq.dead && redo) {
         redo->n = redo->pos = 0;
         store_dead_scan(w->d->st, w->sink->name, on_dead_redo, redo);
     } else if (!rq.dead && rq.from_seq && rq.from_seq - 1 < *next) {
@@ -254,7 +318,8 @@ static int visit_batch(void *arg, uint64_t seq, const void *rec, size_t len)
             w->render_seq = seq;
             return 1;
         }
-        w->lines++;
+        if (!w->lines++)
+            w->first = seq;
     }
     w->scanned = seq;
     return 0;
@@ -284,11 +349,13 @@ static int batch_noack(struct worker *w, struct batch *b)
     return HG_OK;
 }
 
-/* batch_retry - count the failure and wait out the backoff (or the stop). */
-static void batch_retry(struct worker *w, struct batch *b)
+/* batch_retry - count the failure (rc) and wait out the backoff (or the stop). */
+static void batch_retry(struct worker *w, struct batch *b, int rc)
 {
     metrics_delivery(w->sink->mx, 0, 1, 1, 0);
     uint64_t ms = backoff_ms(w, b->attempt++);
+    sinkstate_fail(w->sink->mx, w->lines ? w->first : w->cursor + 1, b->attempt, hg_strerror(rc),
+                   time_now_ms() + (int64_t)ms);
     log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink", w->sink->name,
             "retry_in_ms", (json_int_t)ms, "attempt", (int)b->attempt);
     for (uint64_t t = 0; t < ms && !atomic_load(&w->d->stop); t += 50)
@@ -343,9 +410,11 @@ static void *batch_main(void *arg)
         if (rc == HG_ENOACK)
             rc = batch_noack(w, &b);
         if (rc) {
-            batch_retry(w, &b);
+            batch_retry(w, &b, rc);
             continue;
         }
+        if (b.attempt && w->lines)
+            sinkstate_clear(w->sink->mx, w->first);
         if (b.single && !b.noack && w->lines)
             b.single = 0; /* the hard part is behind: batches again */
         b.noack = 0;
@@ -534,6 +603,7 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
     if (rc == HG_OK) {
         if (sl->replay)
             store_dead_del(w->d->st, w->sink->name, sl->ev.seq);
+        sinkstate_done(w->sink->mx, sl->ev.seq, sl->ev.attempt, sl->replay);
         sl->used = 0;
         metrics_delivery(w->sink->mx, 1, 0, 0, 0);
         return;
@@ -548,6 +618,7 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
     metrics_delivery(w->sink->mx, 0, 1, 0, 0);
     if ((rc == HG_EDEAD || sl->ev.attempt >= c->retry_max_attempts) &&
         dead_letter(w, sl->ev.seq, sl->ev.attempt, err) == HG_OK) {
+        sinkstate_clear(w->sink->mx, sl->ev.seq);
         sl->used = 0;
         return;
     }
@@ -559,6 +630,7 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
             w->sink->name, "seq", (json_int_t)sl->ev.seq, "attempt", (int)sl->ev.attempt, "error",
             err, "retry_in_ms", (json_int_t)ms);
     sl->retry_at = now + (int64_t)ms;
+    sinkstate_fail(w->sink->mx, sl->ev.seq, sl->ev.attempt, err, time_now_ms() + (int64_t)ms);
 }
 
 /* reap - finish the attempts that ended; move the cursor up to the oldest

@@ -4,7 +4,9 @@
  * Record layout (version 1), little-endian, no alignment assumed:
  *   u32 magic "HGE1" | u8 body_kind | u8[3] zero | i64 received_ms |
  *   u16 len x 6 (route, source, id, type, time, ctype) | u32 body_len |
- *   the six strings | body
+ *   the six strings | body [| u32 headers_len | headers]
+ * The byte after body_kind holds flags: bit 0 says the headers follow the
+ * body (records written before they were kept have no such bit).
  * A record is only ever written by this file and read back by it; the
  * parser still checks every length, since the store may be damaged.
  *
@@ -41,10 +43,12 @@ static uint32_t get_u32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+#define REC_F_HEADERS 1u
+
 size_t event_rec_size(const struct event *ev)
 {
     return REC_HDR + ev->route.len + ev->source.len + ev->id.len + ev->type.len + ev->time.len +
-           ev->ctype.len + ev->body.len;
+           ev->ctype.len + ev->body.len + (ev->headers.len ? 4 + ev->headers.len : 0);
 }
 
 void event_rec_write(const struct event *ev, unsigned char *dst)
@@ -54,7 +58,8 @@ void event_rec_write(const struct event *ev, unsigned char *dst)
     uint64_t rms = (uint64_t)ev->received_ms;
     put_u32(dst, REC_MAGIC);
     dst[4] = (unsigned char)ev->body_kind;
-    dst[5] = dst[6] = dst[7] = 0;
+    dst[5] = ev->headers.len ? REC_F_HEADERS : 0;
+    dst[6] = dst[7] = 0;
     put_u32(dst + 8, (uint32_t)rms);
     put_u32(dst + 12, (uint32_t)(rms >> 32));
     for (int i = 0; i < 6; i++)
@@ -68,6 +73,11 @@ void event_rec_write(const struct event *ev, unsigned char *dst)
     }
     if (ev->body.len)
         memcpy(p, ev->body.p, ev->body.len);
+    if (ev->headers.len) {
+        p += ev->body.len;
+        put_u32(p, (uint32_t)ev->headers.len);
+        memcpy(p + 4, ev->headers.p, ev->headers.len);
+    }
 }
 
 int event_rec_parse(const void *rec, size_t len, struct event *out)
@@ -90,8 +100,15 @@ int event_rec_parse(const void *rec, size_t len, struct event *out)
     }
     out->body.len = get_u32(r + 28);
     out->body.p = (const char *)r + off;
-    if (off > len || len - off != out->body.len)
+    if (off > len || len - off < out->body.len)
         return HG_EINVAL;
+    off += out->body.len;
+    if (!(r[5] & REC_F_HEADERS))
+        return off == len ? HG_OK : HG_EINVAL;
+    if (len - off < 4 || len - off - 4 != get_u32(r + off) || len - off - 4 > EVENT_HEADERS_MAX)
+        return HG_EINVAL;
+    out->headers.len = len - off - 4;
+    out->headers.p = (const char *)r + off + 4;
     return HG_OK;
 }
 

@@ -39,7 +39,13 @@ struct event {
     struct event_str body;
     enum event_body body_kind;
     int64_t received_ms;
+    /* the request's headers, "Name: value\n" lines with credentials masked
+     * (http_rej.h); empty in records from before they were kept.  Never
+     * part of the envelope: only the console shows them. */
+    struct event_str headers;
 };
+
+#define EVENT_HEADERS_MAX 8192 /* headers kept per event; more are cut at a line */
 
 #define EVENT_STR_MAX 1024 /* longest route/source/id/type/time/ctype */
 

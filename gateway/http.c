@@ -34,6 +34,8 @@
 #include "fwd.h"
 #include "http_budget.h"
 #include "http_frame.h"
+#include "http_rej.h"
+#include "console.h"
 #include "jscan.h"
 #include "log.h"
 #include "gauges.h"
@@ -62,7 +64,7 @@
 #define HTTP_POOL_BUF_MAX (64 << 10) /* a larger body buffer is not kept */
 #define HTTP_TRIM_MIN     (1 << 20)  /* freed request memory worth a malloc_trim */
 
-enum phase { PH_READ = 0, PH_WAIT, PH_PROBE };
+enum phase { PH_READ = 0, PH_WAIT, PH_PROBE, PH_CONSOLE };
 
 struct http;
 
@@ -81,6 +83,7 @@ struct req {
     uint64_t held;       /* bytes of unauthenticated_body_budget held (http_budget.h) */
     struct buf body;
     struct buf resp;
+    struct buf hdrs; /* the request's headers, masked, kept with the event */
     struct store_item item;
     struct extract_result x; /* id, type, time: the event points into it */
 };
@@ -174,6 +177,12 @@ int http_client_origin(struct MHD_Connection *conn, int tls, const char **scheme
 
 void http_log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason)
 {
+    http_log_refused(conn, url, err, reason, NULL);
+}
+
+void http_log_refused(struct MHD_Connection *conn, const char *url, int err, const char *reason,
+                      const char *detail)
+{
     if (!log_enabled(LOG_WARN))
         return;
     if (!reason)
@@ -187,9 +196,29 @@ void http_log_reject(struct MHD_Connection *conn, const char *url, int err, cons
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         http_addr_str(ci ? ci->client_addr : NULL, via, sizeof(via));
     }
-    log_msg(LOG_WARN, "request rejected", via[0] ? "{s:s,s:i,s:s,s:s,s:s}" : "{s:s,s:i,s:s,s:s}",
-            "path", log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err),
-            "reason", reason, "client", client_ip(conn, ip, sizeof(ip)), "via", via);
+    /* s*: a NULL value leaves its key out */
+    log_msg(LOG_WARN, "request rejected", "{s:s,s:i,s:s,s:s*,s:s,s:s*}", "path",
+            log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err), "reason",
+            reason, "detail", detail, "client", client_ip(conn, ip, sizeof(ip)), "via",
+            via[0] ? via : NULL);
+}
+
+void http_note_reject(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                      const char *url, int err, const char *reason, const char *body, size_t len)
+{
+    unsigned status = hg_http_status(err);
+    if (!h->st || (status != 400 && status != 401 && status != 403))
+        return;
+    char ip[64], red[256];
+    const struct config *cfg = atomic_load(&h->cfg);
+    struct http_rej rj = {.route = rt,
+                          .path = config_route_redact(cfg, url, red, sizeof(red)),
+                          .client = client_ip(conn, ip, sizeof(ip)),
+                          .status = status,
+                          .reason = reason ? reason : hg_strerror(err),
+                          .body = body,
+                          .body_len = len};
+    http_rej_note(h->st, conn, &rj);
 }
 
 enum MHD_Result http_queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
@@ -386,10 +415,13 @@ static enum MHD_Result process(struct req *r, const char *url)
     if ((p->fmt != PROF_FMT_TOKEN || p->token_pointer) && p->fmt != PROF_FMT_BASIC &&
         p->fmt != PROF_FMT_NONE) {
         const char *why = NULL;
-        int rc = http_verify(c, r->dc->tls, rt, "POST", body, blen, &why);
+        char expl[512];
+        int rc =
+            http_verify_explained(c, r->dc->tls, rt, "POST", body, blen, &why, expl, sizeof(expl));
         if (rc) {
             metrics_verify_fail(http_route_index(r->h, rt), why);
-            http_log_reject(c, url, rc, why);
+            http_log_refused(c, url, rc, why, expl);
+            http_note_reject(r->h, c, rt, url, rc, expl, body, blen);
             return queue_error(r, rc);
         }
     }
@@ -399,6 +431,11 @@ static enum MHD_Result process(struct req *r, const char *url)
     int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
         http_log_reject(c, url, rc, why);
+        http_note_reject(r->h, c, rt, url, rc,
+                         r->x.reason[0] ? r->x.reason
+                         : why          ? why
+                                        : hg_strerror(rc),
+                         body, blen);
         /* a repeated key, or a refused id or type, is named: the producer's
          * own field, from the profile (extract.h: reason) */
         return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);
@@ -435,6 +472,9 @@ static enum MHD_Result process(struct req *r, const char *url)
     ev->body = (struct event_str){body, blen};
     ev->body_kind = kind;
     ev->received_ms = time_now_ms();
+    ev->headers = (struct event_str){"", 0};
+    if (!http_rej_headers(c, p, &r->hdrs) && r->hdrs.len)
+        ev->headers = (struct event_str){r->hdrs.p, r->hdrs.len};
     r->item.dedupe = (struct event_str){r->x.dedupe[0] ? r->x.dedupe : NULL, strlen(r->x.dedupe)};
     r->item.kind = STORE_EVENT;
     if (rt->shd) {
@@ -460,11 +500,12 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
     if (r) {
         dc->free = r->next_free;
         dc->nfree--;
-        struct buf body = r->body, resp = r->resp;
+        struct buf body = r->body, resp = r->resp, hdrs = r->hdrs;
         memset(r, 0, offsetof(struct req, x));
         r->x.id[0] = r->x.type[0] = r->x.time[0] = r->x.dedupe[0] = '\0';
         r->body = body;
         r->resp = resp;
+        r->hdrs = hdrs;
         buf_reset(&r->body);
         r->body.max = atomic_load(&dc->h->cfg)->max_body; /* may change on reload */
         buf_reset(&r->resp);
@@ -473,6 +514,7 @@ static struct req *req_new(struct dctx *dc, struct MHD_Connection *conn)
             return NULL;
         buf_init(&r->body, atomic_load(&dc->h->cfg)->max_body);
         buf_init(&r->resp, 8192);
+        buf_init(&r->hdrs, EVENT_HEADERS_MAX);
     }
     r->h = dc->h;
     r->dc = dc;
@@ -523,9 +565,10 @@ static void req_release(struct dctx *dc, struct req *r)
         trim_after_burst(dc->h, 0);
         return;
     }
-    size_t freed = sizeof(*r) + r->body.cap + r->resp.cap;
+    size_t freed = sizeof(*r) + r->body.cap + r->resp.cap + r->hdrs.cap;
     buf_free(&r->body);
     buf_free(&r->resp);
+    buf_free(&r->hdrs);
     free(r);
     trim_after_burst(dc->h, freed);
 }
@@ -536,6 +579,7 @@ void http_pool_free(struct dctx *dc)
         nx = r->next_free;
         buf_free(&r->body);
         buf_free(&r->resp);
+        buf_free(&r->hdrs);
         free(r);
     }
     dc->free = NULL;
@@ -604,6 +648,62 @@ static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, c
     return submit(r);
 }
 
+/* console_rate_ok - the sign-in rate of the console: the listener's
+ * per-address limit, when one is configured. */
+static int console_rate_ok(void *arg)
+{
+    struct MHD_Connection *conn = arg;
+    struct http_client *cl = http_conn_client(conn);
+    unsigned retry_s = 1;
+    return !cl || !cl->h->rl ||
+           ratelimit_check(cl->h->rl, http_client_addr(conn), time_now_ms(), &retry_s) == 0;
+}
+
+/* self_url - a public listener's URL on loopback ("http://127.0.0.1:PORT"),
+ * for the console's test events; "" when there is none. */
+static void self_url(struct http *h, const struct config *cfg, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < h->nls && i < cfg->nlisteners; i++) {
+        const struct cfg_listener *l = &cfg->listeners[i];
+        if (l->admin || !h->ls[i] || !h->ls[i]->nd)
+            continue;
+        const union MHD_DaemonInfo *di =
+            MHD_get_daemon_info(h->ls[i]->d[0], MHD_DAEMON_INFO_BIND_PORT);
+        unsigned port = di ? di->port : l->port;
+        int v6 = strchr(l->host, ':') != NULL;
+        const char *host = !strcmp(l->host, "0.0.0.0") ? "127.0.0.1"
+                           : !strcmp(l->host, "::")    ? "::1"
+                                                       : l->host;
+        snprintf(out, cap, "%s://%s%s%s:%u", l->tls ? "https" : "http", v6 ? "[" : "", host,
+                 v6 ? "]" : "", port);
+        return;
+    }
+}
+
+/* console_call - a request to the console (console.h), body read. */
+static enum MHD_Result console_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *body, size_t len)
+{
+    struct http *h = dc->h;
+    char ip[64], self[128];
+    const struct config *cfg = atomic_load(&h->cfg);
+    self_url(h, cfg, self, sizeof(self));
+    struct console_ctx x = {.cfg = cfg,
+                            .conn = conn,
+                            .url = url,
+                            .method = method,
+                            .body = body,
+                            .body_len = len,
+                            .tls = dc->tls,
+                            .client = http_client_addr(conn),
+                            .client_ip = client_ip(conn, ip, sizeof(ip)),
+                            .self_url = self,
+                            .rate_ok = console_rate_ok,
+                            .rate_arg = conn};
+    return console_handle(h->con, &x);
+}
+
 /* budget_chunk - a streamed body grows by n bytes: 0, or 1 if it would
  * pass the unauthenticated body budget (logged: the connection is closed;
  * libmicrohttpd cannot answer in the middle of an upload). */
@@ -642,6 +742,17 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
     int ops = !strcmp(url, "/healthz") || !strcmp(url, "/readyz") || !strcmp(url, "/metrics");
     if (ops)
         return serve_ops(dc, conn, url, method, con_cls);
+    if (dc->admin && console_path(url)) {
+        if (!console_wants_body(url, method))
+            return console_call(dc, conn, url, method, NULL, 0);
+        struct req *r = req_new(dc, conn); /* the body of a POST to the API first */
+        if (!r)
+            return MHD_NO;
+        r->phase = PH_CONSOLE;
+        r->body.max = CONSOLE_BODY_MAX;
+        *con_cls = r;
+        return MHD_YES;
+    }
     if (dc->admin)
         return http_queue_canned(h, conn, C_404, 404); /* the admin listener has no routes */
     const char *tok = NULL;
@@ -701,6 +812,16 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
     if (!r)
         return first_call(dc, conn, url, method, version, uri_why, con_cls);
     switch (r->phase) {
+    case PH_CONSOLE:
+        if (*upload_size) {
+            if (buf_append(&r->body, upload, *upload_size))
+                r->too_big = 1;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (r->too_big)
+            return http_queue_canned(h, conn, C_413, 413);
+        return console_call(dc, conn, url, method, r->body.p ? r->body.p : "", r->body.len);
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st)) {
             atomic_store(&h->health_ok_ms, time_now_ms());

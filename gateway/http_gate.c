@@ -117,6 +117,30 @@ static const char *check_token(struct MHD_Connection *conn, const struct cfg_rou
     return CRYPTO_memcmp(d, rt->token_sha, 32) ? "token mismatch" : NULL;
 }
 
+/* token_explained - why (check_token's) in words: where the token was
+ * expected, or how many it was compared with.  Names, never values. */
+static void token_explained(struct MHD_Connection *conn, const struct cfg_route *rt,
+                            const char *why, char *out, size_t cap)
+{
+    const struct profile *p = rt->profile;
+    int prof = p->fmt == PROF_FMT_BASIC || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer);
+    if (p->fmt == PROF_FMT_BASIC) {
+        snprintf(out, cap, "%s (Authorization: Basic, %zu credential%s configured)", why,
+                 rt->nsecrets, rt->nsecrets == 1 ? "" : "s");
+        return;
+    }
+    if (!strcmp(why, "token mismatch")) {
+        size_t n = prof ? rt->nsecrets : 1;
+        snprintf(out, cap, "token did not match (%zu token%s configured)", n, n == 1 ? "" : "s");
+        return;
+    }
+    const char *h0 = prof && p->token_header[0] ? p->token_header[0] : "X-Hookgate-Token";
+    const char *h1 = prof ? p->token_header[1] : "Authorization: Bearer";
+    snprintf(out, cap, "%s: expected in header %s%s%s%s", why, h0, h1 ? " or " : "", h1 ? h1 : "",
+             rt->takes_token ? " or as the path's last segment" : "");
+    (void)conn;
+}
+
 int http_gate_refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
                                 const struct cfg_route *rt, enum MHD_Result *ret)
 {
@@ -129,7 +153,11 @@ int http_gate_refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
         return 1;
     }
     if (!config_route_allows(rt, ca)) {
-        http_log_reject(conn, rt->path, HG_EFORBIDDEN, "source address not in allow");
+        char ip[64], why[160];
+        snprintf(why, sizeof(why), "address %s not in the allow list",
+                 http_addr_str(ca, ip, sizeof(ip))[0] ? ip : "(unknown)");
+        http_log_refused(conn, rt->path, HG_EFORBIDDEN, "source address not in allow", why);
+        http_note_reject(h, conn, rt, rt->path, HG_EFORBIDDEN, why, NULL, 0);
         metrics_verify_fail(http_route_index(h, rt), "source address not in allow");
         *ret = http_counted_canned(h, conn, rt, C_403, 403);
         return 1;
@@ -144,7 +172,10 @@ int http_gate_refuse_access(struct http *h, struct MHD_Connection *conn, const s
         return 1;
     const char *why = check_token(conn, rt, tok);
     if (why) {
-        http_log_reject(conn, rt->path, HG_ESIG, why);
+        char expl[256];
+        token_explained(conn, rt, why, expl, sizeof(expl));
+        http_log_refused(conn, rt->path, HG_ESIG, why, expl);
+        http_note_reject(h, conn, rt, rt->path, HG_ESIG, expl, NULL, 0);
         metrics_verify_fail(http_route_index(h, rt), why);
         *ret = http_counted_canned(h, conn, rt, C_401, 401);
         return 1;

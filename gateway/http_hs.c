@@ -81,6 +81,24 @@ int http_verify(struct MHD_Connection *conn, int tls, const struct cfg_route *rt
     return verify_check(rt->verifier, &in, why);
 }
 
+int http_verify_explained(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
+                          const char *method, const char *body, size_t len, const char **why,
+                          char *expl, size_t cap)
+{
+    int rc = http_verify(conn, tls, rt, method, body, len, why);
+    if (rc) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        char ctc[101];
+        size_t i = 0;
+        for (; ct && ct[i] && i < sizeof(ctc) - 1; i++)
+            ctc[i] = (unsigned char)ct[i] < 0x20 || (unsigned char)ct[i] > 0x7e ? '?' : ct[i];
+        ctc[i] = '\0';
+        snprintf(expl, cap, "%s; the body was %zu bytes, content type %s",
+                 *why ? *why : hg_strerror(rc), len, ct ? ctc : "(none)");
+    }
+    return rc;
+}
+
 /* answer - a JSON error or the handshake's own answer. */
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *ctype,
                               const struct prof_handshake *hs, struct buf *b)

@@ -26,6 +26,7 @@ struct cfg_route;
 struct store;
 struct req;
 struct ratelimit;
+struct console;
 
 #define HTTP_MAX_THREADS 64
 
@@ -88,6 +89,7 @@ struct http {
     _Atomic int64_t health_ok_ms; /* last successful /readyz probe */
     int has_admin;                /* some listener is an admin listener */
     struct ratelimit *rl;         /* per-address limits, or NULL */
+    struct console *con;          /* the console (an admin listener exists), or NULL */
     struct MHD_Response *canned[C_N];
 
     /* http_conn.c: every open connection, the header-deadline watcher, and
@@ -160,6 +162,12 @@ const struct sockaddr *http_client_addr(struct MHD_Connection *conn);
  * reason (log_limit: a flood cannot fill the disk); a 404's path is the
  * client's to vary, so every 404 shares one key (http.c). */
 void http_log_reject(struct MHD_Connection *conn, const char *url, int err, const char *reason);
+
+/* http_log_refused - http_log_reject with the refusal explained (detail,
+ * may be NULL: the line's "detail", the rejected ring's reason); the rate
+ * limit keys on the constant reason, never on the detail. */
+void http_log_refused(struct MHD_Connection *conn, const char *url, int err, const char *reason,
+                      const char *detail);
 
 /* http_queue_canned - queue the canned answer c with status (http.c). */
 enum MHD_Result http_queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
@@ -242,6 +250,21 @@ const char *http_conn_query(struct MHD_Connection *conn);
  * built. */
 void http_request_url(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
                       const char *path, char *out, size_t cap);
+
+/* http_note_reject - a request to rt (NULL: none) refused with err: kept in
+ * the store's rejected ring (400, 401 and 403 only) with reason, the
+ * masked headers and, when rt keeps them, the body (http.c). */
+void http_note_reject(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
+                      const char *url, int err, const char *reason, const char *body, size_t len);
+
+/* http_verify_explained - http_verify, plus the refusal explained in words
+ * an operator can act on into expl (cap bytes): which header was missing
+ * and which were there, how far the timestamp was off, how many secrets
+ * were tried, the body's size and type (http_hs.c).  Never a secret or
+ * an expected signature. */
+int http_verify_explained(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
+                          const char *method, const char *body, size_t len, const char **why,
+                          char *expl, size_t cap);
 
 /* http_verify - verify_check of a complete request to rt (body: len bytes)
  * with every input the profile's template may use.  HG_OK, HG_ESIG or

@@ -11,6 +11,7 @@
  */
 #include "http.h"
 #include "http_int.h"
+#include "console.h"
 #include "http_frame.h"
 #include "buf.h"
 #include "config.h"
@@ -95,12 +96,16 @@ static unsigned threads_of(const struct config *cfg)
     return t > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : t;
 }
 
-/* listener_free - stop a listener's daemons and free it.  NULL-safe. */
-static void listener_free(struct listener *l)
+/* listener_free - stop a listener's daemons and free it (its live tails
+ * ended first: a suspended connection must not meet MHD_stop_daemon).
+ * NULL-safe. */
+static void listener_free(struct http *h, struct listener *l)
 {
     if (!l)
         return;
     for (unsigned k = 0; k < l->nd; k++) {
+        if (l->ctx[k].admin)
+            console_sse_end(h->con, l->d[k]);
         MHD_stop_daemon(l->d[k]);
         http_pool_free(&l->ctx[k]);
     }
@@ -287,7 +292,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
         return NULL;
     }
     if (listener_pems(l, cl, pem)) {
-        listener_free(l);
+        listener_free(h, l);
         return NULL;
     }
     struct sockaddr_storage ss;
@@ -330,7 +335,7 @@ static struct listener *start_listener(struct http *h, const struct config *cfg,
                                   .li = (unsigned)(cl - cfg->listeners)};
         if (!(l->d[k] = start_daemon(h, &l->ctx[k], &o, bind_opts))) {
             log_msg(LOG_ERROR, "http: cannot start listener", "{s:s}", "listen", cl->address);
-            listener_free(l);
+            listener_free(h, l);
             return NULL;
         }
         l->nd = k + 1;
@@ -446,6 +451,10 @@ int http_start(const struct config *cfg, struct store *st, const struct http_bin
     }
     for (size_t i = 0; i < cfg->nlisteners; i++)
         h->has_admin |= cfg->listeners[i].admin;
+    if (h->has_admin && console_new(st, cfg, &h->con)) {
+        http_stop(h);
+        return HG_ENOMEM;
+    }
     /* always: the per-address cap and the reserve read its counts */
     if (!(h->rl = ratelimit_new(cfg->rate_per_ip, cfg->rate_burst))) {
         http_stop(h);
@@ -473,6 +482,7 @@ int http_reload(struct http *h, const struct config *cfg)
         return HG_EINVAL;
     /* requests whose headers arrive from now on see the new config */
     atomic_store(&h->cfg, cfg);
+    console_set_config(h->con, cfg);
     int rc = HG_OK;
     for (size_t i = 0; i < h->nls; i++) {
         const struct cfg_listener *cl = &cfg->listeners[i];
@@ -513,6 +523,9 @@ int http_reload(struct http *h, const struct config *cfg)
             log_msg(LOG_ERROR, "http: listener lost on reload", "{s:s}", "listen", cl->address);
             continue;
         }
+        for (unsigned k = 0; k < l->nd; k++) /* live tails end: the old daemons can drain */
+            if (l->ctx[k].admin)
+                console_sse_end(h->con, l->d[k]);
         pthread_mutex_lock(&h->retired_lock);
         l->next_retired = h->retired;
         h->retired = l;
@@ -540,7 +553,7 @@ void http_reap(struct http *h)
             continue;
         }
         *p = l->next_retired;
-        listener_free(l);
+        listener_free(h, l);
     }
     pthread_mutex_unlock(&h->retired_lock);
 }
@@ -570,14 +583,15 @@ void http_stop(struct http *h)
     if (!h)
         return;
     for (size_t i = 0; h->ls && i < h->nls; i++)
-        listener_free(h->ls[i]);
+        listener_free(h, h->ls[i]);
     free(h->ls);
     while (h->retired) {
         struct listener *l = h->retired;
         h->retired = l->next_retired;
-        listener_free(l);
+        listener_free(h, l);
     }
     pthread_mutex_destroy(&h->retired_lock);
+    console_free(h->con);    /* after the daemons: no request can reach it */
     http_conn_watch_free(h); /* after the daemons: their last callbacks use it */
     ratelimit_free(h->rl);
     for (int i = 0; i < C_N; i++)

@@ -236,8 +236,9 @@ static int cmd_serve(int argc, char **argv)
     /* shared dedupe is attached before the first request thread runs: they
      * read cfg_route.shd without a lock */
     if (!sinks || run_as_prepare(c, &ra) || metrics_init(c) || http_bind(c, &binds) ||
-        run_as_switch(&ra) || store_open(&scfg, &st) || (shdedupe_attach(c), 0) ||
-        http_start(c, st, binds, &h) || deliver_start(c, st, &dl)) {
+        run_as_switch(&ra) || store_open(&scfg, &st) ||
+        (store_reject_limits(st, c->rejected_max, c->rejected_max_age_ms), 0) ||
+        (shdedupe_attach(c), 0) || http_start(c, st, binds, &h) || deliver_start(c, st, &dl)) {
         http_binds_free(binds);
         http_stop(h);
         deliver_stop(dl);

@@ -39,7 +39,7 @@ static const char *const reasons[] = {"missing signature",
                                       "other"};
 #define NREASON (sizeof(reasons) / sizeof(reasons[0]))
 
-#define HIST_MAX 16
+#define HIST_MAX METRICS_HIST_MAX
 struct hist {
     const double *le; /* upper bounds, ascending */
     size_t n;
@@ -391,4 +391,45 @@ int metrics_render(struct buf *o, const struct config *c, const struct metrics_g
     if (!rc)
         rc = buf_printf(o, "hookgate_start_time_seconds %.3f\n", (double)M.started_ms / 1000.0);
     return rc;
+}
+
+void metrics_route_counts(int mx, struct metrics_route_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!M.ready || mx < 0 || mx >= MX_ROUTES)
+        return;
+    const ctr *r = &M.req[(size_t)mx * NSTATUS];
+    for (size_t s = 0; s < NSTATUS; s++) {
+        uint64_t v = atomic_load_explicit(&r[s], memory_order_relaxed);
+        if (statuses[s] < 300)
+            out->accepted += v;
+        else if (statuses[s] == 400 || statuses[s] == 401 || statuses[s] == 403)
+            out->rejected += v;
+    }
+    out->duplicate = atomic_load_explicit(&M.dup[mx], memory_order_relaxed);
+    out->accepted = out->accepted > out->duplicate ? out->accepted - out->duplicate : 0;
+}
+
+void metrics_sink_counts(int mx, struct metrics_sink_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!M.ready || mx < 0 || mx >= MX_SINKS)
+        return;
+    const struct sinkm *s = &M.sink[mx];
+    out->delivered = atomic_load_explicit(&s->delivered, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&s->failed, memory_order_relaxed);
+    out->retries = atomic_load_explicit(&s->retries, memory_order_relaxed);
+    out->dead = atomic_load_explicit(&s->dead, memory_order_relaxed);
+}
+
+void metrics_commit_buckets(uint64_t *b, size_t *n, const double **le)
+{
+    *n = M.commit_lat.n;
+    *le = M.commit_lat.le;
+    uint64_t in = 0;
+    for (size_t i = 0; i < *n; i++)
+        in += (b[i] = M.ready ? atomic_load_explicit(&M.commit_lat.bucket[i], memory_order_relaxed)
+                              : 0);
+    uint64_t all = M.ready ? atomic_load_explicit(&M.commit_lat.count, memory_order_relaxed) : 0;
+    b[*n] = all > in ? all - in : 0;
 }

@@ -76,6 +76,26 @@ void metrics_publish_duplicate(int sink);
  * (lookup) or one committed event (record) of route slot `route`. */
 void metrics_shared_fallback(int route);
 
+/* metrics_route_counts - route slot mx's answers so far: accepted (2xx
+ * that stored an event), duplicates (2xx that stored nothing) and
+ * rejected (400, 401, 403). */
+struct metrics_route_counts {
+    uint64_t accepted, duplicate, rejected;
+};
+void metrics_route_counts(int mx, struct metrics_route_counts *out);
+
+/* metrics_sink_counts - sink slot mx's delivery counters so far. */
+struct metrics_sink_counts {
+    uint64_t delivered, failed, retries, dead;
+};
+void metrics_sink_counts(int mx, struct metrics_sink_counts *out);
+
+/* metrics_commit_buckets - the commit latency histogram so far: b[i]
+ * observations <= le[i] seconds and above the one before (i < *n), and
+ * b[*n] those above the last bound; b holds METRICS_HIST_MAX + 1. */
+#define METRICS_HIST_MAX 16
+void metrics_commit_buckets(uint64_t *b, size_t *n, const double **le);
+
 /* metrics_render - the Prometheus text exposition into out; g (may be
  * NULL: no store gauges) gives backlog, oldest undelivered age and store
  * size, gathered for this c.  HG_ENOMEM or HG_ETOOBIG from the buffer. */

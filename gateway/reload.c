@@ -182,6 +182,7 @@ int reload_apply(struct reload_state *rs)
         if (deliver_start_after(cfg, (const struct config *const *)rs->gens, rs->ngens - 1, rs->st,
                                 rs->dl))
             log_msg(LOG_ERROR, "reload: delivery could not restart; events stay stored", NULL);
+        store_reject_limits(rs->st, cfg->rejected_max, cfg->rejected_max_age_ms);
         /* the retention sweep waits for the new set of sinks */
         const char **names = calloc(cfg->nsinks + 1, sizeof(char *));
         if (names && keep_names(rs, names)) {

@@ -127,8 +127,17 @@ int store_dead_del(struct store *st, const char *sink, uint64_t seq);
 struct store_replay {
     uint64_t id;       /* request key, for store_replay_done */
     int dead;          /* 1: deliver the sink's dead letters again */
+    int one;           /* 1: deliver event from_seq again, and only it */
     uint64_t from_seq; /* else: deliver again every event from this seq on */
 };
+
+enum store_replay_kind { STORE_REPLAY_FROM = 0, STORE_REPLAY_DEAD = 1, STORE_REPLAY_ONE = 2 };
+
+/* store_replay_add - as store_replay_request, from inside `serve` (the
+ * console): queue a replay of kind for sink (seq: STORE_REPLAY_FROM's
+ * first seq or STORE_REPLAY_ONE's event), written with the next
+ * checkpoint (at once).  HG_OK, HG_EINVAL (a sink name too long), HG_ENOMEM. */
+int store_replay_add(struct store *st, const char *sink, enum store_replay_kind kind, uint64_t seq);
 
 /* store_replay_request - from another process (the CLI), while `serve` may
  * run: queue a replay of sink's dead letters (dead=1) or of every event
@@ -165,6 +174,35 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq);
  * block the writer).  Reads work as on a full store; writes must not be
  * called.  Close with store_close.  Messages go to stderr. */
 int store_open_reader(const char *dir, struct store **out);
+
+/* The ring of rejected requests (store_rej.c): a table of id -> (time,
+ * a JSON object the caller made), written by the checkpointer off the
+ * request path and trimmed there to its bounds.  Best effort by design:
+ * a full queue drops the new record and a failed checkpoint loses the
+ * records it held; neither ever delays or fails an event. */
+#define STORE_REJ_QUEUE_MAX 4096 /* records waiting for the checkpointer */
+#define STORE_REJ_JSON_MAX  (160u << 10)
+
+/* store_reject_add - queue one rejected request (json: len bytes, a JSON
+ * object, at most STORE_REJ_JSON_MAX).  Never blocks on I/O.  HG_OK,
+ * HG_EBUSY (the queue is full: dropped and counted), HG_ETOOBIG, HG_ENOMEM. */
+int store_reject_add(struct store *st, int64_t time_ms, const char *json, size_t len);
+
+/* store_reject_limits - keep at most max records (0: none) and none older
+ * than max_age_ms; applied by the next checkpoint that writes one, and by
+ * store_reject_scan (older records are never shown). */
+void store_reject_limits(struct store *st, unsigned max, uint64_t max_age_ms);
+
+/* store_rej_fn - one rejected request; json (len bytes, not NUL-terminated)
+ * is valid only during the call.  Non-zero stops. */
+typedef int (*store_rej_fn)(void *arg, uint64_t id, int64_t time_ms, const char *json, size_t len);
+
+/* store_reject_scan - visit the kept rejected requests newest first, those
+ * with id < before (0: all).  HG_OK or HG_ESTORE. */
+int store_reject_scan(struct store *st, uint64_t before, store_rej_fn fn, void *arg);
+
+/* store_reject_dropped - records refused since open (the queue was full). */
+uint64_t store_reject_dropped(struct store *st);
 
 /* store_healthy - 0 after a failed commit until the next good one, and
  * while commits holding events have failed in the last 30 s with none

@@ -111,6 +111,13 @@ static int put_sinks(struct store *st, MDB_txn *txn, const struct cursor_slot *c
         size_t nl = strlen(d->sink), el = strlen(d->err);
         memcpy(kb, d->sink, nl + 1);
         be64(kb + nl + 1, d->seq);
+        if (d->op == OP_REPLAY_ADD) { /* the console's request, as the CLI writes one */
+            vb[0] = (unsigned char)d->attempts;
+            be64(vb + 1, d->arg);
+            MDB_val k = {nl + 9, kb}, v = {9, vb};
+            rc = mdb_put(txn, st->replay, &k, &v, 0);
+            continue;
+        }
         if (d->op != OP_DEAD_ADD) {
             MDB_val k = {nl + 9, kb};
             rc = mdb_del(txn, d->op == OP_DEAD_DEL ? st->dead : st->replay, &k, NULL);
@@ -143,7 +150,8 @@ static int ckpt_txn(struct store *st, struct pend_ev **ev, size_t n, const struc
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
         return rc;
-    if ((rc = put_events(st, txn, ev, n)) || (rc = put_sinks(st, txn, cur, ncur))) {
+    if ((rc = put_events(st, txn, ev, n)) || (rc = put_sinks(st, txn, cur, ncur)) ||
+        (rc = store_rej_put(st, txn))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -212,7 +220,7 @@ static int ckpt_due(struct store *st, int final, int64_t since, int *ncur, int64
         *ncur += st->cur[i].dirty != 0;
     uint64_t target = ckpt_target(st);
     int events = target > st->ckpt_seq;
-    int any = events || *ncur || st->dead_pending;
+    int any = events || *ncur || st->dead_pending || st->rej_pending;
     int64_t age = mono_ms() - since;
     *wait_ms = STORE_CKPT_MS;
     if (final || st->need_reopen)
@@ -220,7 +228,7 @@ static int ckpt_due(struct store *st, int final, int64_t since, int *ncur, int64
     if (st->ckpt_failing) /* retry once a second, whatever is waiting */
         return any && age >= 1000;
     if ((events && (age >= STORE_CKPT_MS || target - st->ckpt_seq >= STORE_CKPT_KICK)) ||
-        st->dead_pending || (*ncur && age >= STORE_CURSOR_DELAY_MS))
+        st->dead_pending || ((*ncur || st->rej_pending) && age >= STORE_CURSOR_DELAY_MS))
         return 1;
     if (any)
         *wait_ms = STORE_CKPT_MS - age > 1 ? STORE_CKPT_MS - age : 1;
@@ -243,6 +251,8 @@ static void after_ckpt(struct store *st, int rc, const struct cursor_slot *cur, 
         }
     }
     st->wdead = NULL;
+    store_rej_free(st->wrej); /* best effort: a failed checkpoint loses them */
+    st->wrej = NULL;
     if (rc) {
         for (size_t i = 0; i < ncur; i++) /* retry these cursors next time */
             for (size_t k = 0; k < st->ncur; k++)
@@ -300,6 +310,9 @@ void *store_ckpt_main(void *arg)
          * cursor that moves past them: they were added first */
         st->wdead = st->dead_pending;
         st->dead_pending = NULL;
+        st->wrej = st->rej_pending;
+        st->rej_pending = NULL;
+        st->rej_queued = 0;
         pthread_mutex_unlock(&st->lock);
         int rc = checkpoint(st, target, cur, ncur);
         since = mono_ms();

@@ -30,7 +30,7 @@
 #define STORE_PEND_MAX    (1u << 20) /* events in the tail: past this the writer answers 503 */
 #define STORE_CKPT_KICK   65536      /* a tail this long is checkpointed at once */
 
-enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL };
+enum pend_op { OP_DEAD_ADD = 0, OP_DEAD_DEL, OP_REPLAY_DEL, OP_REPLAY_ADD };
 
 /* A change to a sink's records (dead letters, replay requests), queued by a
  * delivery worker and written by the writer with its next commit. */
@@ -41,7 +41,17 @@ struct dead_rec {
     uint64_t seq;
     int64_t time_ms;
     unsigned attempts;
+    uint64_t arg; /* OP_REPLAY_ADD: the request's kind and seq (store_rej.c) */
     char err[256];
+};
+
+/* A rejected request waiting for the checkpointer (store_rej.c): key and
+ * value of the "rejected" table. */
+struct rej_rec {
+    struct rej_rec *next;
+    uint64_t id;
+    size_t len;
+    unsigned char val[]; /* be64 time_ms | JSON object */
 };
 
 /* An event the log holds and LMDB's checkpoint may not yet: its dedupe
@@ -76,7 +86,7 @@ struct cursor_slot {
 struct store {
     MDB_env *env; /* NULL while closed after a failed commit (store_reopen) */
     char *dir;    /* data_dir, for reopening */
-    MDB_dbi events, seen, cursors, meta, dead, replay;
+    MDB_dbi events, seen, cursors, meta, dead, replay, rejected;
     struct seglog *log;
     pthread_mutex_t plock; /* guards pend, ckpt_seq */
     struct store_pend pend;
@@ -90,6 +100,12 @@ struct store {
     int log_broken;                        /* a failed batch could not be cut off yet (writer) */
     int reader;                            /* opened by store_open_reader: no threads, no writes */
     struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
+    struct rej_rec *rej_pending, *wrej;    /* rejected requests: queued / being written */
+    size_t rej_queued;                     /* in rej_pending (lock) */
+    uint64_t rej_next;                     /* the next rejected request's id (lock) */
+    uint64_t rej_dropped;                  /* refused: the queue was full (lock) */
+    unsigned rej_max;                      /* ring bounds (store_reject_limits) */
+    uint64_t rej_age_ms;
     uint64_t map_size, max_size, window_ms;
     uint64_t log_bytes;  /* size of the log (writer; approximate elsewhere) */
     uint64_t lmdb_bytes; /* LMDB's file in use, after the last checkpoint */
@@ -186,6 +202,18 @@ void *store_ckpt_main(void *arg);
  * into st->pend (reader).  Sets last_seq, ckpt_seq.  0 or an errno/LMDB
  * code; EBADMSG when the log is damaged before its end. */
 int store_ckpt_recover(struct store *st);
+
+/* store_rej_put - write st->wrej into the "rejected" table and trim it to
+ * its bounds (count, then age); with the checkpoint's transaction, after
+ * the events (store_rej.c).  0 or an LMDB code. */
+int store_rej_put(struct store *st, MDB_txn *txn);
+
+/* store_rej_free - free a list of rejected requests. */
+void store_rej_free(struct rej_rec *r);
+
+/* store_rej_open - after the tables are open: the next id from the
+ * table's last key (store_rej.c). */
+int store_rej_open(struct store *st, MDB_txn *txn);
 
 /* store_pend_* (store_pend.c): the in-memory tail.  add/prune/drop are
  * called with plock held; find by the writer only (it alone adds). */

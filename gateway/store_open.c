@@ -45,7 +45,9 @@ static int open_dbs(struct store *st, uint64_t *last)
         (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &st->cursors)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
         (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &st->dead)) ||
-        (rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &st->replay))) {
+        (rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &st->replay)) ||
+        (rc = mdb_dbi_open(txn, "rejected", MDB_CREATE, &st->rejected)) ||
+        (rc = store_rej_open(st, txn))) {
         mdb_txn_abort(txn);
         return rc;
     }
@@ -230,6 +232,8 @@ struct store *store_alloc(void)
     if (!st)
         return NULL;
     st->lock_fd = -1;
+    st->rej_max = 10000; /* store_reject_limits: the config's */
+    st->rej_age_ms = 7ULL * 86400000;
     /* writers first: a steady stream of short read transactions must not
      * hold off a map resize or a reopen (no thread nests read locks) */
     pthread_rwlockattr_t ra;
@@ -466,6 +470,7 @@ void store_close(struct store *st)
     free(st->dir);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
+    store_rej_free(st->rej_pending);
     for (struct dead_rec *d = st->dead_pending, *nx; d; d = nx) {
         nx = d->next;
         free(d);

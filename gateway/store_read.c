@@ -51,6 +51,8 @@ int store_open_reader(const char *dir, struct store **out)
         st->dead = 0; /* a store from before dead letters: none */
     if (!rc && mdb_dbi_open(txn, "replay", 0, &st->replay) != 0)
         st->replay = 0;
+    if (!rc && mdb_dbi_open(txn, "rejected", 0, &st->rejected) != 0)
+        st->rejected = 0; /* a store from before the ring: none */
     MDB_cursor *c;
     if (!rc && !mdb_cursor_open(txn, st->events, &c)) {
         MDB_val k, v;
@@ -391,7 +393,8 @@ int store_replay_next(struct store *st, const char *sink, struct store_replay *o
                 !memcmp(k.mv_data, kb, nl + 1) && v.mv_size == 9) {
                 const unsigned char *vb = v.mv_data;
                 out->id = get_be64((const unsigned char *)k.mv_data + nl + 1);
-                out->dead = vb[0] == 1;
+                out->dead = vb[0] == STORE_REPLAY_DEAD;
+                out->one = vb[0] == STORE_REPLAY_ONE;
                 out->from_seq = get_be64(vb + 1);
                 found = 1;
             }

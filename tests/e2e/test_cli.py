@@ -369,7 +369,7 @@ class Cli(hg.GatewayTest):
             (["check", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate check -c FILE"),
             (["check"], "hookgate: check needs -c FILE", "usage: hookgate check -c FILE"),
             (["events", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate events list"),
-            (["events"], "hookgate: events needs a command: list, show, dead or replay",
+            (["events"], "hookgate: events needs a command: list, show, dead, replay or rejected",
              "usage: hookgate events list"),
             (["events", "bogus"], "hookgate: unknown command 'events bogus'", "usage: hookgate events list"),
             (["events", "list", "--bogus"], "hookgate: unknown option '--bogus'", "usage: hookgate events list"),

@@ -1110,10 +1110,12 @@ class ConfigSchema(hg.GatewayTest):
         # config_sink.c) is documented, where it belongs
         top = set(self.schema["properties"])
         self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
-                               "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout"})
+                               "log_level", "threads", "gc_interval", "profile_dirs", "user", "shutdown_timeout",
+                               "admin"})
         route = defs["route"]["properties"]
         self.assertEqual(set(route), {"path", "name", "profile", "secrets", "tolerance", "sinks", "shared_dedupe",
-                                      "verify_token", "public_url", "jwt_claims", *ACCESS_ROUTE_KEYS})
+                                      "verify_token", "public_url", "jwt_claims", "keep_rejected_bodies",
+                                      *ACCESS_ROUTE_KEYS})
         for k in ("address", "tls", "cert", "key", "client_ca", "admin", "max_body", "max_connections",
                   "request_timeout", "max_store_size", "max_connections_per_ip", "rate_per_ip", "rate_burst",
                   "max_header_size", "max_attempts", "initial", "max", "types", "command", "concurrency", "timeout",

@@ -1156,6 +1156,85 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* ---- the rejected ring ---------------------------------------------------------- */
+
+struct rej_seen {
+    uint64_t id[64];
+    char json[64][64];
+    size_t n;
+};
+
+static int on_rej(void *arg, uint64_t id, int64_t time_ms, const char *json, size_t len)
+{
+    struct rej_seen *r = arg;
+    (void)time_ms;
+    if (r->n < 64) {
+        r->id[r->n] = id;
+        snprintf(r->json[r->n], sizeof(r->json[0]), "%.*s", (int)len, json);
+        r->n++;
+    }
+    return 0;
+}
+
+/* rej_wait - wait (bounded) until the ring shows want records, the
+ * newest first_id (0: any). */
+static size_t rej_wait(struct store *st, struct rej_seen *r, size_t want, uint64_t first_id)
+{
+    for (int i = 0; i < 400; i++) {
+        memset(r, 0, sizeof(*r));
+        store_reject_scan(st, 0, on_rej, r);
+        if (r->n == want && (!first_id || r->id[0] == first_id))
+            break;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return r->n;
+}
+
+static void test_rejected_ring_bounded_newest_first_and_persistent(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    store_reject_limits(st, 3, WEEK_MS);
+    int64_t now = (int64_t)time(NULL) * 1000;
+    for (int i = 1; i <= 5; i++) {
+        char j[32];
+        snprintf(j, sizeof(j), "{\"n\":%d}", i);
+        T_EQ_INT(store_reject_add(st, now, j, strlen(j)), HG_OK);
+    }
+    struct rej_seen r;
+    T_EQ_INT(rej_wait(st, &r, 3, 5), 3); /* the two oldest were cut */
+    T_EQ_INT(r.id[0], 5);                /* newest first */
+    T_EQ_INT(r.id[2], 3);
+    T_EQ_STR(r.json[0], "{\"n\":5}");
+    memset(&r, 0, sizeof(r)); /* before: only older ids */
+    store_reject_scan(st, 5, on_rej, &r);
+    T_EQ_INT(r.n, 2);
+    T_EQ_INT(r.id[0], 4);
+    /* an expired record is never shown, and ids go on after a reopen */
+    T_EQ_INT(store_reject_add(st, now - (int64_t)(3 * WEEK_MS), "{\"old\":1}", 9), HG_OK);
+    store_drain(st);
+    store_close(st);
+    st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    store_reject_limits(st, 3, WEEK_MS);
+    T_EQ_INT(rej_wait(st, &r, 2, 5), 2); /* 4 and 5: id 6 is kept (count 3) but expired */
+    T_EQ_INT(r.id[0], 5);
+    T_EQ_INT(store_reject_add(st, now, "{}", 2), HG_OK);
+    T_EQ_INT(rej_wait(st, &r, 2, 7), 2); /* 4 cut for 7; 6 still hidden */
+    T_EQ_INT(r.id[0], 7);
+    T_EQ_INT(r.id[1], 5);
+    /* a ring of 0 keeps nothing: refused at once */
+    store_reject_limits(st, 0, WEEK_MS);
+    T_EQ_INT(store_reject_add(st, now, "{}", 2), HG_EBUSY);
+    T_CHECK(store_reject_dropped(st) >= 1);
+    shut(st);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARN);
@@ -1185,6 +1264,7 @@ int main(void)
     T_RUN(test_gc_keeps_a_key_seen_again);
     T_RUN(test_gc_keeps_undelivered_and_dead);
     T_RUN(test_gc_catch_all_walk);
+    T_RUN(test_rejected_ring_bounded_newest_first_and_persistent);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return t_finish();
 }

@@ -1,0 +1,435 @@
+"""The operator's console's API (issue 18; docs/console.md), over real HTTP
+with the real binary: access (bearer token, session cookie, CSRF), every
+list filter, an event's page with masked headers, replay to a sink, the
+rejected ring with its reasons and bounds, sinks and routes, the live tail
+(Server-Sent Events, resumed with Last-Event-ID), send-test, and
+`hookgate events rejected`.
+
+Every answer goes through hg.curl, so the leak sweep (tests/leaks) checks
+it for the route secrets, the admin token and every signature computed
+here; each test also asserts that no answer holds a secret it used.
+"""
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import hg
+
+TOKEN = "console-token-0123456789"
+SECRET = "generic-secret"
+
+
+def sig(body, secret=SECRET):
+    return hg.sign_generic(secret, body.encode() if isinstance(body, str) else body)
+
+
+class ConsoleTest(hg.GatewayTest):
+    def start(self, token=True, rejected_max=None, keep_bodies=False, sinks=None, route_extra=None,
+              retry=None):
+        cfg = self.config(listen=[{"address": "127.0.0.1:0"}, {"address": "127.0.0.1:0", "admin": True}])
+        if token:
+            cfg["admin"] = {"token": "env:HG_ADMIN_TOKEN"}
+        if rejected_max is not None:
+            cfg.setdefault("admin", {})["rejected_max"] = rejected_max
+        r = cfg["routes"][0]
+        r["name"] = "gen"
+        if keep_bodies:
+            r["keep_rejected_bodies"] = True
+        if sinks:
+            cfg["sinks"].update(sinks)
+            r["sinks"] = ["out"] + list(sinks)
+        r.update(route_extra or {})
+        cfg["routes"].append({"path": "/hooks/locked", "name": "locked", "profile": "generic",
+                              "secrets": ["env:T_SECRET"], "sinks": ["out"], "allow": ["10.9.9.9/32"]})
+        if retry:
+            cfg["retry"] = retry
+        return self.gateway(cfg, env={"HG_ADMIN_TOKEN": TOKEN})
+
+    def api(self, g, path, body=None, method=None, headers=None, auth=True):
+        h = dict(headers or {})
+        if auth:
+            h["Authorization"] = "Bearer " + TOKEN
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        return hg.curl(g.url(path, i=1), body, h, method=method)
+
+    def send(self, g, eid, etype="invoice.paid", extra=None, path="/hooks/generic"):
+        body = json.dumps({"id": eid, "type": etype, **(extra or {})})
+        r = hg.curl(g.url(path), body.encode(), {"Content-Type": "application/json",
+                                                 "X-Webhook-Signature": sig(body),
+                                                 "Authorization": "Bearer producer-api-key-777"})
+        self.assertEqual(r.status, 200, r.body)
+        return r.json().get("seq")  # none for a duplicate
+
+    def no_secrets(self, text):
+        for s in (TOKEN, SECRET, "producer-api-key-777"):
+            self.assertNotIn(s, text)
+
+    # ---- access ----
+
+    def test_console_off_without_token_says_how(self):
+        g = self.start(token=False)
+        r = self.api(g, "/api/events")
+        self.assertEqual(r.status, 404)
+        self.assertIn("admin.token", r.json()["error"])
+        r = hg.curl(g.url("/ui/", i=1))
+        self.assertEqual(r.status, 404)
+        self.assertIn("admin.token", r.body)
+        # the public listener never serves the console
+        self.assertEqual(hg.curl(g.url("/api/events")).status, 404)
+
+    def test_token_required_and_compared(self):
+        g = self.start()
+        r = self.api(g, "/api/events", auth=False)
+        self.assertEqual(r.status, 401)
+        r = self.api(g, "/api/events", auth=False, headers={"Authorization": "Bearer " + TOKEN + "x"})
+        self.assertEqual(r.status, 401)
+        r = self.api(g, "/api/events", auth=False, headers={"Authorization": "Bearer " + TOKEN[:-1]})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(self.api(g, "/api/events").status, 200)
+        # not on the public listener, even with the token
+        r = hg.curl(g.url("/api/events"), headers={"Authorization": "Bearer " + TOKEN})
+        self.assertEqual(r.status, 404)
+        refused = [l for l in g.logs() if l.get("msg") == "console sign-in refused"]
+        self.assertTrue(refused)
+        self.no_secrets(g.stderr())
+
+    def test_page_is_served_with_a_strict_policy(self):
+        g = self.start()
+        r = hg.curl(g.url("/ui/", i=1))
+        self.assertEqual(r.status, 200)
+        self.assertIn("<html", r.body.lower())
+        csp = r.headers.get("content-security-policy", "")
+        self.assertIn("default-src 'none'", csp)
+        self.assertIn("script-src 'self'", csp)
+        self.assertEqual(r.headers.get("x-frame-options"), "DENY")
+        self.assertEqual(hg.curl(g.url("/ui/app.js", i=1)).status, 200)
+        self.assertEqual(hg.curl(g.url("/ui", i=1)).status, 301)
+
+    def test_session_cookie_and_csrf(self):
+        g = self.start()
+        seq = self.send(g, "evt_csrf")
+        jar = os.path.join(self.tmp, "jar")
+        r = hg.curl(g.url("/api/login", i=1), json.dumps({"token": "wrong-token-000000"}).encode())
+        self.assertEqual(r.status, 401)
+        r = hg.curl(g.url("/api/login", i=1), json.dumps({"token": TOKEN}).encode(), extra=["-c", jar])
+        self.assertEqual(r.status, 200, r.body)
+        csrf = r.json()["csrf"]
+        cookie = r.headers["set-cookie"]
+        for attr in ("HttpOnly", "SameSite=Strict", "Path=/"):
+            self.assertIn(attr, cookie)
+        self.assertNotIn("Secure", cookie)  # a plain listener (TLS: tests below)
+        # the cookie lets a GET in; a POST needs the CSRF token too
+        r = hg.curl(g.url("/api/events", i=1), extra=["-b", jar])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(hg.curl(g.url("/api/session", i=1), extra=["-b", jar]).json()["csrf"], csrf)
+        r = hg.curl(g.url(f"/api/events/{seq}/replay", i=1), b"{}", extra=["-b", jar])
+        self.assertEqual(r.status, 403)
+        self.assertIn("CSRF", r.json()["error"])
+        r = hg.curl(g.url(f"/api/events/{seq}/replay", i=1), b"{}", {"X-CSRF-Token": csrf[:-1] + "0"},
+                    extra=["-b", jar])
+        self.assertEqual(r.status, 403)
+        r = hg.curl(g.url(f"/api/events/{seq}/replay", i=1), b"{}", {"X-CSRF-Token": csrf}, extra=["-b", jar])
+        self.assertEqual(r.status, 202, r.body)
+        # a GET never changes anything
+        self.assertEqual(self.api(g, f"/api/events/{seq}/replay").status, 405)
+        r = hg.curl(g.url("/api/logout", i=1), b"{}", {"X-CSRF-Token": csrf}, extra=["-b", jar, "-c", jar])
+        self.assertEqual(r.status, 200)
+        self.assertEqual(hg.curl(g.url("/api/events", i=1), extra=["-b", jar]).status, 401)
+
+    # ---- events ----
+
+    def test_list_filters_and_paging(self):
+        g = self.start()
+        seqs = [self.send(g, f"evt_{i}", "invoice.paid" if i % 2 else "charge.done") for i in range(12)]
+        mid = time.time()
+        time.sleep(1.1)
+        late = self.send(g, "evt_late", "invoice.void")
+        g.wait_events(13)
+        ev = self.api(g, "/api/events").json()["events"]
+        self.assertEqual([e["seq"] for e in ev], [late] + seqs[::-1])
+        r = self.api(g, "/api/events?limit=5").json()
+        self.assertEqual(len(r["events"]), 5)
+        r2 = self.api(g, f"/api/events?limit=5&before={r['next_before']}").json()
+        self.assertEqual([e["seq"] for e in r2["events"]], seqs[::-1][4:9])
+        self.assertEqual({e["type"] for e in self.api(g, "/api/events?type=invoice.paid").json()["events"]},
+                         {"invoice.paid"})
+        self.assertEqual(len(self.api(g, "/api/events?type=invoice.*").json()["events"]), 7)
+        self.assertEqual([e["id"] for e in self.api(g, "/api/events?id=evt_3").json()["events"]], ["evt_3"])
+        self.assertEqual(self.api(g, "/api/events?id=nope").json()["events"], [])
+        self.assertEqual(self.api(g, "/api/events?route=gen").json()["events"][0]["seq"], late)
+        self.assertEqual(self.api(g, "/api/events?route=locked").json()["events"], [])
+        since = self.api(g, f"/api/events?since={int(mid) + 1}").json()["events"]
+        self.assertEqual([e["seq"] for e in since], [late])
+        until = self.api(g, f"/api/events?until={int(mid) + 1}").json()["events"]
+        self.assertNotIn(late, [e["seq"] for e in until])
+        self.assertEqual(len(until), 12)
+        hg.wait_for(lambda: all(e["sinks"].get("out") == "delivered"
+                                for e in self.api(g, "/api/events").json()["events"]))
+        self.assertEqual(len(self.api(g, "/api/events?state=delivered").json()["events"]), 13)
+        self.assertEqual(self.api(g, "/api/events?state=pending").json()["events"], [])
+        self.assertEqual(self.api(g, "/api/events?state=bogus").status, 400)
+        self.assertEqual(self.api(g, "/api/events?since=yesterday").status, 400)
+
+    def test_event_page_masks_headers_and_serves_raw(self):
+        g = self.start()
+        seq = self.send(g, "evt_page", extra={"big": "x" * 100})
+        r = self.api(g, f"/api/events/{seq}")
+        self.assertEqual(r.status, 200)
+        e = r.json()
+        self.assertEqual(e["id"], "evt_page")
+        self.assertEqual(e["envelope"]["data"]["big"], "x" * 100)
+        self.assertEqual(e["envelope"]["hookgateseq"], seq)
+        h = {k.lower(): v for k, v in e["headers"]}
+        self.assertEqual(h["x-webhook-signature"], "***")
+        self.assertEqual(h["authorization"], "***")
+        self.assertEqual(h["content-type"], "application/json")
+        self.no_secrets(r.body)
+        self.assertEqual(e["sinks"][0]["name"], "out")
+        raw = self.api(g, e["raw"])
+        self.assertEqual(raw.status, 200)
+        self.assertEqual(raw.headers["content-type"], "application/octet-stream")
+        self.assertIn("attachment", raw.headers["content-disposition"])
+        self.assertEqual(json.loads(raw.body)["id"], "evt_page")
+        self.assertEqual(self.api(g, "/api/events/999").status, 404)
+
+    def test_replay_delivers_again_and_counts_attempts(self):
+        g = self.start()
+        seq = self.send(g, "evt_replay")
+        g.wait_events(1)
+        before = self.api(g, f"/api/events/{seq}").json()["sinks"][0]
+        self.assertEqual(before["state"], "delivered")
+        r = self.api(g, f"/api/events/{seq}/replay", {"sink": "out"})
+        self.assertEqual(r.status, 202, r.body)
+        self.assertEqual(r.json()["replayed"], ["out"])
+        ev = g.wait_events(2)
+        self.assertEqual([e["id"] for e in ev], ["evt_replay", "evt_replay"])
+        after = hg.wait_for(lambda: self.api(g, f"/api/events/{seq}").json()["sinks"][0]["attempts"] > 1 and
+                            self.api(g, f"/api/events/{seq}").json()["sinks"][0])
+        self.assertEqual(after["attempts"], before["attempts"] + 1)
+        self.assertEqual(self.api(g, f"/api/events/{seq}/replay", {"sink": "nope"}).status, 400)
+        self.assertEqual(self.api(g, "/api/events/999/replay", {}).status, 404)
+
+    def test_dead_letters_replayed_from_the_sinks_api(self):
+        flag = os.path.join(self.tmp, "fail")
+        open(flag, "w").close()
+        script = f'cat >/dev/null; test ! -e "{flag}"'
+        g = self.start(sinks={"ex": {"type": "exec", "command": ["/bin/sh", "-c", script]}},
+                       retry={"initial": "50ms", "max": "100ms", "max_attempts": 2})
+        seq = self.send(g, "evt_dead")
+        dead = hg.wait_for(lambda: self.api(g, "/api/sinks/ex/dead").json()["dead"])
+        self.assertEqual([d["seq"] for d in dead], [seq])
+        self.assertEqual(dead[0]["attempts"], 2)
+        page = self.api(g, f"/api/events/{seq}").json()
+        ex = [s for s in page["sinks"] if s["name"] == "ex"][0]
+        self.assertEqual(ex["state"], "dead")
+        self.assertEqual(ex["attempts"], 2)
+        self.assertEqual(self.api(g, "/api/events?state=dead").json()["events"][0]["seq"], seq)
+        sinks = {s["name"]: s for s in self.api(g, "/api/sinks").json()["sinks"]}
+        self.assertEqual(sinks["ex"]["dead"], 1)
+        self.assertGreaterEqual(sinks["ex"]["failed"], 2)
+        os.unlink(flag)
+        r = self.api(g, "/api/sinks/ex/replay", {"seqs": [seq]})
+        self.assertEqual(r.status, 202, r.body)
+        self.assertTrue(hg.wait_for(lambda: self.api(g, "/api/sinks/ex/dead").json()["dead"] == []))
+        self.assertEqual(self.api(g, "/api/sinks/ex/replay", {"what": 1}).status, 400)
+
+    # ---- rejections ----
+
+    def rejected(self, g, n=1, **q):
+        qs = "&".join(f"{k}={v}" for k, v in q.items())
+        return hg.wait_for(lambda: len(self.api(g, "/api/rejected?" + qs).json()["rejected"]) >= n and
+                           self.api(g, "/api/rejected?" + qs).json()["rejected"])
+
+    def test_rejection_reasons_masked_and_no_body_by_default(self):
+        g = self.start()
+        body = json.dumps({"id": "evt_bad", "type": "t"})
+        wrong = sig(body, "not-the-secret")
+        cases = [
+            ({"Content-Type": "application/json", "X-Webhook-Signature": wrong}, body, "/hooks/generic", 401,
+             ["match", f"{len(body)} bytes", "application/json"]),
+            ({"Content-Type": "application/json", "X-Signature": wrong}, body, "/hooks/generic", 401,
+             ["X-Webhook-Signature", "missing"]),
+            ({"Content-Type": "application/json", "X-Webhook-Signature": sig("not json")}, "not json",
+             "/hooks/generic", 400, ["JSON"]),
+            ({"Content-Type": "application/json", "X-Webhook-Signature": sig(body)}, body, "/hooks/locked", 403,
+             ["127.0.0.1", "allow"]),
+        ]
+        for h, b, path, status, words in cases:
+            r = hg.curl(g.url(path), b.encode(), h)
+            self.assertEqual(r.status, status, (path, r.body))
+        got = self.rejected(g, len(cases))
+        self.assertEqual(len(got), len(cases))
+        for (h, b, path, status, words), rj in zip(cases, reversed(got)):
+            self.assertEqual(rj["status"], status)
+            self.assertEqual(rj["path"], path)
+            self.assertEqual(rj["client"], "127.0.0.1")
+            for w in words:
+                self.assertIn(w, rj["reason"], rj)
+            self.assertNotIn("body", rj)
+            self.assertNotIn("body_base64", rj)
+            for name, value in rj["headers"]:
+                if "signature" in name.lower():
+                    self.assertEqual(value, "***")
+        text = self.api(g, "/api/rejected").body
+        self.assertNotIn(wrong.split("=", 1)[1], text)
+        self.assertNotIn(sig(body).split("=", 1)[1], text)
+        self.no_secrets(text)
+        # the same reasons in the log and in `hookgate events rejected`
+        logged = [l.get("detail") for l in g.logs() if l.get("msg") == "request rejected"]
+        for rj in got:
+            self.assertIn(rj["reason"], logged)
+        p = subprocess.run([hg.BIN, "events", "rejected", "--data", os.path.join(self.tmp, "data")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for rj in got:
+            self.assertIn(rj["reason"], p.stdout)
+        self.assertEqual(self.api(g, "/api/rejected?status=403").json()["rejected"][0]["route"], "locked")
+        self.assertEqual(len(self.api(g, "/api/rejected?route=gen").json()["rejected"]), 3)
+
+    def test_rejected_body_kept_when_the_route_opts_in(self):
+        g = self.start(keep_bodies=True)
+        body = json.dumps({"id": "evt_keep", "type": "t"})
+        r = hg.curl(g.url("/hooks/generic"), body.encode(), {"Content-Type": "application/json",
+                                                             "X-Webhook-Signature": sig(body, "wrong-secret")})
+        self.assertEqual(r.status, 401)
+        binary = b"\xff\xfe\x00binary"
+        hg.curl(g.url("/hooks/generic"), binary, {"X-Webhook-Signature": "sha256=00"})
+        got = self.rejected(g, 2)
+        self.assertEqual(got[1]["body"], body)
+        self.assertEqual(got[0]["body_base64"], __import__("base64").b64encode(binary).decode())
+
+    def test_ring_bound_holds_under_a_flood_while_events_are_accepted(self):
+        g = self.start(rejected_max=50)
+        stop = threading.Event()
+        codes = []
+
+        def flood():
+            s = socket.create_connection(("127.0.0.1", g.ports[0]))
+            req = (b"POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   b"X-Webhook-Signature: sha256=00\r\nContent-Length: 2\r\n\r\n{}")
+            f = s.makefile("rb")
+            while not stop.is_set():
+                s.sendall(req)
+                line = f.readline()
+                while f.readline() not in (b"\r\n", b""):
+                    pass
+                codes.append(int(line.split()[1]))
+                f.read(len(b'{"error":"invalid signature"}\n'))
+            s.close()
+
+        ts = [threading.Thread(target=flood) for _ in range(4)]
+        for t in ts:
+            t.start()
+        try:
+            seqs = [self.send(g, f"evt_flood_{i}") for i in range(20)]
+        finally:
+            hg.wait_for(lambda: len(codes) > 500, timeout=60)
+            stop.set()
+            for t in ts:
+                t.join()
+        self.assertEqual(len(seqs), 20)
+        self.assertEqual(set(codes), {401})
+        # the checkpointer trims the ring with its next write
+        time.sleep(2.5)
+        hg.curl(g.url("/hooks/generic"), b"{}", {"X-Webhook-Signature": "sha256=00"})
+        got = hg.wait_for(lambda: (lambda r: len(r) <= 50 and r)(
+            self.api(g, "/api/rejected?limit=200").json()["rejected"]), timeout=30)
+        self.assertTrue(got)
+        self.assertLessEqual(len(got), 50)
+        ids = [r["id"] for r in got]
+        self.assertEqual(ids, sorted(ids, reverse=True))
+        self.assertGreater(ids[0], 500)  # the newest are the ones kept
+        self.assertEqual(len(g.wait_events(20)), 20)
+
+    # ---- sinks, routes, history ----
+
+    def test_sinks_routes_and_history(self):
+        g = self.start()
+        self.send(g, "evt_s1")
+        self.send(g, "evt_s1")  # a duplicate
+        hg.curl(g.url("/hooks/generic"), b"{}", {"X-Webhook-Signature": "sha256=00"})
+        g.wait_events(1)
+        r = hg.wait_for(lambda: (lambda j: j["sinks"][0]["delivered"] >= 1 and j)(
+            self.api(g, "/api/sinks").json()))
+        out = r["sinks"][0]
+        self.assertEqual((out["name"], out["type"], out["backlog"], out["dead"]), ("out", "stdout", 0, 0))
+        self.assertIsNone(out["retrying"])
+        gen = [x for x in r["routes"] if x["name"] == "gen"][0]
+        self.assertEqual((gen["accepted"], gen["duplicate"], gen["rejected"]), (1, 1, 1))
+        self.assertEqual(gen["sinks"], ["out"])
+        h = self.api(g, "/api/history").json()
+        self.assertEqual(h["step_s"], 10)
+        self.assertEqual(len(h["commit_p99_ms"]), 360)
+        self.assertEqual(len(h["routes"]["gen"]), 360)
+        self.assertEqual(len(h["backlog"]["out"]), 360)
+
+    # ---- live tail ----
+
+    def test_stream_sends_new_events_and_resumes(self):
+        g = self.start()
+        first = self.send(g, "evt_before")
+        s = socket.create_connection(("127.0.0.1", g.ports[1]), timeout=20)
+        s.sendall(f"GET /api/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                  f"Last-Event-ID: {first - 1}\r\n\r\n".encode())
+        f = s.makefile("rb")
+        self.assertIn(b"200", f.readline())
+        seq = self.send(g, "evt_live")
+        hg.curl(g.url("/hooks/generic"), b"{}", {"X-Webhook-Signature": "sha256=00"})
+        seen, rej = [], []
+        deadline = time.time() + 20
+        while time.time() < deadline and (len(seen) < 2 or not rej):
+            line = f.readline()
+            if line.startswith(b"data: {") or b'"seq":' in line:
+                d = json.loads(line.split(b"data: ", 1)[1]) if b"data: " in line else None
+                if d and "seq" in d:
+                    seen.append(d["seq"])
+                elif d and "reason" in d:
+                    rej.append(d)
+        s.close()
+        self.assertEqual(seen[:2], [first, seq])  # the one before (Last-Event-ID) and the new one
+        self.assertEqual(rej[0]["status"], 401)
+        self.assertIn("reason", rej[0])
+
+    # ---- send a test event ----
+
+    def test_send_test_event(self):
+        g = self.start()
+        routes = {r["name"]: r for r in self.api(g, "/api/routes").json()["routes"]}
+        self.assertTrue(routes["gen"]["can_send_test"])
+        r = self.api(g, "/api/send-test", {"route": "gen", "type": "console.check"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["status"], 200)
+        seq = r.json()["answer"]["seq"]
+        ev = g.wait_events(1)
+        self.assertEqual(ev[0]["type"], "console.check")
+        self.assertEqual(self.api(g, f"/api/events/{seq}").json()["type"], "console.check")
+        self.no_secrets(r.body)
+        self.assertEqual(self.api(g, "/api/send-test", {"route": "nope"}).status, 400)
+        # the allow list applies to test events too: refused, and said so
+        r = self.api(g, "/api/send-test", {"route": "locked"})
+        self.assertEqual(r.json()["status"], 403)
+
+
+class ConsoleTLSTest(hg.GatewayTest):
+    """The cookie is Secure on an HTTPS admin listener."""
+
+    def test_cookie_secure_over_tls(self):
+        cert, key = hg.make_cert(self.tmp)
+        cfg = self.config(listen=[{"address": "127.0.0.1:0"},
+                                  {"address": "127.0.0.1:0", "admin": True, "tls": {"cert": cert, "key": key}}])
+        cfg["admin"] = {"token": "env:HG_ADMIN_TOKEN"}
+        g = self.gateway(cfg, env={"HG_ADMIN_TOKEN": TOKEN})
+        r = hg.curl(g.url("/api/login", i=1, scheme="https"), json.dumps({"token": TOKEN}).encode(),
+                    cacert=cert)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertIn("Secure", r.headers["set-cookie"])
+
+
+if __name__ == "__main__":
+    hg.main()
