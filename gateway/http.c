@@ -203,6 +203,28 @@ void http_log_refused(struct MHD_Connection *conn, const char *url, int err, con
             via[0] ? via : NULL);
 }
 
+struct each_ctx {
+    void (*cb)(void *, const char *);
+    void *arg;
+};
+
+static enum MHD_Result each_name(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct each_ctx *e = cls;
+    (void)kind;
+    (void)value;
+    if (key)
+        e->cb(e->arg, key);
+    return MHD_YES;
+}
+
+int http_each_header(void *ctx, void (*cb)(void *arg, const char *name), void *arg)
+{
+    struct each_ctx e = {cb, arg};
+    return MHD_get_connection_values(ctx, MHD_HEADER_KIND, each_name, &e);
+}
+
 void http_note_reject(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
                       const char *url, int err, const char *reason, const char *body, size_t len)
 {
@@ -430,12 +452,9 @@ static enum MHD_Result process(struct req *r, const char *url)
     const char *why = NULL;
     int rc = extract_event(rt, hdr, c, body, blen, &r->x, &why);
     if (rc) {
-        http_log_reject(c, url, rc, why);
-        http_note_reject(r->h, c, rt, url, rc,
-                         r->x.reason[0] ? r->x.reason
-                         : why          ? why
-                                        : hg_strerror(rc),
-                         body, blen);
+        const char *said = r->x.reason[0] ? r->x.reason : why ? why : hg_strerror(rc);
+        http_log_refused(c, url, rc, why, said);
+        http_note_reject(r->h, c, rt, url, rc, said, body, blen);
         /* a repeated key, or a refused id or type, is named: the producer's
          * own field, from the profile (extract.h: reason) */
         return queue_error_text(r, rc, r->x.reason[0] ? r->x.reason : NULL);

@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "config.h"
 #include "err.h"
+#include "explain.h"
 #include "http_frame.h"
 #include "http_int.h"
 #include "metrics.h"
@@ -95,7 +96,7 @@ static const char *presented_token(struct MHD_Connection *conn, char *const *nam
 /* check_token - NULL if the route's token (and a token profile's secrets)
  * are satisfied, else a reason for the log.  Constant-time comparisons. */
 static const char *check_token(struct MHD_Connection *conn, const struct cfg_route *rt,
-                               const char *seg)
+                               const char *seg, struct verify_detail *d)
 {
     static char *const dflt[] = {"X-Hookgate-Token", "Authorization", NULL};
     const struct profile *p = rt->profile;
@@ -103,7 +104,8 @@ static const char *check_token(struct MHD_Connection *conn, const struct cfg_rou
         struct verify_input in = {
             .token = p->fmt == PROF_FMT_BASIC
                          ? http_header(conn, "Authorization")
-                         : presented_token(conn, p->token_header, seg, p->token_prefix)};
+                         : presented_token(conn, p->token_header, seg, p->token_prefix),
+            .detail = d};
         const char *why = NULL;
         return verify_check(rt->verifier, &in, &why) ? why : NULL;
     }
@@ -112,33 +114,30 @@ static const char *check_token(struct MHD_Connection *conn, const struct cfg_rou
     const char *t = presented_token(conn, dflt, seg, NULL);
     if (!t)
         return "missing token";
-    unsigned char d[32];
-    verify_token_digest(t, strlen(t), d);
-    return CRYPTO_memcmp(d, rt->token_sha, 32) ? "token mismatch" : NULL;
+    unsigned char dg[32];
+    verify_token_digest(t, strlen(t), dg);
+    return CRYPTO_memcmp(dg, rt->token_sha, 32) ? "token mismatch" : NULL;
 }
 
-/* token_explained - why (check_token's) in words: where the token was
- * expected, or how many it was compared with.  Names, never values. */
+/* token_explained - why (check_token's) in words: a token profile's by
+ * explain_verify (d), the route's own token (X-Hookgate-Token, Bearer or
+ * the path's last segment) here.  Names and counts, never values. */
 static void token_explained(struct MHD_Connection *conn, const struct cfg_route *rt,
-                            const char *why, char *out, size_t cap)
+                            const struct verify_detail *d, const char *why, char *out, size_t cap)
 {
     const struct profile *p = rt->profile;
-    int prof = p->fmt == PROF_FMT_BASIC || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer);
-    if (p->fmt == PROF_FMT_BASIC) {
-        snprintf(out, cap, "%s (Authorization: Basic, %zu credential%s configured)", why,
-                 rt->nsecrets, rt->nsecrets == 1 ? "" : "s");
+    if (p->fmt == PROF_FMT_BASIC || (p->fmt == PROF_FMT_TOKEN && !p->token_pointer)) {
+        explain_verify(p, d, why, http_each_header, conn, 0, http_header(conn, "Content-Type"), out,
+                       cap);
         return;
     }
-    if (!strcmp(why, "token mismatch")) {
-        size_t n = prof ? rt->nsecrets : 1;
-        snprintf(out, cap, "token did not match (%zu token%s configured)", n, n == 1 ? "" : "s");
-        return;
-    }
-    const char *h0 = prof && p->token_header[0] ? p->token_header[0] : "X-Hookgate-Token";
-    const char *h1 = prof ? p->token_header[1] : "Authorization: Bearer";
-    snprintf(out, cap, "%s: expected in header %s%s%s%s", why, h0, h1 ? " or " : "", h1 ? h1 : "",
-             rt->takes_token ? " or as the path's last segment" : "");
-    (void)conn;
+    if (!strcmp(why, "token mismatch"))
+        snprintf(out, cap, "the route's token did not match");
+    else
+        snprintf(out, cap,
+                 "the route's token missing (expected in header X-Hookgate-Token, "
+                 "Authorization: Bearer%s)",
+                 rt->takes_token ? " or as the path's last segment" : "");
 }
 
 int http_gate_refuse_rate_allow(struct http *h, struct MHD_Connection *conn,
@@ -170,10 +169,12 @@ int http_gate_refuse_access(struct http *h, struct MHD_Connection *conn, const s
 {
     if (http_gate_refuse_rate_allow(h, conn, rt, ret))
         return 1;
-    const char *why = check_token(conn, rt, tok);
+    struct verify_detail d;
+    memset(&d, 0, sizeof(d));
+    const char *why = check_token(conn, rt, tok, &d);
     if (why) {
-        char expl[256];
-        token_explained(conn, rt, why, expl, sizeof(expl));
+        char expl[EXPLAIN_MAX];
+        token_explained(conn, rt, &d, why, expl, sizeof(expl));
         http_log_refused(conn, rt->path, HG_ESIG, why, expl);
         http_note_reject(h, conn, rt, rt->path, HG_ESIG, expl, NULL, 0);
         metrics_verify_fail(http_route_index(h, rt), why);

@@ -17,6 +17,7 @@
 #include "extract.h"
 #include "fwd.h"
 #include "handshake.h"
+#include "explain.h"
 #include "http_int.h"
 #include "log.h"
 #include "metrics.h"
@@ -60,7 +61,8 @@ void http_request_url(struct MHD_Connection *conn, int tls, const struct cfg_rou
 }
 
 int http_verify(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
-                const char *method, const char *body, size_t len, const char **why)
+                const char *method, const char *body, size_t len, const char **why,
+                struct verify_detail *detail)
 {
     const struct profile *p = rt->profile;
     char url[HTTP_URL_MAX] = "";
@@ -76,6 +78,7 @@ int http_verify(struct MHD_Connection *conn, int tls, const struct cfg_route *rt
         .hctx = conn,
         .now_s = (int64_t)time(NULL),
         .tolerance_s = rt->tolerance_s,
+        .detail = detail,
     };
     extract_verify_input(p, hdr, conn, &in);
     return verify_check(rt->verifier, &in, why);
@@ -85,17 +88,12 @@ int http_verify_explained(struct MHD_Connection *conn, int tls, const struct cfg
                           const char *method, const char *body, size_t len, const char **why,
                           char *expl, size_t cap)
 {
-    int rc = http_verify(conn, tls, rt, method, body, len, why);
-    if (rc) {
-        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-        char ctc[101];
-        size_t i = 0;
-        for (; ct && ct[i] && i < sizeof(ctc) - 1; i++)
-            ctc[i] = (unsigned char)ct[i] < 0x20 || (unsigned char)ct[i] > 0x7e ? '?' : ct[i];
-        ctc[i] = '\0';
-        snprintf(expl, cap, "%s; the body was %zu bytes, content type %s",
-                 *why ? *why : hg_strerror(rc), len, ct ? ctc : "(none)");
-    }
+    struct verify_detail d;
+    memset(&d, 0, sizeof(d));
+    int rc = http_verify(conn, tls, rt, method, body, len, why, &d);
+    if (rc)
+        explain_verify(rt->profile, &d, *why, http_each_header, conn, len,
+                       http_header(conn, "Content-Type"), expl, cap);
     return rc;
 }
 
@@ -173,7 +171,7 @@ int http_hs_try(struct dctx *dc, struct MHD_Connection *conn, const struct cfg_r
         return 0;
     const char *why = NULL;
     if (hs->verify == PROF_HS_SIGNATURE) {
-        int rc = http_verify(conn, dc->tls, rt, method, body ? body : "", len, &why);
+        int rc = http_verify(conn, dc->tls, rt, method, body ? body : "", len, &why, NULL);
         if (rc) {
             *ret = refuse(conn, rt, hs, rc, why ? why : "signature mismatch");
             return 1;

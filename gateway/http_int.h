@@ -27,6 +27,7 @@ struct store;
 struct req;
 struct ratelimit;
 struct console;
+struct verify_detail;
 
 #define HTTP_MAX_THREADS 64
 
@@ -251,6 +252,10 @@ const char *http_conn_query(struct MHD_Connection *conn);
 void http_request_url(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
                       const char *path, char *out, size_t cap);
 
+/* http_each_header - explain_each_header_fn over an MHD connection: each
+ * request header's name (http.c). */
+int http_each_header(void *ctx, void (*cb)(void *arg, const char *name), void *arg);
+
 /* http_note_reject - a request to rt (NULL: none) refused with err: kept in
  * the store's rejected ring (400, 401 and 403 only) with reason, the
  * masked headers and, when rt keeps them, the body (http.c). */
@@ -270,7 +275,8 @@ int http_verify_explained(struct MHD_Connection *conn, int tls, const struct cfg
  * with every input the profile's template may use.  HG_OK, HG_ESIG or
  * HG_ESTALE with *why (a constant text for the log). */
 int http_verify(struct MHD_Connection *conn, int tls, const struct cfg_route *rt,
-                const char *method, const char *body, size_t len, const char **why);
+                const char *method, const char *body, size_t len, const char **why,
+                struct verify_detail *detail);
 
 /* http_hs_try - if the request is a registration handshake of rt's profile
  * (body: NULL before the body is read, for GET/HEAD handshakes), verify and

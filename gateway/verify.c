@@ -7,7 +7,9 @@
  * assembled in a temporary buffer.  Public keys are read by pubkey.c, JWTs
  * checked by jwt.c.  Tokens, Basic credentials and every MAC are compared
  * in constant time.
- * Invariant: no function here logs or returns secret or digest bytes.
+ * Invariant: no function here logs or returns secret or digest bytes; a
+ * verify_detail gets decisions, counts and clock skew, counted outside the
+ * constant-time comparisons from what is public (lengths, algorithms).
  */
 #include "verify.h"
 #include "codec.h"
@@ -43,6 +45,7 @@ struct vkey {
     EVP_MAC_CTX *mac; /* HMAC */
     EVP_PKEY *pk;     /* Ed25519 / ECDSA (public, or private when signing) */
     int priv;
+    size_t sec;            /* the secret it was made of (an index) */
     unsigned char tok[32]; /* token / basic: SHA-256 of the secret */
 };
 
@@ -188,8 +191,10 @@ static int build(const struct profile *p, const struct secret *secrets, size_t n
     v->p = p;
     int rc = HG_OK;
     if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            v->k[v->n].sec = i;
             verify_token_digest((const char *)secrets[i].data, secrets[i].len, v->k[v->n++].tok);
+        }
     if (p->fmt == PROF_FMT_JWT && !want_priv)
         rc = jwt_keys_new(secrets, n, p->jwt.algs, &v->jwt, why);
     if (p->fmt == PROF_FMT_JWT && !rc) /* sign, or count: the secrets as given */
@@ -207,6 +212,7 @@ static int build(const struct profile *p, const struct secret *secrets, size_t n
                 continue;
             struct vkey *k = &v->k[v->n];
             k->alg = al[a];
+            k->sec = i;
             rc = key ? add_pk(al[a], &secrets[i], want_priv, k, why)
                      : add_mac(v, al[a], &secrets[i], k, why);
             v->n += k->pk || k->mac;
@@ -423,17 +429,72 @@ static int match_any(const struct verifier *v, struct vt *t, const struct cand *
     return ok;
 }
 
-/* check_timestamp - HG_OK if ts is within tolerance. */
-static int check_timestamp(const struct profile *p, const char *ts, int64_t now, long tol)
+/* check_timestamp - VD_NONE if ts is within tolerance, else why not; the
+ * skew into d (may be NULL) when ts could be read. */
+static enum verify_why check_timestamp(const struct profile *p, const char *ts, int64_t now,
+                                       long tol, struct verify_detail *d)
 {
     int64_t t;
+    if (!ts)
+        return VD_MISSING_TS;
     if (vt_time(p->ts_unit, ts, &t))
-        return HG_ESTALE;
+        return VD_BAD_TS;
+    if (d) {
+        d->has_ts = 1;
+        d->skew_s = now - t;
+    }
     if (now - t > tol)
-        return HG_ESTALE;
+        return VD_STALE_TS;
     if (p->reject_future && t - now > tol)
-        return HG_ESTALE;
-    return HG_OK;
+        return VD_FUTURE_TS;
+    return VD_NONE;
+}
+
+/* note - why into the request's detail, when one is wanted. */
+static void note(const struct verify_input *in, enum verify_why why)
+{
+    if (in->detail)
+        in->detail->why_code = why;
+}
+
+/* fits - 1 if a signature of n bytes has the length algorithm a gives. */
+static int fits(enum prof_alg a, size_t n)
+{
+    switch (a) {
+    case PROF_ALG_HMAC_SHA1:
+        return n == 20;
+    case PROF_ALG_HMAC_SHA512:
+    case PROF_ALG_ED25519:
+        return n == 64;
+    case PROF_ALG_ECDSA_P256:
+        return n >= 8 && n <= 72; /* DER: its length varies */
+    default:
+        return n == 32;
+    }
+}
+
+/* tally - after a failed match: how many of v's secrets have a key for
+ * some candidate's algorithm, and how many candidates have a length such
+ * a key gives.  Public facts only (kinds and lengths, not bytes). */
+static void tally(const struct verifier *v, const struct cand *c, size_t nc,
+                  struct verify_detail *d)
+{
+    size_t last = (size_t)-1;
+    for (size_t i = 0; i < v->n; i++) {
+        int want = 0;
+        for (size_t j = 0; j < nc; j++)
+            want |= c[j].alg == v->k[i].alg;
+        if (want && v->k[i].sec != last) { /* a secret's keys are adjacent */
+            d->nsecrets++;
+            last = v->k[i].sec;
+        }
+    }
+    for (size_t j = 0; j < nc; j++)
+        for (size_t i = 0; i < v->n; i++)
+            if (v->k[i].alg == c[j].alg && fits(c[j].alg, c[j].len)) {
+                d->nfit++;
+                break;
+            }
 }
 
 /* token_match - 1 if tok (n bytes) is one of v's secrets (constant time
@@ -471,10 +532,14 @@ static int check_items(const struct verifier *v, struct vt *t, const char **why)
         }
         if (rc) {
             *why = rc == HG_EBADJSON ? "body is not JSON" : "an item has no token";
+            note(t->in, rc == HG_EBADJSON  ? VD_BODY_NOT_JSON
+                        : rc == HG_EDUPKEY ? VD_DUP_MEMBER
+                                           : VD_ITEM_NO_TOKEN);
             return HG_ESIG;
         }
         if (!token_match(v, val, len)) {
             *why = "token mismatch";
+            note(t->in, VD_TOKEN_MISMATCH);
             return HG_ESIG;
         }
         items++;
@@ -483,20 +548,25 @@ static int check_items(const struct verifier *v, struct vt *t, const char **why)
         snprintf(path, sizeof(path), "%.*s/%d", (int)(star - ptr), ptr, VERIFY_ITEMS_MAX);
         if (vt_body_exists(t, path)) {
             *why = "more than 100 items";
+            note(t->in, VD_TOO_MANY_ITEMS);
             return HG_ESIG;
         }
     }
+    if (!items)
+        note(t->in, VD_MISSING_TOKEN);
     *why = items ? NULL : "missing token";
     return items ? HG_OK : HG_ESIG;
 }
 
 /* check_basic - Authorization: Basic base64(user:password), one of v's. */
-static int check_basic(const struct verifier *v, const char *h, const char **why)
+static int check_basic(const struct verifier *v, const struct verify_input *in, const char **why)
 {
     unsigned char cred[512];
     size_t n = 0;
+    const char *h = in->token;
     if (!h || strncasecmp(h, "Basic ", 6)) {
         *why = "missing Basic credentials";
+        note(in, VD_BASIC_MISSING);
         return HG_ESIG;
     }
     h += 6;
@@ -504,10 +574,13 @@ static int check_basic(const struct verifier *v, const char *h, const char **why
         h++;
     if (b64_decode(h, strlen(h), cred, sizeof(cred), &n) || !memchr(cred, ':', n)) {
         *why = "malformed Basic credentials";
+        note(in, VD_BASIC_MALFORMED);
         return HG_ESIG;
     }
     int ok = token_match(v, (const char *)cred, n);
     OPENSSL_cleanse(cred, sizeof(cred));
+    if (!ok)
+        note(in, VD_BASIC_MISMATCH);
     *why = ok ? NULL : "credentials mismatch";
     return ok ? HG_OK : HG_ESIG;
 }
@@ -562,6 +635,7 @@ static int check_jwt(const struct verifier *v, const struct verify_input *in, co
         tok += pl;
     if (!tok || !*tok) {
         *why = "missing token";
+        note(in, VD_JWT_MISSING);
         return HG_ESIG;
     }
     struct jwt_want w = {.issuers = (const char *const *)p->jwt.iss,
@@ -575,8 +649,11 @@ static int check_jwt(const struct verifier *v, const struct verify_input *in, co
                          .now_s = in->now_s,
                          .leeway_s = p->jwt.leeway_s};
     int rc = jwt_verify(v->jwt, tok, strlen(tok), &w, why);
+    if (rc)
+        note(in, VD_JWT_INVALID);
     if (rc == HG_OK && v->claims && !pinned_claims(v, tok)) {
         *why = "token claims not the route's jwt_claims";
+        note(in, VD_JWT_CLAIMS);
         rc = HG_ESIG;
     }
     return rc;
@@ -600,17 +677,22 @@ static int signature_of(const struct profile *p, struct vt *t, struct cand *c, s
             sigs[ns++] = body_sig;
         else if (rc != HG_ENOID) {
             *why = rc == HG_ETOOBIG ? "signature header too long" : "signature member unreadable";
+            note(in, rc == HG_ETOOBIG   ? VD_SIG_TOO_LONG
+                     : rc == HG_EDUPKEY ? VD_DUP_MEMBER
+                                        : VD_BODY_NOT_JSON);
             return HG_ESIG;
         }
     }
     if (!ns || !*sigs[0]) {
         *why = "missing signature";
+        note(in, ns ? VD_EMPTY_SIG : VD_MISSING_SIG);
         return HG_ESIG;
     }
     *nc = 0;
     for (size_t i = 0; i < ns; i++) {
         if (strlen(sigs[i]) > VERIFY_HDR_MAX) {
             *why = "signature header too long";
+            note(in, VD_SIG_TOO_LONG);
             return HG_ESIG;
         }
         *nc = candidates(p, sigs[i], c, *nc, tsbuf, tscap);
@@ -643,23 +725,58 @@ static int check_signed(const struct verifier *v, struct vt *t, const char **why
     int rc = signature_of(p, t, c, &nc, tsbuf, sizeof(tsbuf), why);
     if (rc)
         return rc;
+    struct verify_detail *d = t->in->detail;
+    if (d)
+        d->ncand = (unsigned)nc;
     const char *ts = timestamp_of(p, t, tsbuf, tsbody, sizeof(tsbody));
     if (ts && ts != t->in->timestamp) /* kept in t: tsbuf and tsbody end with this call */
         snprintf(t->tsown, sizeof(t->tsown), "%s", ts);
     t->ts = ts && ts != t->in->timestamp ? t->tsown : ts;
-    if (p->has_timestamp && check_timestamp(p, t->ts, t->in->now_s, t->in->tolerance_s)) {
+    enum verify_why tw =
+        p->has_timestamp ? check_timestamp(p, t->ts, t->in->now_s, t->in->tolerance_s, d) : VD_NONE;
+    if (tw != VD_NONE) {
         *why = t->ts ? "timestamp outside tolerance" : "missing timestamp";
+        note(t->in, tw);
         return HG_ESTALE;
     }
     if (!nc) {
         *why = "malformed signature";
+        note(t->in, VD_MALFORMED_SIG);
         return HG_ESIG;
     }
     *why = "signature mismatch";
-    if (!match_any(v, t, c, nc))
+    if (!match_any(v, t, c, nc)) {
+        if (d) {
+            tally(v, c, nc, d);
+            d->why_code = t->hole ? VD_CONTENT_HOLE : VD_MISMATCH;
+            d->hole = t->hole;
+            d->hole_len = t->hole ? t->hole_len : 0;
+        }
         return HG_ESIG;
+    }
     *why = NULL;
     return HG_OK;
+}
+
+/* detail_init - in->detail (if any) zeroed, with what is known before
+ * anything is checked: the window, the header, the secrets (counted again
+ * for a signature: only those of its algorithms are tried). */
+static void detail_init(const struct verifier *v, const struct verify_input *in)
+{
+    struct verify_detail *d = in->detail;
+    if (!d)
+        return;
+    const struct profile *p = v->p;
+    memset(d, 0, sizeof(*d));
+    d->tolerance_s = in->tolerance_s;
+    if (p->fmt == PROF_FMT_TOKEN)
+        d->sig_header = p->token_pointer ? NULL : p->token_header[0];
+    else if (p->fmt == PROF_FMT_BASIC)
+        d->sig_header = "Authorization";
+    else if (p->fmt != PROF_FMT_NONE && !p->sig_pointer)
+        d->sig_header = p->sig_header[0];
+    if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC || p->fmt == PROF_FMT_JWT)
+        d->nsecrets = (unsigned)v->n;
 }
 
 int verify_check(const struct verifier *v, const struct verify_input *in, const char **reason)
@@ -669,6 +786,7 @@ int verify_check(const struct verifier *v, const struct verify_input *in, const 
     int rc = HG_ESIG;
     struct vt t;
     vt_init(&t, p, in);
+    detail_init(v, in);
     switch (p->fmt) {
     case PROF_FMT_NONE:
         rc = HG_OK;
@@ -687,11 +805,12 @@ int verify_check(const struct verifier *v, const struct verify_input *in, const 
                 why = "missing token";
             else if (!token_match(v, tok, strlen(tok)))
                 why = "token mismatch";
+            note(in, !why ? VD_NONE : tok && *tok ? VD_TOKEN_MISMATCH : VD_MISSING_TOKEN);
             rc = why ? HG_ESIG : HG_OK;
         }
         break;
     case PROF_FMT_BASIC:
-        rc = check_basic(v, in->token, &why);
+        rc = check_basic(v, in, &why);
         break;
     case PROF_FMT_JWT:
         rc = check_jwt(v, in, &why);

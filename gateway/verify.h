@@ -24,6 +24,53 @@ struct json_t;
 /* verify_header_fn - the value of request header name, or NULL. */
 typedef const char *(*verify_header_fn)(void *ctx, const char *name);
 
+/* verify_why - why verify_check refused a request, finer than its reason
+ * text (struct verify_detail; explain.h puts it into words).  Each code
+ * names the decision, never a value the request or a secret held. */
+enum verify_why {
+    VD_NONE = 0,        /* accepted, or nothing was decided */
+    VD_MISSING_SIG,     /* no signature header present (or no body member: sig_pointer) */
+    VD_EMPTY_SIG,       /* the signature header is present and empty */
+    VD_SIG_TOO_LONG,    /* a signature header (or member) over 2048 bytes */
+    VD_MALFORMED_SIG,   /* signatures sent, none readable in the profile's format */
+    VD_MISMATCH,        /* readable signatures, none valid under any secret */
+    VD_CONTENT_HOLE,    /* the signed content lacks a piece (detail.hole) */
+    VD_MISSING_TS,      /* no timestamp where the profile reads one */
+    VD_BAD_TS,          /* a timestamp that is not in the profile's unit */
+    VD_STALE_TS,        /* older than the tolerance (detail.skew_s > tolerance_s) */
+    VD_FUTURE_TS,       /* further ahead than the tolerance (reject_future) */
+    VD_MISSING_TOKEN,   /* token: none presented; token_pointer: the body has no items */
+    VD_TOKEN_MISMATCH,  /* token: not one of the route's */
+    VD_ITEM_NO_TOKEN,   /* token_pointer: an item lacks the member */
+    VD_TOO_MANY_ITEMS,  /* token_pointer: more than 100 items */
+    VD_BODY_NOT_JSON,   /* sig_pointer / token_pointer: the body is not JSON */
+    VD_DUP_MEMBER,      /* sig_pointer / token_pointer: a member on the path repeats */
+    VD_BASIC_MISSING,   /* basic: no "Authorization: Basic" */
+    VD_BASIC_MALFORMED, /* basic: not base64 of user:password */
+    VD_BASIC_MISMATCH,  /* basic: not one of the route's credentials */
+    VD_JWT_MISSING,     /* jwt: no token in the header */
+    VD_JWT_INVALID,     /* jwt: refused by jwt_verify (the reason text says why) */
+    VD_JWT_CLAIMS       /* jwt: valid, but not carrying the route's jwt_claims */
+};
+
+/* verify_detail - what verify_check found, for an operator: counts,
+ * clock skew and the profile's names, never a secret, signature or digest
+ * byte.  Filled (all of it, zeroed first) when verify_input.detail is set. */
+struct verify_detail {
+    enum verify_why why_code;
+    int has_ts;             /* a timestamp was read: skew_s is set */
+    int64_t skew_s;         /* now - timestamp: > 0 old, < 0 in the future */
+    long tolerance_s;       /* the window it is checked against */
+    unsigned nsecrets;      /* secrets (keys, tokens) the verifier tried */
+    unsigned ncand;         /* signatures found in the request */
+    unsigned nfit;          /* ... of a length a tried key's algorithm gives */
+    const char *sig_header; /* the profile's (first) header of its signature or token,
+                               or NULL; a static string of the profile */
+    const char *hole;       /* VD_CONTENT_HOLE: the placeholder ("header:X-Id", "url"),
+                               hole_len bytes of the profile's content template */
+    size_t hole_len;
+};
+
 /* verify_input - what one request offers.  Strings are NUL-terminated or
  * NULL when absent.  Nothing is retained after the call. */
 struct verify_input {
@@ -41,8 +88,9 @@ struct verify_input {
     verify_header_fn hdr;      /* {header:NAME}, or NULL */
     const char *const *claims; /* signing a JWT: extra "NAME=VALUE" claims, NULL-terminated */
     void *hctx;
-    int64_t now_s;    /* current unix time, for the tolerance check */
-    long tolerance_s; /* replay window in seconds */
+    int64_t now_s;                /* current unix time, for the tolerance check */
+    long tolerance_s;             /* replay window in seconds */
+    struct verify_detail *detail; /* verify_check fills it when not NULL */
 };
 
 /* verify_new - a verifier for profile p with n secrets (copied; the caller
@@ -73,7 +121,9 @@ void verify_free(struct verifier *v);
  * and - for timestamped schemes - a timestamp within tolerance.
  * HG_ESIG: signature/token missing, malformed or wrong; HG_ESTALE: timestamp
  * missing, malformed or outside the window.  *reason (may be NULL) gets a
- * constant text for the log - never secret material. */
+ * constant text for the log - never secret material - and in->detail (when
+ * set) the finer why_code, counts and skew.  The detail costs no work on
+ * the constant-time paths: it is counted from public lengths and kinds. */
 int verify_check(const struct verifier *v, const struct verify_input *in, const char **reason);
 
 /* verify_sign - the signature header value a producer would send for in,

@@ -27,7 +27,9 @@ struct vt {
     int json;                                    /* 0 not yet checked, 1 valid, -1 not JSON */
     char *form;                                  /* {form}: the sorted content, malloc'd */
     size_t form_len;
-    int form_state; /* 0 not built, 1 built, -1 not a form */
+    int form_state;   /* 0 not built, 1 built, -1 not a form */
+    const char *hole; /* the placeholder a walk could not produce (in p->content), or NULL */
+    size_t hole_len;
 };
 
 /* vt_init - a view of in under p (cheap: nothing is parsed yet). */
@@ -39,7 +41,8 @@ void vt_done(struct vt *t);
 /* vt_walk - feed p's content template to put; 1, or 0 when a piece is
  * missing ({header:X} absent, {json:/p} not a string or number, a body
  * that is not JSON or not a form) or put failed: never a partial message
- * that could verify. */
+ * that could verify.  The missing piece's name ("header:X-Id", without the
+ * braces) is left in t->hole / t->hole_len. */
 int vt_walk(struct vt *t, put_fn put, void *c);
 
 /* vt_body_value - the string (decoded) or number (as written) at JSON

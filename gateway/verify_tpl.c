@@ -164,8 +164,13 @@ int vt_walk(struct vt *t, put_fn put, void *c)
         if (!open)
             break;
         const char *close = strchr(open, '}'); /* the loader checked the template */
-        if (!close || !piece(t, open + 1, (size_t)(close - open - 1), put, c))
+        if (!close)
             return 0;
+        if (!piece(t, open + 1, (size_t)(close - open - 1), put, c)) {
+            t->hole = open + 1; /* for verify_detail: a name from the profile */
+            t->hole_len = (size_t)(close - open - 1);
+            return 0;
+        }
         s = close + 1;
     }
     return 1;
