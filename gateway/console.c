@@ -94,9 +94,10 @@ int console_time_arg(const char *s, int64_t *ms)
         return HG_EINVAL;
     char *end;
     if (strspn(s, "0123456789") == strlen(s)) {
-        long long v = strtoll(s, &end, 10);
-        *ms = (int64_t)v * 1000;
-        return strlen(s) <= 12 ? HG_OK : HG_EINVAL;
+        if (strlen(s) > 12) /* unix seconds: 12 digits reach the year 33658 */
+            return HG_EINVAL;
+        *ms = (int64_t)strtoll(s, &end, 10) * 1000;
+        return HG_OK;
     }
     struct tm tm;
     memset(&tm, 0, sizeof(tm));
@@ -392,7 +393,7 @@ static void *console_main(void *arg)
         int64_t now = time_now_ms();
         if (now >= next_sample) {
             history_sample(c->hist, atomic_load(&c->cfg), c->st, now);
-            next_sample = now + HISTORY_STEP_S * 1000;
+            next_sample = now + (int64_t)HISTORY_STEP_S * 1000;
         }
         /* wakes at a commit, else once a second (rejections, keep-alives) */
         uint64_t last = c->st ? store_wait(c->st, seen, 1000) : seen;

@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,7 +75,7 @@ static struct series *find(struct history *h, enum series_kind kind, const char 
         return NULL;
     struct series *s = &h->s[h->ns++];
     s->kind = kind;
-    strcpy(s->name, name);
+    snprintf(s->name, sizeof(s->name), "%s", name);
     for (size_t i = 0; i < HISTORY_POINTS; i++)
         s->v[i] = NAN;
     return s;
@@ -83,7 +84,7 @@ static struct series *find(struct history *h, enum series_kind kind, const char 
 /* advance - make room for the point at now: every skipped step is NaN. */
 static void advance(struct history *h, int64_t now_ms)
 {
-    int64_t steps = h->end_ms ? (now_ms - h->end_ms) / (HISTORY_STEP_S * 1000) : 1;
+    int64_t steps = h->end_ms ? (now_ms - h->end_ms) / ((int64_t)HISTORY_STEP_S * 1000) : 1;
     if (steps < 1)
         steps = 1;
     if (steps > HISTORY_POINTS)

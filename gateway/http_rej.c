@@ -65,8 +65,11 @@ int http_rej_masked(const struct profile *p, const char *name)
 /* clean - append s with every byte outside printable ASCII as '?'. */
 static int clean(struct buf *b, const char *s, size_t cap)
 {
-    for (size_t i = 0; s[i] && i < cap; i++) {
-        char c = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ? '?' : s[i];
+    for (size_t i = 0; i < cap && s[i]; i++) {
+        unsigned char u = (unsigned char)s[i];
+        char c = s[i];
+        if (u < 0x20 || u > 0x7e)
+            c = '?';
         if (buf_append(b, &c, 1))
             return HG_ENOMEM;
     }

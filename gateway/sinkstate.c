@@ -22,8 +22,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define DONE_RING 1024
 static struct done {
-    int mx;
     uint64_t seq;
+    int mx;
     unsigned attempts;
 } R[DONE_RING];
 static size_t rhead;

@@ -1185,7 +1185,7 @@ static size_t rej_wait(struct store *st, struct rej_seen *r, size_t want, uint64
         store_reject_scan(st, 0, on_rej, r);
         if (r->n == want && (!first_id || r->id[0] == first_id))
             break;
-        struct timespec ts = {0, 10 * 1000000};
+        struct timespec ts = {0, 10L * 1000000};
         nanosleep(&ts, NULL);
     }
     return r->n;
