@@ -363,6 +363,7 @@ static void mismatch(struct out *o, const struct profile *p, const struct verify
                               : "the signature sent does not have the length of ");
         put_alg_len(o, p);
     } else {
+        puts_(o, "signature mismatch: ");
         if (d->nsecrets == 1) {
             puts_(o, d->ncand > 1 ? "the secret matched none" : "the secret did not match");
         } else {

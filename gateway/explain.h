@@ -2,7 +2,7 @@
  * explain.h - a refusal by verification in words an operator can act on:
  * "signature header X-Hub-Signature-256 missing; the request had
  * X-Hub-Signature", "timestamp 312 s older than the route's 300 s
- * tolerance", "no secret of 2 matched; the body was 1,024 bytes, content
+ * tolerance", "signature mismatch: no secret of 2 matched; the body was 1,024 bytes, content
  * type application/json".
  *
  * The sentence is made of verify_check's verify_detail, the route's

@@ -13,8 +13,9 @@ screenshot is a PNG, and no page holds the admin token.
 Chromium (/usr/bin/chromium, or $HG_CHROMIUM), Node.js 18+ and
 tests/browser/node_modules are installed by scripts/deps --test and scripts/test;
 without them the test FAILS and says what to run.  $HG_NODE names another node
-binary; $HG_UI_ARTIFACTS keeps the screenshots and page HTML in that directory
-(else they go with the test's temp dir).  With $HG_LEAK_DIR, each page's HTML is
+binary; $HG_UI_ARTIFACTS names the directory for the screenshots and page HTML (else
+console-screenshots/ beside the binary: build/console-screenshots after
+scripts/test).  With $HG_LEAK_DIR, each page's HTML is
 recorded for tests/leaks/sweep.py like every answer hg.curl() gets.
 """
 import glob
@@ -123,7 +124,10 @@ curl -sS --max-time 20 -o /dev/null -H "X-Webhook-Signature: sha256=$(printf '0%
     -H 'Content-Type: application/json' --data-binary '{{"event_id":"evt_forged","event":"order.created"}}' \\
     {shlex.quote(hook)}
 """)
-        art = os.environ.get("HG_UI_ARTIFACTS") or os.path.join(self.tmp, "artifacts")
+        # the test's artefacts: beside the binary under test (build/console-screenshots,
+        # build-asan/console-screenshots), so they outlive the run
+        art = os.environ.get("HG_UI_ARTIFACTS") or os.path.join(os.path.dirname(hg.BIN), "console-screenshots")
+        shutil.rmtree(art, ignore_errors=True)
         os.makedirs(art, exist_ok=True)
         env = dict(os.environ, HG_UI_URL=f"http://127.0.0.1:{admin}/ui/", HG_TOKEN=TOKEN, HG_SEND=send, HG_BAD=bad,
                    HG_ARTIFACTS=art, HG_CHROMIUM=CHROMIUM)

@@ -306,13 +306,16 @@ static void mismatch_case(const char *const *keys, size_t nkeys, size_t n, const
 static void test_mismatch(void)
 {
     static const char *const two[] = {"first-secret-value", "second-secret-value"};
-    mismatch_case(two, 2, 1024, "application/json",
-                  "no secret of 2 matched; the body was 1,024 bytes, content type "
-                  "application/json");
-    mismatch_case(two, 1, 2, NULL,
-                  "the secret did not match; the body was 2 bytes, content type (none)");
-    mismatch_case(two, 1, 1, "  ", /* a body of one byte: `"` */
-                  "the secret did not match; the body was 1 byte, content type (none)");
+    mismatch_case(
+        two, 2, 1024, "application/json",
+        "signature mismatch: no secret of 2 matched; the body was 1,024 bytes, content type "
+        "application/json");
+    mismatch_case(
+        two, 1, 2, NULL,
+        "signature mismatch: the secret did not match; the body was 2 bytes, content type (none)");
+    mismatch_case(
+        two, 1, 1, "  ", /* a body of one byte: `"` */
+        "signature mismatch: the secret did not match; the body was 1 byte, content type (none)");
 }
 
 static void test_thousands(void)
@@ -328,13 +331,16 @@ static void test_thousands(void)
     add(&r, "X-Hub-Signature-256",
         "sha256=0000000000000000000000000000000000000000000000000000000000000000");
     run(v, "github", &r, body, "text/plain", &d, &why, out, sizeof(out));
-    T_EQ_STR(out,
-             "the secret did not match; the body was 1,234,567 bytes, content type text/plain");
+    T_EQ_STR(out, "signature mismatch: the secret did not match; the body was 1,234,567 bytes, "
+                  "content type text/plain");
     d.nsecrets = 1000;
     explain_verify(prof("github"), &d, why, NULL, NULL, 999, "a/b", out, sizeof(out));
-    T_EQ_STR(out, "no secret of 1,000 matched; the body was 999 bytes, content type a/b");
+    T_EQ_STR(
+        out,
+        "signature mismatch: no secret of 1,000 matched; the body was 999 bytes, content type a/b");
     explain_verify(prof("github"), &d, why, NULL, NULL, 1000000, "a/b", out, sizeof(out));
-    T_EQ_STR(out, "no secret of 1,000 matched; the body was 1,000,000 bytes, content type a/b");
+    T_EQ_STR(out, "signature mismatch: no secret of 1,000 matched; the body was 1,000,000 bytes, "
+                  "content type a/b");
     verify_free(v);
 }
 
@@ -361,7 +367,8 @@ static void test_mismatch_details(void)
         "v1=00000000000000000000000000000000000000000000000000000000000000bb");
     run(v, "stripe", &s, "{}", "application/json", &d, &why, out, sizeof(out));
     T_EQ_INT(d.ncand, 2);
-    T_EQ_STR(out, "the secret matched none of the 2 signatures sent; the body was 2 bytes, content "
+    T_EQ_STR(out, "signature mismatch: the secret matched none of the 2 signatures sent; the body "
+                  "was 2 bytes, content "
                   "type application/json");
     T_CHECK(!strstr(out, "aa") && !strstr(out, "bb"));
     verify_free(v);
@@ -409,9 +416,10 @@ static void test_content_hole(void)
     T_EQ_STR(out, "the signed content needs the body as a form with parameters; the body was 5 "
                   "bytes, content type application/json");
     run(v, "twilio", &t, "a=1", "application/x-www-form-urlencoded", &d, &why, out, sizeof(out));
-    T_EQ_STR(out, "the secret did not match; the body was 3 bytes, content type "
-                  "application/x-www-form-urlencoded; the signed content includes the URL the "
-                  "producer called");
+    T_EQ_STR(out,
+             "signature mismatch: the secret did not match; the body was 3 bytes, content type "
+             "application/x-www-form-urlencoded; the signed content includes the URL the "
+             "producer called");
     verify_free(v);
 }
 
