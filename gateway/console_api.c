@@ -595,15 +595,15 @@ static int sink_entry(struct console *c, const struct config *cfg, size_t i,
     int rc = buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
     rc = rc ? rc : json_escape(b, s->name, strlen(s->name));
     rc = rc ? rc
-            : buf_printf(b,
-                         ",\"type\":\"%s\",\"backlog\":%llu,\"oldest_s\":%.1f,\"delivered\":%llu,"
-                         "\"failed\":%llu,\"retries\":%llu,\"dead\":%llu,\"rate\":%.2f,"
-                         "\"retrying\":",
-                         ops ? ops->name : "?",
-                         (unsigned long long)(i < g->nsinks ? g->backlog[i] : 0),
-                         i < g->nsinks ? g->oldest_s[i] : 0.0, (unsigned long long)mc.delivered,
-                         (unsigned long long)mc.failed, (unsigned long long)mc.retries,
-                         (unsigned long long)dead, history_rate(c->hist, s->name, 1));
+            : buf_printf(
+                  b,
+                  ",\"type\":\"%s\",\"backlog\":%llu,\"oldest_s\":%.1f,\"delivered\":%llu,"
+                  "\"failed\":%llu,\"retries\":%llu,\"dead\":%llu,\"rate\":%.2f,"
+                  "\"retrying\":",
+                  ops ? ops->name : "?", (unsigned long long)(i < g->nsinks ? g->backlog[i] : 0),
+                  i < g->nsinks ? g->oldest_s[i] : 0.0, (unsigned long long)mc.delivered,
+                  (unsigned long long)mc.failed, (unsigned long long)mc.retries,
+                  (unsigned long long)dead, history_rate(c->hist, s->name, HISTORY_DELIVERED));
     if (!ss.seq)
         return rc ? rc : buf_puts(b, "null}");
     char when[40];
@@ -635,9 +635,12 @@ static int route_entry(struct console *c, const struct config *cfg, size_t i, st
     return rc ? rc
               : buf_printf(b,
                            "],\"accepted\":%llu,\"duplicate\":%llu,\"rejected\":%llu,"
-                           "\"rate\":%.2f}",
+                           "\"rate\":%.2f,\"duplicate_rate\":%.2f,\"rejected_rate\":%.2f}",
                            (unsigned long long)mc.accepted, (unsigned long long)mc.duplicate,
-                           (unsigned long long)mc.rejected, history_rate(c->hist, r->name, 0));
+                           (unsigned long long)mc.rejected,
+                           history_rate(c->hist, r->name, HISTORY_ACCEPTED),
+                           history_rate(c->hist, r->name, HISTORY_DUPLICATE),
+                           history_rate(c->hist, r->name, HISTORY_REJECTED));
 }
 
 static enum MHD_Result list_sinks(struct console *c, const struct console_ctx *x)

@@ -25,7 +25,7 @@
 
 #define HISTORY_SERIES 96
 
-enum series_kind { S_ROUTE = 0, S_BACKLOG, S_SINKRATE, S_COMMIT };
+enum series_kind { S_ROUTE = 0, S_BACKLOG, S_SINKRATE, S_COMMIT, S_DUP, S_REJ };
 
 struct series {
     enum series_kind kind;
@@ -143,6 +143,8 @@ void history_sample(struct history *h, const struct config *cfg, struct store *s
         struct metrics_route_counts rc;
         metrics_route_counts(cfg->routes[i].mx, &rc);
         rate(find(h, S_ROUTE, cfg->routes[i].name), rc.accepted, at, dt);
+        rate(find(h, S_DUP, cfg->routes[i].name), rc.duplicate, at, dt);
+        rate(find(h, S_REJ, cfg->routes[i].name), rc.rejected, at, dt);
     }
     for (size_t i = 0; i < cfg->nsinks; i++) {
         struct metrics_sink_counts sc;
@@ -174,12 +176,13 @@ static double newest_rate(const struct history *h, const struct series *s)
     return n ? sum / n : 0;
 }
 
-double history_rate(struct history *h, const char *name, int sink)
+double history_rate(struct history *h, const char *name, enum history_what what)
 {
+    static const enum series_kind kind[] = {S_ROUTE, S_DUP, S_REJ, S_SINKRATE};
     double r = 0;
     pthread_mutex_lock(&h->lock);
     for (size_t i = 0; i < h->ns; i++)
-        if (h->s[i].kind == (sink ? S_SINKRATE : S_ROUTE) && !strcmp(h->s[i].name, name))
+        if (h->s[i].kind == kind[what] && !strcmp(h->s[i].name, name))
             r = newest_rate(h, &h->s[i]);
     pthread_mutex_unlock(&h->lock);
     return r;

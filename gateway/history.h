@@ -33,9 +33,17 @@ void history_free(struct history *h);
  * at a time (the console's). */
 void history_sample(struct history *h, const struct config *cfg, struct store *st, int64_t now_ms);
 
-/* history_rate - route's accepted events per second over the last minute
- * (0 when unknown); sink delivered per second likewise (sink != 0). */
-double history_rate(struct history *h, const char *name, int sink);
+/* What history_rate measures. */
+enum history_what {
+    HISTORY_ACCEPTED = 0, /* a route's stored events */
+    HISTORY_DUPLICATE,    /* a route's duplicates */
+    HISTORY_REJECTED,     /* a route's 400/401/403 answers */
+    HISTORY_DELIVERED     /* a sink's deliveries */
+};
+
+/* history_rate - name's count of what per second over the last minute (0
+ * when unknown). */
+double history_rate(struct history *h, const char *name, enum history_what what);
 
 /* history_json - the /api/history answer into out.  HG_OK or HG_ENOMEM. */
 int history_json(struct history *h, struct buf *out);

@@ -570,7 +570,8 @@
       }));
       $('routes').tBodies[0].replaceChildren(...(data.routes || []).map((r) => el('tr', { 'data-route': text(r.name) },
         td(r.name, 'name'), td(r.path), td(r.profile), td(Array.isArray(r.sinks) ? r.sinks.join(', ') : r.sinks),
-        td(r.accepted, 'n'), td(r.duplicate, 'n'), td(r.rejected, 'n'), td(fmtNum(r.rate, 2), 'n'))));
+        td(r.accepted, 'n'), td(r.duplicate, 'n'), td(r.rejected, 'n'), td(fmtNum(r.rate, 2), 'n'),
+        td(fmtNum(r.duplicate_rate, 2), 'n'), td(fmtNum(r.rejected_rate, 2), 'n'))));
       setMsg('sinks-msg', 'Updated ' + clock(new Date()) + '; every 10 s.');
     } catch (e) {
       if (gen === S.gen) showError(e);

@@ -363,6 +363,8 @@ class ConsoleTest(hg.GatewayTest):
         gen = [x for x in r["routes"] if x["name"] == "gen"][0]
         self.assertEqual((gen["accepted"], gen["duplicate"], gen["rejected"]), (1, 1, 1))
         self.assertEqual(gen["sinks"], ["out"])
+        for k in ("rate", "duplicate_rate", "rejected_rate"):
+            self.assertIsInstance(gen[k], (int, float))
         h = self.api(g, "/api/history").json()
         self.assertEqual(h["step_s"], 10)
         self.assertEqual(len(h["commit_p99_ms"]), 360)
