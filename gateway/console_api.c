@@ -127,6 +127,7 @@ struct list {
     const char *route, *type, *id, *want;
     int64_t since, until;
     uint64_t cursors[256];
+    uint64_t hi; /* this chunk's last seq: a scan past a gap (pruned events) stops there */
     /* this chunk's matches, in seq order */
     char *item[LIST_CHUNK];
     uint64_t seq[LIST_CHUNK];
@@ -188,6 +189,8 @@ static int on_list(void *arg, uint64_t seq, const void *rec, size_t len)
 {
     struct list *l = arg;
     struct event ev;
+    if (seq > l->hi)
+        return 1;
     if (event_rec_parse(rec, len, &ev))
         return 0;
     if (l->since && ev.received_ms < l->since) {
@@ -254,6 +257,7 @@ static enum MHD_Result list_events(struct console *c, const struct console_ctx *
     while (hi > 0 && n < limit && scanned < LIST_SCAN_MAX && !l->older && !rc) {
         uint64_t lo = hi > LIST_CHUNK ? hi - LIST_CHUNK : 0;
         l->n = 0;
+        l->hi = hi;
         if (store_scan(c->st, lo, (size_t)(hi - lo), on_list, l)) {
             rc = HG_ESTORE;
             break;
