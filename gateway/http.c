@@ -4,7 +4,8 @@
  * is read - client certificate, framing, rate, allow list, token,
  * max_connections, Content-Length - are in http_gate.c; the listeners -
  * daemons started, replaced on reload, stopped - in http_listen.c; the
- * connection list, its limits and the header deadline in http_conn.c;
+ * connection list, its limits and the header deadline in http_conn.c; the
+ * console's requests and the rejected ring's records in http_console.c;
  * http_int.h is what they share.
  *
  * Request state (struct req) is created on the first call of the access
@@ -201,46 +202,6 @@ void http_log_refused(struct MHD_Connection *conn, const char *url, int err, con
             log_clean(url, path, sizeof(path)), "status", (int)hg_http_status(err), "reason",
             reason, "detail", detail, "client", client_ip(conn, ip, sizeof(ip)), "via",
             via[0] ? via : NULL);
-}
-
-struct each_ctx {
-    void (*cb)(void *, const char *);
-    void *arg;
-};
-
-static enum MHD_Result each_name(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
-{
-    struct each_ctx *e = cls;
-    (void)kind;
-    (void)value;
-    if (key)
-        e->cb(e->arg, key);
-    return MHD_YES;
-}
-
-int http_each_header(void *ctx, void (*cb)(void *arg, const char *name), void *arg)
-{
-    struct each_ctx e = {cb, arg};
-    return MHD_get_connection_values(ctx, MHD_HEADER_KIND, each_name, &e);
-}
-
-void http_note_reject(struct http *h, struct MHD_Connection *conn, const struct cfg_route *rt,
-                      const char *url, int err, const char *reason, const char *body, size_t len)
-{
-    unsigned status = hg_http_status(err);
-    if (!h->st || (status != 400 && status != 401 && status != 403))
-        return;
-    char ip[64], red[256];
-    const struct config *cfg = atomic_load(&h->cfg);
-    struct http_rej rj = {.route = rt,
-                          .path = config_route_redact(cfg, url, red, sizeof(red)),
-                          .client = client_ip(conn, ip, sizeof(ip)),
-                          .status = status,
-                          .reason = reason ? reason : hg_strerror(err),
-                          .body = body,
-                          .body_len = len};
-    http_rej_note(h->st, conn, &rj);
 }
 
 enum MHD_Result http_queue_canned(struct http *h, struct MHD_Connection *conn, enum canned c,
@@ -667,62 +628,6 @@ static enum MHD_Result serve_ops(struct dctx *dc, struct MHD_Connection *conn, c
     return submit(r);
 }
 
-/* console_rate_ok - the sign-in rate of the console: the listener's
- * per-address limit, when one is configured. */
-static int console_rate_ok(void *arg)
-{
-    struct MHD_Connection *conn = arg;
-    struct http_client *cl = http_conn_client(conn);
-    unsigned retry_s = 1;
-    return !cl || !cl->h->rl ||
-           ratelimit_check(cl->h->rl, http_client_addr(conn), time_now_ms(), &retry_s) == 0;
-}
-
-/* self_url - a public listener's URL on loopback ("http://127.0.0.1:PORT"),
- * for the console's test events; "" when there is none. */
-static void self_url(struct http *h, const struct config *cfg, char *out, size_t cap)
-{
-    out[0] = '\0';
-    for (size_t i = 0; i < h->nls && i < cfg->nlisteners; i++) {
-        const struct cfg_listener *l = &cfg->listeners[i];
-        if (l->admin || !h->ls[i] || !h->ls[i]->nd)
-            continue;
-        const union MHD_DaemonInfo *di =
-            MHD_get_daemon_info(h->ls[i]->d[0], MHD_DAEMON_INFO_BIND_PORT);
-        unsigned port = di ? di->port : l->port;
-        int v6 = strchr(l->host, ':') != NULL;
-        const char *host = !strcmp(l->host, "0.0.0.0") ? "127.0.0.1"
-                           : !strcmp(l->host, "::")    ? "::1"
-                                                       : l->host;
-        snprintf(out, cap, "%s://%s%s%s:%u", l->tls ? "https" : "http", v6 ? "[" : "", host,
-                 v6 ? "]" : "", port);
-        return;
-    }
-}
-
-/* console_call - a request to the console (console.h), body read. */
-static enum MHD_Result console_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
-                                    const char *method, const char *body, size_t len)
-{
-    struct http *h = dc->h;
-    char ip[64], self[128];
-    const struct config *cfg = atomic_load(&h->cfg);
-    self_url(h, cfg, self, sizeof(self));
-    struct console_ctx x = {.cfg = cfg,
-                            .conn = conn,
-                            .url = url,
-                            .method = method,
-                            .body = body,
-                            .body_len = len,
-                            .tls = dc->tls,
-                            .client = http_client_addr(conn),
-                            .client_ip = client_ip(conn, ip, sizeof(ip)),
-                            .self_url = self,
-                            .rate_ok = console_rate_ok,
-                            .rate_arg = conn};
-    return console_handle(h->con, &x);
-}
-
 /* budget_chunk - a streamed body grows by n bytes: 0, or 1 if it would
  * pass the unauthenticated body budget (logged: the connection is closed;
  * libmicrohttpd cannot answer in the middle of an upload). */
@@ -763,7 +668,7 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         return serve_ops(dc, conn, url, method, con_cls);
     if (dc->admin && console_path(url)) {
         if (!console_wants_body(url, method))
-            return console_call(dc, conn, url, method, NULL, 0);
+            return http_console_call(dc, conn, url, method, NULL, 0);
         struct req *r = req_new(dc, conn); /* the body of a POST to the API first */
         if (!r)
             return MHD_NO;
@@ -840,7 +745,7 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
         }
         if (r->too_big)
             return http_queue_canned(h, conn, C_413, 413);
-        return console_call(dc, conn, url, method, r->body.p ? r->body.p : "", r->body.len);
+        return http_console_call(dc, conn, url, method, r->body.p ? r->body.p : "", r->body.len);
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st)) {
             atomic_store(&h->health_ok_ms, time_now_ms());

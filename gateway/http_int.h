@@ -2,7 +2,8 @@
  * http_int.h - what the http*.c modules share: http.c (the request
  * lifecycle), http_gate.c (the admission checks before the body),
  * http_listen.c (the listeners: start, reload, stop), http_conn.c (the
- * connections), http_hs.c (handshakes, signed inputs) and http_budget.c.
+ * connections), http_hs.c (handshakes, signed inputs), http_console.c (the
+ * console's requests, the rejected ring) and http_budget.c.
  * Nothing else includes it.
  *
  * Invariants: a struct listener never moves once its daemons run (their
@@ -255,6 +256,11 @@ void http_request_url(struct MHD_Connection *conn, int tls, const struct cfg_rou
 /* http_each_header - explain_each_header_fn over an MHD connection: each
  * request header's name (http.c). */
 int http_each_header(void *ctx, void (*cb)(void *arg, const char *name), void *arg);
+
+/* http_console_call - a request to a console path (console.h) on an admin
+ * daemon, its body (a POST's, or NULL) read: answered (http_console.c). */
+enum MHD_Result http_console_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *body, size_t len);
 
 /* http_note_reject - a request to rt (NULL: none) refused with err: kept in
  * the store's rejected ring (400, 401 and 403 only) with reason, the
