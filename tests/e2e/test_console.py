@@ -419,7 +419,26 @@ class ConsoleTest(hg.GatewayTest):
 
 
 class ConsoleTLSTest(hg.GatewayTest):
-    """The cookie is Secure on an HTTPS admin listener."""
+    """The cookie is Secure on an HTTPS admin listener; tls.client_ca on the
+    admin listener applies to the console."""
+
+    def test_console_behind_client_certificates(self):
+        from test_ops import make_pki
+        pki = make_pki(self.tmp)
+        cfg = self.config(listen=[{"address": "127.0.0.1:0"},
+                                  {"address": "127.0.0.1:0", "admin": True,
+                                   "tls": {"cert": pki["server"], "key": pki["server_key"], "client_ca": pki["ca"]}}])
+        cfg["admin"] = {"token": "env:HG_ADMIN_TOKEN"}
+        g = self.gateway(cfg, env={"HG_ADMIN_TOKEN": TOKEN})
+        url, auth = g.url("/api/events", i=1, scheme="https"), {"Authorization": "Bearer " + TOKEN}
+        self.assertEqual(hg.curl(url, headers=auth, cacert=pki["server"]).status, 403)  # the token is not enough
+        self.assertEqual(hg.curl(g.url("/ui/", i=1, scheme="https"), cacert=pki["server"]).status, 403)
+        r = hg.curl(url, headers=auth, cacert=pki["server"], extra=["--cert", pki["rogue"], "--key", pki["rogue_key"]])
+        self.assertEqual(r.status, 403)
+        r = hg.curl(url, headers=auth, cacert=pki["server"], extra=["--cert", pki["client"], "--key", pki["client_key"]])
+        self.assertEqual(r.status, 200, r.body)
+        r = hg.curl(url, cacert=pki["server"], extra=["--cert", pki["client"], "--key", pki["client_key"]])
+        self.assertEqual(r.status, 401)  # and the certificate is not enough either
 
     def test_cookie_secure_over_tls(self):
         cert, key = hg.make_cert(self.tmp)
