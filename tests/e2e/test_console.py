@@ -259,6 +259,8 @@ class ConsoleTest(hg.GatewayTest):
              "/hooks/generic", 400, ["JSON"]),
             ({"Content-Type": "application/json", "X-Webhook-Signature": sig(body)}, body, "/hooks/locked", 403,
              ["127.0.0.1", "allow"]),
+            (hg.iex_headers("iex-new-secret", body.encode(), "evt_old", "t", ts=int(time.time()) - 900), body,
+             "/hooks/iex", 401, ["timestamp", "s older than the route's 300 s tolerance"]),
         ]
         for h, b, path, status, words in cases:
             r = hg.curl(g.url(path), b.encode(), h)
