@@ -244,7 +244,7 @@ static enum MHD_Result login(struct console *c, const struct console_ctx *x)
     for (int i = 0; i < CONSOLE_SESSIONS && !s; i++)
         if (!c->sess[i].used)
             s = &c->sess[i];
-    for (int i = 0; i < CONSOLE_SESSIONS && !s; i++) /* full: the oldest goes */
+    for (int i = 0, full = !s; full && i < CONSOLE_SESSIONS; i++) /* full: the oldest goes */
         if (!s || c->sess[i].created_ms < s->created_ms)
             s = &c->sess[i];
     if (!s)

@@ -345,7 +345,8 @@ static int batch_noack(struct worker *w, struct batch *b)
         dead_letter(w, w->scanned, c->retry_max_attempts, "not acknowledged by the consumer"))
         return HG_ENOACK;
     b->single = 0;
-    w->lines = 0; /* dead, not delivered */
+    sinkstate_clear(w->sink->mx, w->first); /* dead: no longer retried */
+    w->lines = 0;                           /* dead, not delivered */
     return HG_OK;
 }
 

@@ -40,13 +40,21 @@ static int word(const char *name, const char *w)
 
 int http_rej_masked(const struct profile *p, const char *name)
 {
-    static const char *const exact[] = {"authorization", "proxy-authorization", "cookie",
-                                        "set-cookie", NULL};
-    static const char *const words[] = {"signature", "token",      "secret", "auth",
-                                        "key",       "password",   "hmac",   "sig",
-                                        "apikey",    "credential", NULL};
+    /* a URL a proxy forwards may carry a route's path token or a query token */
+    static const char *const exact[] = {
+        "cookie",         "set-cookie",    "x-forwarded-uri", "x-original-uri",
+        "x-original-url", "x-rewrite-url", "referer",         NULL};
+    /* anywhere in the name: "X-AuthToken", "X-Authorization", "X-Secrets" */
+    static const char *const parts[] = {"auth",       "token",   "secret",    "passw",
+                                        "credential", "jwt",     "signature", "hmac",
+                                        "apikey",     "api-key", "session",   NULL};
+    /* as a word only: "X-Sig", "Api-Key", "X-Airtable-Content-MAC" (not "Signal") */
+    static const char *const words[] = {"key", "sig", "mac", NULL};
     for (int i = 0; exact[i]; i++)
         if (!strcasecmp(name, exact[i]))
+            return 1;
+    for (int i = 0; parts[i]; i++)
+        if (strcasestr(name, parts[i]))
             return 1;
     for (int i = 0; words[i]; i++)
         if (word(name, words[i]))

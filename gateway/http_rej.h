@@ -7,9 +7,10 @@
  *
  * A header's value is masked ("***") when its name is a credential by
  * position, not by look: the route's profile's signature and token
- * headers, Authorization, Proxy-Authorization, Cookie, and any name
- * holding "signature", "token", "secret", "auth", "key", "password",
- * "hmac" or "sig" as a word.  What is kept is printable ASCII; any other
+ * headers, Cookie, a forwarded URL (X-Forwarded-Uri, X-Original-URI,
+ * Referer, ...), any name holding "auth", "token", "secret", "passw",
+ * "credential", "jwt", "signature", "hmac", "apikey" or "session", and any
+ * holding "key", "sig" or "mac" as a word.  What is kept is printable ASCII; any other
  * byte becomes '?'.
  */
 #ifndef HG_HTTP_REJ_H

@@ -182,6 +182,7 @@ int store_open_reader(const char *dir, struct store **out);
  * records it held; neither ever delays or fails an event. */
 #define STORE_REJ_QUEUE_MAX 4096 /* records waiting for the checkpointer */
 #define STORE_REJ_JSON_MAX  (160u << 10)
+#define STORE_REJ_BYTES_MAX (64ULL << 20) /* the ring's pages, trimmed to this too */
 
 /* store_reject_add - queue one rejected request (json: len bytes, a JSON
  * object, at most STORE_REJ_JSON_MAX).  Never blocks on I/O.  HG_OK,

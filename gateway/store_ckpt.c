@@ -150,12 +150,28 @@ static int ckpt_txn(struct store *st, struct pend_ev **ev, size_t n, const struc
     int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
         return rc;
-    if ((rc = put_events(st, txn, ev, n)) || (rc = put_sinks(st, txn, cur, ncur)) ||
-        (rc = store_rej_put(st, txn))) {
+    if ((rc = put_events(st, txn, ev, n)) || (rc = put_sinks(st, txn, cur, ncur))) {
         mdb_txn_abort(txn);
         return rc;
     }
     return mdb_txn_commit(txn);
+}
+
+/* rej_txn - the rejected requests in st->wrej, in a transaction of their
+ * own after the checkpoint's: the ring can never fail or hold back the
+ * events, cursors and dead letters (a failure drops these records). */
+static void rej_txn(struct store *st)
+{
+    MDB_txn *txn;
+    if (!st->wrej || !st->env || mdb_txn_begin(st->env, NULL, 0, &txn))
+        return;
+    int rc = store_rej_put(st, txn);
+    if (rc)
+        mdb_txn_abort(txn);
+    else
+        rc = mdb_txn_commit(txn);
+    if (rc && log_limit("", "rejected ring"))
+        log_msg(LOG_WARN, "store: rejected requests not kept", "{s:s}", "error", mdb_strerror(rc));
 }
 
 /* checkpoint - LMDB up to target (events) plus st->wdead and cur.
@@ -184,6 +200,7 @@ static int checkpoint(struct store *st, uint64_t target, const struct cursor_slo
         rc = 0;
     }
     if (!rc) {
+        rej_txn(st);
         MDB_envinfo info;
         MDB_stat es;
         pthread_mutex_lock(&st->plock);

@@ -111,6 +111,9 @@ static int trim(struct store *st, MDB_txn *txn, unsigned max, int64_t cutoff_ms)
     if (rc)
         return rc;
     size_t n = s.ms_entries;
+    /* the table's pages: a ring of large records is cut by size too */
+    uint64_t bytes =
+        (uint64_t)(s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages) * s.ms_psize;
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(txn, st->rejected, &c)))
         return rc;
@@ -119,11 +122,13 @@ static int trim(struct store *st, MDB_txn *txn, unsigned max, int64_t cutoff_ms)
         if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)))
             break;
         int old = v.mv_size >= 8 && (int64_t)get_be64(v.mv_data) < cutoff_ms;
-        if (n <= max && !old)
+        if (n <= max && !old && bytes <= STORE_REJ_BYTES_MAX)
             break;
+        size_t vlen = v.mv_size;
         if ((rc = mdb_cursor_del(c, 0)))
             break;
         n--;
+        bytes = bytes > vlen ? bytes - vlen : 0;
     }
     mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;

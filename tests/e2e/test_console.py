@@ -197,6 +197,18 @@ class ConsoleTest(hg.GatewayTest):
         self.assertIn("attachment", raw.headers["content-disposition"])
         self.assertEqual(json.loads(raw.body)["id"], "evt_page")
         self.assertEqual(self.api(g, "/api/events/999").status, 404)
+        # credentials under other names, and a forwarded URL that may carry a path token
+        body = json.dumps({"id": "evt_names", "type": "t"})
+        extra = {"X-AuthToken": "tok-aaaa-1111", "X-Authorization": "Bearer tok-bbbb-2222",
+                 "X-Secrets": "tok-cccc-3333", "X-Airtable-Content-MAC": "tok-dddd-4444",
+                 "X-Forwarded-Uri": "/hooks/generic/tok-eeee-5555", "X-Request-Id": "req-visible-1"}
+        r = hg.curl(g.url("/hooks/generic"), body.encode(),
+                    dict({"Content-Type": "application/json", "X-Webhook-Signature": sig(body)}, **extra))
+        page = self.api(g, f"/api/events/{r.json()['seq']}")
+        h = {k.lower(): v for k, v in page.json()["headers"]}
+        for name in extra:
+            self.assertEqual(h[name.lower()], "req-visible-1" if name == "X-Request-Id" else "***", name)
+        self.assertNotIn("tok-", page.body)
 
     def test_replay_delivers_again_and_counts_attempts(self):
         g = self.start()
