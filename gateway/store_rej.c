@@ -162,16 +162,29 @@ int store_rej_put(struct store *st, MDB_txn *txn)
     return rc ? rc : trim(st, txn, max, now_ms() - (int64_t)age);
 }
 
-int store_reject_scan(struct store *st, uint64_t before, store_rej_fn fn, void *arg)
+/* A chunk of the ring copied out of LMDB, so the visitor runs with no
+ * transaction open and no lock held (a slow visitor - the console parsing
+ * every record - must not hold off a map resize, and so the writer). */
+#define REJ_CHUNK_N     64
+#define REJ_CHUNK_BYTES (4u << 20)
+
+struct rej_chunk {
+    uint64_t id[REJ_CHUNK_N];
+    int64_t t[REJ_CHUNK_N];
+    char *json[REJ_CHUNK_N];
+    size_t len[REJ_CHUNK_N], n;
+    int more; /* older records remain */
+};
+
+/* rej_copy - up to a chunk of the records with id < before, newest first. */
+static int rej_copy(struct store *st, uint64_t before, int64_t cutoff, struct rej_chunk *ch)
 {
-    if (!st->rejected)
-        return HG_OK; /* a store from before the ring (read-only open) */
-    pthread_mutex_lock(&st->lock);
-    int64_t cutoff = now_ms() - (int64_t)st->rej_age_ms;
-    pthread_mutex_unlock(&st->lock);
     MDB_txn *txn;
     MDB_cursor *c;
     int rc = HG_OK;
+    size_t bytes = 0;
+    ch->n = 0;
+    ch->more = 0;
     pthread_rwlock_rdlock(&st->resize_lock);
     if (store_rtxn(st, &txn)) {
         pthread_rwlock_unlock(&st->resize_lock);
@@ -181,7 +194,7 @@ int store_reject_scan(struct store *st, uint64_t before, store_rej_fn fn, void *
         rc = HG_ESTORE;
     } else {
         unsigned char kb[8];
-        be64(kb, before ? before : UINT64_MAX);
+        be64(kb, before);
         MDB_val k = {8, kb}, v;
         /* the first key >= before, then one back; or the last */
         int r = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -189,16 +202,55 @@ int store_reject_scan(struct store *st, uint64_t before, store_rej_fn fn, void *
         for (; r == 0; r = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
             if (k.mv_size != 8 || v.mv_size < 8)
                 continue;
+            if (ch->n == REJ_CHUNK_N || bytes > REJ_CHUNK_BYTES) {
+                ch->more = 1;
+                break;
+            }
             int64_t t = (int64_t)get_be64(v.mv_data);
             if (t < cutoff)
                 continue; /* expired (the clock may have moved: not a stop) */
-            if (fn(arg, get_be64(k.mv_data), t, (const char *)v.mv_data + 8, v.mv_size - 8))
+            char *copy = malloc(v.mv_size - 8 + 1);
+            if (!copy) {
+                rc = HG_ENOMEM;
                 break;
+            }
+            memcpy(copy, (const char *)v.mv_data + 8, v.mv_size - 8);
+            ch->id[ch->n] = get_be64(k.mv_data);
+            ch->t[ch->n] = t;
+            ch->json[ch->n] = copy;
+            ch->len[ch->n++] = v.mv_size - 8;
+            bytes += v.mv_size;
         }
         mdb_cursor_close(c);
     }
     mdb_txn_abort(txn);
     pthread_rwlock_unlock(&st->resize_lock);
+    return rc;
+}
+
+int store_reject_scan(struct store *st, uint64_t before, store_rej_fn fn, void *arg)
+{
+    if (!st->rejected)
+        return HG_OK; /* a store from before the ring (read-only open) */
+    pthread_mutex_lock(&st->lock);
+    int64_t cutoff = now_ms() - (int64_t)st->rej_age_ms;
+    pthread_mutex_unlock(&st->lock);
+    struct rej_chunk *ch = malloc(sizeof(*ch));
+    if (!ch)
+        return HG_ENOMEM;
+    int rc = HG_OK, stop = 0;
+    for (uint64_t b = before ? before : UINT64_MAX; !stop && !rc;) {
+        rc = rej_copy(st, b, cutoff, ch);
+        for (size_t i = 0; i < ch->n; i++) {
+            if (!stop && !rc)
+                stop = fn(arg, ch->id[i], ch->t[i], ch->json[i], ch->len[i]);
+            free(ch->json[i]);
+        }
+        if (!ch->n || !ch->more)
+            break;
+        b = ch->id[ch->n - 1];
+    }
+    free(ch);
     return rc;
 }
 

@@ -1176,6 +1176,22 @@ static int on_rej(void *arg, uint64_t id, int64_t time_ms, const char *json, siz
     return 0;
 }
 
+struct many {
+    size_t n;
+    uint64_t last;
+    int ordered;
+};
+
+static int on_many(void *arg, uint64_t id, int64_t time_ms, const char *json, size_t len)
+{
+    struct many *m = arg;
+    (void)time_ms, (void)json, (void)len;
+    m->ordered &= id < m->last;
+    m->last = id;
+    m->n++;
+    return 0;
+}
+
 /* rej_wait - wait (bounded) until the ring shows want records, the
  * newest first_id (0: any). */
 static size_t rej_wait(struct store *st, struct rej_seen *r, size_t want, uint64_t first_id)
@@ -1228,6 +1244,19 @@ static void test_rejected_ring_bounded_newest_first_and_persistent(void)
     T_EQ_INT(rej_wait(st, &r, 2, 7), 2); /* 4 cut for 7; 6 still hidden */
     T_EQ_INT(r.id[0], 7);
     T_EQ_INT(r.id[1], 5);
+    /* a scan crosses the chunks it copies out (64 records each) in order */
+    store_reject_limits(st, 1000, WEEK_MS);
+    for (int i = 0; i < 150; i++)
+        T_EQ_INT(store_reject_add(st, now, "{}", 2), HG_OK);
+    struct many m = {0, UINT64_MAX, 1};
+    for (int i = 0; i < 400 && m.n != 152; i++) { /* 150 + 7 and 5 */
+        m = (struct many){0, UINT64_MAX, 1};
+        store_reject_scan(st, 0, on_many, &m);
+        struct timespec ts = {0, 10L * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    T_EQ_INT(m.n, 152);
+    T_CHECK(m.ordered);
     /* a ring of 0 keeps nothing: refused at once */
     store_reject_limits(st, 0, WEEK_MS);
     T_EQ_INT(store_reject_add(st, now, "{}", 2), HG_EBUSY);
