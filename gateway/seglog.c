@@ -7,7 +7,9 @@
  * successful fdatasync; nothing past `synced` was acknowledged, so a
  * failed write or sync cuts the file back to `synced` (seglog_rewind).  A
  * new segment's directory entry is made durable (fsync of DIR/log) before
- * the first write to it is synced.
+ * the first write to it is synced.  win holds the newest segment's bytes
+ * [wlo, end) (wlo a multiple of SEGLOG_BLOCK); readers may copy
+ * [wlo, synced) out of it, and wlo, win and synced change under the lock.
  */
 #include "seglog.h"
 
@@ -44,7 +46,13 @@ struct seglog {
     int wfd;              /* the newest segment, open for writing; -1 */
     uint64_t end, synced; /* its size, and its durable part */
     uint64_t total;       /* bytes in the closed segments */
+    int direct;           /* wfd has O_DIRECT */
+    unsigned char *win;   /* the newest segment's bytes [wlo, end), SEGLOG_BLOCK-aligned */
+    size_t wcap;          /* win's size */
+    uint64_t wlo;         /* offset of win[0] in the segment: a multiple of SEGLOG_BLOCK */
 };
+
+#define WIN_SIZE  (8u << 20)
 
 /* ---------------------------------------------------------------- CRC-32C */
 
@@ -220,6 +228,25 @@ static int seg_fd(struct seglog *lg, size_t i)
     return lg->segs[i].fd;
 }
 
+/* open_w - segment path p for writing (flags added), with O_DIRECT where
+ * the file system takes it (tmpfs and some others refuse it: then through
+ * the page cache, same format).  *direct says which. */
+static int open_w(const char *p, int flags, mode_t mode, int *direct)
+{
+    int fd = open(p, O_WRONLY | O_CLOEXEC | O_DIRECT | flags, mode);
+    *direct = fd >= 0;
+    if (fd < 0 && errno == EINVAL)
+        fd = open(p, O_WRONLY | O_CLOEXEC | flags, mode);
+    return fd;
+}
+
+/* win_alloc - an aligned window of at least n bytes (replacing nothing). */
+static unsigned char *win_alloc(size_t n)
+{
+    void *p = NULL;
+    return posix_memalign(&p, SEGLOG_BLOCK, n) ? NULL : p;
+}
+
 /* ---------------------------------------------------------------- opening */
 
 int seglog_open(const char *dir, int read_only, struct seglog **out)
@@ -296,9 +323,15 @@ void seglog_close(struct seglog *lg)
     for (size_t i = 0; i < lg->nsegs; i++)
         if (lg->segs[i].fd >= 0)
             close(lg->segs[i].fd);
-    if (lg->wfd >= 0)
+    if (lg->wfd >= 0) {
+        /* a clean close leaves no padding (a crash leaves at most a block
+         * of it, which recovery reads as the end); best effort */
+        if (!lg->broken && lg->end == lg->synced && ftruncate(lg->wfd, (off_t)lg->end) == 0)
+            (void)fdatasync(lg->wfd);
         close(lg->wfd);
+    }
     pthread_mutex_destroy(&lg->lock);
+    free(lg->win);
     free(lg->segs);
     free(lg->dir);
     free(lg);
@@ -307,6 +340,21 @@ void seglog_close(struct seglog *lg)
 /* --------------------------------------------------------------- recovery */
 
 #define SCAN_BAD (-1) /* scan_seg: a bad record (fn's codes are errnos or HG_E*) */
+
+/* zero_tail - 1 if bytes [off, size) of fd (fewer than SEGLOG_BLOCK) are
+ * all zero: what seglog_write pads the last block it writes with.  No
+ * record starts with a zero byte (the magic), so this is never data. */
+static int zero_tail(int fd, uint64_t off, uint64_t size)
+{
+    unsigned char b[SEGLOG_BLOCK];
+    size_t n = (size_t)(size - off);
+    if (pread(fd, b, n, (off_t)off) != (ssize_t)n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
 
 /* scan_seg - the records of segment i from offset off; *good ends at the
  * last good record, *size is the file's size.  0 at a clean end, SCAN_BAD
@@ -328,6 +376,8 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
         return ENOMEM;
     int rc = 0;
     while (!rc && off < *size) {
+        if (*size - off < SEGLOG_BLOCK && zero_tail(fd, off, *size))
+            break; /* the padding of the last block written: a clean end */
         unsigned char hdr[SEGLOG_HDR];
         if (off + SEGLOG_HDR > *size || pread(fd, hdr, SEGLOG_HDR, (off_t)off) != SEGLOG_HDR) {
             rc = SCAN_BAD;
@@ -462,8 +512,17 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
         return 0;
     char p[4096];
     seg_path(lg, lg->segs[i].first, p, sizeof(p));
-    if ((lg->wfd = open(p, O_WRONLY | O_CLOEXEC)) < 0)
+    if ((lg->wfd = open_w(p, 0, 0, &lg->direct)) < 0)
         return errno;
+    /* the window starts with the partial block the next write rewrites */
+    if (!lg->win && !(lg->win = win_alloc(WIN_SIZE)))
+        return ENOMEM;
+    lg->wcap = WIN_SIZE;
+    lg->wlo = good & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    size_t part = (size_t)(good - lg->wlo);
+    int rfd = seg_fd(lg, i);
+    if (part && (rfd < 0 || pread(rfd, lg->win, part, (off_t)lg->wlo) != (ssize_t)part))
+        return rfd < 0 ? errno : EIO;
     lg->end = lg->synced = good;
     lg->total = 0;
     for (size_t k = 0; k + 1 < lg->nsegs; k++)
@@ -478,9 +537,13 @@ static int rotate(struct seglog *lg, uint64_t first)
 {
     char p[4096];
     seg_path(lg, first, p, sizeof(p));
-    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int direct;
+    if (!lg->win && !(lg->win = win_alloc(WIN_SIZE)))
+        return ENOMEM;
+    lg->wcap = lg->wcap ? lg->wcap : WIN_SIZE;
+    int fd = open_w(p, O_CREAT | O_EXCL, 0600, &direct);
     if (fd < 0 && errno == EEXIST) /* an empty one left by a failed batch */
-        fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        fd = open_w(p, O_TRUNC, 0, &direct);
     if (fd < 0)
         return errno;
     int rc = seglog_sync_dir(lg->dir);
@@ -506,11 +569,43 @@ static int rotate(struct seglog *lg, uint64_t first)
     }
     lg->segs[n].first = first;
     lg->total += lg->end;
-    pthread_mutex_unlock(&lg->lock);
     if (lg->wfd >= 0)
         close(lg->wfd);
     lg->wfd = fd;
-    lg->end = lg->synced = 0;
+    lg->direct = direct;
+    lg->end = lg->synced = lg->wlo = 0;
+    pthread_mutex_unlock(&lg->lock);
+    return 0;
+}
+
+/* win_room - make room in the window for len more bytes after end: slide
+ * it down to the block holding end, or (a batch bigger than the window)
+ * replace it with a bigger one.  Readers copy out of it under the lock. */
+static int win_room(struct seglog *lg, size_t len)
+{
+    uint64_t a = lg->end & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    size_t keep = (size_t)(lg->end - a);
+    if ((size_t)(lg->end - lg->wlo) + len + SEGLOG_BLOCK <= lg->wcap)
+        return 0;
+    size_t need = keep + len + SEGLOG_BLOCK;
+    unsigned char *nw = NULL;
+    size_t ncap = lg->wcap;
+    if (need > ncap) {
+        ncap = (need + SEGLOG_BLOCK - 1) & ~(size_t)(SEGLOG_BLOCK - 1);
+        if (!(nw = win_alloc(ncap)))
+            return ENOMEM;
+    }
+    pthread_mutex_lock(&lg->lock);
+    if (nw) {
+        memcpy(nw, lg->win + (a - lg->wlo), keep);
+        free(lg->win);
+        lg->win = nw;
+        lg->wcap = ncap;
+    } else {
+        memmove(lg->win, lg->win + (a - lg->wlo), keep);
+    }
+    lg->wlo = a;
+    pthread_mutex_unlock(&lg->lock);
     return 0;
 }
 
@@ -526,10 +621,19 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
         if (rc)
             return rc;
     }
-    const unsigned char *p = buf;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = pwrite(lg->wfd, p + done, len - done, (off_t)(lg->end + done));
+    if (win_room(lg, len))
+        return ENOMEM;
+    /* the batch goes after the partial block's bytes, padded with zeros to
+     * a whole block; the write starts at that block (O_DIRECT's rule) */
+    uint64_t a = lg->end & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    uint64_t e = lg->end + len;
+    uint64_t ae = (e + SEGLOG_BLOCK - 1) & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    memcpy(lg->win + (lg->end - lg->wlo), buf, len);
+    memset(lg->win + (e - lg->wlo), 0, (size_t)(ae - e));
+    const unsigned char *p = lg->win + (a - lg->wlo);
+    size_t n = (size_t)(ae - a), done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(lg->wfd, p + done, n - done, (off_t)(a + done));
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -542,7 +646,7 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     base->seg = lg->segs[lg->nsegs - 1].first;
     base->off = lg->end;
     base->len = (uint32_t)len;
-    lg->end += len;
+    lg->end = e;
     return 0;
 }
 
@@ -552,7 +656,9 @@ int seglog_sync(struct seglog *lg)
         return EIO;
     if (fdatasync(lg->wfd))
         return errno;
+    pthread_mutex_lock(&lg->lock); /* seglog_pread serves [wlo, synced) from win */
     lg->synced = lg->end;
+    pthread_mutex_unlock(&lg->lock);
     return 0;
 }
 
@@ -581,6 +687,12 @@ int seglog_pread(struct seglog *lg, const struct seglog_loc *loc, void *dst)
             lo = mid + 1;
         else
             hi = mid;
+    }
+    if (lo + 1 == lg->nsegs && lg->segs[lo].first == loc->seg && lg->wfd >= 0 &&
+        loc->off >= lg->wlo && loc->off + loc->len <= lg->synced) {
+        memcpy(dst, lg->win + (loc->off - lg->wlo), loc->len); /* recent: no read */
+        pthread_mutex_unlock(&lg->lock);
+        return 0;
     }
     int fd = lo < lg->nsegs && lg->segs[lo].first == loc->seg ? seg_fd(lg, lo) : -1;
     int rc = 0;

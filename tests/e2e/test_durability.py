@@ -57,6 +57,39 @@ class Durability(hg.GatewayTest):
         v = subprocess.run([hg.BIN, "--version"], capture_output=True, text=True)
         self.assertNotIn("benchknobs", v.stdout)
 
+    def test_log_is_written_direct_and_padding_cut_on_clean_stop(self):
+        """The newest log segment is written with O_DIRECT in whole 4 KiB
+        blocks (gateway/seglog.h, "Padding"): while running, its size is a
+        multiple of the block; a clean stop cuts the zero padding off."""
+        cfg = self.config()
+        g = self.gateway(cfg)
+        for i in range(3):
+            self.assertEqual(self.post_generic(g, ('{"event_id":"d%d"}' % i).encode()).status, 200)
+        logdir = os.path.join(cfg["data_dir"], "log")
+        seg = os.path.join(logdir, sorted(os.listdir(logdir))[-1])
+        fds = [f for f in os.listdir("/proc/%d/fd" % g.proc.pid)
+               if os.readlink("/proc/%d/fd/%s" % (g.proc.pid, f)) == seg]
+        self.assertTrue(fds, "the segment is open in the gateway")
+        flags = [int(l.split()[1], 8) for f in fds
+                 for l in open("/proc/%d/fdinfo/%s" % (g.proc.pid, f)) if l.startswith("flags:")]
+        try:  # does this file system take O_DIRECT at all?
+            os.close(os.open(os.path.join(logdir, "probe"), os.O_WRONLY | os.O_CREAT | os.O_DIRECT, 0o600))
+            direct_ok = True
+        except OSError:
+            direct_ok = False
+        finally:
+            if os.path.exists(os.path.join(logdir, "probe")):
+                os.unlink(os.path.join(logdir, "probe"))
+        self.assertEqual(any(fl & os.O_DIRECT for fl in flags), direct_ok, flags)
+        self.assertEqual(os.path.getsize(seg) % 4096, 0)
+        self.assertEqual(g.stop(), 0)
+        size = os.path.getsize(seg)
+        self.assertNotEqual(size % 4096, 0, "padding left after a clean stop")
+        with open(seg, "rb") as f:
+            self.assertNotEqual(f.read()[-1:], b"\0")
+        g2 = self.gateway(cfg)
+        self.assertEqual(self.post_generic(g2, b'{"event_id":"d-next"}').json()["seq"], 4)
+
     def test_clean_stop_does_not_redeliver(self):
         cfg = self.config()
         g = self.gateway(cfg)
