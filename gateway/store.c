@@ -508,8 +508,12 @@ int store_cursor_set(struct store *st, const char *sink, uint64_t seq)
         snprintf(st->cur[st->ncur++].name, sizeof(st->cur[0].name), "%s", sink);
     }
     st->cur[i].seq = seq;
+    /* it writes cursors after a delay: wake it when this one turns dirty
+     * (once dirty, it is already counted in the checkpointer's deadline;
+     * a wake-up per delivered batch cost a context switch each) */
+    if (!st->cur[i].dirty)
+        pthread_cond_signal(&st->ckpt_wake);
     st->cur[i].dirty = 1;
-    pthread_cond_signal(&st->ckpt_wake); /* it writes cursors after a delay */
     pthread_mutex_unlock(&st->lock);
     return HG_OK;
 }
