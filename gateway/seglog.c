@@ -229,8 +229,9 @@ static int seg_fd(struct seglog *lg, size_t i)
 }
 
 /* open_w - segment path p for writing (flags added), with O_DIRECT where
- * the file system takes it (tmpfs and some others refuse it: then through
- * the page cache, same format).  *direct says which. */
+ * the file system takes it (some refuse it at open: then through the page
+ * cache, same format; seglog_write also falls back when a write is
+ * refused).  *direct says which. */
 static int open_w(const char *p, int flags, mode_t mode, int *direct)
 {
     int fd = open(p, O_WRONLY | O_CLOEXEC | O_DIRECT | flags, mode);
@@ -379,7 +380,12 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
         if (*size - off < SEGLOG_BLOCK && zero_tail(fd, off, *size))
             break; /* the padding of the last block written: a clean end */
         unsigned char hdr[SEGLOG_HDR];
-        if (off + SEGLOG_HDR > *size || pread(fd, hdr, SEGLOG_HDR, (off_t)off) != SEGLOG_HDR) {
+        ssize_t got = off + SEGLOG_HDR > *size ? 0 : pread(fd, hdr, SEGLOG_HDR, (off_t)off);
+        if (got < 0) { /* a read error is not a torn tail: refuse, cut nothing */
+            rc = errno ? errno : EIO;
+            break;
+        }
+        if (got != SEGLOG_HDR) {
             rc = SCAN_BAD;
             break;
         }
@@ -400,7 +406,12 @@ static int scan_seg(struct seglog *lg, size_t i, uint64_t off, uint64_t *seq, se
             buf = nb;
             cap = len;
         }
-        if (len && pread(fd, buf, len, (off_t)(off + SEGLOG_HDR)) != (ssize_t)len) {
+        got = len ? pread(fd, buf, len, (off_t)(off + SEGLOG_HDR)) : 0;
+        if (got < 0) {
+            rc = errno ? errno : EIO;
+            break;
+        }
+        if (got != (ssize_t)len) {
             rc = SCAN_BAD;
             break;
         }
@@ -512,17 +523,27 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
         return 0;
     char p[4096];
     seg_path(lg, lg->segs[i].first, p, sizeof(p));
-    if ((lg->wfd = open_w(p, 0, 0, &lg->direct)) < 0)
+    /* lg->wfd is set only once everything below succeeded: seglog_close
+     * cuts the padding of an open wfd at `end`, which is 0 until then */
+    int direct, wfd = open_w(p, 0, 0, &direct);
+    if (wfd < 0)
         return errno;
     /* the window starts with the partial block the next write rewrites */
-    if (!lg->win && !(lg->win = win_alloc(WIN_SIZE)))
+    if (!lg->win && !(lg->win = win_alloc(WIN_SIZE))) {
+        close(wfd);
         return ENOMEM;
+    }
     lg->wcap = WIN_SIZE;
     lg->wlo = good & ~(uint64_t)(SEGLOG_BLOCK - 1);
     size_t part = (size_t)(good - lg->wlo);
     int rfd = seg_fd(lg, i);
-    if (part && (rfd < 0 || pread(rfd, lg->win, part, (off_t)lg->wlo) != (ssize_t)part))
-        return rfd < 0 ? errno : EIO;
+    if (part && (rfd < 0 || pread(rfd, lg->win, part, (off_t)lg->wlo) != (ssize_t)part)) {
+        int e = rfd < 0 ? errno : EIO;
+        close(wfd);
+        return e;
+    }
+    lg->wfd = wfd;
+    lg->direct = direct;
     lg->end = lg->synced = good;
     lg->total = 0;
     for (size_t k = 0; k + 1 < lg->nsegs; k++)
@@ -574,6 +595,24 @@ static int rotate(struct seglog *lg, uint64_t first)
     lg->wfd = fd;
     lg->direct = direct;
     lg->end = lg->synced = lg->wlo = 0;
+    pthread_mutex_unlock(&lg->lock);
+    return 0;
+}
+
+/* reopen_buffered - the newest segment again, without O_DIRECT (its
+ * writes were refused: the device's block is bigger than SEGLOG_BLOCK).
+ * The same format; only the page cache is back.  0 or an errno. */
+static int reopen_buffered(struct seglog *lg)
+{
+    char p[4096];
+    seg_path(lg, lg->segs[lg->nsegs - 1].first, p, sizeof(p));
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    pthread_mutex_lock(&lg->lock);
+    close(lg->wfd);
+    lg->wfd = fd;
+    lg->direct = 0;
     pthread_mutex_unlock(&lg->lock);
     return 0;
 }
@@ -634,6 +673,8 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     size_t n = (size_t)(ae - a), done = 0;
     while (done < n) {
         ssize_t w = pwrite(lg->wfd, p + done, n - done, (off_t)(a + done));
+        if (w < 0 && errno == EINVAL && lg->direct && reopen_buffered(lg) == 0)
+            continue; /* a device whose blocks are bigger than SEGLOG_BLOCK */
         if (w < 0) {
             if (errno == EINTR)
                 continue;

@@ -275,6 +275,29 @@ static void test_padding_is_a_clean_end(void)
     seglog_close(lg);
 }
 
+/* A recovery that fails after the segment was opened for writing (here: a
+ * checkpoint that points past the file's end) changes nothing on close:
+ * the clean close's padding cut must not run with an end it never had. */
+static void test_failed_recovery_cuts_nothing(void)
+{
+    const char *d = fresh();
+    struct seglog *lg;
+    struct seen sn;
+    uint64_t end = 0, cut = 0;
+    struct seglog_loc z = {0, 0, 0};
+    T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
+    T_EQ_INT(put(lg, 1, 10, 100), 0);
+    seglog_close(lg);
+    off_t sz = file_size(d, 1);
+    struct seglog_loc past = {1, (uint64_t)sz + 10000, 10};
+    T_CHECK(open_recover(d, &past, 10, &sn, &end, &cut, &lg) != 0);
+    seglog_close(lg);
+    T_EQ_INT(file_size(d, 1), sz);
+    T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
+    T_EQ_INT(sn.n, 10);
+    seglog_close(lg);
+}
+
 /* Records are read back from memory while recent and from the file once
  * the window has moved on: both give the bytes written. */
 static void test_reads_old_and_recent(void)
@@ -438,6 +461,7 @@ int main(void)
     T_RUN(test_torn_tails);
     T_RUN(test_padding_is_a_clean_end);
     T_RUN(test_reads_old_and_recent);
+    T_RUN(test_failed_recovery_cuts_nothing);
     T_RUN(test_rotation_and_drop);
     T_RUN(test_damage_before_data_is_refused);
     T_RUN(test_rewind);
