@@ -9,7 +9,15 @@
  * already stops that in current browsers) but never that header.  Tokens
  * and session ids are kept and compared as SHA-256 digests with
  * CRYPTO_memcmp, so neither their lengths nor their bytes show in timing.
- * Sessions live in memory: a restart or a new admin.token ends them.
+ * Sessions live in memory: a restart or a new admin.token ends them, and
+ * a live tail ends with what opened it (console_cred_live).
+ *
+ * A POST's access is settled on its headers alone (console_admit), so an
+ * unauthenticated client cannot make the gateway read a body.  Wrong
+ * tokens (a login's, a bearer header's) are counted per client address: the
+ * tenth within a minute locks that address out of every token check (429
+ * with Retry-After) until the minute is over, whatever rate limit the
+ * listener has (struct lockout, a bounded table).
  *
  * The page and its assets (gateway/ui, compiled in by cmake/embed_ui.cmake)
  * need no authentication: they hold no data.  Every answer forbids caching,
@@ -27,12 +35,14 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 struct ui_asset {
@@ -48,6 +58,8 @@ extern const struct ui_asset ui_assets[]; /* ui_assets.c, generated */
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 #define OFF_TEXT "the console is off: set admin.token in the config"
+
+#define CONSOLE_LOGIN_MAX 4096 /* a sign-in's declared body, at most */
 
 static void common_headers(struct MHD_Response *r)
 {
@@ -165,11 +177,13 @@ static int token_ok(const struct config *cfg, const char *tok, size_t n)
     return CRYPTO_memcmp(a, b, 32) == 0;
 }
 
-/* session_find - the live session whose cookie value is id, or NULL (lock held). */
-static struct session *session_find(struct console *c, const struct config *cfg, const char *id)
+/* session_find_sha - the live session whose cookie value hashes to d, or
+ * NULL; sessions expired or signed in with another token are dropped on
+ * the way (lock held). */
+static struct session *session_find_sha(struct console *c, const struct config *cfg,
+                                        const unsigned char d[32])
 {
-    unsigned char d[32], t[32];
-    sha(id, strlen(id), d);
+    unsigned char t[32];
     sha(cfg->admin_token.data, cfg->admin_token.len, t);
     int64_t now = time_now_ms();
     struct session *found = NULL;
@@ -187,24 +201,180 @@ static struct session *session_find(struct console *c, const struct config *cfg,
     return found;
 }
 
-enum auth { AUTH_NONE = 0, AUTH_BEARER, AUTH_COOKIE };
-
-/* authenticate - how x is let in; the session's CSRF token into csrf
- * (65 bytes) for AUTH_COOKIE. */
-static enum auth authenticate(struct console *c, const struct console_ctx *x, char *csrf)
+/* session_find - the live session whose cookie value is id, or NULL (lock held). */
+static struct session *session_find(struct console *c, const struct config *cfg, const char *id)
 {
+    unsigned char d[32];
+    sha(id, strlen(id), d);
+    return session_find_sha(c, cfg, d);
+}
+
+int console_cred_live(struct console *c, enum auth a, const unsigned char cred_sha[32])
+{
+    const struct config *cfg = atomic_load(&c->cfg);
+    if (!cfg || !cfg->admin_token.data)
+        return 0; /* the console was turned off */
+    if (a == AUTH_BEARER) {
+        unsigned char t[32];
+        sha(cfg->admin_token.data, cfg->admin_token.len, t);
+        return CRYPTO_memcmp(t, cred_sha, 32) == 0;
+    }
+    if (a != AUTH_COOKIE)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    int live = session_find_sha(c, cfg, cred_sha) != NULL;
+    pthread_mutex_unlock(&c->lock);
+    return live;
+}
+
+/* cred - how a request to /api/ is let in (authenticate) */
+struct cred {
+    enum auth a;
+    unsigned char sha[32]; /* SHA-256 of the bearer token or of the session cookie's value */
+    char csrf[65];         /* the session's CSRF token (AUTH_COOKIE) */
+};
+
+/* authenticate - how x is let in, into *cr (AUTH_NONE: not at all). */
+static void authenticate(struct console *c, const struct console_ctx *x, struct cred *cr)
+{
+    memset(cr, 0, sizeof(*cr));
     const char *a = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Authorization");
-    if (a && !strncasecmp(a, "Bearer ", 7))
-        return token_ok(x->cfg, a + 7, strlen(a + 7)) ? AUTH_BEARER : AUTH_NONE;
+    if (a && !strncasecmp(a, "Bearer ", 7)) {
+        unsigned char t[32];
+        sha(a + 7, strlen(a + 7), cr->sha);
+        sha(x->cfg->admin_token.data, x->cfg->admin_token.len, t);
+        cr->a = CRYPTO_memcmp(cr->sha, t, 32) ? AUTH_NONE : AUTH_BEARER;
+        return;
+    }
     const char *id = MHD_lookup_connection_value(x->conn, MHD_COOKIE_KIND, "hg_session");
     if (!id)
-        return AUTH_NONE;
+        return;
+    sha(id, strlen(id), cr->sha);
     pthread_mutex_lock(&c->lock);
-    struct session *s = session_find(c, x->cfg, id);
-    if (s)
-        memcpy(csrf, s->csrf, sizeof(s->csrf));
+    const struct session *s = session_find_sha(c, x->cfg, cr->sha);
+    if (s) {
+        memcpy(cr->csrf, s->csrf, sizeof(s->csrf));
+        cr->a = AUTH_COOKIE;
+    }
     pthread_mutex_unlock(&c->lock);
-    return s ? AUTH_COOKIE : AUTH_NONE;
+}
+
+/* ---- the sign-in lockout ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* lock_key - what a refused token counts against: an IPv4 address (also
+ * IPv4-mapped IPv6) whole, an IPv6 address by its /64 (one client often
+ * holds a whole /64); every client of unknown address shares one key. */
+static void lock_key(const struct sockaddr *sa, unsigned char key[CONSOLE_LOCK_KEY])
+{
+    memset(key, 0, CONSOLE_LOCK_KEY);
+    if (sa && sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof(in));
+        key[0] = 4;
+        memcpy(key + 1, &in.sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof(in6));
+        int v4 = IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr);
+        key[0] = v4 ? 4 : 6;
+        memcpy(key + 1, in6.sin6_addr.s6_addr + (v4 ? 12 : 0), v4 ? 4 : 8);
+    }
+}
+
+/* lock_slot - key's entry whose minute is still running, or NULL; with
+ * create, a new one when there is none: in a free or finished slot, else
+ * in the one whose minute started first (lock held). */
+static struct lockout *lock_slot(struct console *c, const unsigned char *key, int64_t now,
+                                 int create)
+{
+    struct lockout *spare = NULL, *oldest = NULL;
+    for (int i = 0; i < CONSOLE_LOCK_SLOTS; i++) {
+        struct lockout *l = &c->locks[i];
+        int live = l->used && now - l->start_ms < (int64_t)CONSOLE_LOCK_S * 1000;
+        if (live && !memcmp(l->key, key, CONSOLE_LOCK_KEY))
+            return l;
+        if (!live && !spare)
+            spare = l;
+        if (live && (!oldest || l->start_ms < oldest->start_ms))
+            oldest = l;
+    }
+    if (!create)
+        return NULL;
+    struct lockout *l = spare ? spare : oldest;
+    memset(l, 0, sizeof(*l));
+    l->used = 1;
+    memcpy(l->key, key, CONSOLE_LOCK_KEY);
+    l->start_ms = now;
+    return l;
+}
+
+/* lock_left_s - the whole seconds (at least 1) until l's minute is over. */
+static unsigned lock_left_s(const struct lockout *l, int64_t now)
+{
+    int64_t left = l->start_ms + (int64_t)CONSOLE_LOCK_S * 1000 - now;
+    return left > 1000 ? (unsigned)((left + 999) / 1000) : 1;
+}
+
+/* lock_retry_s - 0 if x's client may try a token now; else the seconds
+ * until its lockout is over. */
+static unsigned lock_retry_s(struct console *c, const struct console_ctx *x)
+{
+    unsigned char key[CONSOLE_LOCK_KEY];
+    lock_key(x->client, key);
+    int64_t now = mono_ms();
+    unsigned retry = 0;
+    pthread_mutex_lock(&c->lock);
+    const struct lockout *l = lock_slot(c, key, now, 0);
+    if (l && l->refused >= CONSOLE_LOCK_TRIES)
+        retry = lock_left_s(l, now);
+    pthread_mutex_unlock(&c->lock);
+    return retry;
+}
+
+/* lock_refused - one more token of x's client refused; the refusal that
+ * locks it out is logged (its address and for how long, never the token). */
+static void lock_refused(struct console *c, const struct console_ctx *x)
+{
+    unsigned char key[CONSOLE_LOCK_KEY];
+    lock_key(x->client, key);
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&c->lock);
+    struct lockout *l = lock_slot(c, key, now, 1);
+    int locks = ++l->refused == CONSOLE_LOCK_TRIES;
+    unsigned left = lock_left_s(l, now);
+    pthread_mutex_unlock(&c->lock);
+    if (locks && log_limit("/api", "sign-in locked"))
+        log_msg(LOG_WARN, "console sign-in locked", "{s:s,s:i,s:i,s:i}", "client",
+                x->client_ip ? x->client_ip : "", "refused", CONSOLE_LOCK_TRIES, "window_s",
+                CONSOLE_LOCK_S, "retry_after_s", (int)left);
+}
+
+/* locked - 429 with Retry-After: x's client is locked out for retry_s. */
+static enum MHD_Result locked(const struct console_ctx *x, unsigned retry_s)
+{
+    struct buf b;
+    char ra[16];
+    buf_init(&b, 256);
+    buf_printf(&b, "{\"error\":\"too many wrong tokens from this address; try again in %u s\"}\n",
+               retry_s);
+    snprintf(ra, sizeof(ra), "%u", retry_s);
+    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_COPY);
+    buf_free(&b);
+    if (!r)
+        return MHD_NO;
+    common_headers(r);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "Retry-After", ra);
+    enum MHD_Result ret = MHD_queue_response(x->conn, 429, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static void refused(const struct console_ctx *x, const char *why)
@@ -227,6 +397,9 @@ static void random_hex(char *out, size_t nbytes)
 /* login - POST /api/login {"token": "..."}: a session and its cookie. */
 static enum MHD_Result login(struct console *c, const struct console_ctx *x)
 {
+    unsigned retry = lock_retry_s(c, x);
+    if (retry)
+        return locked(x, retry);
     if (x->rate_ok && !x->rate_ok(x->rate_arg))
         return console_error(x->conn, 429, "too many sign-in attempts; wait a moment");
     json_t *j = x->body ? json_loadb(x->body, x->body_len, 0, NULL) : NULL;
@@ -235,6 +408,7 @@ static enum MHD_Result login(struct console *c, const struct console_ctx *x)
     json_decref(j);
     if (!ok) {
         refused(x, "wrong or missing token");
+        lock_refused(c, x);
         return console_error(x->conn, 401, "wrong token");
     }
     char id[65], cookie[200];
@@ -287,6 +461,7 @@ static enum MHD_Result logout(struct console *c, const struct console_ctx *x)
     if (s)
         memset(s, 0, sizeof(*s));
     pthread_mutex_unlock(&c->lock);
+    console_sse_kick(c); /* its live tails end now */
     struct MHD_Response *r = MHD_create_response_from_buffer(3, "{}\n", MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
@@ -309,6 +484,75 @@ static int csrf_ok(const struct console_ctx *x, const char *csrf)
     sha(h, strlen(h), a);
     sha(csrf, strlen(csrf), b);
     return CRYPTO_memcmp(a, b, 32) == 0;
+}
+
+/* gate - the access rules of a request to /api/ other than /login, on its
+ * headers: 0 with *cr set when it may go on; else 1, the refusal queued
+ * (MHD's result in *ret).  A bearer token from a locked-out address is not
+ * even compared; a wrong one counts towards the lockout. */
+static int gate(struct console *c, const struct console_ctx *x, struct cred *cr,
+                enum MHD_Result *ret)
+{
+    const char *a = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Authorization");
+    int bearer = a && !strncasecmp(a, "Bearer ", 7);
+    unsigned retry = bearer ? lock_retry_s(c, x) : 0;
+    if (retry) {
+        *ret = locked(x, retry);
+        return 1;
+    }
+    authenticate(c, x, cr);
+    if (cr->a == AUTH_NONE) {
+        if (a)
+            refused(x, "wrong bearer token");
+        if (bearer)
+            lock_refused(c, x);
+        if (x->rate_ok && !x->rate_ok(x->rate_arg))
+            *ret = console_error(x->conn, 429, "too many requests; wait a moment");
+        else
+            *ret = console_error(x->conn, 401,
+                                 "sign in: Authorization: Bearer TOKEN or a session cookie");
+        return 1;
+    }
+    int get = !strcmp(x->method, "GET") || !strcmp(x->method, "HEAD");
+    int post = !strcmp(x->method, "POST");
+    if (!get && !post)
+        *ret = console_error(x->conn, 405, "GET or POST only");
+    else if (post && cr->a == AUTH_COOKIE && !csrf_ok(x, cr->csrf))
+        *ret = console_error(x->conn, 403, "CSRF token missing or wrong");
+    else
+        return 0;
+    return 1;
+}
+
+int console_admit(struct console *c, const struct console_ctx *x, enum MHD_Result *ret)
+{
+    if (!x->cfg->admin_token.data) {
+        *ret = console_error(x->conn, 404, OFF_TEXT);
+        return 1;
+    }
+    if (!c) {
+        *ret = console_error(x->conn, 503, "the console is not running");
+        return 1;
+    }
+    const char *cl = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Length");
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0; /* its syntax: http_frame.c */
+    struct cred cr;
+    if (!strcmp(x->url, "/api/login")) {
+        unsigned retry = lock_retry_s(c, x);
+        if (retry)
+            *ret = locked(x, retry);
+        else if (len > CONSOLE_LOGIN_MAX)
+            *ret = console_error(x->conn, 413, "a sign-in body is at most 4 KiB");
+        else
+            return 0;
+        return 1;
+    }
+    if (gate(c, x, &cr, ret))
+        return 1;
+    if (len <= CONSOLE_BODY_MAX)
+        return 0;
+    *ret = console_error(x->conn, 413, "an API request body is at most 64 KiB");
+    return 1;
 }
 
 int console_path(const char *url)
@@ -349,33 +593,23 @@ enum MHD_Result console_handle(struct console *c, const struct console_ctx *x)
     const char *path = x->url + 4; /* "/..." after "/api" */
     if (!strcmp(path, "/login"))
         return post ? login(c, x) : console_error(x->conn, 405, "POST only");
-    char csrf[65] = "";
-    enum auth a = authenticate(c, x, csrf);
-    if (a == AUTH_NONE) {
-        if (MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Authorization"))
-            refused(x, "wrong bearer token");
-        if (x->rate_ok && !x->rate_ok(x->rate_arg))
-            return console_error(x->conn, 429, "too many requests; wait a moment");
-        return console_error(x->conn, 401,
-                             "sign in: Authorization: Bearer TOKEN or a session cookie");
-    }
-    if (!get && !post)
-        return console_error(x->conn, 405, "GET or POST only");
-    if (post && a == AUTH_COOKIE && !csrf_ok(x, csrf))
-        return console_error(x->conn, 403, "CSRF token missing or wrong");
+    struct cred cr;
+    enum MHD_Result ret = MHD_NO;
+    if (gate(c, x, &cr, &ret))
+        return ret;
     if (!strcmp(path, "/logout"))
         return post ? logout(c, x) : console_error(x->conn, 405, "POST only");
     if (!strcmp(path, "/session")) {
         struct buf b;
         buf_init(&b, 256);
-        buf_printf(&b, "{\"csrf\":%s%s%s}\n", a == AUTH_COOKIE ? "\"" : "",
-                   a == AUTH_COOKIE ? csrf : "null", a == AUTH_COOKIE ? "\"" : "");
-        enum MHD_Result ret = console_answer(x->conn, 200, NULL, &b);
+        buf_printf(&b, "{\"csrf\":%s%s%s}\n", cr.a == AUTH_COOKIE ? "\"" : "",
+                   cr.a == AUTH_COOKIE ? cr.csrf : "null", cr.a == AUTH_COOKIE ? "\"" : "");
+        ret = console_answer(x->conn, 200, NULL, &b);
         buf_free(&b);
         return ret;
     }
     if (!strcmp(path, "/stream"))
-        return get ? console_sse_open(c, x) : console_error(x->conn, 405, "GET only");
+        return get ? console_sse_open(c, x, cr.a, cr.sha) : console_error(x->conn, 405, "GET only");
     return console_api(c, x, path);
 }
 
@@ -432,8 +666,10 @@ int console_new(struct store *st, const struct config *cfg, struct console **out
 
 void console_set_config(struct console *c, const struct config *cfg)
 {
-    if (c)
-        atomic_store(&c->cfg, cfg);
+    if (!c)
+        return;
+    atomic_store(&c->cfg, cfg);
+    console_sse_kick(c); /* a new admin.token ends the tails the old one opened */
 }
 
 void console_free(struct console *c)

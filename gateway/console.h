@@ -11,8 +11,11 @@
  * Invariants: the token and session ids are compared in constant time
  * (as SHA-256 digests) and never logged or echoed; every state change is
  * a POST, and a POST authenticated by the cookie needs the session's CSRF
- * token; no answer carries a secret, an expected signature or a masked
- * header's value (the store never holds those).
+ * token; a POST's access is settled on its headers (console_admit) before
+ * any byte of its body is read; an address that keeps sending wrong tokens
+ * is locked out for a minute; a live tail ends with the session or token
+ * that opened it; no answer carries a secret, an expected signature or a
+ * masked header's value (the store never holds those).
  */
 #ifndef HG_CONSOLE_H
 #define HG_CONSOLE_H
@@ -59,6 +62,15 @@ int console_path(const char *url);
 /* console_wants_body - 1 if the request (its headers in) will carry a body
  * the console reads (a POST to /api/). */
 int console_wants_body(const char *url, const char *method);
+
+/* console_admit - the first call of a request for which console_wants_body
+ * is 1, its headers in and no body byte read: 1 with the answer queued
+ * (MHD's result in *ret) when the headers settle it - the console off,
+ * no valid credentials (401), a locked-out address (429), a missing CSRF
+ * token (403), a declared Content-Length over the limit (413: 4 KiB for a
+ * sign-in, CONSOLE_BODY_MAX otherwise); else 0: read the body (at most
+ * CONSOLE_BODY_MAX), then console_handle.  x->body is NULL. */
+int console_admit(struct console *c, const struct console_ctx *x, enum MHD_Result *ret);
 
 /* console_handle - answer one request to a console path (queued on
  * x->conn).  MHD's result. */

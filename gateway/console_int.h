@@ -20,6 +20,19 @@ struct sse;
 #define CONSOLE_SESSION_S (12 * 3600)
 #define CONSOLE_STREAMS   16
 
+/* The sign-in lockout (console.c): an address whose tokens (a login's, a
+ * bearer header's) were refused CONSOLE_LOCK_TRIES times within
+ * CONSOLE_LOCK_S of the first gets 429 for every token it tries until
+ * those seconds are over.  CONSOLE_LOCK_SLOTS addresses are tracked; when
+ * all are in use the one whose minute started first is dropped. */
+#define CONSOLE_LOCK_TRIES 10
+#define CONSOLE_LOCK_S     60
+#define CONSOLE_LOCK_SLOTS 256
+#define CONSOLE_LOCK_KEY   9 /* family byte + an IPv4 address or an IPv6 /64 */
+
+/* how a request to /api/ was let in */
+enum auth { AUTH_NONE = 0, AUTH_BEARER, AUTH_COOKIE };
+
 struct session {
     int used;
     unsigned char id_sha[32];  /* SHA-256 of the cookie's value */
@@ -28,16 +41,24 @@ struct session {
     int64_t created_ms, expires_ms;
 };
 
+struct lockout {
+    int used;
+    unsigned char key[CONSOLE_LOCK_KEY]; /* the address (lock_key) */
+    unsigned refused;                    /* tokens refused since start_ms */
+    int64_t start_ms;                    /* the first of them (CLOCK_MONOTONIC ms) */
+};
+
 struct console {
     struct store *st;
     const struct config *_Atomic cfg; /* the thread's (console_set_config) */
     struct history *hist;
     pthread_t thread;
     int started;
-    pthread_mutex_t lock; /* sessions, stop */
+    pthread_mutex_t lock; /* sessions, locks, stop */
     pthread_cond_t wake;
     int stop;
     struct session sess[CONSOLE_SESSIONS];
+    struct lockout locks[CONSOLE_LOCK_SLOTS];
     /* console_sse.c: the live tails */
     pthread_mutex_t sse_lock;
     struct sse *streams;
@@ -57,8 +78,24 @@ enum MHD_Result console_error(struct MHD_Connection *conn, unsigned status, cons
 /* console_api - an authenticated request under /api/ (console_api.c). */
 enum MHD_Result console_api(struct console *c, const struct console_ctx *x, const char *path);
 
-/* console_sse_open - GET /api/stream: start a live tail (console_sse.c). */
-enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x);
+/* console_sse_open - GET /api/stream: start a live tail (console_sse.c),
+ * let in by a (AUTH_BEARER or AUTH_COOKIE) with cred_sha the SHA-256 of the
+ * bearer token or of the session cookie's value: the tail ends as soon as
+ * console_cred_live says that no longer lets it in. */
+enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x, enum auth a,
+                                 const unsigned char cred_sha[32]);
+
+/* console_cred_live - 1 while what let a live tail in still would: for
+ * AUTH_COOKIE, the session whose id hashes to cred_sha exists, has not
+ * expired and was signed in with the current admin.token; for AUTH_BEARER,
+ * cred_sha is the current admin.token's digest.  0 otherwise (also once
+ * the console is turned off).  Any thread; takes c->lock. */
+int console_cred_live(struct console *c, enum auth a, const unsigned char cred_sha[32]);
+
+/* console_sse_kick - resume every suspended tail now, so that each checks
+ * its credentials (a sign-out, a new config).  Any thread but under none
+ * of the console's locks. */
+void console_sse_kick(struct console *c);
 
 /* console_sse_tick - wake every suspended tail (new events, a rejection
  * or a keep-alive due).  The console's thread. */

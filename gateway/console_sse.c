@@ -16,6 +16,12 @@
  * freed only by its response's free callback, on its daemon's thread; a
  * suspended stream cannot be freed, so the thread may resume it safely.
  * Before a daemon is stopped, console_sse_end makes its streams end.
+ *
+ * A stream keeps how it was let in (the session cookie's digest, or the
+ * bearer token's) and, at every call of its callback - each wake-up, each
+ * block sent, so at least once a second - ends cleanly (the chunked
+ * response's end, then the connection is closed) once that would no longer
+ * let it in: a sign-out, an expired or dropped session, a new admin.token.
  */
 #include "console.h"
 #include "console_int.h"
@@ -26,6 +32,7 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +51,8 @@ struct sse {
     const void *daemon;
     uint64_t seq;       /* the last event sent */
     uint64_t rej;       /* the last rejection sent */
+    enum auth auth;     /* how it was let in (console_cred_live) */
+    unsigned char cred[32];
     int suspended;      /* (sse_lock) */
     atomic_int closing; /* its daemon is stopping */
     int64_t ping_ms;
@@ -128,6 +137,8 @@ static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct sse *s = cls;
     (void)pos;
+    if (!console_cred_live(s->c, s->auth, s->cred))
+        return MHD_CONTENT_READER_END_OF_STREAM; /* signed out, expired, or a new token */
     if (s->off == s->out.len) {
         buf_reset(&s->out);
         s->off = 0;
@@ -169,6 +180,7 @@ static void sse_free(void *cls)
     c->nstreams--;
     pthread_mutex_unlock(&c->sse_lock);
     buf_free(&s->out);
+    OPENSSL_cleanse(s->cred, sizeof(s->cred));
     free(s);
 }
 
@@ -196,7 +208,8 @@ static int newest_rej(void *arg, uint64_t id, int64_t time_ms, const char *json,
     return 1;
 }
 
-enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x)
+enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x, enum auth a,
+                                 const unsigned char cred_sha[32])
 {
     if (!c->st)
         return console_error(x->conn, 503, "no store");
@@ -208,6 +221,8 @@ enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x)
     s->c = c;
     s->conn = x->conn;
     s->daemon = ci->daemon;
+    s->auth = a;
+    memcpy(s->cred, cred_sha, sizeof(s->cred));
     s->seq = first_seq(x, store_last_seq(c->st));
     store_reject_scan(c->st, 0, newest_rej, &s->rej); /* only those from now on */
     s->ping_ms = 0; /* a first comment at once: the client sees the stream open */
@@ -235,6 +250,7 @@ enum MHD_Result console_sse_open(struct console *c, const struct console_ctx *x)
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    MHD_add_response_header(r, "Connection", "close"); /* once it ends, nothing follows */
     enum MHD_Result ret = MHD_queue_response(x->conn, MHD_HTTP_OK, r);
     MHD_destroy_response(r); /* the connection holds it; sse_free runs when it is done */
     return ret;
@@ -251,6 +267,11 @@ void console_sse_tick(struct console *c)
     if (c->st)
         store_reject_scan(c->st, 0, newest_rej, &r);
     atomic_store(&c->rej_newest, r);
+    console_sse_kick(c);
+}
+
+void console_sse_kick(struct console *c)
+{
     pthread_mutex_lock(&c->sse_lock);
     for (struct sse *s = c->streams; s; s = s->next)
         if (s->suspended) {

@@ -2,8 +2,10 @@
  * http_console.c - what the request path hands to the console and the
  * rejected ring (see http_int.h): a console request with its context (the
  * client, the sign-in rate, a public listener's loopback URL for test
- * events), a refused request noted for the ring, and the request's header
- * names for explain.h.  Kept apart from http.c, the request lifecycle.
+ * events), a console POST's access settled on its headers before its body
+ * (http_console_admit), a refused request noted for the ring, and the
+ * request's header names for explain.h.  Kept apart from http.c, the
+ * request lifecycle.
  */
 #include "codec.h"
 #include "config.h"
@@ -91,24 +93,48 @@ static void self_url(struct http *h, const struct config *cfg, char *out, size_t
     }
 }
 
+/* console_ctx_of - the console's view of a request on an admin daemon (ip
+ * and self: the caller's buffers for the client's address and the public
+ * listener's URL). */
+static void console_ctx_of(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                           const char *method, struct console_ctx *x, char ip[64], char self[128])
+{
+    struct http *h = dc->h;
+    const struct config *cfg = atomic_load(&h->cfg);
+    self_url(h, cfg, self, 128);
+    *x = (struct console_ctx){.cfg = cfg,
+                              .conn = conn,
+                              .url = url,
+                              .method = method,
+                              .tls = dc->tls,
+                              .client = http_client_addr(conn),
+                              .client_ip = http_addr_str(http_client_addr(conn), ip, 64),
+                              .self_url = self,
+                              .rate_ok = console_rate_ok,
+                              .rate_arg = conn};
+}
+
 enum MHD_Result http_console_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *body, size_t len)
 {
-    struct http *h = dc->h;
     char ip[64], self[128];
-    const struct config *cfg = atomic_load(&h->cfg);
-    self_url(h, cfg, self, sizeof(self));
-    struct console_ctx x = {.cfg = cfg,
-                            .conn = conn,
-                            .url = url,
-                            .method = method,
-                            .body = body,
-                            .body_len = len,
-                            .tls = dc->tls,
-                            .client = http_client_addr(conn),
-                            .client_ip = http_addr_str(http_client_addr(conn), ip, sizeof(ip)),
-                            .self_url = self,
-                            .rate_ok = console_rate_ok,
-                            .rate_arg = conn};
-    return console_handle(h->con, &x);
+    struct console_ctx x;
+    console_ctx_of(dc, conn, url, method, &x, ip, self);
+    x.body = body;
+    x.body_len = len;
+    return console_handle(dc->h->con, &x);
+}
+
+/* http_console_admit - the first call of a request to the console that
+ * will carry a body (console_wants_body), its headers only: 1 with the
+ * refusal queued (MHD's result in *ret) - nothing of its body is read -,
+ * or 0 when its body may be read (console_admit).  http.c's first_call
+ * calls it before it sets up the body's buffer; declared in http_int.h. */
+int http_console_admit(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                       const char *method, enum MHD_Result *ret)
+{
+    char ip[64], self[128];
+    struct console_ctx x;
+    console_ctx_of(dc, conn, url, method, &x, ip, self);
+    return console_admit(dc->h->con, &x, ret);
 }

@@ -262,6 +262,13 @@ int http_each_header(void *ctx, void (*cb)(void *arg, const char *name), void *a
 enum MHD_Result http_console_call(struct dctx *dc, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *body, size_t len);
 
+/* http_console_admit - the first call of a console request that will carry
+ * a body (console_wants_body), its headers only: 1 with the refusal queued
+ * (MHD's result in *ret) and no body byte read, or 0 when its body may be
+ * read (console_admit; http_console.c). */
+int http_console_admit(struct dctx *dc, struct MHD_Connection *conn, const char *url,
+                       const char *method, enum MHD_Result *ret);
+
 /* http_note_reject - a request to rt (NULL: none) refused with err: kept in
  * the store's rejected ring (400, 401 and 403 only) with reason, the
  * masked headers and, when rt keeps them, the body (http.c). */

@@ -139,10 +139,12 @@ async function main() {
     await waitText('#ev-fields dd[data-field="seq"]', new RegExp('^' + seq + '$'));
     const hdrs = await page.locator('#ev-headers tbody tr').count();
     if (!hdrs) throw new Error('no request headers shown');
-    const sigRow = page.locator('#ev-headers tbody tr', { hasText: /signature/i });
-    if ((await sigRow.count()) && !/\*\*\*/.test(await sigRow.first().textContent())) {
-      throw new Error('the signature header is shown unmasked');
-    }
+    // HG_SEND signed the event with X-Webhook-Signature: that row must be there, masked
+    const sigRow = page.locator('#ev-headers tbody tr', { hasText: /^x-webhook-signature/i });
+    const nsig = await sigRow.count();
+    if (nsig !== 1) throw new Error(`${nsig} X-Webhook-Signature rows among the ${hdrs} headers shown; expected 1`);
+    const sigValue = (await sigRow.locator('td.value').textContent()) || '';
+    if (sigValue !== '***') throw new Error('the signature header is shown unmasked: ' + JSON.stringify(sigValue));
     sink = await page.locator('#ev-sinks tbody tr').first().getAttribute('data-sink');
     await page.locator(`#ev-sinks tbody tr[data-sink="${sink}"][data-state="delivered"]`).waitFor({ timeout: T });
   });
@@ -173,12 +175,22 @@ async function main() {
     await row.waitFor({ timeout: T });
     const st = await row.getAttribute('data-status');
     if (st !== '401') throw new Error('rejected row status ' + st);
+    // HG_BAD sent headers and a body the route keeps (keep_rejected_bodies): the row
+    // must have its Details, with the signature masked and the body shown
     const more = row.locator('button.expand');
-    if (await more.count()) {
-      await more.click();
-      const id = await row.getAttribute('data-id');
-      await visible(`table#rejected tr.detail[data-for="${id}"]`);
-    }
+    if ((await more.count()) !== 1) throw new Error('the rejected row has no Details button');
+    const id = await row.getAttribute('data-id');
+    const detail = page.locator(`table#rejected tr.detail[data-for="${id}"]`);
+    if (await detail.isVisible()) throw new Error('the details are shown before Details is clicked');
+    await more.click();
+    await visible(`table#rejected tr.detail[data-for="${id}"]`);
+    if ((await more.getAttribute('aria-expanded')) !== 'true') throw new Error('Details is not aria-expanded');
+    const sig = detail.locator('tr', { hasText: /^x-webhook-signature/i });
+    if ((await sig.count()) !== 1) throw new Error('the rejected request\'s X-Webhook-Signature header is not listed');
+    const sigValue = (await sig.locator('td.value').textContent()) || '';
+    if (sigValue !== '***') throw new Error('the rejected signature is shown unmasked: ' + JSON.stringify(sigValue));
+    const body = (await detail.locator('pre.body').textContent()) || '';
+    if (!body.includes('"evt_forged"')) throw new Error('the rejected body is not shown: ' + JSON.stringify(body.slice(0, 200)));
     await save('rejected');
   });
 

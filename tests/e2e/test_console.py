@@ -1,8 +1,10 @@
 """The operator's console's API (issue 18; docs/console.md), over real HTTP
-with the real binary: access (bearer token, session cookie, CSRF), every
+with the real binary: access (bearer token, session cookie, CSRF, the
+sign-in lockout, a POST refused on its headers before its body), every
 list filter, an event's page with masked headers, replay to a sink, the
 rejected ring with its reasons and bounds, sinks and routes, the live tail
-(Server-Sent Events, resumed with Last-Event-ID), send-test, and
+(Server-Sent Events, resumed with Last-Event-ID, ended with the session or
+token that opened it), send-test, and
 `hookgate events rejected`.
 
 Every answer goes through hg.curl, so the leak sweep (tests/leaks) checks
@@ -11,6 +13,8 @@ here; each test also asserts that no answer holds a secret it used.
 """
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import threading
@@ -19,6 +23,7 @@ import time
 import hg
 
 TOKEN = "console-token-0123456789"
+TOKEN2 = "console-token-after-reload-0123"
 SECRET = "generic-secret"
 
 
@@ -67,8 +72,49 @@ class ConsoleTest(hg.GatewayTest):
         return r.json().get("seq")  # none for a duplicate
 
     def no_secrets(self, text):
-        for s in (TOKEN, SECRET, "producer-api-key-777"):
+        for s in (TOKEN, TOKEN2, SECRET, "producer-api-key-777"):
             self.assertNotIn(s, text)
+
+    def login(self, g, jar, token=TOKEN, extra=()):
+        return hg.curl(g.url("/api/login", i=1), json.dumps({"token": token}).encode(),
+                       extra=["-c", jar] + list(extra))
+
+    def open_stream(self, g, auth):
+        """A raw GET /api/stream with the header auth; (socket, bytes after the
+        answer's head) once its first comment arrived."""
+        s = socket.create_connection(("127.0.0.1", g.ports[1]), timeout=10)
+        s.sendall(f"GET /api/stream HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode())
+        got = self.read_until(s, lambda b: b"\r\n\r\n" in b and b": ping" in b)
+        head, _, rest = got.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:200])
+        return s, rest
+
+    def read_until(self, s, done, timeout=20):
+        got, deadline = b"", time.time() + timeout
+        while not done(got) and time.time() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        self.assertTrue(done(got), got[-500:])
+        return got
+
+    @staticmethod
+    def read_to_eof(s, timeout):
+        """(what s received, True if the peer closed it within timeout s)."""
+        got, deadline = b"", time.time() + timeout
+        while time.time() < deadline:
+            s.settimeout(max(0.05, deadline - time.time()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                return got, True
+            if not chunk:
+                return got, True
+            got += chunk
+        return got, False
 
     # ---- access ----
 
@@ -141,6 +187,70 @@ class ConsoleTest(hg.GatewayTest):
         r = hg.curl(g.url("/api/logout", i=1), b"{}", {"X-CSRF-Token": csrf}, extra=["-b", jar, "-c", jar])
         self.assertEqual(r.status, 200)
         self.assertEqual(hg.curl(g.url("/api/events", i=1), extra=["-b", jar]).status, 401)
+
+    def test_sign_in_lockout_per_address(self):
+        """Ten wrong tokens from one address in a minute lock it out of every token
+        check (429 with Retry-After), the right token included; another address
+        (127.0.0.2, 127.0.0.3: other loopback sources) is not affected."""
+        g = self.start()
+        jar = os.path.join(self.tmp, "jar")
+        for i in range(10):
+            r = self.login(g, jar, f"wrong-token-{i:04d}-xxxxxxxx")
+            self.assertEqual(r.status, 401, (i, r.body))
+        r = self.login(g, jar)  # the right token, the eleventh try
+        self.assertEqual(r.status, 429, r.body)
+        self.assertNotIn("set-cookie", r.headers)
+        retry = int(r.headers["retry-after"])
+        self.assertTrue(1 <= retry <= 60, retry)
+        self.assertEqual(self.api(g, "/api/events").status, 429)  # a bearer token is not even compared
+        self.assertIn("retry-after", self.api(g, "/api/events").headers)
+        # another address signs in and reads as usual
+        r = self.login(g, jar, extra=["--interface", "127.0.0.2"])
+        self.assertEqual(r.status, 200, r.body)
+        r = hg.curl(g.url("/api/events", i=1), extra=["-b", jar, "--interface", "127.0.0.2"])
+        self.assertEqual(r.status, 200, r.body)
+        # wrong bearer tokens count too
+        other = ["--interface", "127.0.0.3"]
+        for i in range(10):
+            r = hg.curl(g.url("/api/events", i=1), headers={"Authorization": f"Bearer wrong-{i:04d}-xxxxxxxx"},
+                        extra=other)
+            self.assertEqual(r.status, 401, (i, r.body))
+        r = hg.curl(g.url("/api/events", i=1), headers={"Authorization": "Bearer " + TOKEN}, extra=other)
+        self.assertEqual(r.status, 429, r.body)
+        self.assertEqual(hg.curl(g.url("/api/login", i=1), json.dumps({"token": TOKEN}).encode(),
+                                 extra=other).status, 429)
+        locked = [l for l in g.logs() if l.get("msg") == "console sign-in locked"]
+        self.assertEqual(sorted(l.get("client") for l in locked), ["127.0.0.1", "127.0.0.3"], locked)
+        self.assertEqual(locked[0].get("refused"), 10)
+        self.no_secrets(g.stderr())
+
+    def test_unauthenticated_post_refused_before_its_body(self):
+        """A POST to /api/ is refused on its headers: 401 at once for one without
+        credentials that announces 50 MB and sends 2 bytes, and the connection is
+        closed instead of being held to read the rest; the body limits still hold
+        for a sign-in (4 KiB) and for an authenticated request (64 KiB)."""
+        g = self.start()
+        cases = [("/api/events/1/replay", "", 401),
+                 ("/api/events/1/replay", "Authorization: Bearer wrong-token-0000000\r\n", 401),
+                 ("/api/login", "", 413),
+                 ("/api/events/1/replay", f"Authorization: Bearer {TOKEN}\r\n", 413)]
+        for path, auth, want in cases:
+            s = socket.create_connection(("127.0.0.1", g.ports[1]), timeout=10)
+            t0 = time.time()
+            s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\n"
+                      f"Content-Length: {50 << 20}\r\n\r\n{{}}".encode())
+            got, closed = self.read_to_eof(s, 5)
+            s.close()
+            self.assertTrue(got.startswith(f"HTTP/1.1 {want} ".encode()), (path, auth, got[:300]))
+            self.assertTrue(closed, f"POST {path}: the connection is held open to read the body")
+            self.assertLess(time.time() - t0, 5)
+        # an authenticated body over 64 KiB: 413, with or without a Content-Length
+        big = b'{"sink":"' + b"x" * (70 << 10) + b'"}'
+        self.assertEqual(self.api(g, "/api/events/1/replay", big).status, 413)
+        self.assertEqual(self.api(g, "/api/events/1/replay", big, headers={"Transfer-Encoding": "chunked"}).status,
+                         413)
+        self.assertEqual(self.api(g, "/api/send-test", {"route": "gen"}).status, 200)  # still served
+        self.no_secrets(g.stderr())
 
     # ---- events ----
 
@@ -411,6 +521,56 @@ class ConsoleTest(hg.GatewayTest):
         self.assertEqual(seen[:2], [first, seq])  # the one before (Last-Event-ID) and the new one
         self.assertEqual(rej[0]["status"], 401)
         self.assertIn("reason", rej[0])
+
+    def test_stream_ends_at_sign_out(self):
+        """A live tail opened with the session cookie ends (cleanly: the chunked
+        answer's last chunk, then the connection closes) when that session signs
+        out, and sends nothing after."""
+        g = self.start()
+        jar = os.path.join(self.tmp, "jar")
+        r = self.login(g, jar)
+        self.assertEqual(r.status, 200, r.body)
+        csrf = r.json()["csrf"]
+        cookie = re.search(r"hg_session=([0-9a-f]+)", r.headers["set-cookie"]).group(1)
+        s, _ = self.open_stream(g, f"Cookie: hg_session={cookie}")
+        self.send(g, "evt_while_signed_in")
+        self.read_until(s, lambda b: b'"id":"evt_while_signed_in"' in b)
+        r = hg.curl(g.url("/api/logout", i=1), b"{}", {"X-CSRF-Token": csrf}, extra=["-b", jar])
+        self.assertEqual(r.status, 200, r.body)
+        self.send(g, "evt_after_sign_out")
+        rest, closed = self.read_to_eof(s, 10)
+        s.close()
+        self.assertTrue(closed, f"the stream is still open after the sign-out; it sent {rest[-300:]!r}")
+        self.assertNotIn(b"evt_after_sign_out", rest)
+        self.assertNotIn(b"event:", rest)
+        self.assertTrue(rest.endswith(b"0\r\n\r\n"), rest[-100:])  # ended, not cut
+        r = hg.curl(g.url("/api/stream", i=1), extra=["-b", "hg_session=" + cookie])
+        self.assertEqual(r.status, 401)
+
+    def test_stream_ends_when_the_token_changes(self):
+        """A live tail opened with a bearer token ends when a reload changes
+        admin.token; the new token opens one."""
+        cfg = self.config(listen=[{"address": "127.0.0.1:0"}, {"address": "127.0.0.1:0", "admin": True}])
+        cfg["admin"] = {"token": "env:HG_ADMIN_TOKEN"}
+        g = self.gateway(cfg, env={"HG_ADMIN_TOKEN": TOKEN, "HG_ADMIN_TOKEN_2": TOKEN2})
+        s, _ = self.open_stream(g, f"Authorization: Bearer {TOKEN}")
+        with open(g.cfg_path) as f:
+            cfg = json.load(f)
+        cfg["admin"]["token"] = "env:HG_ADMIN_TOKEN_2"
+        with open(g.cfg_path, "w") as f:
+            json.dump(cfg, f)
+        g.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(hg.wait_for(lambda: [l for l in g.logs() if l.get("msg") == "reload: applied"]),
+                        g.stderr()[-2000:])
+        self.send(g, "evt_after_reload")
+        rest, closed = self.read_to_eof(s, 10)
+        s.close()
+        self.assertTrue(closed, f"the stream is still open after the token changed; it sent {rest[-300:]!r}")
+        self.assertNotIn(b"event:", rest)
+        self.assertTrue(rest.endswith(b"0\r\n\r\n"), rest[-100:])
+        self.assertEqual(self.api(g, "/api/stream").status, 401)
+        s, _ = self.open_stream(g, f"Authorization: Bearer {TOKEN2}")
+        s.close()
 
     # ---- send a test event ----
 
