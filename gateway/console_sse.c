@@ -49,9 +49,9 @@ struct sse {
     struct console *c;
     struct MHD_Connection *conn;
     const void *daemon;
-    uint64_t seq;       /* the last event sent */
-    uint64_t rej;       /* the last rejection sent */
-    enum auth auth;     /* how it was let in (console_cred_live) */
+    uint64_t seq;   /* the last event sent */
+    uint64_t rej;   /* the last rejection sent */
+    enum auth auth; /* how it was let in (console_cred_live) */
     unsigned char cred[32];
     int suspended;      /* (sse_lock) */
     atomic_int closing; /* its daemon is stopping */

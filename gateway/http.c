@@ -670,7 +670,7 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         if (!console_wants_body(url, method))
             return http_console_call(dc, conn, url, method, NULL, 0);
         if (http_console_admit(dc, conn, url, method, &ret))
-            return ret; /* refused on its headers: no body byte is read */
+            return ret;                    /* refused on its headers: no body byte is read */
         struct req *r = req_new(dc, conn); /* the body of a POST to the API first */
         if (!r)
             return MHD_NO;

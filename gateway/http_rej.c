@@ -90,7 +90,8 @@ static int clean(struct buf *b, const char *s, size_t cap)
     char *d = b->p + b->len;
     for (size_t i = 0; i < n; i++) {
         unsigned char u = (unsigned char)s[i];
-        d[i] = u < 0x20 || u > 0x7e ? '?' : s[i]; // NOLINT(bugprone-narrowing-conversions): both are char
+        // NOLINTNEXTLINE(bugprone-narrowing-conversions): both are char
+        d[i] = u < 0x20 || u > 0x7e ? '?' : s[i];
     }
     b->len += n;
     b->p[b->len] = 0;

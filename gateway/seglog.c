@@ -52,7 +52,7 @@ struct seglog {
     uint64_t wlo;         /* offset of win[0] in the segment: a multiple of SEGLOG_BLOCK */
 };
 
-#define WIN_SIZE  (8u << 20)
+#define WIN_SIZE (8u << 20)
 
 /* ---------------------------------------------------------------- CRC-32C */
 

@@ -414,7 +414,7 @@ static void test_rewind(void)
     T_CHECK(b.off < (uint64_t)good);
     T_EQ_INT(seglog_rewind(lg), 0);
     T_EQ_INT(file_size(d, 1), b.off); /* back to the last synced byte */
-    T_EQ_INT(put(lg, 4, 4, 50), 0); /* the same seq again */
+    T_EQ_INT(put(lg, 4, 4, 50), 0);   /* the same seq again */
     seglog_close(lg);
     T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
     T_EQ_INT(end, 4);
