@@ -112,6 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("write");
     close(fd);
     off_t full = size_of();
+    if (full < 0)
+        die("stat");
     uint64_t cut1, cut2, cut3;
     struct seen a = scan(1, &cut1, full);
     if (size_of() != full)
