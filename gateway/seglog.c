@@ -34,6 +34,7 @@
 struct seg {
     uint64_t first; /* seq in its name */
     int fd;         /* -1 until first read */
+    unsigned refs;  /* readers in a pread on fd: it is not closed under them */
 };
 
 struct seglog {
@@ -304,6 +305,7 @@ int seglog_open(const char *dir, int read_only, struct seglog **out)
             lg->segs = s;
         }
         lg->segs[lg->nsegs].first = first;
+        lg->segs[lg->nsegs].refs = 0;
         lg->segs[lg->nsegs++].fd = -1;
     }
     closedir(d);
@@ -586,12 +588,18 @@ static int rotate(struct seglog *lg, uint64_t first)
         }
         lg->segs = s;
         lg->segs[n].fd = -1;
+        lg->segs[n].refs = 0;
         lg->nsegs = n + 1;
     }
     lg->segs[n].first = first;
-    lg->total += lg->end;
-    if (lg->wfd >= 0)
+    if (lg->wfd >= 0) {
+        /* the full segment keeps no padding, so `total` is its size; a
+         * crash before this leaves padding recovery reads as its end */
+        int cut_rc = lg->end == lg->synced ? ftruncate(lg->wfd, (off_t)lg->end) : 0;
+        (void)cut_rc; /* best effort */
         close(lg->wfd);
+    }
+    lg->total += lg->end;
     lg->wfd = fd;
     lg->direct = direct;
     lg->end = lg->synced = lg->wlo = 0;
@@ -687,15 +695,17 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     base->seg = lg->segs[lg->nsegs - 1].first;
     base->off = lg->end;
     base->len = (uint32_t)len;
+    pthread_mutex_lock(&lg->lock); /* seglog_bytes reads it */
     lg->end = e;
+    pthread_mutex_unlock(&lg->lock);
     return 0;
 }
 
-int seglog_sync(struct seglog *lg)
+int seglog_sync(struct seglog *lg, int flush)
 {
     if (lg->wfd < 0 || lg->broken)
         return EIO;
-    if (fdatasync(lg->wfd))
+    if (flush && fdatasync(lg->wfd))
         return errno;
     pthread_mutex_lock(&lg->lock); /* seglog_pread serves [wlo, synced) from win */
     lg->synced = lg->end;
@@ -712,35 +722,57 @@ int seglog_rewind(struct seglog *lg)
         return errno ? errno : EIO;
     }
     lg->broken = 0;
+    pthread_mutex_lock(&lg->lock);
     lg->end = lg->synced;
+    pthread_mutex_unlock(&lg->lock);
     return 0;
 }
 
 /* ---------------------------------------------------------------- reading */
 
-int seglog_pread(struct seglog *lg, const struct seglog_loc *loc, void *dst)
+/* seg_find - index of the segment named first, or nsegs (lock held). */
+static size_t seg_find(const struct seglog *lg, uint64_t first)
 {
-    pthread_mutex_lock(&lg->lock);
     size_t lo = 0, hi = lg->nsegs;
     while (lo < hi) { /* binary search by name */
         size_t mid = (lo + hi) / 2;
-        if (lg->segs[mid].first < loc->seg)
+        if (lg->segs[mid].first < first)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo + 1 == lg->nsegs && lg->segs[lo].first == loc->seg && lg->wfd >= 0 &&
-        loc->off >= lg->wlo && loc->off + loc->len <= lg->synced) {
+    return lo < lg->nsegs && lg->segs[lo].first == first ? lo : lg->nsegs;
+}
+
+int seglog_pread(struct seglog *lg, const struct seglog_loc *loc, void *dst)
+{
+    if (loc->off > UINT64_MAX - loc->len)
+        return EINVAL; /* a damaged locator */
+    pthread_mutex_lock(&lg->lock);
+    size_t i = seg_find(lg, loc->seg);
+    if (i == lg->nsegs) {
+        pthread_mutex_unlock(&lg->lock);
+        return ENOENT;
+    }
+    if (i + 1 == lg->nsegs && lg->wfd >= 0 && loc->off >= lg->wlo &&
+        loc->off + loc->len <= lg->synced) {
         memcpy(dst, lg->win + (loc->off - lg->wlo), loc->len); /* recent: no read */
         pthread_mutex_unlock(&lg->lock);
         return 0;
     }
-    int fd = lo < lg->nsegs && lg->segs[lo].first == loc->seg ? seg_fd(lg, lo) : -1;
-    int rc = 0;
-    if (fd < 0)
-        rc = lo < lg->nsegs && lg->segs[lo].first == loc->seg ? errno : ENOENT;
-    else if (pread(fd, dst, loc->len, (off_t)loc->off) != (ssize_t)loc->len)
-        rc = EIO;
+    int fd = seg_fd(lg, i);
+    if (fd < 0) {
+        int e = errno;
+        pthread_mutex_unlock(&lg->lock);
+        return e;
+    }
+    lg->segs[i].refs++; /* the file read runs without the lock */
+    pthread_mutex_unlock(&lg->lock);
+    int rc = pread(fd, dst, loc->len, (off_t)loc->off) == (ssize_t)loc->len ? 0 : EIO;
+    pthread_mutex_lock(&lg->lock);
+    size_t k = seg_find(lg, loc->seg); /* still there: drop skips it */
+    if (k < lg->nsegs)
+        lg->segs[k].refs--;
     pthread_mutex_unlock(&lg->lock);
     return rc;
 }
@@ -751,7 +783,7 @@ size_t seglog_drop_before(struct seglog *lg, uint64_t seq)
         return 0;
     size_t n = 0;
     pthread_mutex_lock(&lg->lock);
-    while (lg->nsegs > 1 && lg->segs[1].first <= seq) {
+    while (lg->nsegs > 1 && lg->segs[1].first <= seq && !lg->segs[0].refs) {
         char p[4096];
         seg_path(lg, lg->segs[0].first, p, sizeof(p));
         uint64_t sz = seg_size(lg, 0);

@@ -120,8 +120,10 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
                  struct seglog_loc *base);
 
 /* seglog_sync - fdatasync the current segment: everything written so far
- * is durable when it returns 0.  An errno otherwise (then seglog_rewind). */
-int seglog_sync(struct seglog *lg);
+ * is durable when it returns 0.  An errno otherwise (then seglog_rewind).
+ * flush 0 skips the fdatasync but counts the bytes as synced: only the
+ * bench knob "nosync" passes it. */
+int seglog_sync(struct seglog *lg, int flush);
 
 /* seglog_rewind - after a failed write or sync: cut the segment back to
  * the end of the last synced write and sync that, so nothing of the failed
@@ -130,7 +132,8 @@ int seglog_sync(struct seglog *lg);
 int seglog_rewind(struct seglog *lg);
 
 /* seglog_pread - read len bytes of a payload at loc into dst.  0, ENOENT
- * (the segment was removed), or an errno. */
+ * (the segment was removed), or an errno.  Any thread; the file read runs
+ * without the log's lock (the segment is not dropped under it). */
 int seglog_pread(struct seglog *lg, const struct seglog_loc *loc, void *dst);
 
 /* seglog_drop_before - remove the segments all of whose records have a

@@ -202,8 +202,8 @@ static int write_log(struct store *st, uint64_t first, struct wslot *slots, size
 {
     struct seglog_loc base;
     int rc = seglog_write(st->log, first + 1, st->wbuf, st->wlen, &base);
-    if (!rc && benchknob_store() != BK_NOSYNC)
-        rc = seglog_sync(st->log);
+    if (!rc)
+        rc = seglog_sync(st->log, benchknob_store() != BK_NOSYNC);
     if (rc) {
         int e = seglog_rewind(st->log);
         if (e && !st->log_broken)

@@ -148,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char rec[SEGLOG_HDR + 3];
     seglog_frame(rec, SEGLOG_EVENT, end + 1, "new", 3);
     put_payload(rec, "new", 3);
-    if (seglog_write(lg, end + 1, rec, sizeof(rec), &base) || seglog_sync(lg))
+    if (seglog_write(lg, end + 1, rec, sizeof(rec), &base) || seglog_sync(lg, 1))
         die("append");
     seglog_close(lg);
     d.bytes = (uint64_t)size_of();

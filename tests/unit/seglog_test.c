@@ -58,7 +58,7 @@ static int put(struct seglog *lg, uint64_t from, uint64_t to, size_t pad)
     struct seglog_loc b;
     int rc = seglog_write(lg, from, buf, n, &b);
     if (!rc)
-        rc = seglog_sync(lg);
+        rc = seglog_sync(lg, 1);
     free(buf);
     return rc;
 }
@@ -341,6 +341,11 @@ static void test_rotation_and_drop(void)
     }
     uint64_t last = s - 1;
     T_CHECK(file_size(d, 1) >= SEGLOG_SEG_MAX);
+    /* a full segment keeps no zero padding: it ends at its last record
+     * (every record here is SEGLOG_HDR + 4000 bytes), and the log's byte
+     * count is the files' sizes */
+    T_EQ_INT(file_size(d, 1) % (SEGLOG_HDR + 4000), 0);
+    T_CHECK(seglog_bytes(lg) < (uint64_t)file_size(d, 1) + 3ull * SEGLOG_SEG_MAX);
     seglog_close(lg);
     T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
     T_EQ_INT(sn.n, last);
