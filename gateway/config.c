@@ -1,6 +1,6 @@
 /*
- * config.c - strict JSON config loader (see config.h): the document, its
- * settings and its listeners.  Routes are config_route.c, sinks
+ * config.c - strict JSON config loader (see config.h): the document and its
+ * settings.  Listeners are config_listen.c, routes config_route.c, sinks
  * config_sink.c, the helpers they all share config_parse.c.
  *
  * A load has two passes, and stops at no problem: it collects them all
@@ -28,7 +28,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -45,159 +44,6 @@ struct pass1 {
     unsigned char *listener, *sink, *route; /* 1: well-formed, by index */
     int dirs;                               /* $.profile_dirs usable (or absent) */
 };
-
-static int parse_address(struct ctx *x, const char *path, const char *addr, struct cfg_listener *l)
-{
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon == addr || !colon[1])
-        return cfgp_fail(x, path, "must be \"HOST:PORT\" or \"[IPv6]:PORT\"");
-    char host[64];
-    size_t hlen = (size_t)(colon - addr);
-    int bracketed = addr[0] == '[';
-    if (bracketed) {
-        if (hlen < 3 || addr[hlen - 1] != ']')
-            return cfgp_fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
-        addr++;
-        hlen -= 2;
-    }
-    if (hlen >= sizeof(host))
-        return cfgp_fail(x, path, "host too long");
-    memcpy(host, addr, hlen);
-    host[hlen] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    unsigned char tmp[16];
-    if (inet_pton(AF_INET, host, tmp) != 1 && inet_pton(AF_INET6, host, tmp) != 1)
-        return cfgp_fail(x, path, "host must be a numeric IPv4 or IPv6 address");
-    if (!bracketed && strchr(host, ':'))
-        return cfgp_fail(x, path, "IPv6 address must be in brackets: \"[::1]:8443\"");
-    const char *ps = colon + 1;
-    long port = 0;
-    for (const char *q = ps; *q; q++) {
-        if (*q < '0' || *q > '9' || q - ps > 5 || (q == ps && *q == '0' && q[1]))
-            return cfgp_fail(x, path, "port must be 0-65535 (digits only)");
-        port = port * 10 + (*q - '0');
-    }
-    if (port > 65535)
-        return cfgp_fail(x, path, "port must be 0-65535 (digits only)");
-    l->host = strdup(host);
-    l->port = (unsigned)port;
-    return l->host ? HG_OK : HG_ENOMEM;
-}
-
-/* parse_priorities - "tls.priorities" (or the default) into l->priorities,
- * checked by GnuTLS itself so that a typo is a config error, not a
- * listener that cannot start. */
-static int parse_priorities(struct ctx *x, const char *path, json_t *v, struct cfg_listener *l)
-{
-    char p[256];
-    cfgp_pathf(p, sizeof(p), "%s.tls.priorities", path);
-    if (!v)
-        return (l->priorities = strdup(CONFIG_TLS_PRIORITIES)) ? HG_OK : HG_ENOMEM;
-    int rc = cfgp_get_string(x, p, v, &l->priorities);
-    if (rc)
-        return rc;
-    gnutls_priority_t prio;
-    const char *at = NULL;
-    if (gnutls_priority_init(&prio, l->priorities, &at) < 0)
-        return cfgp_fail(x, p, "not a valid GnuTLS priority string (at \"%.40s\")",
-                         at ? at : l->priorities);
-    gnutls_priority_deinit(prio);
-    return HG_OK;
-}
-
-/* parse_listener_tls - "tls": {"cert", "key", "client_ca", "priorities"}:
- * file names, read in the second pass (listener_files). */
-static int parse_listener_tls(struct ctx *x, const char *path, json_t *tls, struct cfg_listener *l)
-{
-    static const char *const known[] = {"cert", "key", "client_ca", "priorities", NULL};
-    char p[256];
-    cfgp_pathf(p, sizeof(p), "%s.tls", path);
-    int rc = cfgp_check_keys(x, p, tls, known, NULL);
-    if (!json_is_object(tls))
-        return rc;
-    l->tls = 1;
-    char **dst[3] = {&l->cert, &l->key, &l->client_ca};
-    for (int i = 0; i < 3; i++) {
-        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, known[i]);
-        json_t *v = json_object_get(tls, known[i]);
-        if (v)
-            rc = cfgp_worse(rc, cfgp_get_string(x, p, v, dst[i]));
-        else if (i < 2) /* client_ca is optional */
-            rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
-    }
-    return cfgp_worse(rc, parse_priorities(x, path, json_object_get(tls, "priorities"), l));
-}
-
-/* parse_trusted - "trusted_proxies": 0 to FWD_TRUSTED_MAX addresses or
- * CIDRs (fwd.h); every entry checked, the good ones kept. */
-static int parse_trusted(struct ctx *x, const char *path, json_t *v, struct cfg_listener *l)
-{
-    if (!json_is_array(v) || json_array_size(v) > FWD_TRUSTED_MAX)
-        return cfgp_fail(x, path,
-                         "must be a list of at most 64 addresses or CIDRs "
-                         "(\"10.0.0.0/8\", \"::1/128\")");
-    if (!(l->trusted = calloc(json_array_size(v) + 1, sizeof(*l->trusted))))
-        return HG_ENOMEM;
-    int rc = HG_OK;
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        char p[256];
-        cfgp_pathf(p, sizeof(p), "%s[%zu]", path, i);
-        int crc = json_is_string(e) ? fwd_cidr_parse(json_string_value(e), &l->trusted[l->ntrusted])
-                                    : HG_EINVAL;
-        if (crc == HG_ECONFIG)
-            rc = cfgp_fail(x, p, "host bits set after the prefix length");
-        else if (crc)
-            rc = cfgp_fail(x, p, "not an address or CIDR");
-        else
-            l->ntrusted++;
-    }
-    return rc;
-}
-
-static int parse_listener(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l)
-{
-    static const char *const known[] = {"address", "tls", "admin", "trusted_proxies", NULL};
-    char p[256];
-    if (!json_is_object(o))
-        return cfgp_fail(x, path, "must be an object");
-    int rc = cfgp_check_keys(x, path, o, known, NULL);
-    cfgp_pathf(p, sizeof(p), "%s.address", path);
-    json_t *v = json_object_get(o, "address");
-    if (!v) {
-        rc = cfgp_worse(rc, cfgp_absent(x, p, "is required"));
-    } else {
-        int arc = cfgp_get_string(x, p, v, &l->address);
-        rc = cfgp_worse(rc, arc ? arc : parse_address(x, p, l->address, l));
-    }
-    cfgp_pathf(p, sizeof(p), "%s.admin", path);
-    if ((v = json_object_get(o, "admin")))
-        rc = cfgp_worse(rc, cfgp_get_bool(x, p, v, &l->admin));
-    if ((v = json_object_get(o, "tls")))
-        rc = cfgp_worse(rc, parse_listener_tls(x, path, v, l));
-    cfgp_pathf(p, sizeof(p), "%s.trusted_proxies", path);
-    if ((v = json_object_get(o, "trusted_proxies")))
-        rc = cfgp_worse(rc, parse_trusted(x, p, v, l));
-    return rc;
-}
-
-/* listener_files - the second pass of a listener: its TLS files readable. */
-static int listener_files(struct ctx *x, const char *path, const struct cfg_listener *l)
-{
-    static const char *const names[3] = {"cert", "key", "client_ca"};
-    const char *files[3] = {l->cert, l->key, l->client_ca};
-    int rc = HG_OK;
-    for (int i = 0; i < 3; i++) {
-        char p[256];
-        cfgp_pathf(p, sizeof(p), "%s.tls.%s", path, names[i]);
-        if (files[i] && access(files[i], R_OK) != 0)
-            rc = cfgp_fail(x, p, "cannot read %s: %s", files[i], strerror(errno));
-    }
-    return rc;
-}
 
 /* get_size_in - a size from lo to hi; outside, the problem is range. */
 static int get_size_in(struct ctx *x, const char *path, json_t *v, uint64_t lo, uint64_t hi,
@@ -358,7 +204,7 @@ static int parse_listeners(struct ctx *x, json_t *root, struct config *c, struct
         char p[64];
         snprintf(p, sizeof(p), "$.listen[%zu]", i);
         c->nlisteners = i + 1;
-        int lrc = parse_listener(x, p, e, &c->listeners[i]);
+        int lrc = config_listen_parse(x, p, e, &c->listeners[i]);
         ok->listener[i] = lrc == HG_OK;
         rc = cfgp_worse(rc, lrc);
     }
@@ -507,7 +353,7 @@ static int second_pass(struct ctx *x, json_t *root, struct config *c, const stru
     for (size_t i = 0; i < c->nlisteners; i++) {
         snprintf(p, sizeof(p), "$.listen[%zu]", i);
         if (ok->listener && ok->listener[i])
-            rc = cfgp_worse(rc, listener_files(x, p, &c->listeners[i]));
+            rc = cfgp_worse(rc, config_listen_files(x, p, &c->listeners[i]));
     }
     size_t i = 0;
     const char *key;

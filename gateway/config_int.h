@@ -2,20 +2,23 @@
  * config_int.h - what the parts of the config loader share, and what the
  * profile loader (profile.c) borrows from it.  Prototypes are grouped by the
  * file that defines them: config_parse.c (the problem list, unknown keys and
- * their nearest known key, the typed getters, secrets), config_route.c (one
- * route), config_sink.c (one sink).  Used by config*.c and profile.c only.
+ * their nearest known key, the typed getters, secrets), config_listen.c
+ * (one listener), config_route.c (one route), config_sink.c (one sink).
+ * Used by config*.c and profile.c only.
  *
- * Calls run one way: config.c calls config_route.c, config_sink.c and
- * profile.c; config_route.c calls profile.c; each of them calls
- * config_parse.c, which calls none of them; nothing calls into config.c.
+ * Calls run one way: config.c calls config_listen.c, config_route.c,
+ * config_sink.c and profile.c; config_route.c calls profile.c; each of them
+ * calls config_parse.c, which calls none of them; nothing calls into
+ * config.c.
  *
  * A load has two passes (config.c).  The first reads the whole document and
  * touches no file, secret or environment variable: unknown keys, types,
  * missing keys, values and the references between routes and sinks
- * (config_route_parse, config_sink_parse).  The second does what needs the
- * file system or the environment, for each listener, sink and route the
- * first found well-formed (config_sink_files, config_route_resolve): a typo
- * is never hidden behind a missing certificate.
+ * (config_listen_parse, config_route_parse, config_sink_parse).  The second
+ * does what needs the file system or the environment, for each listener,
+ * sink and route the first found well-formed (config_listen_files,
+ * config_sink_files, config_route_resolve): a typo is never hidden behind a
+ * missing certificate.
  *
  * Every problem is reported as "<file>: <json path>: <what is wrong>" and
  * the helper returns HG_ECONFIG; HG_ENOMEM means an allocation failed and
@@ -162,6 +165,19 @@ int cfgp_check_secret(struct ctx *x, const char *path, json_t *v);
  * trailing newline removed) or a literal (logged as a warning) into s.
  * s->data is malloc'd and belongs to s even on a problem. */
 int cfgp_resolve_secret(struct ctx *x, const char *path, json_t *v, struct secret *s);
+
+/* ---- config_listen.c --------------------------------------------------- */
+
+/* config_listen_parse - first pass over $.listen[i] (o, at path) into l:
+ * keys, address (a numeric host and a port: l->host, l->port), admin, tls
+ * (file names, and the priority string checked by GnuTLS) and
+ * trusted_proxies (every entry checked, the good ones kept).  Reads no
+ * file.  Every problem is reported; HG_OK, HG_ECONFIG or HG_ENOMEM. */
+int config_listen_parse(struct ctx *x, const char *path, json_t *o, struct cfg_listener *l);
+
+/* config_listen_files - second pass over a listener the first found
+ * well-formed: its TLS files (cert, key, client_ca) readable. */
+int config_listen_files(struct ctx *x, const char *path, const struct cfg_listener *l);
 
 /* ---- config_route.c ---------------------------------------------------- */
 

@@ -1,5 +1,8 @@
 /*
- * verify.c - signature schemes interpreted from a profile (see verify.h).
+ * verify.c - signature schemes interpreted from a profile (see verify.h):
+ * a request checked, and a request signed, with a verifier's keys.  The
+ * verifier is built and freed by verify_key.c (struct verifier:
+ * verify_int.h).
  *
  * For HMAC the signed content is never assembled: the template is walked
  * (verify_tpl.c) and each piece fed to the MAC, so a 1 MiB body costs no
@@ -39,227 +42,6 @@ _Static_assert(PROF_JWT_HS256 == JWT_HS256 && PROF_JWT_RS256 == JWT_RS256 &&
 #define VERIFY_HDR_MAX    2048 /* a signature header longer than this is refused */
 #define VERIFY_PK_MAX     16   /* public-key verifications per request, at most */
 #define VERIFY_ITEMS_MAX  100  /* token_pointer: items of a body */
-
-struct vkey {
-    enum prof_alg alg;
-    EVP_MAC_CTX *mac; /* HMAC */
-    EVP_PKEY *pk;     /* Ed25519 / ECDSA (public, or private when signing) */
-    int priv;
-    size_t sec;            /* the secret it was made of (an index) */
-    unsigned char tok[32]; /* token / basic: SHA-256 of the secret */
-};
-
-struct verifier {
-    const struct profile *p;
-    EVP_MAC *mac;
-    struct jwt_keys *jwt; /* format jwt */
-    json_t *claims;       /* jwt: claims the route pins, or NULL */
-    size_t n;
-    struct vkey k[];
-};
-
-void verify_token_digest(const char *tok, size_t n, unsigned char out[32])
-{
-    SHA256((const unsigned char *)tok, n, out);
-}
-
-static const char *digest_name(enum prof_alg a)
-{
-    return a == PROF_ALG_HMAC_SHA1 ? "SHA1" : a == PROF_ALG_HMAC_SHA512 ? "SHA512" : "SHA256";
-}
-
-static int is_pk(enum prof_alg a)
-{
-    return a == PROF_ALG_ED25519 || a == PROF_ALG_ECDSA_P256;
-}
-
-/* algs - the algorithms p can be signed with, deduplicated; returns count. */
-static size_t algs(const struct profile *p, enum prof_alg out[PROF_MAX_VER])
-{
-    if (p->fmt == PROF_FMT_VALUE) {
-        out[0] = p->alg;
-        return 1;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < p->nver; i++) {
-        size_t k = 0;
-        while (k < n && out[k] != p->ver[i].alg)
-            k++;
-        if (k == n)
-            out[n++] = p->ver[i].alg;
-    }
-    return n;
-}
-
-static int starts(const struct secret *s, const char *pfx)
-{
-    size_t n = strlen(pfx);
-    return s->len >= n && !memcmp(s->data, pfx, n);
-}
-
-/* hmac_key - the HMAC key bytes of s under p's secret encoding, into buf;
- * 1 when s is an Ed25519 key (not for HMAC), -1 when malformed. */
-static int hmac_key(const struct profile *p, const struct secret *s, unsigned char *buf, size_t cap,
-                    const unsigned char **key, size_t *klen)
-{
-    if (starts(s, "whpk_") || starts(s, "whsk_"))
-        return 1;
-    if (p->secret == PROF_SECRET_RAW) {
-        *key = s->data;
-        *klen = s->len;
-        return 0;
-    }
-    size_t off = starts(s, "whsec_") ? 6 : 0;
-    if (b64_decode((const char *)s->data + off, s->len - off, buf, cap, klen) || !*klen) {
-        OPENSSL_cleanse(buf, cap);
-        return -1;
-    }
-    *key = buf;
-    return 0;
-}
-
-/* add_pk - s as a key of algorithm a into k: HG_OK (k->pk set, or left
- * NULL when s is no key of that kind), HG_EINVAL with *why. */
-static int add_pk(enum prof_alg a, const struct secret *s, int want_priv, struct vkey *k,
-                  const char **why)
-{
-    EVP_PKEY *pk = NULL;
-    int priv = 0, r = pubkey_parse(s->data, s->len, want_priv, &pk, &priv, why);
-    if (r > 0)
-        return HG_OK; /* not a key: an HMAC secret, say */
-    if (r < 0)
-        return HG_EINVAL;
-    enum pubkey_kind want = a == PROF_ALG_ED25519 ? PUBKEY_ED25519 : PUBKEY_EC_P256;
-    if (pubkey_kind(pk) != want) {
-        EVP_PKEY_free(pk);
-        return HG_OK;
-    }
-    k->pk = pk;
-    k->priv = priv;
-    return HG_OK;
-}
-
-/* pubkey_is_key - 1 if s is in a key form (PEM, whpk_/whsk_, 64 hex
- * digits, base64 SPKI), well-formed or not: never an HMAC secret then. */
-static int pubkey_is_key(const struct secret *s)
-{
-    EVP_PKEY *pk = NULL;
-    int priv = 0;
-    const char *why = NULL;
-    int r = pubkey_parse(s->data, s->len, 0, &pk, &priv, &why);
-    EVP_PKEY_free(pk);
-    return r <= 0 && r != HG_ENOMEM;
-}
-
-/* add_mac - s as an HMAC key of algorithm a into k (k->mac NULL: not one). */
-static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, struct vkey *k,
-                   const char **why)
-{
-    unsigned char buf[512];
-    const unsigned char *key;
-    size_t klen;
-    int r = hmac_key(v->p, s, buf, sizeof(buf), &key, &klen);
-    if (r > 0)
-        return HG_OK;
-    if (r < 0) {
-        *why = "malformed whsec_ secret (base64 expected)";
-        return HG_EINVAL;
-    }
-    int rc = HG_OK;
-    if (!v->mac && !(v->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
-        rc = HG_ENOMEM;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)digest_name(a), 0),
-                           OSSL_PARAM_construct_end()};
-    if (!rc && (!(k->mac = EVP_MAC_CTX_new(v->mac)) || !EVP_MAC_init(k->mac, key, klen, params)))
-        rc = HG_ENOMEM;
-    OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
-}
-
-static int build(const struct profile *p, const struct secret *secrets, size_t n, int want_priv,
-                 struct verifier **out, const char **why)
-{
-    *why = NULL;
-    if (!p)
-        return HG_EINVAL;
-    enum prof_alg al[PROF_MAX_VER];
-    int keyed = p->fmt == PROF_FMT_VALUE || p->fmt == PROF_FMT_KV || p->fmt == PROF_FMT_LIST;
-    size_t na = keyed ? algs(p, al) : 0;
-    struct verifier *v = calloc(1, sizeof(*v) + (n * (na ? na : 1)) * sizeof(struct vkey));
-    if (!v)
-        return HG_ENOMEM;
-    v->p = p;
-    int rc = HG_OK;
-    if (p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC)
-        for (size_t i = 0; i < n; i++) {
-            v->k[v->n].sec = i;
-            verify_token_digest((const char *)secrets[i].data, secrets[i].len, v->k[v->n++].tok);
-        }
-    if (p->fmt == PROF_FMT_JWT && !want_priv)
-        rc = jwt_keys_new(secrets, n, p->jwt.algs, &v->jwt, why);
-    if (p->fmt == PROF_FMT_JWT && !rc) /* sign, or count: the secrets as given */
-        v->n = n;
-    int has_pk = 0;
-    for (size_t a = 0; a < na; a++)
-        has_pk |= is_pk(al[a]);
-    for (size_t i = 0; i < n && rc == HG_OK; i++) {
-        /* each secret is one thing: a key of a profile with public-key
-         * algorithms is never also an HMAC key (anyone may know a public
-         * key: Standard Webhooks' v1 must not verify with its text) */
-        int key = has_pk && pubkey_is_key(&secrets[i]);
-        for (size_t a = 0; a < na && rc == HG_OK; a++) {
-            if (is_pk(al[a]) != key)
-                continue;
-            struct vkey *k = &v->k[v->n];
-            k->alg = al[a];
-            k->sec = i;
-            rc = key ? add_pk(al[a], &secrets[i], want_priv, k, why)
-                     : add_mac(v, al[a], &secrets[i], k, why);
-            v->n += k->pk || k->mac;
-        }
-    }
-    if (rc == HG_OK && !v->n && p->fmt != PROF_FMT_NONE) {
-        *why = p->fmt == PROF_FMT_TOKEN || p->fmt == PROF_FMT_BASIC
-                   ? "a token route needs at least one secret"
-                   : "no secret is usable by this profile's algorithms";
-        rc = HG_EINVAL;
-    }
-    if (rc) {
-        if (!*why && rc == HG_EINVAL)
-            *why = "malformed key";
-        verify_free(v);
-        return rc;
-    }
-    *out = v;
-    return HG_OK;
-}
-
-int verify_new(const struct profile *p, const struct secret *secrets, size_t n,
-               struct verifier **out, const char **why)
-{
-    return build(p, secrets, n, 0, out, why);
-}
-
-int verify_new_signer(const struct profile *p, const struct secret *secret, struct verifier **out,
-                      const char **why)
-{
-    return build(p, secret, p->fmt == PROF_FMT_NONE ? 0 : 1, 1, out, why);
-}
-
-void verify_free(struct verifier *v)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < v->n; i++) {
-        EVP_MAC_CTX_free(v->k[i].mac);
-        EVP_PKEY_free(v->k[i].pk);
-    }
-    EVP_MAC_free(v->mac);
-    jwt_keys_free(v->jwt);
-    json_decref(v->claims);
-    OPENSSL_cleanse(v->k, v->n * sizeof(struct vkey));
-    free(v);
-}
 
 static int put_mac(void *c, const void *p, size_t n)
 {
@@ -411,7 +193,7 @@ static int match_any(const struct verifier *v, struct vt *t, const struct cand *
             want |= c[j].alg == k->alg;
         if (!want)
             continue;
-        if (is_pk(k->alg)) {
+        if (vkey_is_pk(k->alg)) {
             ok = pk_check(k, t, &m, &msg_tried, c, nc, &pk_left);
             continue;
         }
@@ -583,12 +365,6 @@ static int check_basic(const struct verifier *v, const struct verify_input *in, 
         note(in, VD_BASIC_MISMATCH);
     *why = ok ? NULL : "credentials mismatch";
     return ok ? HG_OK : HG_ESIG;
-}
-
-void verify_set_claims(struct verifier *v, json_t *claims)
-{
-    json_decref(v->claims);
-    v->claims = json_incref(claims);
 }
 
 /* pinned_claims - 1 if the (already verified) token's payload carries every
@@ -883,7 +659,7 @@ static int sign_raw(const struct verifier *v, struct vt *t, unsigned char *sig, 
                     size_t *len)
 {
     const struct vkey *k = &v->k[0];
-    if (is_pk(k->alg)) {
+    if (vkey_is_pk(k->alg)) {
         struct mbuf m = {0};
         int ok =
             k->priv && message(t, &m) && pubkey_sign(k->pk, 0, m.p, m.len, sig, cap, len) == HG_OK;

@@ -1,18 +1,60 @@
 /*
- * verify_int.h - what verify.c and verify_tpl.c share (not for other
- * modules): one request's view of the values a signed content template
- * ({body}, {url}, {form}, {header:NAME}, {json:/pointer}, ...) and a
- * timestamp are made of.
+ * verify_int.h - what verify.c, verify_key.c and verify_tpl.c share (not
+ * for other modules): the inside of struct verifier, which verify_key.c
+ * builds and frees and verify.c checks and signs with; and one request's
+ * view of the values a signed content template ({body}, {url}, {form},
+ * {header:NAME}, {json:/pointer}, ...) and a timestamp are made of
+ * (verify_tpl.c).
  */
 #ifndef HG_VERIFY_INT_H
 #define HG_VERIFY_INT_H
 
+#include <jansson.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct profile;
+#include "profile.h"
+
+struct jwt_keys;
 struct verify_input;
+
+/* ---- verify_key.c: the verifier ---------------------------------------- */
+
+/* vkey - one usable key of a verifier: an HMAC context, an EVP_PKEY, or a
+ * token digest, made of secret number sec.  A secret's keys are adjacent
+ * in struct verifier's k[] (verify.c counts secrets by it). */
+struct vkey {
+    enum prof_alg alg;
+    EVP_MAC_CTX *mac; /* HMAC */
+    EVP_PKEY *pk;     /* Ed25519 / ECDSA (public, or private when signing) */
+    int priv;
+    size_t sec;            /* the secret it was made of (an index) */
+    unsigned char tok[32]; /* token / basic: SHA-256 of the secret */
+};
+
+/* verifier - built by verify_new / verify_new_signer (verify_key.c), and
+ * read-only once verify_set_claims (if any) is done.  k[] holds n keys, in
+ * the order of the secrets; for format jwt, n is the number of secrets
+ * given and the keys are in jwt (k[] is left zeroed). */
+struct verifier {
+    const struct profile *p;
+    EVP_MAC *mac;
+    struct jwt_keys *jwt; /* format jwt */
+    json_t *claims;       /* jwt: claims the route pins, or NULL */
+    size_t n;
+    struct vkey k[];
+};
+
+/* vkey_is_pk - 1 if a is a public-key algorithm (Ed25519, ECDSA P-256),
+ * 0 for HMAC. */
+static inline int vkey_is_pk(enum prof_alg a)
+{
+    return a == PROF_ALG_ED25519 || a == PROF_ALG_ECDSA_P256;
+}
+
+/* ---- verify_tpl.c: the signed content ---------------------------------- */
 
 /* put_fn - where the content goes: a MAC, or a buffer (returns 1 / 0). */
 typedef int (*put_fn)(void *c, const void *p, size_t n);

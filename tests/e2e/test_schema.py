@@ -1106,7 +1106,7 @@ class ConfigSchema(hg.GatewayTest):
         walk(self.schema, "$")
         for name, d in defs.items():
             walk(d, f"$defs.{name}")
-        # every key the loader knows today (gateway/config.c, config_route.c,
+        # every key the loader knows today (gateway/config.c, config_listen.c, config_route.c,
         # config_sink.c) is documented, where it belongs
         top = set(self.schema["properties"])
         self.assertEqual(top, {"listen", "data_dir", "limits", "dedupe_window", "retry", "routes", "sinks",
