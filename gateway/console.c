@@ -69,18 +69,28 @@ static void common_headers(struct MHD_Response *r)
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 }
 
-enum MHD_Result console_answer(struct MHD_Connection *conn, unsigned status, const char *ctype,
-                               const struct buf *b)
+/* answer - a JSON (or ctype) answer with the console's headers and one
+ * more header when hname is set; the body is copied. */
+static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                              const char *body, size_t len, const char *hname, const char *hval)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        b ? b->len : 0, b && b->p ? b->p : (void *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body ? (void *)body : (void *)"",
+                                                             MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     common_headers(r);
     MHD_add_response_header(r, "Content-Type", ctype ? ctype : "application/json");
+    if (hname)
+        MHD_add_response_header(r, hname, hval);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+enum MHD_Result console_answer(struct MHD_Connection *conn, unsigned status, const char *ctype,
+                               const struct buf *b)
+{
+    return answer(conn, status, ctype, b ? b->p : NULL, b ? b->len : 0, NULL, NULL);
 }
 
 enum MHD_Result console_error(struct MHD_Connection *conn, unsigned status, const char *text)
@@ -365,15 +375,8 @@ static enum MHD_Result locked(const struct console_ctx *x, unsigned retry_s)
     buf_printf(&b, "{\"error\":\"too many wrong tokens from this address; try again in %u s\"}\n",
                retry_s);
     snprintf(ra, sizeof(ra), "%u", retry_s);
-    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = answer(x->conn, 429, NULL, b.p, b.len, "Retry-After", ra);
     buf_free(&b);
-    if (!r)
-        return MHD_NO;
-    common_headers(r);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Retry-After", ra);
-    enum MHD_Result ret = MHD_queue_response(x->conn, 429, r);
-    MHD_destroy_response(r);
     return ret;
 }
 
@@ -438,17 +441,12 @@ static enum MHD_Result login(struct console *c, const struct console_ctx *x)
              "hg_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", id,
              CONSOLE_SESSION_S, x->tls ? "; Secure" : "");
     OPENSSL_cleanse(id, sizeof(id));
-    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_COPY);
-    buf_free(&b);
-    if (!r)
-        return MHD_NO;
-    common_headers(r);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Set-Cookie", cookie);
+    enum MHD_Result ret = answer(x->conn, MHD_HTTP_OK, NULL, b.p, b.len, "Set-Cookie", cookie);
+    buf_free(&b); /* the csrf token: the answer holds its own copy */
     OPENSSL_cleanse(cookie, sizeof(cookie));
-    log_msg(LOG_INFO, "console: signed in", "{s:s}", "client", x->client_ip ? x->client_ip : "");
-    enum MHD_Result ret = MHD_queue_response(x->conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        log_msg(LOG_INFO, "console: signed in", "{s:s}", "client",
+                x->client_ip ? x->client_ip : "");
     return ret;
 }
 
@@ -462,16 +460,8 @@ static enum MHD_Result logout(struct console *c, const struct console_ctx *x)
         memset(s, 0, sizeof(*s));
     pthread_mutex_unlock(&c->lock);
     console_sse_kick(c); /* its live tails end now */
-    struct MHD_Response *r = MHD_create_response_from_buffer(3, "{}\n", MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    common_headers(r);
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    MHD_add_response_header(r, "Set-Cookie",
-                            "hg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    enum MHD_Result ret = MHD_queue_response(x->conn, MHD_HTTP_OK, r);
-    MHD_destroy_response(r);
-    return ret;
+    return answer(x->conn, MHD_HTTP_OK, NULL, "{}\n", 3, "Set-Cookie",
+                  "hg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 }
 
 /* csrf_ok - a cookie-authenticated POST carries the session's token. */
