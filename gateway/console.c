@@ -444,9 +444,7 @@ static enum MHD_Result login(struct console *c, const struct console_ctx *x)
     enum MHD_Result ret = answer(x->conn, MHD_HTTP_OK, NULL, b.p, b.len, "Set-Cookie", cookie);
     buf_free(&b); /* the csrf token: the answer holds its own copy */
     OPENSSL_cleanse(cookie, sizeof(cookie));
-    if (ret == MHD_YES)
-        log_msg(LOG_INFO, "console: signed in", "{s:s}", "client",
-                x->client_ip ? x->client_ip : "");
+    log_msg(LOG_INFO, "console: signed in", "{s:s}", "client", x->client_ip ? x->client_ip : "");
     return ret;
 }
 

@@ -45,6 +45,7 @@ struct seglog {
     struct seg *segs;     /* sorted by first seq */
     size_t nsegs;
     int wfd;              /* the newest segment, open for writing; -1 */
+    uint64_t cur_first;   /* its name (the writer's copy: segs moves under drops) */
     uint64_t end, synced; /* its size, and its durable part */
     uint64_t total;       /* bytes in the closed segments */
     int direct;           /* wfd has O_DIRECT */
@@ -448,6 +449,7 @@ static int cut(struct seglog *lg, size_t i, uint64_t off)
         seg_path(lg, lg->segs[k].first, p, sizeof(p));
         if (lg->segs[k].fd >= 0)
             close(lg->segs[k].fd);
+        lg->segs[k].fd = -1; /* closed, whatever unlink says */
         if (unlink(p) && errno != ENOENT)
             return errno;
         lg->nsegs--;
@@ -545,6 +547,7 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
         return e;
     }
     lg->wfd = wfd;
+    lg->cur_first = lg->segs[i].first;
     lg->direct = direct;
     lg->end = lg->synced = good;
     lg->total = 0;
@@ -575,6 +578,11 @@ static int rotate(struct seglog *lg, uint64_t first)
         unlink(p);
         return rc;
     }
+    /* the full segment keeps no padding, so `total` is its size; a crash
+     * before this leaves padding recovery reads as its end.  Outside the
+     * lock: readers read below `end` through fds of their own */
+    int cut_rc = lg->wfd >= 0 && lg->end == lg->synced ? ftruncate(lg->wfd, (off_t)lg->end) : 0;
+    (void)cut_rc; /* best effort */
     pthread_mutex_lock(&lg->lock);
     size_t n = lg->nsegs;
     if (n && lg->segs[n - 1].first == first) {
@@ -592,15 +600,11 @@ static int rotate(struct seglog *lg, uint64_t first)
         lg->nsegs = n + 1;
     }
     lg->segs[n].first = first;
-    if (lg->wfd >= 0) {
-        /* the full segment keeps no padding, so `total` is its size; a
-         * crash before this leaves padding recovery reads as its end */
-        int cut_rc = lg->end == lg->synced ? ftruncate(lg->wfd, (off_t)lg->end) : 0;
-        (void)cut_rc; /* best effort */
+    if (lg->wfd >= 0)
         close(lg->wfd);
-    }
     lg->total += lg->end;
     lg->wfd = fd;
+    lg->cur_first = first;
     lg->direct = direct;
     lg->end = lg->synced = lg->wlo = 0;
     pthread_mutex_unlock(&lg->lock);
@@ -613,7 +617,7 @@ static int rotate(struct seglog *lg, uint64_t first)
 static int reopen_buffered(struct seglog *lg)
 {
     char p[4096];
-    seg_path(lg, lg->segs[lg->nsegs - 1].first, p, sizeof(p));
+    seg_path(lg, lg->cur_first, p, sizeof(p));
     int fd = open(p, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return errno;
@@ -662,7 +666,7 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     if (lg->read_only || lg->broken)
         return EIO;
     if (lg->wfd < 0 || (lg->end >= SEGLOG_SEG_MAX && lg->end == lg->synced)) {
-        if (lg->nsegs && lg->segs[lg->nsegs - 1].first >= first_seq && lg->end)
+        if (lg->wfd >= 0 && lg->cur_first >= first_seq && lg->end)
             return EINVAL; /* names must increase */
         int rc = rotate(lg, first_seq);
         if (rc)
@@ -692,7 +696,7 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
             return ENOSPC;
         done += (size_t)w;
     }
-    base->seg = lg->segs[lg->nsegs - 1].first;
+    base->seg = lg->cur_first;
     base->off = lg->end;
     base->len = (uint32_t)len;
     pthread_mutex_lock(&lg->lock); /* seglog_bytes reads it */
@@ -787,10 +791,10 @@ size_t seglog_drop_before(struct seglog *lg, uint64_t seq)
         char p[4096];
         seg_path(lg, lg->segs[0].first, p, sizeof(p));
         uint64_t sz = seg_size(lg, 0);
+        if (unlink(p) && errno != ENOENT)
+            break; /* still listed, its fd still open and valid */
         if (lg->segs[0].fd >= 0)
             close(lg->segs[0].fd);
-        if (unlink(p) && errno != ENOENT)
-            break;
         lg->total -= sz <= lg->total ? sz : lg->total;
         memmove(lg->segs, lg->segs + 1, (lg->nsegs - 1) * sizeof(*lg->segs));
         lg->nsegs--;

@@ -318,10 +318,78 @@ static void test_reads_old_and_recent(void)
     char buf[4096];
     T_EQ_INT(seglog_pread(lg, &first, buf), 0);
     T_CHECK(!memcmp(buf, "event 1", 7) && buf[2999] == 'x');
+    struct seglog_loc bad = {first.seg, UINT64_MAX - 10, 100}; /* a damaged locator */
+    T_EQ_INT(seglog_pread(lg, &bad, buf), EINVAL);
+    struct seglog_loc gone = {first.seg + 12345, 0, 10};
+    T_EQ_INT(seglog_pread(lg, &gone, buf), ENOENT);
     seglog_close(lg);
     T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
     T_EQ_INT(end, s - 1);
     T_EQ_INT(sn.bad, 0);
+    seglog_close(lg);
+}
+
+/* the bench knob's sync (flush 0) counts the bytes as synced: a read of
+ * the batch is served (before, nothing past the last real sync was) */
+static void test_sync_without_flush(void)
+{
+    const char *d = fresh();
+    struct seglog *lg;
+    struct seen sn;
+    uint64_t end = 0, cut = 0;
+    struct seglog_loc z = {0, 0, 0}, at0;
+    T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
+    unsigned char rec[SEGLOG_HDR + 7];
+    seglog_frame(rec, SEGLOG_EVENT, 1, "event 1", 7);
+    put_payload(rec, "event 1", 7);
+    T_EQ_INT(seglog_write(lg, 1, rec, sizeof(rec), &at0), 0);
+    T_EQ_INT(seglog_sync(lg, 0), 0);
+    struct seglog_loc at = {at0.seg, at0.off + SEGLOG_HDR, 7};
+    char buf[8] = {0};
+    T_EQ_INT(seglog_pread(lg, &at, buf), 0);
+    T_CHECK(!memcmp(buf, "event 1", 7));
+    T_EQ_INT(seglog_rewind(lg), 0); /* nothing to cut: it counts as synced */
+    T_EQ_INT(seglog_pread(lg, &at, buf), 0);
+    seglog_close(lg);
+}
+
+/* a segment whose unlink fails stays listed with its fd open: a read of it
+ * still gets its own bytes, not another file's that reused the number */
+static void test_failed_drop_keeps_the_segment(void)
+{
+    const char *d = fresh();
+    struct seglog *lg;
+    struct seen sn;
+    uint64_t end = 0, cut = 0;
+    struct seglog_loc z = {0, 0, 0};
+    T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
+    uint64_t s = 1;
+    while (seglog_bytes(lg) < SEGLOG_SEG_MAX + 100000) {
+        T_EQ_INT(put(lg, s, s + 1999, 4000), 0);
+        s += 2000;
+    }
+    T_EQ_INT(put(lg, s, s, 4000), 0); /* the second segment */
+    struct seglog_loc first = {1, SEGLOG_HDR, 4000};
+    char buf[4096];
+    T_EQ_INT(seglog_pread(lg, &first, buf), 0); /* opens its read fd */
+    /* unlink fails (even for root) when the name is a directory: move the
+     * file aside (its fd still reads it) and put a directory in its place */
+    char seg[192], aside[192];
+    snprintf(seg, sizeof(seg), "%s/log/%016llx.log", d, 1ull);
+    snprintf(aside, sizeof(aside), "%s/aside", d);
+    T_EQ_INT(rename(seg, aside), 0);
+    T_EQ_INT(mkdir(seg, 0700), 0);
+    T_EQ_INT(seglog_drop_before(lg, s), 0);
+    int other = open("/dev/zero", O_RDONLY); /* would take a closed number */
+    memset(buf, 0x55, sizeof(buf));
+    T_EQ_INT(seglog_pread(lg, &first, buf), 0);
+    T_CHECK(!memcmp(buf, "event 1", 7));
+    if (other >= 0)
+        close(other);
+    T_EQ_INT(rmdir(seg), 0);
+    T_EQ_INT(rename(aside, seg), 0);
+    T_EQ_INT(seglog_drop_before(lg, s), 1);
+    T_EQ_INT(seglog_pread(lg, &first, buf), ENOENT);
     seglog_close(lg);
 }
 
@@ -345,9 +413,10 @@ static void test_rotation_and_drop(void)
      * (every record here is SEGLOG_HDR + 4000 bytes), and the log's byte
      * count is the files' sizes */
     T_EQ_INT(file_size(d, 1) % (SEGLOG_HDR + 4000), 0);
-    T_CHECK(seglog_bytes(lg) < (uint64_t)file_size(d, 1) + 3ull * SEGLOG_SEG_MAX);
+    uint64_t bytes = seglog_bytes(lg);
     seglog_close(lg);
     T_EQ_INT(open_recover(d, &z, 0, &sn, &end, &cut, &lg), 0);
+    T_EQ_INT(seglog_bytes(lg), bytes); /* reopened, it counts the files' sizes */
     T_EQ_INT(sn.n, last);
     T_EQ_INT(end, last);
     T_EQ_INT(sn.bad, 0);
@@ -468,6 +537,8 @@ int main(void)
     T_RUN(test_reads_old_and_recent);
     T_RUN(test_failed_recovery_cuts_nothing);
     T_RUN(test_rotation_and_drop);
+    T_RUN(test_sync_without_flush);
+    T_RUN(test_failed_drop_keeps_the_segment);
     T_RUN(test_damage_before_data_is_refused);
     T_RUN(test_rewind);
     T_RUN(test_read_only);
