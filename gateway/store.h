@@ -180,13 +180,16 @@ int store_open_reader(const char *dir, struct store **out);
  * request path and trimmed there to its bounds.  Best effort by design:
  * a full queue drops the new record and a failed checkpoint loses the
  * records it held; neither ever delays or fails an event. */
-#define STORE_REJ_QUEUE_MAX 4096 /* records waiting for the checkpointer */
-#define STORE_REJ_JSON_MAX  (160u << 10)
-#define STORE_REJ_BYTES_MAX (64ULL << 20) /* the ring's pages, trimmed to this too */
+#define STORE_REJ_QUEUE_MAX   4096        /* records waiting for the checkpointer */
+#define STORE_REJ_QUEUE_BYTES (16u << 20) /* and their bytes, at most */
+#define STORE_REJ_JSON_MAX    (160u << 10)
+#define STORE_REJ_BYTES_MAX   (64ULL << 20) /* the ring's pages, trimmed to this too */
 
 /* store_reject_add - queue one rejected request (json: len bytes, a JSON
  * object, at most STORE_REJ_JSON_MAX).  Never blocks on I/O.  HG_OK,
- * HG_EBUSY (the queue is full: dropped and counted), HG_ETOOBIG, HG_ENOMEM. */
+ * HG_EBUSY (the queue is full - STORE_REJ_QUEUE_MAX records or
+ * STORE_REJ_QUEUE_BYTES bytes until the next checkpoint: dropped and
+ * counted), HG_ETOOBIG, HG_ENOMEM. */
 int store_reject_add(struct store *st, int64_t time_ms, const char *json, size_t len);
 
 /* store_reject_limits - keep at most max records (0: none) and none older

@@ -330,6 +330,7 @@ void *store_ckpt_main(void *arg)
         st->wrej = st->rej_pending;
         st->rej_pending = NULL;
         st->rej_queued = 0;
+        st->rej_qbytes = 0;
         pthread_mutex_unlock(&st->lock);
         int rc = checkpoint(st, target, cur, ncur);
         since = mono_ms();

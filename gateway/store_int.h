@@ -102,6 +102,7 @@ struct store {
     struct dead_rec *dead_pending, *wdead; /* queued / taken by the writer */
     struct rej_rec *rej_pending, *wrej;    /* rejected requests: queued / being written */
     size_t rej_queued;                     /* in rej_pending (lock) */
+    size_t rej_qbytes;                     /* their bytes (lock) */
     uint64_t rej_next;                     /* the next rejected request's id (lock) */
     uint64_t rej_dropped;                  /* refused: the queue was full (lock) */
     unsigned rej_max;                      /* ring bounds (store_reject_limits) */

@@ -2,8 +2,10 @@
  * store_rej.c - the ring of rejected requests, and the console's replay
  * requests (see store.h).
  *
- * A rejected request is queued in memory (bounded: STORE_REJ_QUEUE_MAX;
- * one more is dropped and counted) and written by the checkpointer with
+ * A rejected request is queued in memory (bounded: STORE_REJ_QUEUE_MAX
+ * records and STORE_REJ_QUEUE_BYTES bytes, so a flood of large bad bodies
+ * cannot pin hundreds of megabytes between checkpoints; one more is
+ * dropped and counted) and written by the checkpointer with
  * its next transaction (store_ckpt.c), never by the request thread and
  * never in the writer's batch: a flood of bad requests costs the receive
  * path one allocation and one lock each, and no fsync of its own.
@@ -32,7 +34,8 @@ int store_reject_add(struct store *st, int64_t time_ms, const char *json, size_t
     if (len > STORE_REJ_JSON_MAX)
         return HG_ETOOBIG;
     pthread_mutex_lock(&st->lock);
-    int full = st->rej_queued >= STORE_REJ_QUEUE_MAX || st->rej_max == 0;
+    int full = st->rej_queued >= STORE_REJ_QUEUE_MAX ||
+               st->rej_qbytes + len > STORE_REJ_QUEUE_BYTES || st->rej_max == 0;
     if (full)
         st->rej_dropped++;
     pthread_mutex_unlock(&st->lock);
@@ -46,7 +49,8 @@ int store_reject_add(struct store *st, int64_t time_ms, const char *json, size_t
     be64(r->val, (uint64_t)time_ms);
     memcpy(r->val + 8, json, len);
     pthread_mutex_lock(&st->lock);
-    if (st->rej_queued >= STORE_REJ_QUEUE_MAX) { /* filled up meanwhile */
+    if (st->rej_queued >= STORE_REJ_QUEUE_MAX ||
+        st->rej_qbytes + len > STORE_REJ_QUEUE_BYTES) { /* filled up meanwhile */
         st->rej_dropped++;
         pthread_mutex_unlock(&st->lock);
         free(r);
@@ -56,6 +60,7 @@ int store_reject_add(struct store *st, int64_t time_ms, const char *json, size_t
     r->next = st->rej_pending; /* newest first here; store_rej_put reverses */
     st->rej_pending = r;
     st->rej_queued++;
+    st->rej_qbytes += len;
     pthread_mutex_unlock(&st->lock);
     return HG_OK;
 }

@@ -1257,6 +1257,23 @@ static void test_rejected_ring_bounded_newest_first_and_persistent(void)
     }
     T_EQ_INT(m.n, 152);
     T_CHECK(m.ordered);
+    /* the queue is bounded by bytes as well as records: 400 records of
+     * 150 KiB (60 MiB) cannot all wait for one checkpoint (one a second;
+     * the loop takes milliseconds) */
+    uint64_t dropped0 = store_reject_dropped(st);
+    size_t blen = 150u << 10;
+    char *bj = malloc(blen);
+    if (bj) {
+        memset(bj, ' ', blen);
+        bj[0] = '{';
+        bj[blen - 1] = '}';
+        int busy = 0;
+        for (int i = 0; i < 400; i++)
+            busy += store_reject_add(st, now, bj, blen) == HG_EBUSY;
+        T_CHECK(busy >= 100);
+        T_CHECK(store_reject_dropped(st) >= dropped0 + 100);
+        free(bj);
+    }
     /* a ring of 0 keeps nothing: refused at once */
     store_reject_limits(st, 0, WEEK_MS);
     T_EQ_INT(store_reject_add(st, now, "{}", 2), HG_EBUSY);
