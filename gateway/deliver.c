@@ -16,7 +16,9 @@
  *    the sink says so (dead_letter).  An attempt that could not start
  *    (begin failed) or ended with the transport down (result HG_EBUSY) is
  *    not counted: an outage of any length dead-letters nothing.
- *  - replays (`events replay`): polled every DELIVER_REPLAY_POLL_MS.
+ *  - replays (`events replay`, the console): polled every
+ *    DELIVER_REPLAY_POLL_MS, every pending request applied at once (up to
+ *    DELIVER_REPLAY_MAX), so twenty one-event replays are not ten seconds.
  *  - metrics: delivered, failed, retried and dead, per sink.
  * The two modes of sink.h differ only in how events are handed over:
  *  - stream (batch_main): up to DELIVER_BATCH events in one buffer, sent as
@@ -50,6 +52,7 @@
 #define DELIVER_BATCH          256
 #define DELIVER_BUF_MIN        (64u << 20)
 #define DELIVER_REPLAY_POLL_MS 500
+#define DELIVER_REPLAY_MAX     64   /* requests applied per poll, at most */
 #define DELIVER_FILL_SCANS     64   /* scans of DELIVER_BATCH events per fill */
 #define DELIVER_STOP_GRACE_MS  2000 /* for attempts still running at stop */
 #define DELIVER_ERR_MAX        640  /* a dead letter's error: status + 512 bytes of the answer */
@@ -201,6 +204,39 @@ static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned atte
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* redo_add_dead - queue this sink's dead letters behind what redo still
+ * holds (one-event replays not taken yet are kept, each as many times as
+ * it was asked for); a dead letter already waiting there is not added
+ * again. */
+static void redo_add_dead(struct worker *w, struct redo *r)
+{
+    size_t left = r->n - r->pos;
+    memmove(r->seq, r->seq + r->pos, left * sizeof(*r->seq));
+    r->n = left;
+    r->pos = 0;
+    struct redo dead = {0};
+    store_dead_scan(w->d->st, w->sink->name, on_dead_redo, &dead);
+    uint64_t *have = left ? malloc(left * sizeof(*have)) : NULL;
+    if (have) {
+        memcpy(have, r->seq, left * sizeof(*have));
+        qsort(have, left, sizeof(*have), cmp_u64);
+    }
+    for (size_t i = 0; i < dead.n; i++) {
+        if (have && bsearch(&dead.seq[i], have, left, sizeof(*have), cmp_u64))
+            continue;
+        if (on_dead_redo(r, NULL, dead.seq[i], 0, 0, NULL))
+            break; /* no memory: the rest stay dead letters, for a later replay */
+    }
+    free(have);
+    free(dead.seq);
+}
+
 /* visit_one - render event *arg (a seq) alone into the worker's buffer. */
 struct one {
     struct worker *w;
@@ -256,41 +292,58 @@ static void send_one(struct worker *w, uint64_t seq)
     }
 }
 
-/* replay_poll - apply a pending `events replay` request, at most every
- * DELIVER_REPLAY_POLL_MS.  "From seq" moves *next (the next event to take
- * is the one after it) and, when below it, the cursor back.  "Dead letters"
- * queues this sink's dead letters in *redo; a stream sink (redo NULL) has
- * no way to send one event outside its order, and only logs it. */
+/* replay_apply - one `events replay` request.  "From seq" moves *next
+ * (the next event to take is the one after it) and, when below it, the
+ * cursor back.  "Dead letters" queues this sink's dead letters in *redo;
+ * a stream sink (redo NULL) sends one event alone (send_one) and has no
+ * way to send dead letters outside its order: it only logs them.  1 if
+ * it sent one event (and may have slept on retries), else 0. */
+static int replay_apply(struct worker *w, const struct store_replay *rq, uint64_t *next,
+                        struct redo *redo)
+{
+    int sent = 0;
+    if (rq->dead)
+        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
+    else if (rq->one)
+        log_msg(LOG_INFO, "deliver: replaying one event", "{s:s,s:I}", "sink", w->sink->name, "seq",
+                (json_int_t)rq->from_seq);
+    else
+        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
+                "from_seq", (json_int_t)rq->from_seq);
+    if (rq->one && redo) {
+        on_dead_redo(redo, NULL, rq->from_seq, 0, 0, NULL); /* one more, outside the cursor */
+    } else if (rq->one) {
+        send_one(w, rq->from_seq);
+        sent = 1;
+    } else if (rq->dead && redo) {
+        redo_add_dead(w, redo);
+    } else if (!rq->dead && rq->from_seq && rq->from_seq - 1 < *next) {
+        *next = rq->from_seq - 1;
+        if (*next < w->cursor)
+            cursor_save(w, *next);
+    }
+    store_replay_done(w->d->st, w->sink->name, rq->id);
+    return sent;
+}
+
+/* replay_poll - at most every DELIVER_REPLAY_POLL_MS, apply the pending
+ * replay requests in order (up to DELIVER_REPLAY_MAX; a stream sink stops
+ * after one event sent alone, so its batches are not held up). */
 static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
 {
-    struct store_replay rq;
     int64_t now = mono_ms();
     if (now < w->replay_check)
         return;
     w->replay_check = now + DELIVER_REPLAY_POLL_MS;
-    if (!store_replay_next(w->d->st, w->sink->name, &rq))
-        return;
-    if (rq.dead)
-        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
-    else if (rq.one)
-        log_msg(LOG_INFO, "deliver: replaying one event", "{s:s,s:I}", "sink", w->sink->name, "seq",
-                (json_int_t)rq.from_seq);
-    else
-        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
-                "from_seq", (json_int_t)rq.from_seq);
-    if (rq.one && redo) {
-        on_dead_redo(redo, NULL, rq.from_seq, 0, 0, NULL); /* one more, outside the cursor */
-    } else if (rq.one) {
-        send_one(w, rq.from_seq);
-    } else if (rq.dead && redo) {
-        redo->n = redo->pos = 0;
-        store_dead_scan(w->d->st, w->sink->name, on_dead_redo, redo);
-    } else if (!rq.dead && rq.from_seq && rq.from_seq - 1 < *next) {
-        *next = rq.from_seq - 1;
-        if (*next < w->cursor)
-            cursor_save(w, *next);
+    struct store_replay rq;
+    uint64_t after = 0; /* a request done stays in the table until the checkpointer runs */
+    for (int i = 0; i < DELIVER_REPLAY_MAX && !atomic_load(&w->d->stop); i++) {
+        if (!store_replay_next(w->d->st, w->sink->name, after, &rq))
+            break;
+        after = rq.id;
+        if (replay_apply(w, &rq, next, redo))
+            break;
     }
-    store_replay_done(w->d->st, w->sink->name, rq.id);
 }
 
 /* ---- stream sinks: batches of NDJSON lines ---- */

@@ -144,8 +144,11 @@ int store_replay_add(struct store *st, const char *sink, enum store_replay_kind 
  * from from_seq.  Opens the store for one write transaction. */
 int store_replay_request(const char *dir, const char *sink, int dead, uint64_t from_seq);
 
-/* store_replay_next - the oldest pending request for sink: 1 and *out, or 0. */
-int store_replay_next(struct store *st, const char *sink, struct store_replay *out);
+/* store_replay_next - the oldest pending request for sink whose id is
+ * above after (0: any): 1 and *out, or 0.  A request marked done stays
+ * until the checkpointer deletes it, so a caller taking several in a row
+ * passes the last id it took. */
+int store_replay_next(struct store *st, const char *sink, uint64_t after, struct store_replay *out);
 
 /* store_replay_done - remove request id of sink, with the next commit (put it
  * in the same commit as the cursor change that carries it out). */

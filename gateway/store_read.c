@@ -372,7 +372,7 @@ int store_dead_has(struct store *st, const char *sink, uint64_t seq)
     return has;
 }
 
-int store_replay_next(struct store *st, const char *sink, struct store_replay *out)
+int store_replay_next(struct store *st, const char *sink, uint64_t after, struct store_replay *out)
 {
     if (!st->replay)
         return 0;
@@ -384,7 +384,9 @@ int store_replay_next(struct store *st, const char *sink, struct store_replay *o
     if (nl > STORE_SINK_MAX)
         return 0;
     memcpy(kb, sink, nl + 1);
-    memset(kb + nl + 1, 0, 8);
+    if (after == UINT64_MAX)
+        return 0;
+    be64(kb + nl + 1, after + 1);
     pthread_rwlock_rdlock(&st->resize_lock);
     if (!store_rtxn(st, &txn)) {
         if (!mdb_cursor_open(txn, st->replay, &c)) {

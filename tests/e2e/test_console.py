@@ -361,6 +361,40 @@ class ConsoleTest(hg.GatewayTest):
         self.assertTrue(hg.wait_for(lambda: self.api(g, "/api/sinks/ex/dead").json()["dead"] == []))
         self.assertEqual(self.api(g, "/api/sinks/ex/replay", {"what": 1}).status, 400)
 
+    def test_replays_queued_together_each_apply_once(self):
+        # several one-event replays and a dead-letter replay queued before
+        # the sink polls: each applies once (a request marked done stays in
+        # the table until the checkpointer deletes it), and the one-event
+        # replays still waiting are not dropped by the dead-letter replay
+        flag = os.path.join(self.tmp, "fail")
+        out = os.path.join(self.tmp, "got")
+        open(flag, "w").close()
+        script = f'e=$(cat); test ! -e "{flag}" && printf "%s\\n" "$e" >> "{out}"'
+        g = self.start(sinks={"ex": {"type": "exec", "command": ["/bin/sh", "-c", script]}},
+                       retry={"initial": "50ms", "max": "100ms", "max_attempts": 2})
+        dead = self.send(g, "evt_dead_1")
+        self.assertEqual([d["seq"] for d in hg.wait_for(lambda: self.api(g, "/api/sinks/ex/dead").json()["dead"])],
+                         [dead])
+        os.unlink(flag)
+        ok = self.send(g, "evt_ok_1")
+
+        def got():
+            try:
+                with open(out) as f:
+                    return [json.loads(line)["id"] for line in f if line.strip()]
+            except FileNotFoundError:
+                return []
+        self.assertEqual(hg.wait_for(lambda: got()), ["evt_ok_1"])
+        for _ in range(5):
+            self.assertEqual(self.api(g, f"/api/events/{ok}/replay", {"sink": "ex"}).status, 202)
+        self.assertEqual(self.api(g, "/api/sinks/ex/replay", {"dead": True}).status, 202)
+        hg.wait_for(lambda: got().count("evt_ok_1") >= 6 and "evt_dead_1" in got() and
+                    self.api(g, "/api/sinks/ex/dead").json()["dead"] == [])
+        final = got()
+        self.assertEqual(final.count("evt_ok_1"), 6, final)
+        self.assertEqual(final.count("evt_dead_1"), 1, final)
+        self.assertEqual(self.api(g, "/api/sinks/ex/dead").json()["dead"], [])
+
     # ---- rejections ----
 
     def rejected(self, g, n=1, **q):
