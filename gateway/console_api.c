@@ -366,7 +366,7 @@ static int sink_detail(struct console *c, const struct cfg_sink *s, uint64_t seq
         rc = rc ? rc : json_escape(b, ss.err, strlen(ss.err));
     } else if (!strcmp(st, "dead")) {
         struct dead_find d = {.seq = seq};
-        store_dead_scan(c->st, s->name, on_dead_find, &d);
+        store_dead_get(c->st, s->name, seq, on_dead_find, &d);
         time_format_ms(d.time_ms, when, sizeof(when));
         rc = rc ? rc
                 : buf_printf(b, ",\"attempts\":%u,\"dead_at\":\"%s\",\"last_error\":", d.attempts,

@@ -162,6 +162,10 @@ typedef int (*store_dead_fn)(void *arg, const char *sink, uint64_t seq, unsigned
  * (sink, seq) order.  HG_OK or HG_ESTORE. */
 int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg);
 
+/* store_dead_get - the dead letter seq of sink to fn (one lookup, not a
+ * scan): 1 if there is one, else 0. */
+int store_dead_get(struct store *st, const char *sink, uint64_t seq, store_dead_fn fn, void *arg);
+
 /* store_cursor_fn - one sink cursor; return non-zero to stop. */
 typedef int (*store_cursor_fn)(void *arg, const char *sink, uint64_t seq);
 

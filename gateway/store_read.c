@@ -250,33 +250,50 @@ int store_scan(struct store *st, uint64_t after, size_t max, store_scan_fn fn, v
     return rc;
 }
 
+/* dead_rec - one "dead" entry (k, v) to fn; 0 if it is not a well-formed
+ * entry of sink (any sink if NULL), else 1, and *stop as fn said. */
+static int dead_rec(const MDB_val *k, const MDB_val *v, const char *sink, store_dead_fn fn,
+                    void *arg, int *stop)
+{
+    const unsigned char *kb = k->mv_data, *vb = v->mv_data;
+    size_t nl = strnlen((const char *)kb, k->mv_size);
+    if (nl + 9 != k->mv_size || v->mv_size < 12)
+        return 0;
+    if (sink && (strlen(sink) != nl || memcmp(sink, kb, nl)))
+        return 0;
+    char name[STORE_SINK_MAX + 1], err[256];
+    snprintf(name, sizeof(name), "%.*s", (int)nl, (const char *)kb);
+    size_t el = v->mv_size - 12 < sizeof(err) - 1 ? v->mv_size - 12 : sizeof(err) - 1;
+    memcpy(err, vb + 12, el);
+    err[el] = '\0';
+    unsigned att = (unsigned)vb[8] << 24 | (unsigned)vb[9] << 16 | (unsigned)vb[10] << 8 | vb[11];
+    *stop = fn(arg, name, get_be64(kb + nl + 1), att, (int64_t)get_be64(vb), err) != 0;
+    return 1;
+}
+
 int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *arg)
 {
-    if (!st->dead)
+    size_t nl = sink ? strlen(sink) : 0;
+    if (!st->dead || nl > STORE_SINK_MAX)
         return HG_OK;
     MDB_txn *txn = NULL;
     MDB_cursor *c;
+    unsigned char kb[STORE_SINK_MAX + 9];
     pthread_rwlock_rdlock(&st->resize_lock);
     int rc = store_rtxn(st, &txn);
     if (!rc && !(rc = mdb_cursor_open(txn, st->dead, &c))) {
-        MDB_val k, v;
-        for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
+        /* keys are sink NUL be64(seq): one sink's letters are one range */
+        MDB_val k = {nl + 9, kb}, v;
+        if (sink) {
+            memcpy(kb, sink, nl + 1);
+            memset(kb + nl + 1, 0, 8);
+        }
+        int stop = 0;
+        for (int r = mdb_cursor_get(c, &k, &v, sink ? MDB_SET_RANGE : MDB_FIRST); r == 0 && !stop;
              r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            const unsigned char *kb = k.mv_data, *vb = v.mv_data;
-            size_t nl = strnlen((const char *)kb, k.mv_size);
-            if (nl + 9 != k.mv_size || v.mv_size < 12)
-                continue;
-            if (sink && (strlen(sink) != nl || memcmp(sink, kb, nl)))
-                continue;
-            char name[STORE_SINK_MAX + 1], err[256];
-            snprintf(name, sizeof(name), "%.*s", (int)nl, (const char *)kb);
-            size_t el = v.mv_size - 12 < sizeof(err) - 1 ? v.mv_size - 12 : sizeof(err) - 1;
-            memcpy(err, vb + 12, el);
-            err[el] = '\0';
-            unsigned att =
-                (unsigned)vb[8] << 24 | (unsigned)vb[9] << 16 | (unsigned)vb[10] << 8 | vb[11];
-            if (fn(arg, name, get_be64(kb + nl + 1), att, (int64_t)get_be64(vb), err))
-                break;
+            if (sink && (k.mv_size < nl + 1 || memcmp(k.mv_data, sink, nl + 1)))
+                break; /* past the sink's range */
+            dead_rec(&k, &v, sink, fn, arg, &stop);
         }
         mdb_cursor_close(c);
     }
@@ -284,6 +301,26 @@ int store_dead_scan(struct store *st, const char *sink, store_dead_fn fn, void *
         mdb_txn_abort(txn);
     pthread_rwlock_unlock(&st->resize_lock);
     return rc ? HG_ESTORE : HG_OK;
+}
+
+int store_dead_get(struct store *st, const char *sink, uint64_t seq, store_dead_fn fn, void *arg)
+{
+    unsigned char kb[STORE_SINK_MAX + 9];
+    size_t nl = strlen(sink);
+    MDB_txn *txn;
+    int found = 0, stop = 0;
+    if (!st->dead || nl > STORE_SINK_MAX)
+        return 0;
+    memcpy(kb, sink, nl + 1);
+    be64(kb + nl + 1, seq);
+    pthread_rwlock_rdlock(&st->resize_lock);
+    if (!store_rtxn(st, &txn)) {
+        MDB_val k = {nl + 9, kb}, v;
+        found = mdb_get(txn, st->dead, &k, &v) == 0 && dead_rec(&k, &v, sink, fn, arg, &stop);
+        mdb_txn_abort(txn);
+    }
+    pthread_rwlock_unlock(&st->resize_lock);
+    return found;
 }
 
 int store_cursor_scan(struct store *st, store_cursor_fn fn, void *arg)

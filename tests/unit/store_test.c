@@ -1156,6 +1156,79 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
+/* ---- dead letters: one sink's range, one lookup ---------------------------------- */
+
+struct dead_seen {
+    char sink[8][16];
+    uint64_t seq[8];
+    unsigned attempts[8];
+    char err[8][32];
+    size_t n;
+};
+
+static int on_dead_seen(void *arg, const char *sink, uint64_t seq, unsigned attempts,
+                        int64_t time_ms, const char *err)
+{
+    struct dead_seen *d = arg;
+    (void)time_ms;
+    if (d->n < 8) {
+        snprintf(d->sink[d->n], sizeof(d->sink[0]), "%s", sink);
+        snprintf(d->err[d->n], sizeof(d->err[0]), "%s", err);
+        d->seq[d->n] = seq;
+        d->attempts[d->n] = attempts;
+    }
+    d->n++;
+    return 0;
+}
+
+static void test_dead_letters_by_sink_and_by_seq(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 16ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    /* "a" is a prefix of "ab": the range of "a" must not take its letters */
+    T_EQ_INT(store_dead_add(st, "ab", 1, 2, "ab one"), HG_OK);
+    T_EQ_INT(store_dead_add(st, "a", 7, 3, "a seven"), HG_OK);
+    T_EQ_INT(store_dead_add(st, "b", 2, 1, "b two"), HG_OK);
+    T_EQ_INT(store_dead_add(st, "a", 300, 4, "a three hundred"), HG_OK);
+    store_drain(st);
+    struct dead_seen d;
+    for (int i = 0; i < 400; i++) { /* written by the checkpointer */
+        memset(&d, 0, sizeof(d));
+        T_EQ_INT(store_dead_scan(st, NULL, on_dead_seen, &d), HG_OK);
+        if (d.n == 4)
+            break;
+        struct timespec ts = {0, 10L * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    T_EQ_INT(d.n, 4);
+    memset(&d, 0, sizeof(d));
+    T_EQ_INT(store_dead_scan(st, "a", on_dead_seen, &d), HG_OK);
+    T_EQ_INT(d.n, 2);
+    T_EQ_STR(d.sink[0], "a");
+    T_EQ_INT(d.seq[0], 7);
+    T_EQ_INT(d.seq[1], 300);
+    T_EQ_STR(d.err[1], "a three hundred");
+    memset(&d, 0, sizeof(d));
+    T_EQ_INT(store_dead_scan(st, "ab", on_dead_seen, &d), HG_OK);
+    T_EQ_INT(d.n, 1);
+    T_EQ_INT(d.seq[0], 1);
+    memset(&d, 0, sizeof(d));
+    T_EQ_INT(store_dead_scan(st, "c", on_dead_seen, &d), HG_OK);
+    T_EQ_INT(d.n, 0);
+    memset(&d, 0, sizeof(d));
+    T_EQ_INT(store_dead_get(st, "a", 300, on_dead_seen, &d), 1);
+    T_EQ_INT(d.n, 1);
+    T_EQ_INT(d.attempts[0], 4);
+    T_EQ_STR(d.err[0], "a three hundred");
+    T_EQ_INT(store_dead_get(st, "a", 1, on_dead_seen, &d), 0);
+    T_EQ_INT(store_dead_get(st, "b", 7, on_dead_seen, &d), 0);
+    T_EQ_INT(d.n, 1);
+    shut(st);
+}
+
 /* ---- the rejected ring ---------------------------------------------------------- */
 
 struct rej_seen {
@@ -1305,6 +1378,7 @@ int main(void)
     T_RUN(test_long_id_in_batch);
     T_RUN(test_store_wait_wakes_on_commit);
     T_RUN(test_map_full_then_larger_max);
+    T_RUN(test_dead_letters_by_sink_and_by_seq);
     T_RUN(test_map_grows_in_process);
     T_RUN(test_gc_prunes_in_expiry_order);
     T_RUN(test_gc_keeps_a_key_seen_again);
