@@ -389,24 +389,16 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq)
     return rc ? HG_ESTORE : HG_OK;
 }
 
+static int dead_any(void *arg, const char *sink, uint64_t seq, unsigned attempts, int64_t time_ms,
+                    const char *err)
+{
+    (void)arg, (void)sink, (void)seq, (void)attempts, (void)time_ms, (void)err;
+    return 0;
+}
+
 int store_dead_has(struct store *st, const char *sink, uint64_t seq)
 {
-    unsigned char kb[STORE_SINK_MAX + 9];
-    size_t nl = strlen(sink);
-    MDB_txn *txn;
-    int has = 0;
-    if (!st->dead || nl > STORE_SINK_MAX)
-        return 0;
-    memcpy(kb, sink, nl + 1);
-    be64(kb + nl + 1, seq);
-    pthread_rwlock_rdlock(&st->resize_lock);
-    if (!store_rtxn(st, &txn)) {
-        MDB_val k = {nl + 9, kb}, v;
-        has = mdb_get(txn, st->dead, &k, &v) == 0;
-        mdb_txn_abort(txn);
-    }
-    pthread_rwlock_unlock(&st->resize_lock);
-    return has;
+    return store_dead_get(st, sink, seq, dead_any, NULL);
 }
 
 int store_replay_next(struct store *st, const char *sink, uint64_t after, struct store_replay *out)
