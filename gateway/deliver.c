@@ -53,6 +53,7 @@
 #define DELIVER_BUF_MIN        (64u << 20)
 #define DELIVER_REPLAY_POLL_MS 500
 #define DELIVER_REPLAY_MAX     64   /* requests applied per poll, at most */
+#define DELIVER_REPLAY_DONE    256  /* applied request ids remembered */
 #define DELIVER_FILL_SCANS     64   /* scans of DELIVER_BATCH events per fill */
 #define DELIVER_STOP_GRACE_MS  2000 /* for attempts still running at stop */
 #define DELIVER_ERR_MAX        640  /* a dead letter's error: status + 512 bytes of the answer */
@@ -69,7 +70,11 @@ struct worker {
     uint64_t cursor;
     unsigned seed;        /* backoff jitter */
     int64_t replay_check; /* next replay poll (mono_ms) */
-    struct buf out;       /* stream: the batch; its max bounds every envelope */
+    /* ids of replay requests applied lately: one marked done stays in the
+     * table until the checkpointer deletes it, and is not applied again */
+    uint64_t replay_done[DELIVER_REPLAY_DONE];
+    unsigned replay_done_pos;
+    struct buf out; /* stream: the batch; its max bounds every envelope */
     /* what the store_scan visitor found */
     uint64_t scanned; /* last seq looked at */
     uint64_t first;   /* the first event of the batch */
@@ -217,7 +222,8 @@ static int cmp_u64(const void *a, const void *b)
 static void redo_add_dead(struct worker *w, struct redo *r)
 {
     size_t left = r->n - r->pos;
-    memmove(r->seq, r->seq + r->pos, left * sizeof(*r->seq));
+    if (r->pos) /* (seq may still be NULL: nothing ever queued) */
+        memmove(r->seq, r->seq + r->pos, left * sizeof(*r->seq));
     r->n = left;
     r->pos = 0;
     struct redo dead = {0};
@@ -294,12 +300,13 @@ static void send_one(struct worker *w, uint64_t seq)
 
 /* replay_apply - one `events replay` request.  "From seq" moves *next
  * (the next event to take is the one after it) and, when below it, the
- * cursor back.  "Dead letters" queues this sink's dead letters in *redo;
- * a stream sink (redo NULL) sends one event alone (send_one) and has no
- * way to send dead letters outside its order: it only logs them.  1 if
- * it sent one event (and may have slept on retries), else 0. */
+ * cursor back.  "Dead letters" queues this sink's dead letters in *redo
+ * (once per poll: *dead_done; a second such request finds nothing new); a
+ * stream sink (redo NULL) sends one event alone (send_one) and has no way
+ * to send dead letters outside its order: it only logs them.  1 if it
+ * sent one event (and may have slept on retries), else 0. */
 static int replay_apply(struct worker *w, const struct store_replay *rq, uint64_t *next,
-                        struct redo *redo)
+                        struct redo *redo, int *dead_done)
 {
     int sent = 0;
     if (rq->dead)
@@ -316,19 +323,31 @@ static int replay_apply(struct worker *w, const struct store_replay *rq, uint64_
         send_one(w, rq->from_seq);
         sent = 1;
     } else if (rq->dead && redo) {
-        redo_add_dead(w, redo);
+        if (!*dead_done)
+            redo_add_dead(w, redo);
+        *dead_done = 1;
     } else if (!rq->dead && rq->from_seq && rq->from_seq - 1 < *next) {
         *next = rq->from_seq - 1;
         if (*next < w->cursor)
             cursor_save(w, *next);
     }
+    w->replay_done[w->replay_done_pos++ % DELIVER_REPLAY_DONE] = rq->id;
     store_replay_done(w->d->st, w->sink->name, rq->id);
     return sent;
 }
 
+static int replay_applied(const struct worker *w, uint64_t id)
+{
+    for (unsigned i = 0; i < DELIVER_REPLAY_DONE; i++)
+        if (w->replay_done[i] == id)
+            return 1;
+    return 0;
+}
+
 /* replay_poll - at most every DELIVER_REPLAY_POLL_MS, apply the pending
  * replay requests in order (up to DELIVER_REPLAY_MAX; a stream sink stops
- * after one event sent alone, so its batches are not held up). */
+ * after one event sent alone, so its batches are not held up).  A request
+ * applied before and not deleted yet is passed over. */
 static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
 {
     int64_t now = mono_ms();
@@ -336,12 +355,17 @@ static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
         return;
     w->replay_check = now + DELIVER_REPLAY_POLL_MS;
     struct store_replay rq;
-    uint64_t after = 0; /* a request done stays in the table until the checkpointer runs */
-    for (int i = 0; i < DELIVER_REPLAY_MAX && !atomic_load(&w->d->stop); i++) {
-        if (!store_replay_next(w->d->st, w->sink->name, after, &rq))
+    uint64_t after = 0;
+    int dead_done = 0, applied = 0;
+    for (int seen = 0;
+         applied < DELIVER_REPLAY_MAX && seen < DELIVER_REPLAY_MAX + DELIVER_REPLAY_DONE; seen++) {
+        if (atomic_load(&w->d->stop) || !store_replay_next(w->d->st, w->sink->name, after, &rq))
             break;
         after = rq.id;
-        if (replay_apply(w, &rq, next, redo))
+        if (replay_applied(w, rq.id))
+            continue;
+        applied++;
+        if (replay_apply(w, &rq, next, redo, &dead_done))
             break;
     }
 }
@@ -587,6 +611,8 @@ static void take_redo(struct worker *w, struct window *win, int64_t now)
             continue;
         slot_take(&win->slots[i], 1, now);
     }
+    if (win->redo.pos == win->redo.n) /* all taken: the list starts over */
+        win->redo.pos = win->redo.n = 0;
 }
 
 /* take_new - the next events for this sink into free slots. */

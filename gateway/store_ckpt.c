@@ -114,8 +114,21 @@ static int put_sinks(struct store *st, MDB_txn *txn, const struct cursor_slot *c
         if (d->op == OP_REPLAY_ADD) { /* the console's request, as the CLI writes one */
             vb[0] = (unsigned char)d->attempts;
             be64(vb + 1, d->arg);
-            MDB_val k = {nl + 9, kb}, v = {9, vb};
-            rc = mdb_put(txn, st->replay, &k, &v, 0);
+            /* ids are times in ms: one the CLI wrote in the same ms must
+             * not be replaced; the next free id is as good */
+            for (int tries = 0;; tries++) {
+                MDB_val k = {nl + 9, kb}, v = {9, vb};
+                rc = mdb_put(txn, st->replay, &k, &v, MDB_NOOVERWRITE);
+                if (rc != MDB_KEYEXIST)
+                    break;
+                if (tries == 1000) { /* not to fail the checkpoint for it */
+                    log_msg(LOG_WARN, "store: replay request dropped: no free id", "{s:s}", "sink",
+                            d->sink);
+                    rc = 0;
+                    break;
+                }
+                be64(kb + nl + 1, get_be64(kb + nl + 1) + 1);
+            }
             continue;
         }
         if (d->op != OP_DEAD_ADD) {

@@ -456,9 +456,16 @@ int store_replay_request(const char *dir, const char *sink, int dead, uint64_t f
     if (!rc) /* a writer beside `serve`: LMDB serialises the two */
         rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
     if (!rc && !(rc = mdb_txn_begin(env, NULL, 0, &txn))) {
-        MDB_val k = {nl + 9, kb}, v = {9, vb};
-        if ((rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &dbi)) ||
-            (rc = mdb_put(txn, dbi, &k, &v, 0)))
+        rc = mdb_dbi_open(txn, "replay", MDB_CREATE, &dbi);
+        /* a request with this id (the same ms) is not replaced: the next id */
+        for (int tries = 0; !rc; tries++) {
+            MDB_val k = {nl + 9, kb}, v = {9, vb};
+            if ((rc = mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE)) != MDB_KEYEXIST || tries == 1000)
+                break;
+            rc = 0;
+            be64(kb + nl + 1, get_be64(kb + nl + 1) + 1);
+        }
+        if (rc)
             mdb_txn_abort(txn);
         else
             rc = mdb_txn_commit(txn);

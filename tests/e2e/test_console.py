@@ -390,6 +390,7 @@ class ConsoleTest(hg.GatewayTest):
         self.assertEqual(self.api(g, "/api/sinks/ex/replay", {"dead": True}).status, 202)
         hg.wait_for(lambda: got().count("evt_ok_1") >= 6 and "evt_dead_1" in got() and
                     self.api(g, "/api/sinks/ex/dead").json()["dead"] == [])
+        time.sleep(1.5)  # three more polls: a request applied twice would show now
         final = got()
         self.assertEqual(final.count("evt_ok_1"), 6, final)
         self.assertEqual(final.count("evt_dead_1"), 1, final)
