@@ -16,9 +16,8 @@
  *    the sink says so (dead_letter).  An attempt that could not start
  *    (begin failed) or ended with the transport down (result HG_EBUSY) is
  *    not counted: an outage of any length dead-letters nothing.
- *  - replays (`events replay`, the console): polled every
- *    DELIVER_REPLAY_POLL_MS, every pending request applied at once (up to
- *    DELIVER_REPLAY_MAX), so twenty one-event replays are not ten seconds.
+ *  - replays (`events replay`, the console): deliver_replay.c, between
+ *    batches (stream) or between fills of the window (per event).
  *  - metrics: delivered, failed, retried and dead, per sink.
  * The two modes of sink.h differ only in how events are handed over:
  *  - stream (batch_main): up to DELIVER_BATCH events in one buffer, sent as
@@ -30,6 +29,7 @@
  *    Dead letters being replayed sit in slots outside the cursor's range.
  */
 #include "deliver.h"
+#include "deliver_int.h"
 #include "buf.h"
 #include "codec.h"
 #include "config.h"
@@ -49,61 +49,16 @@
 #include <string.h>
 #include <time.h>
 
-#define DELIVER_BATCH          256
-#define DELIVER_BUF_MIN        (64u << 20)
-#define DELIVER_REPLAY_POLL_MS 500
-#define DELIVER_REPLAY_MAX     64   /* requests applied per poll, at most */
-#define DELIVER_REPLAY_DONE    256  /* applied request ids remembered */
-#define DELIVER_FILL_SCANS     64   /* scans of DELIVER_BATCH events per fill */
-#define DELIVER_STOP_GRACE_MS  2000 /* for attempts still running at stop */
-#define DELIVER_ERR_MAX        640  /* a dead letter's error: status + 512 bytes of the answer */
-
-struct worker {
-    struct deliver *d;
-    const struct cfg_sink *sink;
-    const struct sink_ops *ops;
-    void *state;   /* the sink's, from ops->open */
-    int opened;    /* ops->open succeeded: ops->close is due */
-    char **routes; /* names of the routes feeding this sink, NULL-terminated */
-    pthread_t thread;
-    int started;
-    uint64_t cursor;
-    unsigned seed;        /* backoff jitter */
-    int64_t replay_check; /* next replay poll (mono_ms) */
-    /* ids of replay requests applied lately: one marked done stays in the
-     * table until the checkpointer deletes it, and is not applied again */
-    uint64_t replay_done[DELIVER_REPLAY_DONE];
-    unsigned replay_done_pos;
-    struct buf out; /* stream: the batch; its max bounds every envelope */
-    /* what the store_scan visitor found */
-    uint64_t scanned; /* last seq looked at */
-    uint64_t first;   /* the first event of the batch */
-    size_t lines;
-    int render_err;
-    uint64_t render_seq;
-};
-
-struct deliver {
-    const struct config *cfg;
-    const struct config *const *hist; /* configs served before a reload */
-    size_t nhist;
-    struct store *st;
-    atomic_int stop;
-    struct worker *w;
-    size_t n;
-};
-
 /* ---- shared by both modes ---- */
 
-/* mono_ms - a clock that never jumps: deadlines, retry and poll times. */
-static int64_t mono_ms(void)
+int64_t deliver_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(uint64_t ms)
+void deliver_sleep_ms(uint64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
@@ -147,7 +102,7 @@ static void cursor_load(struct worker *w)
                 w->sink->name);
 }
 
-static void cursor_save(struct worker *w, uint64_t seq)
+void deliver_cursor_save(struct worker *w, uint64_t seq)
 {
     w->cursor = seq;
     if (store_cursor_set(w->d->st, w->sink->name, seq))
@@ -155,7 +110,7 @@ static void cursor_save(struct worker *w, uint64_t seq)
 }
 
 /* backoff_ms - full jitter: uniform in [0, min(max, initial * 2^attempt)]. */
-static uint64_t backoff_ms(struct worker *w, unsigned attempt)
+uint64_t deliver_backoff_ms(struct worker *w, unsigned attempt)
 {
     const struct config *c = w->d->cfg;
     uint64_t cap = c->retry_initial_ms;
@@ -181,193 +136,6 @@ static int dead_letter(struct worker *w, uint64_t seq, unsigned attempts, const 
             "sink", w->sink->name, "seq", (json_int_t)seq, "attempts", (int)attempts, "error", err);
     metrics_delivery(w->sink->mx, 0, 0, 0, 1);
     return HG_OK;
-}
-
-/* redo - dead letters of this sink queued to be sent again (a replay) */
-struct redo {
-    uint64_t *seq;
-    size_t n, pos, cap;
-};
-
-static int on_dead_redo(void *arg, const char *sink, uint64_t seq, unsigned attempts,
-                        int64_t time_ms, const char *err)
-{
-    (void)sink;
-    (void)attempts;
-    (void)time_ms;
-    (void)err;
-    struct redo *r = arg;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        uint64_t *p = realloc(r->seq, cap * sizeof(*p));
-        if (!p)
-            return 1;
-        r->seq = p;
-        r->cap = cap;
-    }
-    r->seq[r->n++] = seq;
-    return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* redo_add_dead - queue this sink's dead letters behind what redo still
- * holds (one-event replays not taken yet are kept, each as many times as
- * it was asked for); a dead letter already waiting there is not added
- * again. */
-static void redo_add_dead(struct worker *w, struct redo *r)
-{
-    size_t left = r->n - r->pos;
-    if (r->pos) /* (seq may still be NULL: nothing ever queued) */
-        memmove(r->seq, r->seq + r->pos, left * sizeof(*r->seq));
-    r->n = left;
-    r->pos = 0;
-    struct redo dead = {0};
-    store_dead_scan(w->d->st, w->sink->name, on_dead_redo, &dead);
-    uint64_t *have = left ? malloc(left * sizeof(*have)) : NULL;
-    if (have) {
-        memcpy(have, r->seq, left * sizeof(*have));
-        qsort(have, left, sizeof(*have), cmp_u64);
-    }
-    for (size_t i = 0; i < dead.n; i++) {
-        if (have && bsearch(&dead.seq[i], have, left, sizeof(*have), cmp_u64))
-            continue;
-        if (on_dead_redo(r, NULL, dead.seq[i], 0, 0, NULL))
-            break; /* no memory: the rest stay dead letters, for a later replay */
-    }
-    free(have);
-    free(dead.seq);
-}
-
-/* visit_one - render event *arg (a seq) alone into the worker's buffer. */
-struct one {
-    struct worker *w;
-    uint64_t seq;
-    int found;
-};
-
-static int visit_one(void *arg, uint64_t seq, const void *rec, size_t len)
-{
-    struct one *o = arg;
-    struct event ev;
-    if (seq == o->seq && !event_rec_parse(rec, len, &ev) && !event_envelope(&ev, seq, &o->w->out))
-        o->found = 1;
-    return 1;
-}
-
-/* send_one - a stream sink's replay of one event (the console): sent
- * alone, between batches, retried as a batch is (a partial send goes on
- * where it stopped), given up after retry.max_attempts.  The cursor does
- * not move; a dead letter of it is removed once it is sent. */
-static void send_one(struct worker *w, uint64_t seq)
-{
-    buf_reset(&w->out);
-    struct one o = {w, seq, 0};
-    if (store_scan(w->d->st, seq - 1, 1, visit_one, &o) || !o.found) {
-        log_msg(LOG_WARN, "deliver: replay of an event not in the store", "{s:s,s:I}", "sink",
-                w->sink->name, "seq", (json_int_t)seq);
-        return;
-    }
-    size_t off = 0;
-    for (unsigned attempt = 0; !atomic_load(&w->d->stop); attempt++) {
-        int rc = HG_OK;
-        while (!rc && off < w->out.len) {
-            size_t n = 0;
-            rc = w->ops->send(w->state, w->out.p + off, w->out.len - off, &n);
-            off += n;
-        }
-        if (!rc) {
-            metrics_delivery(w->sink->mx, 1, 0, 0, 0);
-            store_dead_del(w->d->st, w->sink->name, seq);
-            sinkstate_done(w->sink->mx, seq, attempt + 1, 1);
-            return;
-        }
-        metrics_delivery(w->sink->mx, 0, 1, 1, 0);
-        if (attempt + 1 >= w->d->cfg->retry_max_attempts && off == 0) {
-            log_msg(LOG_ERROR, "deliver: replay of one event failed; given up", "{s:s,s:I,s:s}",
-                    "sink", w->sink->name, "seq", (json_int_t)seq, "error", hg_strerror(rc));
-            return;
-        }
-        uint64_t ms = backoff_ms(w, attempt);
-        for (uint64_t t = 0; t < ms && !atomic_load(&w->d->stop); t += 50)
-            sleep_ms(ms - t < 50 ? ms - t : 50);
-    }
-}
-
-/* replay_apply - one `events replay` request.  "From seq" moves *next
- * (the next event to take is the one after it) and, when below it, the
- * cursor back.  "Dead letters" queues this sink's dead letters in *redo
- * (once per poll: *dead_done; a second such request finds nothing new); a
- * stream sink (redo NULL) sends one event alone (send_one) and has no way
- * to send dead letters outside its order: it only logs them.  1 if it
- * sent one event (and may have slept on retries), else 0. */
-static int replay_apply(struct worker *w, const struct store_replay *rq, uint64_t *next,
-                        struct redo *redo, int *dead_done)
-{
-    int sent = 0;
-    if (rq->dead)
-        log_msg(LOG_INFO, "deliver: replaying dead letters", "{s:s}", "sink", w->sink->name);
-    else if (rq->one)
-        log_msg(LOG_INFO, "deliver: replaying one event", "{s:s,s:I}", "sink", w->sink->name, "seq",
-                (json_int_t)rq->from_seq);
-    else
-        log_msg(LOG_INFO, "deliver: replaying events", "{s:s,s:I}", "sink", w->sink->name,
-                "from_seq", (json_int_t)rq->from_seq);
-    if (rq->one && redo) {
-        on_dead_redo(redo, NULL, rq->from_seq, 0, 0, NULL); /* one more, outside the cursor */
-    } else if (rq->one) {
-        send_one(w, rq->from_seq);
-        sent = 1;
-    } else if (rq->dead && redo) {
-        if (!*dead_done)
-            redo_add_dead(w, redo);
-        *dead_done = 1;
-    } else if (!rq->dead && rq->from_seq && rq->from_seq - 1 < *next) {
-        *next = rq->from_seq - 1;
-        if (*next < w->cursor)
-            cursor_save(w, *next);
-    }
-    w->replay_done[w->replay_done_pos++ % DELIVER_REPLAY_DONE] = rq->id;
-    store_replay_done(w->d->st, w->sink->name, rq->id);
-    return sent;
-}
-
-static int replay_applied(const struct worker *w, uint64_t id)
-{
-    for (unsigned i = 0; i < DELIVER_REPLAY_DONE; i++)
-        if (w->replay_done[i] == id)
-            return 1;
-    return 0;
-}
-
-/* replay_poll - at most every DELIVER_REPLAY_POLL_MS, apply the pending
- * replay requests in order (up to DELIVER_REPLAY_MAX; a stream sink stops
- * after one event sent alone, so its batches are not held up).  A request
- * applied before and not deleted yet is passed over. */
-static void replay_poll(struct worker *w, uint64_t *next, struct redo *redo)
-{
-    int64_t now = mono_ms();
-    if (now < w->replay_check)
-        return;
-    w->replay_check = now + DELIVER_REPLAY_POLL_MS;
-    struct store_replay rq;
-    uint64_t after = 0;
-    int dead_done = 0, applied = 0;
-    for (int seen = 0;
-         applied < DELIVER_REPLAY_MAX && seen < DELIVER_REPLAY_MAX + DELIVER_REPLAY_DONE; seen++) {
-        if (atomic_load(&w->d->stop) || !store_replay_next(w->d->st, w->sink->name, after, &rq))
-            break;
-        after = rq.id;
-        if (replay_applied(w, rq.id))
-            continue;
-        applied++;
-        if (replay_apply(w, &rq, next, redo, &dead_done))
-            break;
-    }
 }
 
 /* ---- stream sinks: batches of NDJSON lines ---- */
@@ -431,13 +199,13 @@ static int batch_noack(struct worker *w, struct batch *b)
 static void batch_retry(struct worker *w, struct batch *b, int rc)
 {
     metrics_delivery(w->sink->mx, 0, 1, 1, 0);
-    uint64_t ms = backoff_ms(w, b->attempt++);
+    uint64_t ms = deliver_backoff_ms(w, b->attempt++);
     sinkstate_fail(w->sink->mx, w->lines ? w->first : w->cursor + 1, b->attempt, hg_strerror(rc),
                    time_now_ms() + (int64_t)ms);
     log_msg(LOG_WARN, "deliver: send failed; will retry", "{s:s,s:I,s:i}", "sink", w->sink->name,
             "retry_in_ms", (json_int_t)ms, "attempt", (int)b->attempt);
     for (uint64_t t = 0; t < ms && !atomic_load(&w->d->stop); t += 50)
-        sleep_ms(ms - t < 50 ? ms - t : 50);
+        deliver_sleep_ms(ms - t < 50 ? ms - t : 50);
 }
 
 /* name_thread - "sink:NAME" (cut to the kernel's 15 bytes) for top -H and perf */
@@ -458,14 +226,14 @@ static void *batch_main(void *arg)
     while (!atomic_load(&d->stop)) {
         if (!b.sent) { /* replays apply between batches, never within a partial send */
             uint64_t next = w->cursor;
-            replay_poll(w, &next, NULL);
+            deliver_replay_poll(w, &next, NULL);
         }
         buf_reset(&w->out);
         w->lines = 0;
         w->render_err = 0;
         w->scanned = w->cursor;
         if (store_scan(d->st, w->cursor, b.single ? 1 : DELIVER_BATCH, visit_batch, w)) {
-            sleep_ms(100);
+            deliver_sleep_ms(100);
             continue;
         }
         int rc = HG_OK;
@@ -499,7 +267,7 @@ static void *batch_main(void *arg)
         b.sent = 0;
         b.attempt = 0;
         metrics_delivery(w->sink->mx, w->lines, 0, 0, 0);
-        cursor_save(w, w->scanned);
+        deliver_cursor_save(w, w->scanned);
     }
     return NULL;
 }
@@ -630,7 +398,7 @@ static void take_new(struct worker *w, struct window *win, int64_t now)
         if (f.rc) {
             log_msg(LOG_ERROR, "deliver: cannot render event; will retry", "{s:s,s:I,s:s}", "sink",
                     w->sink->name, "seq", (json_int_t)win->next + 1, "error", hg_strerror(f.rc));
-            sleep_ms(100);
+            deliver_sleep_ms(100);
             break;
         }
         if (!f.found) {
@@ -692,7 +460,7 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
     if (rc == HG_EBUSY) { /* transport down (sink.h): this attempt does not count */
         metrics_delivery(w->sink->mx, 0, 0, 1, 0);
         sl->ev.attempt--;
-        sl->retry_at = now + (int64_t)backoff_ms(w, sl->ev.attempt);
+        sl->retry_at = now + (int64_t)deliver_backoff_ms(w, sl->ev.attempt);
         return;
     }
     metrics_delivery(w->sink->mx, 0, 1, 0, 0);
@@ -703,7 +471,7 @@ static void finish(struct worker *w, struct window *win, unsigned i, int64_t now
         return;
     }
     metrics_delivery(w->sink->mx, 0, 0, 1, 0);
-    uint64_t ms = backoff_ms(w, sl->ev.attempt - 1);
+    uint64_t ms = deliver_backoff_ms(w, sl->ev.attempt - 1);
     if (retry_after > 0 && (uint64_t)retry_after > ms) /* the consumer asked for more */
         ms = (uint64_t)retry_after < c->retry_max_ms ? (uint64_t)retry_after : c->retry_max_ms;
     log_msg(LOG_WARN, "deliver: attempt failed; will retry", "{s:s,s:I,s:i,s:s,s:I}", "sink",
@@ -726,7 +494,7 @@ static void reap(struct worker *w, struct window *win, int64_t now)
             low = sl->ev.seq - 1;
     }
     if (low > w->cursor) /* everything up to low is delivered or dead */
-        cursor_save(w, low);
+        deliver_cursor_save(w, low);
 }
 
 static int window_open(struct worker *w, struct window *win)
@@ -760,18 +528,18 @@ static int window_open(struct worker *w, struct window *win)
  * delivered again after a restart. */
 static void window_close(struct worker *w, struct window *win)
 {
-    int64_t grace = mono_ms() + DELIVER_STOP_GRACE_MS;
+    int64_t grace = deliver_mono_ms() + DELIVER_STOP_GRACE_MS;
     for (unsigned i = 0; i < win->n; i++)
         if (win->jobs[i] && w->ops->terminate)
             w->ops->terminate(w->state, win->jobs[i]);
-    for (int running = 1; running && mono_ms() < grace;) {
+    for (int running = 1; running && deliver_mono_ms() < grace;) {
         running = 0;
         w->ops->wait(w->state, win->jobs, win->n, 0);
         for (unsigned i = 0; i < win->n; i++)
-            if (win->jobs[i] && !w->ops->step(w->state, win->jobs[i], mono_ms()))
+            if (win->jobs[i] && !w->ops->step(w->state, win->jobs[i], deliver_mono_ms()))
                 running = 1;
         if (running)
-            sleep_ms(20);
+            deliver_sleep_ms(20);
     }
     for (unsigned i = 0; i < win->n; i++) {
         if (win->jobs[i])
@@ -796,8 +564,8 @@ static void *window_main(void *arg)
     cursor_load(w);
     win.next = w->cursor;
     while (!atomic_load(&w->d->stop)) {
-        replay_poll(w, &win.next, &win.redo);
-        int64_t now = mono_ms(), wake = now + 20;
+        deliver_replay_poll(w, &win.next, &win.redo);
+        int64_t now = deliver_mono_ms(), wake = now + 20;
         take_redo(w, &win, now);
         take_new(w, &win, now);
         if (!start_due(w, &win, now, &wake)) {
@@ -806,7 +574,7 @@ static void *window_main(void *arg)
         }
         int timeout = wake > now ? (int)(wake - now) : 0;
         w->ops->wait(w->state, win.jobs, win.n, timeout < 20 ? timeout : 20);
-        reap(w, &win, mono_ms());
+        reap(w, &win, deliver_mono_ms());
     }
     window_close(w, &win);
     return NULL;
