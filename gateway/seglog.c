@@ -49,6 +49,7 @@ struct seglog {
     uint64_t end, synced; /* its size, and its durable part */
     uint64_t total;       /* bytes in the closed segments */
     int direct;           /* wfd has O_DIRECT */
+    size_t blk;           /* its write unit: the file's direct-I/O alignment, <= SEGLOG_BLOCK */
     unsigned char *win;   /* the newest segment's bytes [wlo, end), SEGLOG_BLOCK-aligned */
     size_t wcap;          /* win's size */
     uint64_t wlo;         /* offset of win[0] in the segment: a multiple of SEGLOG_BLOCK */
@@ -241,6 +242,32 @@ static int open_w(const char *p, int flags, mode_t mode, int *direct)
     if (fd < 0 && errno == EINVAL)
         fd = open(p, O_WRONLY | O_CLOEXEC | flags, mode);
     return fd;
+}
+
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000U /* Linux 6.1; older headers lack it */
+#endif
+
+/* dio_unit - the unit O_DIRECT writes to fd must be aligned to (file
+ * offset and memory): the file system's answer when it gives one (512
+ * bytes on most disks, so a batch rewrites and pads less than a 4 KiB
+ * block), else SEGLOG_BLOCK, which any disk of 4 KiB or smaller blocks
+ * takes.  Never more than SEGLOG_BLOCK: the window's alignment and the
+ * recovery rule for padding are in SEGLOG_BLOCK. */
+static size_t dio_unit(int fd)
+{
+#ifdef AT_EMPTY_PATH
+    struct statx sx;
+    if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
+        size_t u = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align
+                                                                  : sx.stx_dio_mem_align;
+        if (u >= 512 && u <= SEGLOG_BLOCK && !(u & (u - 1)))
+            return u;
+    }
+#else
+    (void)fd;
+#endif
+    return SEGLOG_BLOCK;
 }
 
 /* win_alloc - an aligned window of at least n bytes (replacing nothing). */
@@ -549,6 +576,7 @@ int seglog_recover(struct seglog *lg, const struct seglog_loc *from, uint64_t fr
     lg->wfd = wfd;
     lg->cur_first = lg->segs[i].first;
     lg->direct = direct;
+    lg->blk = direct ? dio_unit(wfd) : SEGLOG_BLOCK;
     lg->end = lg->synced = good;
     lg->total = 0;
     for (size_t k = 0; k + 1 < lg->nsegs; k++)
@@ -606,6 +634,7 @@ static int rotate(struct seglog *lg, uint64_t first)
     lg->wfd = fd;
     lg->cur_first = first;
     lg->direct = direct;
+    lg->blk = direct ? dio_unit(fd) : SEGLOG_BLOCK;
     lg->end = lg->synced = lg->wlo = 0;
     pthread_mutex_unlock(&lg->lock);
     return 0;
@@ -625,6 +654,7 @@ static int reopen_buffered(struct seglog *lg)
     close(lg->wfd);
     lg->wfd = fd;
     lg->direct = 0;
+    lg->blk = SEGLOG_BLOCK;
     pthread_mutex_unlock(&lg->lock);
     return 0;
 }
@@ -674,11 +704,13 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     }
     if (win_room(lg, len))
         return ENOMEM;
-    /* the batch goes after the partial block's bytes, padded with zeros to
-     * a whole block; the write starts at that block (O_DIRECT's rule) */
-    uint64_t a = lg->end & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    /* the batch goes after the partial unit's bytes, padded with zeros to
+     * a whole unit; the write starts at that unit (O_DIRECT's rule).  The
+     * window starts at a SEGLOG_BLOCK boundary at or below it. */
+    uint64_t u = lg->blk ? lg->blk : SEGLOG_BLOCK;
+    uint64_t a = lg->end & ~(u - 1);
     uint64_t e = lg->end + len;
-    uint64_t ae = (e + SEGLOG_BLOCK - 1) & ~(uint64_t)(SEGLOG_BLOCK - 1);
+    uint64_t ae = (e + u - 1) & ~(u - 1);
     memcpy(lg->win + (lg->end - lg->wlo), buf, len);
     memset(lg->win + (e - lg->wlo), 0, (size_t)(ae - e));
     const unsigned char *p = lg->win + (a - lg->wlo);

@@ -26,11 +26,12 @@
  * it off (seglog_recover).
  *
  * Padding.  The newest segment is written with O_DIRECT where the file
- * system allows it: from one aligned window in memory, in whole
- * SEGLOG_BLOCK blocks, each write starting at the block that holds the
- * end (rewriting its first part unchanged) and padded with zeros to a
- * block's end.  So the file can end with fewer than SEGLOG_BLOCK zero
- * bytes after the last record; they are its clean end (no record starts
+ * system allows it: from one aligned window in memory, in whole units of
+ * the file's direct-I/O alignment (512 bytes up to SEGLOG_BLOCK; statx
+ * STATX_DIOALIGN, SEGLOG_BLOCK when unknown), each write starting at the
+ * unit that holds the end (rewriting its first part unchanged) and padded
+ * with zeros to a unit's end.  So the file can end with fewer than
+ * SEGLOG_BLOCK zero bytes after the last record; they are its clean end (no record starts
  * with a zero byte), and the next write goes over them.  A clean close
  * cuts them off.  Why: no copy into the page cache and no writeback walk
  * in the fdatasync (docs/performance.md), and recent records are read
@@ -51,7 +52,7 @@
 #define SEGLOG_SEG_MAX  (64u << 20) /* a segment is closed past this size */
 #define SEGLOG_REC_MAX  (16u << 20) /* longest payload accepted when reading */
 #define SEGLOG_SEGS_MAX 65536       /* live segments (4 TiB at 64 MiB each) */
-#define SEGLOG_BLOCK    4096u       /* writes cover whole blocks; see "Padding" */
+#define SEGLOG_BLOCK    4096u       /* the largest write unit; see "Padding" */
 
 enum seglog_type { SEGLOG_EVENT = 1, SEGLOG_PROBE = 2 };
 

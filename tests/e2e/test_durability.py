@@ -58,9 +58,10 @@ class Durability(hg.GatewayTest):
         self.assertNotIn("benchknobs", v.stdout)
 
     def test_log_is_written_direct_and_padding_cut_on_clean_stop(self):
-        """The newest log segment is written with O_DIRECT in whole 4 KiB
-        blocks (gateway/seglog.h, "Padding"): while running, its size is a
-        multiple of the block; a clean stop cuts the zero padding off."""
+        """The newest log segment is written with O_DIRECT in whole units
+        of the file's direct-I/O alignment, 512 bytes to 4 KiB
+        (gateway/seglog.h, "Padding"): while running, its size is a
+        multiple of the unit; a clean stop cuts the zero padding off."""
         cfg = self.config()
         g = self.gateway(cfg)
         for i in range(3):
@@ -81,10 +82,10 @@ class Durability(hg.GatewayTest):
             if os.path.exists(os.path.join(logdir, "probe")):
                 os.unlink(os.path.join(logdir, "probe"))
         self.assertEqual(any(fl & os.O_DIRECT for fl in flags), direct_ok, flags)
-        self.assertEqual(os.path.getsize(seg) % 4096, 0)
+        self.assertEqual(os.path.getsize(seg) % 512, 0)
         self.assertEqual(g.stop(), 0)
         size = os.path.getsize(seg)
-        self.assertNotEqual(size % 4096, 0, "padding left after a clean stop")
+        self.assertNotEqual(size % 512, 0, "padding left after a clean stop")
         with open(seg, "rb") as f:
             self.assertNotEqual(f.read()[-1:], b"\0")
         g2 = self.gateway(cfg)
