@@ -256,7 +256,6 @@ static int open_w(const char *p, int flags, mode_t mode, int *direct)
  * recovery rule for padding are in SEGLOG_BLOCK. */
 static size_t dio_unit(int fd)
 {
-#ifdef AT_EMPTY_PATH
     struct statx sx;
     if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
         size_t u = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align
@@ -264,9 +263,6 @@ static size_t dio_unit(int fd)
         if (u >= 512 && u <= SEGLOG_BLOCK && !(u & (u - 1)))
             return u;
     }
-#else
-    (void)fd;
-#endif
     return SEGLOG_BLOCK;
 }
 
@@ -707,7 +703,7 @@ int seglog_write(struct seglog *lg, uint64_t first_seq, const void *buf, size_t 
     /* the batch goes after the partial unit's bytes, padded with zeros to
      * a whole unit; the write starts at that unit (O_DIRECT's rule).  The
      * window starts at a SEGLOG_BLOCK boundary at or below it. */
-    uint64_t u = lg->blk ? lg->blk : SEGLOG_BLOCK;
+    uint64_t u = lg->blk; /* set with wfd (rotate, recovery, reopen_buffered) */
     uint64_t a = lg->end & ~(u - 1);
     uint64_t e = lg->end + len;
     uint64_t ae = (e + u - 1) & ~(u - 1);

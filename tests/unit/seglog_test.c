@@ -233,6 +233,33 @@ static void test_torn_tails(void)
  * record, up to the block's end.  They are the log's clean end (nothing is
  * cut and writing goes on over them); zeros reaching further, or anything
  * non-zero in them, are a torn tail. */
+/* dio_unit_of - the write unit the log should use for files in d: the
+ * file system's direct-I/O alignment (512..SEGLOG_BLOCK), else
+ * SEGLOG_BLOCK; 0 if this file system refuses O_DIRECT (buffered writes
+ * leave no padding). */
+static size_t dio_unit_of(const char *d)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s/probe", d);
+    int fd = open(p, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    if (fd < 0) {
+        unlink(p);
+        return 0;
+    }
+    struct statx sx;
+    size_t u = SEGLOG_BLOCK;
+    if (statx(fd, "", AT_EMPTY_PATH, 0x00002000U /* STATX_DIOALIGN */, &sx) == 0 &&
+        (sx.stx_mask & 0x00002000U)) {
+        size_t a = sx.stx_dio_offset_align > sx.stx_dio_mem_align ? sx.stx_dio_offset_align
+                                                                  : sx.stx_dio_mem_align;
+        if (a >= 512 && a <= SEGLOG_BLOCK)
+            u = a;
+    }
+    close(fd);
+    unlink(p);
+    return u;
+}
+
 static void test_padding_is_a_clean_end(void)
 {
     const char *d = fresh();
@@ -246,8 +273,12 @@ static void test_padding_is_a_clean_end(void)
      * alignment (512 bytes to SEGLOG_BLOCK) */
     T_CHECK(file_size(d, 1) % 512 == 0 && file_size(d, 1) > 300 &&
             file_size(d, 1) <= (off_t)SEGLOG_BLOCK);
+    off_t open_size = file_size(d, 1);
     seglog_close(lg);
     off_t good = file_size(d, 1);
+    size_t unit = dio_unit_of(d); /* the padding ends at the file's own unit */
+    if (unit)
+        T_EQ_INT(open_size, (good + (off_t)unit - 1) / (off_t)unit * (off_t)unit);
     T_CHECK(good > 0 && good < (off_t)SEGLOG_BLOCK); /* a clean close cuts the padding */
     unsigned char zeros[SEGLOG_BLOCK] = {0};
     append_bytes(d, 1, zeros, SEGLOG_BLOCK - (size_t)good);
