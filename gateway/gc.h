@@ -9,16 +9,16 @@
 #include <stdint.h>
 
 struct gc_stats {
-    uint64_t seen;   /* dedupe keys removed */
+    uint64_t seen;   /* dedupe keys removed (a whole generation at a time, seengen.h) */
     uint64_t events; /* events removed */
     int more;        /* the last transaction stopped at its limit */
     uint64_t first;  /* lowest seq still indexed after the last transaction (0: none);
                       * the log's segments below it can go (seglog_drop_before) */
 };
 
-/* gc_txn - one write transaction of at most max deletions on env, adding
- * to *out.  sinks/nsinks: the configured sinks (NULL/0: every sink that
- * has a cursor).  Returns an LMDB code (0 ok). */
+/* gc_txn - one write transaction on env of at most max event deletions
+ * (and at most two drops of a dedupe generation), adding to *out.  sinks/nsinks: the configured
+ * sinks (NULL/0: every sink that has a cursor).  Returns an LMDB code (0 ok). */
 int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t nsinks, size_t max,
            struct gc_stats *out);
 

@@ -4,7 +4,7 @@
  *
  * One writer thread takes the whole queue (up to STORE_BATCH_MAX items),
  * dedupes each event against the in-memory tail (store_pend.c) and then
- * LMDB's "seen" table (one read transaction per batch), frames the new
+ * LMDB's two dedupe tables (seengen.h; one read transaction per batch), frames the new
  * events into one buffer, appends it to the log with one write and makes
  * it durable with one fdatasync (seglog.c).  Only after that fdatasync
  * returns 0 does any item learn it is stored, and does last_seq - what
@@ -29,6 +29,7 @@
 #include "err.h"
 #include "log.h"
 #include "metrics.h"
+#include "seengen.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -98,18 +99,15 @@ static int frame_event(struct store *st, MDB_txn *rt, struct store_item *it, uin
             return 0;
         }
     } else {
-        MDB_val k = {klen, kbuf}, v;
-        int rc = mdb_get(rt, st->seen, &k, &v);
-        if (rc == 0 && v.mv_size == 16) {
-            uint64_t first = get_be64((unsigned char *)v.mv_data + 8);
-            if ((uint64_t)now < first + st->window_ms) {
-                it->duplicate = 1;
-                it->seq = get_be64(v.mv_data);
-                return 0;
-            }
-        } else if (rc != MDB_NOTFOUND && rc != 0) {
-            return rc;
+        uint64_t first = 0, oseq = 0;
+        int rc = seengen_lookup(rt, st->seen, kbuf, klen, &oseq, &first);
+        if (rc == 0 && (uint64_t)now < first + st->window_ms) {
+            it->duplicate = 1;
+            it->seq = oseq;
+            return 0;
         }
+        if (rc != MDB_NOTFOUND && rc != 0)
+            return rc;
     }
     if (st->pend.n >= STORE_PEND_MAX) { /* checkpoints are failing */
         it->result = HG_ESTORE;

@@ -2,7 +2,8 @@
  * store.h - the durable event store: LMDB plus a group-commit writer thread.
  *
  * Sub-databases: "events" (seq, big-endian u64 -> record, see event.h),
- * "seen" (route NUL id -> seq + first-seen ms, the dedupe index),
+ * "seen" and "seen2" (route NUL id -> seq + first-seen ms, the dedupe
+ * index in two generations, seengen.h),
  * "cursors" (sink name -> last delivered seq), "meta" (format version).
  *
  * Group commit: request threads hand items to store_submit(); one writer
@@ -25,6 +26,9 @@
 #include "event.h"
 
 struct store;
+
+/* named LMDB tables a store's environment is opened for (store, gc, CLI) */
+#define STORE_MAXDBS 16
 
 struct store_cfg {
     const char *dir;           /* created 0700 if missing; files are 0600 */

@@ -6,7 +6,8 @@
  * except the retention sweep's: each checkpoint puts the dedupe keys and
  * index entries of the events the log gained since the last one, the
  * sinks' dead-letter and replay changes and their cursors, and the
- * checkpoint itself (meta "ckpt": the last event's seq and log position),
+ * checkpoint itself (meta "ckpt": the last event's seq and log position;
+ * the keys go into the current dedupe table, seengen.h),
  * and commits with LMDB's default durability.  Checkpoints run every
  * STORE_CKPT_MS while events arrive (sooner when the tail grows long),
  * at once for dead letters, after STORE_CURSOR_DELAY_MS for a cursor
@@ -26,6 +27,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "storeloc.h"
+#include "seengen.h"
 #include "err.h"
 #include "log.h"
 
@@ -70,14 +72,19 @@ static int grow_map(struct store *st)
 /* put_events - the dedupe keys and index entries of ev[0..n). */
 static int put_events(struct store *st, MDB_txn *txn, struct pend_ev **ev, size_t n)
 {
-    int rc = 0;
+    struct seengen sg;
+    int rc = n ? seengen_get(txn, st->meta, (uint64_t)now_ms(), &sg) : 0;
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char sval[16], ekey[8], lv[STORE_LOC_SIZE];
         be64(sval, ev[i]->seq);
         be64(sval + 8, (uint64_t)ev[i]->received_ms);
         MDB_val k = {ev[i]->klen, ev[i]->key}, v = {16, sval};
-        if ((rc = mdb_put(txn, st->seen, &k, &v, 0)))
+        if ((rc = mdb_put(txn, st->seen[sg.cur], &k, &v, 0)))
             break;
+        if ((uint64_t)ev[i]->received_ms > sg.newest[sg.cur])
+            sg.newest[sg.cur] = (uint64_t)ev[i]->received_ms;
         struct store_loc l = {ev[i]->loc.seg, ev[i]->loc.off, ev[i]->loc.len, ev[i]->received_ms};
         storeloc_write(&l, lv);
         be64(ekey, ev[i]->seq);
@@ -98,6 +105,8 @@ static int put_events(struct store *st, MDB_txn *txn, struct pend_ev **ev, size_
         m[27] = (unsigned char)e->loc.len;
         MDB_val k = {4, "ckpt"}, v = {CKPT_META_SIZE, m};
         rc = mdb_put(txn, st->meta, &k, &v, 0);
+        if (!rc)
+            rc = seengen_put(txn, st->meta, &sg);
     }
     return rc;
 }

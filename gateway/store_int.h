@@ -86,7 +86,7 @@ struct cursor_slot {
 struct store {
     MDB_env *env; /* NULL while closed after a failed commit (store_reopen) */
     char *dir;    /* data_dir, for reopening */
-    MDB_dbi events, seen, cursors, meta, dead, replay, rejected;
+    MDB_dbi events, seen[2], cursors, meta, dead, replay, rejected; /* seen: seengen.h */
     struct seglog *log;
     pthread_mutex_t plock; /* guards pend, ckpt_seq */
     struct store_pend pend;

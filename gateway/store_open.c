@@ -10,6 +10,7 @@
  */
 #include "store.h"
 #include "store_int.h"
+#include "seengen.h"
 #include "benchknob.h"
 #include "gc.h"
 #include "err.h"
@@ -41,7 +42,8 @@ static int open_dbs(struct store *st, uint64_t *last)
     if (rc)
         return rc;
     if ((rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events)) ||
-        (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
+        (rc = mdb_dbi_open(txn, SEENGEN_NAME0, MDB_CREATE, &st->seen[0])) ||
+        (rc = mdb_dbi_open(txn, SEENGEN_NAME1, MDB_CREATE, &st->seen[1])) ||
         (rc = mdb_dbi_open(txn, "cursors", MDB_CREATE, &st->cursors)) ||
         (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
         (rc = mdb_dbi_open(txn, "dead", MDB_CREATE, &st->dead)) ||
@@ -62,6 +64,14 @@ static int open_dbs(struct store *st, uint64_t *last)
         log_msg(LOG_ERROR, "store: unknown format version", "{s:s%}", "format",
                 (const char *)v.mv_data, v.mv_size);
         rc = MDB_INCOMPATIBLE;
+    }
+    /* the dedupe generations start with the store (or its upgrade): a
+     * sweep measures the first window from here */
+    MDB_val gk = {strlen(SEENGEN_META), SEENGEN_META}, gv;
+    if (!rc && (rc = mdb_get(txn, st->meta, &gk, &gv)) == MDB_NOTFOUND) {
+        struct seengen sg;
+        seengen_get(txn, st->meta, (uint64_t)now_ms(), &sg); /* MDB_NOTFOUND: the defaults */
+        rc = seengen_put(txn, st->meta, &sg);
     }
     MDB_cursor *c;
     if (!rc && !(rc = mdb_cursor_open(txn, st->events, &c))) {
@@ -97,7 +107,7 @@ static int env_open(struct store *st)
 {
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 8);
+        rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
     if (!rc)
         rc = mdb_env_set_mapsize(st->env, (size_t)st->map_size);
     if (!rc)

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "store.h"
 #include "store_int.h"
+#include "seengen.h"
 #include "storeloc.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@ int store_open_reader(const char *dir, struct store **out)
     MDB_txn *txn = NULL;
     int rc = mdb_env_create(&st->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(st->env, 8);
+        rc = mdb_env_set_maxdbs(st->env, STORE_MAXDBS);
     if (!rc)
         rc = mdb_env_open(st->env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
     if (!rc)
@@ -42,7 +43,9 @@ int store_open_reader(const char *dir, struct store **out)
     if (!rc)
         rc = mdb_dbi_open(txn, "events", 0, &st->events);
     if (!rc)
-        rc = mdb_dbi_open(txn, "seen", 0, &st->seen);
+        rc = mdb_dbi_open(txn, SEENGEN_NAME0, 0, &st->seen[0]);
+    if (!rc && mdb_dbi_open(txn, SEENGEN_NAME1, 0, &st->seen[1]) != 0)
+        st->seen[1] = 0; /* a store from before the two generations */
     if (!rc)
         rc = mdb_dbi_open(txn, "cursors", 0, &st->cursors);
     if (!rc)
@@ -359,7 +362,9 @@ int store_find_id(struct store *st, const char *id, uint64_t *seq)
     pthread_rwlock_rdlock(&st->resize_lock);
     int rc = store_rtxn(st, &txn);
     if (!rc) {
-        if (!(rc = mdb_cursor_open(txn, st->seen, &c))) {
+        for (int t = 0; t < 2 && !rc; t++) {
+            if (!st->seen[t] || (rc = mdb_cursor_open(txn, st->seen[t], &c)))
+                continue;
             MDB_val k, v;
             for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0;
                  r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -452,7 +457,7 @@ int store_replay_request(const char *dir, const char *sink, int dead, uint64_t f
     be64(vb + 1, from_seq);
     int rc = mdb_env_create(&env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(env, 8);
+        rc = mdb_env_set_maxdbs(env, STORE_MAXDBS);
     if (!rc) /* a writer beside `serve`: LMDB serialises the two */
         rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
     if (!rc && !(rc = mdb_txn_begin(env, NULL, 0, &txn))) {

@@ -183,7 +183,7 @@ class Durability(hg.GatewayTest):
             self.assertEqual(os.stat(os.path.join(d, f)).st_mode & 0o777, 0o600, f)
         p = subprocess.run(["mdb_stat", "-a", d], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
-        for db in ("events", "seen", "cursors", "meta"):
+        for db in ("events", "seen", "seen2", "cursors", "meta"):
             self.assertIn("Status of " + db, p.stdout)
 
 

@@ -83,6 +83,7 @@ class Receive(hg.GatewayTest):
         self.assertEqual(r.status, 401)
         self.assertEqual(mdb_entries(self.data, "events"), 0)
         self.assertEqual(mdb_entries(self.data, "seen"), 0)
+        self.assertEqual(mdb_entries(self.data, "seen2"), 0)
         # the next good event is seq 1: nothing consumed a sequence number
         r = self.post_generic(self.g, b'{"event_id":"evt_good"}')
         self.assertEqual(r.json()["seq"], 1)
