@@ -64,8 +64,9 @@ static const struct {
      "rejected lists the requests refused by verification, the allow list or\n"
      "the event checks (newest first) with the reason in words.\n"},
     {"gc", "hookgate gc (-c FILE | --data DIR) [--window DURATION]\n",
-     "Prunes dedupe keys and delivered events older than the window (the config's\n"
-     "dedupe_window, else 7d); safe while serve runs.\n"},
+     "Prunes delivered events older than the window (the config's dedupe_window,\n"
+     "else 7d) and expires dedupe keys a generation at a time (a key stays one to\n"
+     "two windows); safe while serve runs.\n"},
     {"sign",
      "hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
      "              [--timestamp TS] [--url URL] [--method M] [--claim NAME=VALUE]\n"
@@ -453,11 +454,19 @@ static int cmd_list(struct store *st, const struct opts *o)
 /* on_show - the envelope, made terminal-safe with the same JSON meaning
  * (event_term_json: a body may carry raw C1 or bidirectional controls
  * inside its strings, and an older version stored ids holding them). */
+struct show {
+    uint64_t want; /* the scan gives the next indexed event: it must be this one */
+    struct buf b;
+};
+
 static int on_show(void *arg, uint64_t seq, const void *rec, size_t len)
 {
-    struct buf *b = arg;
+    struct show *sh = arg;
+    struct buf *b = &sh->b;
     struct event ev;
     struct buf env;
+    if (seq != sh->want) /* pruned: "no event", never the next one */
+        return 1;
     buf_init(&env, b->max);
     if (event_rec_parse(rec, len, &ev) == HG_OK && event_envelope(&ev, seq, &env) == HG_OK &&
         event_term_json(env.p, env.len, b))
@@ -491,23 +500,25 @@ static int cmd_show(struct store *st, const struct opts *o)
         if (store_find_id(st, o->arg, &seq))
             return 1;
     }
-    struct buf b;
-    buf_init(&b, (size_t)1 << 34);
+    struct show sh = {0, {0}};
+    struct buf *b = &sh.b;
+    buf_init(b, (size_t)1 << 34);
     if (!seq && *end) { /* deduplicated by body hash (an unsigned header id): look at every event */
         struct id_find f = {o->arg, 0};
         store_scan(st, 0, SIZE_MAX, on_id, &f);
         seq = f.seq;
     }
+    sh.want = seq;
     if (seq)
-        store_scan(st, seq - 1, 1, on_show, &b);
-    if (!b.len) {
+        store_scan(st, seq - 1, 1, on_show, &sh);
+    if (!b->len) {
         fprintf(stderr, "hookgate: no event %s\n", o->arg);
-        buf_free(&b);
+        buf_free(b);
         return 1;
     }
     /* a write error (a full disk, a closed pipe) is a failed command */
-    int ok = fwrite(b.p, 1, b.len, stdout) == b.len && fflush(stdout) == 0;
-    buf_free(&b);
+    int ok = fwrite(b->p, 1, b->len, stdout) == b->len && fflush(stdout) == 0;
+    buf_free(b);
     return ok ? 0 : 1;
 }
 
@@ -727,5 +738,8 @@ int cli_gc(int argc, char **argv)
     printf("removed %llu dedupe key(s) and %llu delivered event(s) older than %llu s\n",
            (unsigned long long)gs.seen, (unsigned long long)gs.events,
            (unsigned long long)(window_ms / 1000));
+    if (gs.keys_left)
+        printf("dedupe keys left alone: the store is of format 1, still used by an older gateway; "
+               "they expire once it runs this version\n");
     return 0;
 }

@@ -49,6 +49,9 @@
 #define GC_META_OLD0  "gc_seen"
 #define GC_META_OLD1  "gc_scan"
 #define GC_DEAD_SINKS 64 /* past this many sinks with dead letters: scan them all */
+/* a generation is dropped this long after its newest key expired: the
+ * writer takes its clock for a batch just before it reads the tables */
+#define GC_DROP_SLACK_MS 1000
 
 /* One gc transaction's state. */
 struct gc {
@@ -223,7 +226,7 @@ static int generations(struct gc *g, struct gc_stats *out)
         MDB_stat ms;
         if ((rc = mdb_stat(g->txn, g->seen[old], &ms)))
             break;
-        if (ms.ms_entries && sg.newest[old] < g->horizon) {
+        if (ms.ms_entries && sg.newest[old] + GC_DROP_SLACK_MS < g->horizon) {
             if ((rc = mdb_drop(g->txn, g->seen[old], 0)))
                 break;
             out->seen += ms.ms_entries;
@@ -263,6 +266,18 @@ static void gc_free(struct gc *g)
         free(g->dead_sinks[i]);
 }
 
+/* format_2 - *yes = 1 if the store is of format "2" (seengen.h).  One of
+ * format "1" is still written by a gateway of an older version, which puts
+ * keys into "seen" without the generations' state: its keys are left alone
+ * until the gateway is upgraded (store_open.c upgrades the store). */
+static int format_2(struct gc *g, int *yes)
+{
+    MDB_val k = {6, "format"}, v;
+    int rc = mdb_get(g->txn, g->meta, &k, &v);
+    *yes = rc == 0 && v.mv_size == 1 && *(const char *)v.mv_data == '2';
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* forget_old_meta - the sweep positions of the store before the two
  * generations: meaningless now. */
 static int forget_old_meta(struct gc *g)
@@ -300,10 +315,15 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
         return rc;
     }
     size_t steps = 0;
-    rc = generations(&g, out);
+    int v2 = 0;
+    rc = format_2(&g, &v2);
+    if (!rc && v2)
+        rc = generations(&g, out);
+    else
+        out->keys_left = 1;
     if (!rc)
         rc = prune_events(&g, sinks, nsinks, max, &steps, out);
-    if (!rc)
+    if (!rc && v2)
         rc = forget_old_meta(&g);
     if (!rc)
         rc = first_indexed(&g, &out->first);

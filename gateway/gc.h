@@ -14,6 +14,7 @@ struct gc_stats {
     int more;        /* the last transaction stopped at its limit */
     uint64_t first;  /* lowest seq still indexed after the last transaction (0: none);
                       * the log's segments below it can go (seglog_drop_before) */
+    int keys_left;   /* the store is of an older format: its keys were left alone */
 };
 
 /* gc_txn - one write transaction on env of at most max event deletions

@@ -4,7 +4,8 @@
  * Sub-databases: "events" (seq, big-endian u64 -> record, see event.h),
  * "seen" and "seen2" (route NUL id -> seq + first-seen ms, the dedupe
  * index in two generations, seengen.h),
- * "cursors" (sink name -> last delivered seq), "meta" (format version).
+ * "cursors" (sink name -> last delivered seq), "meta" (format version,
+ * checkpoint, the generations' state).
  *
  * Group commit: request threads hand items to store_submit(); one writer
  * thread takes everything queued, writes it in ONE transaction, commits

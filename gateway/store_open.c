@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define STORE_MAP_INITIAL (1ULL << 30) /* virtual; the file grows as pages are written */
-#define STORE_FORMAT      "1"
+#define STORE_FORMAT      "2"
 #define STORE_FRESH_MAX   (64u << 10) /* a data.mdb no bigger may be a first start's */
 
 /* open_dbs - open (create) the sub-databases in one write transaction and
@@ -53,9 +53,15 @@ static int open_dbs(struct store *st, uint64_t *last)
         mdb_txn_abort(txn);
         return rc;
     }
+    /* Format "2" keeps the dedupe index in two generations (seengen.h); a
+     * store of format "1" (one table, from an older version) is upgraded
+     * here, and a binary of format "1" then refuses it: the two must never
+     * write one store (an older writer would put keys into "seen" without
+     * the generations' state, and a newer sweep would drop them early). */
     MDB_val k = {6, "format"}, v;
     rc = mdb_get(txn, st->meta, &k, &v);
-    if (rc == MDB_NOTFOUND) {
+    int old = rc == 0 && v.mv_size == 1 && *(const char *)v.mv_data == '1';
+    if (rc == MDB_NOTFOUND || old) {
         v.mv_size = strlen(STORE_FORMAT);
         v.mv_data = STORE_FORMAT;
         rc = mdb_put(txn, st->meta, &k, &v, 0);
@@ -73,6 +79,8 @@ static int open_dbs(struct store *st, uint64_t *last)
         seengen_get(txn, st->meta, (uint64_t)now_ms(), &sg); /* MDB_NOTFOUND: the defaults */
         rc = seengen_put(txn, st->meta, &sg);
     }
+    if (!rc && old)
+        log_msg(LOG_INFO, "store: upgraded to format 2 (dedupe keys in two generations)", NULL);
     MDB_cursor *c;
     if (!rc && !(rc = mdb_cursor_open(txn, st->events, &c))) {
         MDB_val ek, ev;
@@ -199,7 +207,7 @@ static void *sweeper_main(void *arg)
         size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
-        struct gc_stats gs = {0, 0, 0, 0};
+        struct gc_stats gs = {0, 0, 0, 0, 0};
         pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
         int rc = MDB_PANIC;
         if (st->env) {

@@ -29,6 +29,12 @@ class Gc(hg.GatewayTest):
         data = os.path.join(self.tmp, "data")
         listed = subprocess.run([hg.BIN, "events", "list", "--data", data], capture_output=True, text=True)
         self.assertEqual([l.split("\t")[3] for l in listed.stdout.splitlines()[1:]], ["old-2"])
+        # a pruned event is gone, by seq and by id: never the next one shown
+        for ref in ("1", "old-0"):
+            p = subprocess.run([hg.BIN, "events", "show", ref, "--data", data], capture_output=True,
+                               text=True)
+            self.assertEqual((p.returncode, p.stdout), (1, ""), ref)
+            self.assertIn("no event " + ref, p.stderr)
         # the id is forgotten: the same event is new again, with a new seq
         r = self.post_generic(g, b'{"event_id":"old-1"}')
         self.assertEqual(r.json(), {"status": "accepted", "id": "old-1", "seq": 4})

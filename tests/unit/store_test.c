@@ -1009,7 +1009,7 @@ static void test_gc_drops_generations(void)
     put1(st, &y, "r", "a-00042");
     T_EQ_INT(y.it.duplicate, 0);
     T_EQ_INT(y.it.seq, A + 1 + B + 1);
-    usleep(30000);
+    sleep_us(GC_GAP_US + 100000); /* a drop waits 1 s past the window */
     int64_t mid2 = wall_ms();
     sleep_us(GC_GAP_US);
     fill(st, "c", C, NULL);
@@ -1057,7 +1057,7 @@ static void test_gc_newer_sighting_wins(void)
         return;
     struct titem a, b, c;
     put1(st, &a, "r", "again");
-    usleep(30000);
+    sleep_us(GC_GAP_US + 100000); /* a drop waits 1 s past the window */
     int64_t mid = wall_ms();
     sleep_us(GC_GAP_US);
     shut(st);
@@ -1159,12 +1159,47 @@ static void test_gc_keeps_undelivered_and_dead(void)
     shut(st);
 }
 
-/* A store from before the two generations: its keys are all in "seen",
- * with no generation state and the old sweep's positions in "meta".  The
- * first sweep takes it as current since then, holding keys up to then;
- * a window later the whole table goes in one drop, and the old positions
- * are gone. */
-static void test_gc_upgrades_a_store_of_one_table(void)
+/* meta_set - put (v != NULL) or delete a meta key, and drop "seen2" if
+ * asked: a store as an older version left it */
+static void meta_set(MDB_env *env, const char *key, const char *v, int drop_seen2)
+{
+    MDB_txn *txn;
+    MDB_dbi meta, dbi;
+    T_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    T_EQ_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {strlen(key), (void *)key}, val = {v ? strlen(v) : 0, (void *)v};
+    int rc = v ? mdb_put(txn, meta, &k, &val, 0) : mdb_del(txn, meta, &k, NULL);
+    T_CHECK(rc == 0 || (!v && rc == MDB_NOTFOUND));
+    if (drop_seen2) {
+        T_EQ_INT(mdb_dbi_open(txn, SEENGEN_NAME1, 0, &dbi), 0);
+        T_EQ_INT(mdb_drop(txn, dbi, 1), 0);
+    }
+    T_EQ_INT(mdb_txn_commit(txn), 0);
+}
+
+/* meta_is - 1 if meta key holds v (NULL: is absent) */
+static int meta_is(MDB_env *env, const char *key, const char *v)
+{
+    MDB_txn *txn;
+    MDB_dbi meta;
+    MDB_val k = {strlen(key), (void *)key}, val;
+    T_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    T_EQ_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    int rc = mdb_get(txn, meta, &k, &val);
+    int is = v ? rc == 0 && val.mv_size == strlen(v) && !memcmp(val.mv_data, v, val.mv_size)
+               : rc == MDB_NOTFOUND;
+    mdb_txn_abort(txn);
+    return is;
+}
+
+/* A store of format 1 (an older version: all keys in "seen", no "seen2",
+ * no generation state, the old sweep's position in meta).  A reader and
+ * `hookgate gc` beside the older gateway still using it leave its keys
+ * alone (that gateway would go on writing keys the state does not know);
+ * the first `serve` open upgrades it to format 2 with "seen" current since
+ * then, holding keys up to then; a window later it goes in one drop, and
+ * the old position is gone. */
+static void test_gc_upgrades_a_store_of_format_1(void)
 {
     char dir[128];
     fresh_dir(dir, sizeof(dir));
@@ -1174,40 +1209,100 @@ static void test_gc_upgrades_a_store_of_one_table(void)
     fill(st, "k", 200, NULL);
     shut(st);
     MDB_env *env = env_at(dir);
-    MDB_txn *txn;
-    MDB_dbi meta, dbi;
-    T_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    T_EQ_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    T_EQ_INT(mdb_dbi_open(txn, SEENGEN_NAME1, 0, &dbi), 0);
-    T_EQ_INT(mdb_drop(txn, dbi, 1), 0);
-    MDB_val gk = {strlen(SEENGEN_META), SEENGEN_META}, ok = {7, "gc_seen"},
-            ov = {8, "\0\0\0\0\0\0\0\5"};
-    T_EQ_INT(mdb_del(txn, meta, &gk, NULL), 0);
-    T_EQ_INT(mdb_put(txn, meta, &ok, &ov, 0), 0);
-    T_EQ_INT(mdb_txn_commit(txn), 0);
+    meta_set(env, "format", "1", 1);
+    meta_set(env, SEENGEN_META, NULL, 0);
+    meta_set(env, "gc_seen", "\1\2\3\4\5\6\7\10", 0);
+    mdb_env_close(env);
+
+    struct store *rd = NULL;
+    T_EQ_INT(store_open_reader(dir, &rd), HG_OK);
+    uint64_t seq = 0;
+    if (rd) {
+        T_EQ_INT(store_find_id(rd, "k-00007", &seq), HG_OK);
+        T_EQ_INT(seq, 8);
+        store_close(rd);
+    }
+    usleep(20000);
+    struct gc_stats gs;
+    T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK); /* every key is past 10 ms */
+    T_EQ_INT(gs.seen, 0);
+    T_EQ_INT(gs.keys_left, 1);
+    env = env_at(dir);
+    T_CHECK(meta_is(env, "format", "1"));
+    T_CHECK(meta_is(env, SEENGEN_META, NULL));
+    T_CHECK(meta_is(env, "gc_seen", "\1\2\3\4\5\6\7\10"));
     mdb_env_close(env);
 
     int64_t t0 = wall_ms();
-    struct gc_stats gs;
-    T_EQ_INT(gc_dir(dir, 1, NULL, 0, &gs), HG_OK); /* every key is past 1 ms: kept */
-    T_EQ_INT(gs.seen, 0);
+    st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    struct titem x;
+    put1(st, &x, "r", "k-00009"); /* its key, in "seen", still counts */
+    T_EQ_INT(x.it.duplicate, 1);
+    T_EQ_INT(x.it.seq, 10);
+    shut(st);
     env = env_at(dir);
+    T_CHECK(meta_is(env, "format", "2"));
     struct seengen g = gen_of(env);
     T_EQ_INT(g.cur, 0);
     T_CHECK(g.start_ms >= (uint64_t)t0 && g.newest[0] == g.start_ms);
-    T_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-    MDB_val v;
-    T_EQ_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-    T_EQ_INT(mdb_get(txn, meta, &ok, &v), MDB_NOTFOUND);
-    mdb_txn_abort(txn);
     mdb_env_close(env);
+
+    /* 10 ms windows: "seen" turns old at once, and goes 1 s (the slack)
+     * after its newest key - the upgrade's time - expired */
     usleep(20000);
+    T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
+    T_EQ_INT(gs.seen, 0);
+    T_EQ_INT(gs.keys_left, 0);
+    env = env_at(dir);
+    T_EQ_INT(gen_of(env).cur, 1);
+    T_CHECK(meta_is(env, "gc_seen", NULL));
+    mdb_env_close(env);
+    sleep_us(1100000);
     T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
     T_EQ_INT(gs.seen, 200);
     env = env_at(dir);
     size_t n = 0;
     T_EQ_INT(seen_has(env, "k-00001", &n), 0);
     T_EQ_INT(n, 0);
+    mdb_env_close(env);
+}
+
+/* The newer sighting decides whichever table holds it (the lookup goes
+ * through the tables in a fixed order). */
+static void test_seengen_lookup_newer_wins(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    shut(st);
+    MDB_env *env = env_at(dir);
+    for (int newer = 0; newer < 2; newer++) {
+        MDB_txn *txn;
+        MDB_dbi tab[2];
+        T_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+        T_EQ_INT(mdb_dbi_open(txn, SEENGEN_NAME0, 0, &tab[0]), 0);
+        T_EQ_INT(mdb_dbi_open(txn, SEENGEN_NAME1, 0, &tab[1]), 0);
+        for (int t = 0; t < 2; t++) {
+            unsigned char v[16];
+            storeloc_put64(v, t == newer ? 7 : 3);
+            storeloc_put64(v + 8, t == newer ? 5000 : 1000);
+            MDB_val key = {3, "r\0x"}, val = {16, v};
+            T_EQ_INT(mdb_put(txn, tab[t], &key, &val, 0), 0);
+        }
+        uint64_t seq = 0, first = 0;
+        T_EQ_INT(seengen_lookup(txn, tab, "r\0x", 3, &seq, &first), 0);
+        T_EQ_INT(seq, 7);
+        T_EQ_INT(first, 5000);
+        MDB_dbi one[2] = {tab[1 - newer], 0}; /* a table that does not exist is skipped */
+        T_EQ_INT(seengen_lookup(txn, one, "r\0x", 3, &seq, &first), 0);
+        T_EQ_INT(seq, 3);
+        T_EQ_INT(seengen_lookup(txn, tab, "r\0y", 3, &seq, &first), MDB_NOTFOUND);
+        mdb_txn_abort(txn);
+    }
     mdb_env_close(env);
 }
 
@@ -1455,7 +1550,8 @@ int main(void)
     T_RUN(test_gc_drops_generations);
     T_RUN(test_gc_newer_sighting_wins);
     T_RUN(test_gc_keeps_undelivered_and_dead);
-    T_RUN(test_gc_upgrades_a_store_of_one_table);
+    T_RUN(test_gc_upgrades_a_store_of_format_1);
+    T_RUN(test_seengen_lookup_newer_wins);
     T_RUN(test_rejected_ring_bounded_newest_first_and_persistent);
     nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return t_finish();
