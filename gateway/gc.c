@@ -52,6 +52,9 @@
 /* a generation is dropped this long after its newest key expired: the
  * writer takes its clock for a batch just before it reads the tables */
 #define GC_DROP_SLACK_MS 1000
+/* keys deleted a transaction in the bounded mode (gc_txn's chunked): few
+ * enough that their dirty pages fit where a whole drop's free list did not */
+#define GC_CHUNK_KEYS 2000
 
 /* One gc transaction's state. */
 struct gc {
@@ -59,6 +62,8 @@ struct gc {
     MDB_dbi seen[2], events, cursors, dead, meta;
     uint64_t now, window;
     uint64_t horizon; /* received before this: past the window */
+    size_t chunk;     /* 0: drop an expired generation whole; else delete at most this many keys */
+    int keys_more;    /* a generation was left part-deleted (chunk) */
     /* the sinks that hold dead letters (loaded on first use) */
     int dead_loaded, dead_all;
     size_t ndead;
@@ -212,9 +217,53 @@ static int prune_events(struct gc *g, const char *const *sinks, size_t nsinks, s
     return rc;
 }
 
-/* generations - drop the old dedupe table if everything it may hold has
+/* del_keys - delete at most g->chunk keys from the start of table dbi;
+ * *n counts them. */
+static int del_keys(struct gc *g, MDB_dbi dbi, uint64_t *n)
+{
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(g->txn, dbi, &c);
+    if (rc)
+        return rc;
+    /* after a delete the cursor sits on the next key; MDB_NEXT returns it */
+    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && *n < g->chunk && !rc;
+         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        rc = mdb_cursor_del(c, 0);
+        (*n)++;
+    }
+    mdb_cursor_close(c);
+    return rc;
+}
+
+/* expire - empty the old table (all its keys are past the window): one
+ * mdb_drop, or with g->chunk a bounded number of deletes.  ms_entries
+ * becomes what is left in it. */
+static int expire(struct gc *g, MDB_dbi dbi, MDB_stat *ms, struct gc_stats *out)
+{
+    if (!g->chunk) {
+        int rc = mdb_drop(g->txn, dbi, 0);
+        if (!rc) {
+            out->seen += ms->ms_entries;
+            ms->ms_entries = 0;
+        }
+        return rc;
+    }
+    uint64_t n = 0;
+    int rc = del_keys(g, dbi, &n);
+    if (rc)
+        return rc;
+    out->seen += n;
+    ms->ms_entries = n < ms->ms_entries ? ms->ms_entries - n : 0;
+    g->keys_more = ms->ms_entries != 0;
+    return 0;
+}
+
+/* generations - empty the old dedupe table if everything it may hold has
  * expired, and make it the current one if that one has been current for a
- * window (then the new old one may be droppable too): at most two drops. */
+ * window (then the new old one may be expired too): at most two drops.
+ * With g->chunk (a map too full to record a big drop's free pages) the
+ * keys go a bounded number per transaction instead. */
 static int generations(struct gc *g, struct gc_stats *out)
 {
     struct seengen sg;
@@ -227,12 +276,12 @@ static int generations(struct gc *g, struct gc_stats *out)
         if ((rc = mdb_stat(g->txn, g->seen[old], &ms)))
             break;
         if (ms.ms_entries && sg.newest[old] + GC_DROP_SLACK_MS < g->horizon) {
-            if ((rc = mdb_drop(g->txn, g->seen[old], 0)))
+            if ((rc = expire(g, g->seen[old], &ms, out)))
                 break;
-            out->seen += ms.ms_entries;
-            ms.ms_entries = 0;
-            sg.newest[old] = 0;
-            changed = 1;
+            if (!ms.ms_entries) {
+                sg.newest[old] = 0;
+                changed = 1;
+            }
         }
         if (ms.ms_entries || g->now < sg.start_ms + g->window)
             break;
@@ -293,10 +342,11 @@ static int forget_old_meta(struct gc *g)
 }
 
 int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t nsinks, size_t max,
-           struct gc_stats *out)
+           int chunked, struct gc_stats *out)
 {
     struct gc g;
     memset(&g, 0, sizeof(g));
+    g.chunk = !chunked ? 0 : max < GC_CHUNK_KEYS ? max : GC_CHUNK_KEYS;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     g.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -316,24 +366,31 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
     }
     size_t steps = 0;
     int v2 = 0;
+    struct gc_stats got = {0, 0, 0, 0, 0}; /* into *out once committed */
     rc = format_2(&g, &v2);
     if (!rc && v2)
-        rc = generations(&g, out);
+        rc = generations(&g, &got);
     else
-        out->keys_left = 1;
+        got.keys_left = 1;
     if (!rc)
-        rc = prune_events(&g, sinks, nsinks, max, &steps, out);
+        rc = prune_events(&g, sinks, nsinks, max, &steps, &got);
     if (!rc && v2)
         rc = forget_old_meta(&g);
     if (!rc)
-        rc = first_indexed(&g, &out->first);
+        rc = first_indexed(&g, &got.first);
     gc_free(&g);
     if (rc) {
         mdb_txn_abort(g.txn);
         return rc;
     }
-    out->more = steps >= max;
-    return mdb_txn_commit(g.txn);
+    if ((rc = mdb_txn_commit(g.txn)))
+        return rc;
+    out->seen += got.seen;
+    out->events += got.events;
+    out->first = got.first;
+    out->keys_left |= got.keys_left;
+    out->more = steps >= max || g.keys_more;
+    return 0;
 }
 
 int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t nsinks,
@@ -346,10 +403,18 @@ int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t
     if (!rc)
         rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
     memset(out, 0, sizeof(*out));
+    /* the map here is the file's size, which a running gateway grows: a
+     * drop that cannot record its free pages in it goes in bounded deletes */
+    int chunked = 0;
     do {
         out->more = 0;
         if (!rc)
-            rc = gc_txn(env, window_ms, sinks, nsinks, 10000, out);
+            rc = gc_txn(env, window_ms, sinks, nsinks, 10000, chunked, out);
+        if (rc == MDB_MAP_FULL && !chunked) {
+            chunked = 1;
+            rc = 0;
+            out->more = 1;
+        }
     } while (!rc && out->more);
     if (rc)
         fprintf(stderr, "hookgate: gc in %s: %s\n", dir, mdb_strerror(rc));

@@ -18,10 +18,16 @@ struct gc_stats {
 };
 
 /* gc_txn - one write transaction on env of at most max event deletions
- * (and at most two drops of a dedupe generation), adding to *out.  sinks/nsinks: the configured
- * sinks (NULL/0: every sink that has a cursor).  Returns an LMDB code (0 ok). */
+ * (and at most two drops of a dedupe generation), adding to *out.
+ * sinks/nsinks: the configured sinks (NULL/0: every sink that has a
+ * cursor).  chunked: an expired generation's keys are deleted a bounded
+ * number per transaction (at most max, at most 2,000) instead of dropped
+ * whole - for a map that is full: a drop records every page it frees in
+ * one free-list entry, which needs room (MDB_MAP_FULL); a few deletes need
+ * less, though still some.  Returns an LMDB code (0 ok); *out counts only
+ * what a committed transaction removed when it returns 0. */
 int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t nsinks, size_t max,
-           struct gc_stats *out);
+           int chunked, struct gc_stats *out);
 
 /* gc_dir - open the store in dir beside a running gateway and prune until
  * done (sinks as for gc_txn).  HG_OK or HG_ESTORE (message on stderr). */

@@ -49,23 +49,28 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int grow_map(struct store *st)
+int store_grow_map(struct store *st)
 {
-    if (st->map_size >= st->max_size)
-        return HG_EFULL;
+    /* the checkpointer and the sweeper may both hit a full map: the size
+     * is read and changed under the write side of resize_lock */
+    pthread_rwlock_wrlock(&st->resize_lock);
     uint64_t n = st->map_size * 2;
     if (n > st->max_size)
         n = st->max_size;
-    pthread_rwlock_wrlock(&st->resize_lock);
-    int rc = mdb_env_set_mapsize(st->env, (size_t)n);
+    int rc = st->map_size >= st->max_size ? -1
+             : st->env                    ? mdb_env_set_mapsize(st->env, (size_t)n)
+                                          : EINVAL;
+    if (!rc)
+        st->map_size = n;
     pthread_rwlock_unlock(&st->resize_lock);
+    if (rc < 0)
+        return HG_EFULL;
     if (rc) {
         log_msg(LOG_ERROR, "store: cannot grow map", "{s:I,s:s}", "size", (json_int_t)n, "error",
                 mdb_strerror(rc));
         return HG_ESTORE;
     }
     log_msg(LOG_INFO, "store: map grown", "{s:I}", "size", (json_int_t)n);
-    st->map_size = n;
     return HG_OK;
 }
 
@@ -217,7 +222,7 @@ static int checkpoint(struct store *st, uint64_t target, const struct cursor_slo
     pthread_mutex_unlock(&st->plock);
     for (int tries = 0; rc == 0; tries++) { /* grown: the whole checkpoint again */
         rc = ckpt_txn(st, ev, n, cur, ncur);
-        if (rc != MDB_MAP_FULL || tries == 15 || grow_map(st))
+        if (rc != MDB_MAP_FULL || tries == 15 || store_grow_map(st))
             break;
         rc = 0;
     }

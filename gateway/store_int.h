@@ -231,6 +231,11 @@ static inline uint64_t store_pend_last(const struct store_pend *p)
     return p->pruned + p->n;
 }
 
+/* store_grow_map - double the map (at most max_size) after MDB_MAP_FULL;
+ * takes resize_lock's write side, so the caller holds no transaction and
+ * no read side.  HG_OK, HG_EFULL (already at max_size) or HG_ESTORE. */
+int store_grow_map(struct store *st);
+
 /* store_reopen - close and reopen the environment after a failed commit or
  * sweep (store_open.c).  Writer thread only, with no transaction of its
  * own open.  0 or an LMDB/errno code; on failure st->env is NULL and

@@ -190,6 +190,7 @@ static void *sweeper_main(void *arg)
     pthread_setname_np(pthread_self(), "hg-store-gc"); /* top -H, perf */
     struct store *st = arg;
     uint64_t wait_ms = st->gc_interval_ms;
+    int chunked = 0; /* set while a generation goes in bounded deletes */
     pthread_mutex_lock(&st->lock);
     while (!st->stopping) {
         struct timespec dl;
@@ -207,14 +208,27 @@ static void *sweeper_main(void *arg)
         size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
+        int64_t t0 = now_ms();
         struct gc_stats gs = {0, 0, 0, 0, 0};
-        pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
         int rc = MDB_PANIC;
-        if (st->env) {
-            mdb_reader_check(st->env, &dead_readers);
-            rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, &gs);
+        /* a full map: grown as the checkpointer does, then (at max_size)
+         * the generation's keys go in bounded deletes (gc.h) */
+        for (int tries = 0; tries < 16; tries++) {
+            pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
+            rc = MDB_PANIC;
+            if (st->env) {
+                mdb_reader_check(st->env, &dead_readers);
+                rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, chunked, &gs);
+            }
+            pthread_rwlock_unlock(&st->resize_lock);
+            if (rc != MDB_MAP_FULL || chunked)
+                break;
+            int g = store_grow_map(st);
+            if (g == HG_EFULL)
+                chunked = 1;
+            else if (g)
+                break;
         }
-        pthread_rwlock_unlock(&st->resize_lock);
         if (dead_readers)
             log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
         if (rc)
@@ -227,9 +241,10 @@ static void *sweeper_main(void *arg)
             st->need_reopen = 1;
             pthread_cond_signal(&st->ckpt_wake);
             pthread_mutex_unlock(&st->lock);
-        } else if (gs.seen || gs.events) {
-            log_msg(LOG_INFO, "store: retention sweep", "{s:I,s:I}", "dedupe_keys",
-                    (json_int_t)gs.seen, "events", (json_int_t)gs.events);
+        } else if (!rc && (gs.seen || gs.events)) {
+            log_msg(LOG_INFO, "store: retention sweep", "{s:I,s:I,s:I}", "dedupe_keys",
+                    (json_int_t)gs.seen, "events", (json_int_t)gs.events, "ms",
+                    (json_int_t)(now_ms() - t0));
         }
         if (!rc && gs.first) {
             size_t n = seglog_drop_before(st->log, gs.first);
@@ -237,6 +252,8 @@ static void *sweeper_main(void *arg)
                 log_msg(LOG_INFO, "store: retention removed log segments", "{s:I,s:I}", "segments",
                         (json_int_t)n, "below_seq", (json_int_t)gs.first);
         }
+        if (!rc && !gs.more)
+            chunked = 0; /* the next generation may well be dropped whole */
         wait_ms = (!rc && gs.more) ? 100 : st->gc_interval_ms;
         pthread_mutex_lock(&st->lock);
     }

@@ -44,6 +44,8 @@ class GcSweep(hg.GatewayTest):
         self.assertEqual(sorted(ids), sorted("new-%d" % i for i in range(80)))
         swept = [l for l in g.logs() if l.get("msg") == "store: retention sweep"]
         self.assertEqual(sum(l["events"] for l in swept), 20, swept)
+        # each sweep says how long its transaction took
+        self.assertTrue(all(isinstance(l.get("ms"), int) and l["ms"] >= 0 for l in swept), swept)
         # an expired id is new again, with the next seq
         r = self.post_generic(g, b'{"event_id":"old-3"}')
         self.assertEqual(r.json(), {"status": "accepted", "id": "old-3", "seq": 101})
