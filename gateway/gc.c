@@ -49,8 +49,9 @@
 #define GC_META_OLD0  "gc_seen"
 #define GC_META_OLD1  "gc_scan"
 #define GC_DEAD_SINKS 64 /* past this many sinks with dead letters: scan them all */
-/* a generation is dropped this long after its newest key expired: the
- * writer takes its clock for a batch just before it reads the tables */
+/* a generation is dropped this long after its newest key expired: a
+ * margin (the writer reads its clock for a batch just after it begins the
+ * snapshot it looks keys up in, store.c, which is what makes a drop safe) */
 #define GC_DROP_SLACK_MS 1000
 /* keys deleted a transaction in the bounded mode (gc_txn's chunked): few
  * enough that their dirty pages fit where a whole drop's free list did not */
@@ -171,14 +172,17 @@ static int dead_holds(struct gc *g, uint64_t seq)
     return held;
 }
 
-/* prune_events - delete the expired, delivered events from the start of
- * the index, up to budget deletions. */
+/* prune_events - delete the expired, delivered events from out->from (0:
+ * the index's start), up to budget steps (a deletion, or a dead letter
+ * passed over); out->from becomes the seq to go on from, or 0 when the
+ * walk reached an event that must stay (the pass is over). */
 static int prune_events(struct gc *g, const char *const *sinks, size_t nsinks, size_t budget,
                         size_t *steps, struct gc_stats *out)
 {
     MDB_cursor *c;
     MDB_val k, v;
-    uint64_t low = min_cursor(g->txn, g->cursors, sinks, nsinks), newest = 0;
+    uint64_t low = min_cursor(g->txn, g->cursors, sinks, nsinks), newest = 0, from = out->from;
+    out->from = 0;
     if (!low)
         return 0;
     int rc = mdb_cursor_open(g->txn, g->events, &c);
@@ -191,12 +195,19 @@ static int prune_events(struct gc *g, const char *const *sinks, size_t nsinks, s
         newest = storeloc_get64(k.mv_data);
     /* events are in seq order and (nearly) in time order: stop at the
      * first one that must stay */
-    for (int r = mdb_cursor_get(c, &k, &v, MDB_FIRST); r == 0 && *steps < budget && !rc;
-         r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    unsigned char fk[8];
+    storeloc_put64(fk, from);
+    k = (MDB_val){sizeof(fk), fk};
+    int r = mdb_cursor_get(c, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
+    for (; r == 0 && !rc; r = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         struct event ev;
         if (k.mv_size != 8)
             continue;
         uint64_t seq = storeloc_get64(k.mv_data);
+        if (*steps >= budget) {
+            out->from = seq; /* more to walk: the next transaction starts here */
+            break;
+        }
         if (seq > low || seq >= newest)
             break;
         struct store_loc l;
@@ -207,8 +218,10 @@ static int prune_events(struct gc *g, const char *const *sinks, size_t nsinks, s
                    (uint64_t)ev.received_ms >= g->horizon) {
             break;
         }
-        if (dead_holds(g, seq))
+        if (dead_holds(g, seq)) {
+            (*steps)++; /* passed over: bounded like a deletion */
             continue;
+        }
         rc = mdb_cursor_del(c, 0);
         (*steps)++;
         out->events++;
@@ -366,14 +379,14 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
     }
     size_t steps = 0;
     int v2 = 0;
-    struct gc_stats got = {0, 0, 0, 0, 0}; /* into *out once committed */
+    struct gc_stats got = {0, 0, 0, 0, 0, out->from}; /* into *out once committed */
     rc = format_2(&g, &v2);
     if (!rc && v2)
         rc = generations(&g, &got);
     else
         got.keys_left = 1;
     if (!rc)
-        rc = prune_events(&g, sinks, nsinks, max, &steps, &got);
+        rc = prune_events(&g, sinks, nsinks, g.chunk ? g.chunk : max, &steps, &got);
     if (!rc && v2)
         rc = forget_old_meta(&g);
     if (!rc)
@@ -389,7 +402,8 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
     out->events += got.events;
     out->first = got.first;
     out->keys_left |= got.keys_left;
-    out->more = steps >= max || g.keys_more;
+    out->from = got.from;
+    out->more = got.from != 0 || g.keys_more;
     return 0;
 }
 
@@ -403,8 +417,9 @@ int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t
     if (!rc)
         rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
     memset(out, 0, sizeof(*out));
-    /* the map here is the file's size, which a running gateway grows: a
-     * drop that cannot record its free pages in it goes in bounded deletes */
+    /* the map here is the size the last writer recorded (at least the used
+     * size), which only the running gateway grows: a drop that cannot
+     * record its free pages in it goes in bounded deletes */
     int chunked = 0;
     do {
         out->more = 0;
@@ -413,6 +428,9 @@ int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t
         if (rc == MDB_MAP_FULL && !chunked) {
             chunked = 1;
             rc = 0;
+            out->more = 1;
+        } else if (rc == MDB_MAP_RESIZED) { /* the gateway grew it meanwhile */
+            rc = mdb_env_set_mapsize(env, 0);
             out->more = 1;
         }
     } while (!rc && out->more);

@@ -15,10 +15,16 @@ struct gc_stats {
     uint64_t first;  /* lowest seq still indexed after the last transaction (0: none);
                       * the log's segments below it can go (seglog_drop_before) */
     int keys_left;   /* the store is of an older format: its keys were left alone */
+    uint64_t from;   /* in and out: the seq the next transaction's event walk starts at
+                      * (0: the index's start); a pass ends when more is 0 */
 };
 
-/* gc_txn - one write transaction on env of at most max event deletions
- * (and at most two drops of a dedupe generation), adding to *out.
+/* gc_txn - one write transaction on env of at most max steps of the event
+ * walk - a deletion, or an event kept as a dead letter passed over - (and
+ * at most two drops of a dedupe generation), adding to *out.  The walk
+ * starts at out->from and leaves there the seq to go on from while there
+ * is more, so a long run of dead letters at the index's start is walked
+ * once a pass, max a transaction, not by every transaction.
  * sinks/nsinks: the configured sinks (NULL/0: every sink that has a
  * cursor).  chunked: an expired generation's keys are deleted a bounded
  * number per transaction (at most max, at most 2,000) instead of dropped

@@ -151,7 +151,7 @@ static int frame_event(struct store *st, MDB_txn *rt, struct store_item *it, uin
 /* frame_batch - dedupe and frame every item; *nslots events are new.
  * 0 or an LMDB/errno code. */
 static int frame_batch(struct store *st, struct store_item *items, struct wslot *slots,
-                       size_t *nslots, uint64_t *next, int64_t now)
+                       size_t *nslots, uint64_t *next)
 {
     MDB_txn *rt = NULL;
     pthread_mutex_lock(&st->plock);
@@ -159,6 +159,10 @@ static int frame_batch(struct store *st, struct store_item *items, struct wslot 
     pthread_mutex_unlock(&st->plock);
     pthread_rwlock_rdlock(&st->resize_lock);
     int rc = store_rtxn(st, &rt); /* begun after the prune: sees what was pruned */
+    /* the clock after the snapshot: a dedupe generation the snapshot no
+     * longer holds was dropped before now was read, when every key in it
+     * was already past the window (gc.c) */
+    int64_t now = now_ms();
     if (!rc && st->log_seq < *next) {
         /* seqs moved on past the log's last record (a store from before
          * the log whose cursors are ahead): a probe record says so */
@@ -290,7 +294,7 @@ static void commit_batch(struct store *st, struct store_item *items, size_t nite
     st->wlen = 0;
     int rc = st->log_broken ? log_retry_cut(st) : 0;
     if (!rc)
-        rc = frame_batch(st, items, slots, &nslots, &next, now_ms());
+        rc = frame_batch(st, items, slots, &nslots, &next);
     if (!rc && nslots && full(st))
         rc = MDB_MAP_FULL;
     if (!rc && st->wlen)

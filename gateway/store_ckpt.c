@@ -49,22 +49,22 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int store_grow_map(struct store *st)
+/* grow_map - double the map (at most max_size) after MDB_MAP_FULL, for a
+ * checkpoint or for the sweeper (need_grow).  Only this thread resizes, so
+ * its own transactions need no lock; the others' run under resize_lock's
+ * read side. */
+static int grow_map(struct store *st)
 {
-    /* the checkpointer and the sweeper may both hit a full map: the size
-     * is read and changed under the write side of resize_lock */
-    pthread_rwlock_wrlock(&st->resize_lock);
+    if (st->map_size >= st->max_size)
+        return HG_EFULL;
     uint64_t n = st->map_size * 2;
     if (n > st->max_size)
         n = st->max_size;
-    int rc = st->map_size >= st->max_size ? -1
-             : st->env                    ? mdb_env_set_mapsize(st->env, (size_t)n)
-                                          : EINVAL;
+    pthread_rwlock_wrlock(&st->resize_lock);
+    int rc = mdb_env_set_mapsize(st->env, (size_t)n);
     if (!rc)
-        st->map_size = n;
+        st->map_size = n; /* the sweeper reads it under the read side */
     pthread_rwlock_unlock(&st->resize_lock);
-    if (rc < 0)
-        return HG_EFULL;
     if (rc) {
         log_msg(LOG_ERROR, "store: cannot grow map", "{s:I,s:s}", "size", (json_int_t)n, "error",
                 mdb_strerror(rc));
@@ -222,7 +222,7 @@ static int checkpoint(struct store *st, uint64_t target, const struct cursor_slo
     pthread_mutex_unlock(&st->plock);
     for (int tries = 0; rc == 0; tries++) { /* grown: the whole checkpoint again */
         rc = ckpt_txn(st, ev, n, cur, ncur);
-        if (rc != MDB_MAP_FULL || tries == 15 || store_grow_map(st))
+        if (rc != MDB_MAP_FULL || tries == 15 || grow_map(st))
             break;
         rc = 0;
     }
@@ -267,8 +267,8 @@ static int ckpt_due(struct store *st, int final, int64_t since, int *ncur, int64
     int any = events || *ncur || st->dead_pending || st->rej_pending;
     int64_t age = mono_ms() - since;
     *wait_ms = STORE_CKPT_MS;
-    if (final || st->need_reopen)
-        return any || st->need_reopen;
+    if (final || st->need_reopen || st->need_grow)
+        return any || st->need_reopen || st->need_grow;
     if (st->ckpt_failing) /* retry once a second, whatever is waiting */
         return any && age >= 1000;
     if ((events && (age >= STORE_CKPT_MS || target - st->ckpt_seq >= STORE_CKPT_KICK)) ||
@@ -339,6 +339,14 @@ void *store_ckpt_main(void *arg)
             st->need_reopen = 0;
             pthread_mutex_unlock(&st->lock);
             store_reopen(st);
+            pthread_mutex_lock(&st->lock);
+            continue;
+        }
+        if (st->need_grow) { /* the sweeper retries once it is done */
+            st->need_grow = 0;
+            pthread_mutex_unlock(&st->lock);
+            if (st->env)
+                grow_map(st);
             pthread_mutex_lock(&st->lock);
             continue;
         }

@@ -132,6 +132,7 @@ struct store {
     int draining, stopping, healthy;
     int broken;            /* env closed after a failed commit and not reopened */
     int need_reopen;       /* a sweep commit failed: the writer reopens the env */
+    int need_grow;         /* a sweep found the map full: the checkpointer grows it */
     int64_t reopen_ms;     /* writer only: the last reopen attempt */
     int64_t event_fail_ms; /* last failed commit holding events; 0 after a good one */
     uint64_t last_seq;
@@ -230,11 +231,6 @@ static inline uint64_t store_pend_last(const struct store_pend *p)
 {
     return p->pruned + p->n;
 }
-
-/* store_grow_map - double the map (at most max_size) after MDB_MAP_FULL;
- * takes resize_lock's write side, so the caller holds no transaction and
- * no read side.  HG_OK, HG_EFULL (already at max_size) or HG_ESTORE. */
-int store_grow_map(struct store *st);
 
 /* store_reopen - close and reopen the environment after a failed commit or
  * sweep (store_open.c).  Writer thread only, with no transaction of its

@@ -190,7 +190,8 @@ static void *sweeper_main(void *arg)
     pthread_setname_np(pthread_self(), "hg-store-gc"); /* top -H, perf */
     struct store *st = arg;
     uint64_t wait_ms = st->gc_interval_ms;
-    int chunked = 0; /* set while a generation goes in bounded deletes */
+    int chunked = 0;   /* set while a generation goes in bounded deletes */
+    uint64_t from = 0; /* where the event walk goes on (gc.h): 0 starts a pass */
     pthread_mutex_lock(&st->lock);
     while (!st->stopping) {
         struct timespec dl;
@@ -208,30 +209,40 @@ static void *sweeper_main(void *arg)
         size_t gc_nsinks = st->gc_nsinks;
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
-        int64_t t0 = now_ms();
-        struct gc_stats gs = {0, 0, 0, 0, 0};
+        int64_t t0 = 0;
+        struct gc_stats gs = {0, 0, 0, 0, 0, from};
         int rc = MDB_PANIC;
-        /* a full map: grown as the checkpointer does, then (at max_size)
-         * the generation's keys go in bounded deletes (gc.h) */
-        for (int tries = 0; tries < 16; tries++) {
+        /* a full map: the checkpointer grows it (the one thread that
+         * resizes) and the sweep is tried again soon; at max_size the
+         * generation's keys go in bounded deletes (gc.h) */
+        int at_max = 0;
+        for (int tries = 0; tries < 2; tries++) {
             pthread_rwlock_rdlock(&st->resize_lock); /* no remap or reopen under a transaction */
             rc = MDB_PANIC;
+            t0 = now_ms();
             if (st->env) {
-                mdb_reader_check(st->env, &dead_readers);
+                int dead = 0;
+                mdb_reader_check(st->env, &dead);
+                dead_readers += dead;
                 rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, chunked, &gs);
             }
+            at_max = st->map_size >= st->max_size;
             pthread_rwlock_unlock(&st->resize_lock);
-            if (rc != MDB_MAP_FULL || chunked)
+            if (rc != MDB_MAP_FULL || chunked || !at_max)
                 break;
-            int g = store_grow_map(st);
-            if (g == HG_EFULL)
-                chunked = 1;
-            else if (g)
-                break;
+            chunked = 1;
+        }
+        if (rc == MDB_MAP_FULL && !at_max) {
+            pthread_mutex_lock(&st->lock);
+            st->need_grow = 1;
+            pthread_cond_signal(&st->ckpt_wake);
+            pthread_mutex_unlock(&st->lock);
         }
         if (dead_readers)
             log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
-        if (rc)
+        if (rc == MDB_MAP_FULL && !at_max)
+            log_msg(LOG_INFO, "store: retention sweep needs a larger map; growing it", NULL);
+        else if (rc)
             log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
                     mdb_strerror(rc));
         if (rc && rc != MDB_MAP_FULL && rc != MDB_PANIC) {
@@ -254,7 +265,9 @@ static void *sweeper_main(void *arg)
         }
         if (!rc && !gs.more)
             chunked = 0; /* the next generation may well be dropped whole */
-        wait_ms = (!rc && gs.more) ? 100 : st->gc_interval_ms;
+        if (!rc)
+            from = gs.from;
+        wait_ms = (!rc && gs.more) || (rc == MDB_MAP_FULL && !at_max) ? 100 : st->gc_interval_ms;
         pthread_mutex_lock(&st->lock);
     }
     pthread_mutex_unlock(&st->lock);

@@ -1138,6 +1138,13 @@ static void test_sweep_grows_a_full_map(void)
         shut(st);
         MDB_env *env = env_at(dir);
         seen_has(env, "x", &left);
+        MDB_envinfo info;
+        MDB_stat es;
+        T_EQ_INT(mdb_env_info(env, &info), 0);
+        T_EQ_INT(mdb_env_stat(env, &es), 0);
+        /* opened at exactly its used size, the map was grown for the drop */
+        if (!left)
+            T_CHECK(info.me_mapsize > (size_t)(info.me_last_pgno + 1) * es.ms_psize);
         mdb_env_close(env);
     }
     T_EQ_INT(left, 0);
@@ -1254,6 +1261,66 @@ static void test_gc_keeps_undelivered_and_dead(void)
         T_EQ_INT(s.seqs[1], 51);
     }
     shut(st);
+}
+
+/* A long run of dead letters at the index's start is walked a bounded
+ * number of steps a transaction, each transaction going on where the last
+ * stopped (out->from), not from the start every time; a pass ends at the
+ * first event that must stay, and the next pass starts over, so an event
+ * whose dead letter went meanwhile is pruned then. */
+static void test_gc_walks_dead_letters_in_bounded_steps(void)
+{
+    enum { OLD = 300, DEAD = 250, MAX = 100 };
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    fill(st, "old", OLD, NULL);
+    usleep(30000);
+    int64_t mid = wall_ms();
+    sleep_us(GC_GAP_US);
+    fill(st, "new", 5, NULL);
+    for (int i = 1; i <= DEAD; i++)
+        T_EQ_INT(store_dead_add(st, "out", (uint64_t)i, 3, "gave up"), HG_OK);
+    T_EQ_INT(store_cursor_set(st, "out", OLD + 5), HG_OK);
+    shut(st);
+
+    MDB_env *env = env_at(dir);
+    uint64_t window = (uint64_t)(wall_ms() - mid);
+    struct gc_stats gs;
+    memset(&gs, 0, sizeof(gs));
+    uint64_t from[6] = {0}, events[6] = {0};
+    int calls = 0;
+    for (; calls < 6 && (calls == 0 || gs.more); calls++) {
+        uint64_t before = gs.events;
+        gs.more = 0;
+        T_EQ_INT(gc_txn(env, window, NULL, 0, MAX, 0, &gs), 0);
+        from[calls] = gs.from;
+        events[calls] = gs.events - before;
+    }
+    T_EQ_INT(calls, 4);
+    T_EQ_INT(from[0], MAX + 1); /* 1..100: dead letters passed over */
+    T_EQ_INT(events[0], 0);
+    T_EQ_INT(from[1], 2 * MAX + 1);
+    T_EQ_INT(events[1], 0);
+    T_EQ_INT(from[2], OLD + 1); /* 201..250 passed over, 251..300 pruned */
+    T_EQ_INT(events[2], OLD - DEAD);
+    T_EQ_INT(from[3], 0); /* new-00000 must stay: the pass is over */
+    T_EQ_INT(events[3], 0);
+    T_EQ_INT(gs.more, 0);
+    mdb_env_close(env);
+
+    st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    T_EQ_INT(store_dead_del(st, "out", 5), HG_OK);
+    shut(st);
+    env = env_at(dir);
+    gc_all(env, (uint64_t)(wall_ms() - mid), &gs); /* a new pass, from the start */
+    T_EQ_INT(gs.events, 1);
+    T_EQ_INT(gs.from, 0);
+    mdb_env_close(env);
 }
 
 /* meta_set - put (v != NULL) or delete a meta key, and drop "seen2" if
@@ -1649,6 +1716,7 @@ int main(void)
     T_RUN(test_sweep_grows_a_full_map);
     T_RUN(test_gc_newer_sighting_wins);
     T_RUN(test_gc_keeps_undelivered_and_dead);
+    T_RUN(test_gc_walks_dead_letters_in_bounded_steps);
     T_RUN(test_gc_upgrades_a_store_of_format_1);
     T_RUN(test_seengen_lookup_newer_wins);
     T_RUN(test_rejected_ring_bounded_newest_first_and_persistent);
