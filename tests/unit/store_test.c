@@ -812,6 +812,34 @@ static void test_map_full_then_larger_max(void)
     tracker_destroy(&t);
 }
 
+/* small_map - a store config on dir with a 1 MiB first map and room to
+ * grow to 96 MiB */
+static struct store_cfg small_map(const char *dir)
+{
+    struct store_cfg cfg = {.dir = dir,
+                            .max_size = 96ULL << 20,
+                            .dedupe_window_ms = WEEK_MS,
+                            .initial_size = 1ULL << 20};
+    return cfg;
+}
+
+/* put_long - n events of route "r" with 420-byte ids prefix-%05d-0...,
+ * submitted and waited for; the items (the caller frees them). */
+static struct titem *put_long(struct store *st, const char *prefix, int n)
+{
+    struct titem *items = calloc((size_t)n, sizeof(*items));
+    struct tracker t;
+    tracker_init(&t);
+    for (int i = 0; items && i < n; i++) {
+        snprintf(items[i].id, sizeof(items[i].id), "%s-%05d-%0400d", prefix, i, 0);
+        ev_init(&items[i], &t, "r", "{}", 2);
+        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
+    }
+    wait_done(&t);
+    tracker_destroy(&t);
+    return items;
+}
+
 /* In-process growth: past the initial map, a checkpoint hitting
  * MDB_MAP_FULL is replayed after the map is doubled (capped at max_size).
  * The bodies are in the log: long ids fill LMDB's dedupe table. */
@@ -820,23 +848,14 @@ static void test_map_grows_in_process(void)
     enum { N = 20000 }; /* ~9 MiB of 420-byte dedupe keys: the 1 MiB map doubles 4 times */
     char dir[128];
     fresh_dir(dir, sizeof(dir));
-    struct store_cfg cfg = {.dir = dir,
-                            .max_size = 96ULL << 20,
-                            .dedupe_window_ms = WEEK_MS,
-                            .initial_size = 1ULL << 20};
+    struct store_cfg cfg = small_map(dir);
     struct store *st = NULL;
     T_EQ_INT(store_open(&cfg, &st), HG_OK);
     if (!st)
         return;
-    struct titem *items = calloc(N, sizeof(*items));
-    struct tracker t;
-    tracker_init(&t);
-    for (int i = 0; i < N; i++) {
-        snprintf(items[i].id, sizeof(items[i].id), "grow-%05d-%0400d", i, 0);
-        ev_init(&items[i], &t, "r", "{}", 2);
-        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
-    }
-    wait_done(&t);
+    struct titem *items = put_long(st, "grow", N);
+    if (!items)
+        return;
     int all_ok = 1, in_order = 1;
     for (int i = 0; i < N; i++) {
         all_ok &= items[i].it.result == HG_OK && items[i].calls == 1;
@@ -853,7 +872,6 @@ static void test_map_grows_in_process(void)
     T_EQ_INT(stat(path, &sb), 0);
     T_CHECK((uint64_t)sb.st_size > (4ULL << 20)); /* the map really grew past 1 MiB */
     free(items);
-    tracker_destroy(&t);
 }
 
 /* ---- retention (gc.c) ---------------------------------------------------------- */
@@ -1095,32 +1113,19 @@ static void test_gc_chunked_generation(void)
 /* A store reopened with more data than its configured first map has a map
  * of exactly its used size: the sweep's drop of a big generation cannot
  * record the pages it frees (MDB_MAP_FULL) and no checkpoint comes to grow
- * the map for it.  The sweeper grows it itself (or deletes in bounded
- * steps at max_size) and the keys go. */
+ * the map for it.  The sweeper has the checkpointer grow it (or deletes
+ * in bounded steps at max_size) and the keys go. */
 static void test_sweep_grows_a_full_map(void)
 {
     enum { N = 20000 }; /* ~9 MiB of 420-byte keys: about 2,300 pages to free */
     char dir[128];
     fresh_dir(dir, sizeof(dir));
-    struct store_cfg cfg = {.dir = dir,
-                            .max_size = 96ULL << 20,
-                            .dedupe_window_ms = WEEK_MS,
-                            .initial_size = 1ULL << 20};
+    struct store_cfg cfg = small_map(dir);
     struct store *st = NULL;
     T_EQ_INT(store_open(&cfg, &st), HG_OK);
     if (!st)
         return;
-    struct titem *items = calloc(N, sizeof(*items));
-    struct tracker t;
-    tracker_init(&t);
-    for (int i = 0; i < N; i++) {
-        snprintf(items[i].id, sizeof(items[i].id), "full-%05d-%0400d", i, 0);
-        ev_init(&items[i], &t, "r", "{}", 2);
-        T_EQ_INT(submit(st, &t, &items[i]), HG_OK);
-    }
-    wait_done(&t);
-    tracker_destroy(&t);
-    free(items);
+    free(put_long(st, "full", N));
     shut(st);
     sleep_us(GC_DROP_WAIT_US);
     /* a window of 1 s: every key is past it (and its 1 s of slack) by the
