@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,39 @@ static int pk_check(const struct vkey *k, struct vt *t, struct mbuf *m, int *tri
     return ok;
 }
 
+/* mac_take - a context keyed with k's key and ready for content: a spare
+ * reset to the key, or a copy of k->mac.  NULL on OOM. */
+static EVP_MAC_CTX *mac_take(const struct vkey *k)
+{
+    struct mac_spares *s = k->spares;
+    EVP_MAC_CTX *x = NULL;
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        if (s->n)
+            x = s->x[--s->n];
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (x && EVP_MAC_init(x, NULL, 0, NULL)) /* back to the key, whatever state it was left in */
+        return x;
+    EVP_MAC_CTX_free(x);
+    return EVP_MAC_CTX_dup(k->mac);
+}
+
+/* mac_give - x back among k's spares, or freed when they are full. */
+static void mac_give(const struct vkey *k, EVP_MAC_CTX *x)
+{
+    struct mac_spares *s = k->spares;
+    if (s && x) {
+        pthread_mutex_lock(&s->lock);
+        if (s->n < VKEY_SPARES) {
+            s->x[s->n++] = x;
+            x = NULL;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    EVP_MAC_CTX_free(x);
+}
+
 /* match_any - 1 if any candidate is valid under any key.  Each HMAC key
  * runs over the content once and is compared (constant time) with every
  * candidate of its algorithm, so a header full of decoys costs no more
@@ -199,9 +233,9 @@ static int match_any(const struct verifier *v, struct vt *t, const struct cand *
         }
         unsigned char md[VERIFY_DIGEST_MAX];
         size_t mlen = 0;
-        EVP_MAC_CTX *x = EVP_MAC_CTX_dup(k->mac);
+        EVP_MAC_CTX *x = mac_take(k);
         int built = x && vt_walk(t, put_mac, x) && EVP_MAC_final(x, md, &mlen, sizeof(md));
-        EVP_MAC_CTX_free(x);
+        mac_give(k, x);
         for (size_t j = 0; built && j < nc; j++)
             if (c[j].alg == k->alg && c[j].len == mlen)
                 ok |= CRYPTO_memcmp(md, c[j].b, mlen) == 0;
@@ -666,9 +700,9 @@ static int sign_raw(const struct verifier *v, struct vt *t, unsigned char *sig, 
         free(m.p);
         return ok ? HG_OK : HG_EINVAL;
     }
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(k->mac);
+    EVP_MAC_CTX *c = mac_take(k);
     int ok = c && vt_walk(t, put_mac, c) && EVP_MAC_final(c, sig, len, cap);
-    EVP_MAC_CTX_free(c);
+    mac_give(k, c);
     return ok ? HG_OK : HG_EINVAL;
 }
 

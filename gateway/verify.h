@@ -4,10 +4,12 @@
  *
  * A verifier is built once per route at startup from its profile and its
  * secrets (several = rotation: any one verifies).  HMAC keys become keyed
- * EVP_MAC contexts, duplicated per request (cheaper than keying each time);
+ * EVP_MAC contexts, copied for a request and kept for reuse afterwards
+ * (verify_int.h, struct mac_spares: cheaper than keying each time);
  * Ed25519 keys become EVP_PKEYs; tokens are kept as SHA-256 digests so the
  * comparison is constant-time whatever their lengths.  A verifier is
- * read-only after verify_new and may be used from many threads at once.
+ * read-only after verify_new (but for those spare contexts, kept under a
+ * lock) and may be used from many threads at once.
  */
 #ifndef HG_VERIFY_H
 #define HG_VERIFY_H

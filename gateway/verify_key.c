@@ -144,6 +144,10 @@ static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, 
                            OSSL_PARAM_construct_end()};
     if (!rc && (!(k->mac = EVP_MAC_CTX_new(v->mac)) || !EVP_MAC_init(k->mac, key, klen, params)))
         rc = HG_ENOMEM;
+    if (!rc && !(k->spares = calloc(1, sizeof(*k->spares))))
+        rc = HG_ENOMEM;
+    if (!rc)
+        pthread_mutex_init(&k->spares->lock, NULL);
     OPENSSL_cleanse(buf, sizeof(buf));
     return rc;
 }
@@ -223,6 +227,13 @@ void verify_free(struct verifier *v)
     if (!v)
         return;
     for (size_t i = 0; i < v->n; i++) {
+        struct mac_spares *s = v->k[i].spares;
+        if (s) {
+            for (size_t j = 0; j < s->n; j++)
+                EVP_MAC_CTX_free(s->x[j]);
+            pthread_mutex_destroy(&s->lock);
+            free(s);
+        }
         EVP_MAC_CTX_free(v->k[i].mac);
         EVP_PKEY_free(v->k[i].pk);
     }

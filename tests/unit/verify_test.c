@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 /* one vector, with the header values verify_input needs */
@@ -205,6 +206,52 @@ static void wrong_secret(const struct vec *v)
     T_EQ_INT(check(vf, &in), HG_ESIG);
     verify_free(vf);
     free(shorter);
+}
+
+/* A key's MAC contexts are reused across requests (verify_int.h, struct
+ * mac_spares): from two threads at once, good and tampered requests in
+ * turn, each answer must be the one a fresh context gives - a context left
+ * mid-way or holding the last request's content would break it. */
+struct reuse_arg {
+    const struct vec *v;
+    const struct verifier *vf;
+    int wrong;
+};
+
+static void *reuse_main(void *arg)
+{
+    struct reuse_arg *a = arg;
+    char *body = strdup(a->v->body);
+    struct verify_input in = input(a->v);
+    in.body = body;
+    for (int i = 0; i < 300; i++) {
+        int bad = i % 3 == 1;
+        body[0] ^= (char)bad;
+        if (verify_check(a->vf, &in, NULL) != (bad ? HG_ESIG : HG_OK))
+            a->wrong++;
+        body[0] ^= (char)bad;
+        in.body_len = i % 3 == 2 ? strlen(body) - 1 : strlen(body); /* cut short: mismatch */
+        if (i % 3 == 2 && verify_check(a->vf, &in, NULL) != HG_ESIG)
+            a->wrong++;
+        in.body_len = strlen(body);
+    }
+    free(body);
+    return NULL;
+}
+
+static void test_mac_contexts_reused(void)
+{
+    const struct vec *vs[2] = {&generic, &iex};
+    for (int j = 0; j < 2; j++) {
+        struct verifier *vf = make1(vs[j]);
+        struct reuse_arg a[2] = {{vs[j], vf, 0}, {vs[j], vf, 0}};
+        pthread_t th;
+        T_EQ_INT(pthread_create(&th, NULL, reuse_main, &a[0]), 0);
+        reuse_main(&a[1]);
+        pthread_join(th, NULL);
+        T_EQ_INT(a[0].wrong + a[1].wrong, 0);
+        verify_free(vf);
+    }
 }
 
 static void test_wrong_secret(void)
@@ -563,6 +610,7 @@ int main(void)
     T_RUN(test_vectors_verify);
     T_RUN(test_flipped_body_byte);
     T_RUN(test_wrong_secret);
+    T_RUN(test_mac_contexts_reused);
     T_RUN(test_rotation);
     T_RUN(test_bare_and_uppercase_hex);
     T_RUN(test_malformed_or_truncated_signature);
