@@ -224,12 +224,14 @@ static void *reuse_main(void *arg)
     char *body = strdup(a->v->body);
     struct verify_input in = input(a->v);
     in.body = body;
+    const char c0 = body[0];
     for (int i = 0; i < 300; i++) {
         int bad = i % 3 == 1;
-        body[0] ^= (char)bad;
+        if (bad) /* one byte changed: a mismatch */
+            body[0] = c0 == 'A' ? 'B' : 'A';
         if (verify_check(a->vf, &in, NULL) != (bad ? HG_ESIG : HG_OK))
             a->wrong++;
-        body[0] ^= (char)bad;
+        body[0] = c0;
         in.body_len = i % 3 == 2 ? strlen(body) - 1 : strlen(body); /* cut short: mismatch */
         if (i % 3 == 2 && verify_check(a->vf, &in, NULL) != HG_ESIG)
             a->wrong++;
