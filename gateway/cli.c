@@ -738,6 +738,10 @@ int cli_gc(int argc, char **argv)
     printf("removed %llu dedupe key(s) and %llu delivered event(s) older than %llu s\n",
            (unsigned long long)gs.seen, (unsigned long long)gs.events,
            (unsigned long long)(window_ms / 1000));
+    if (!gs.keys_left && gs.key_window_ms > window_ms)
+        printf(
+            "dedupe keys kept for the gateway's dedupe_window of %llu s (the store records it)\n",
+            (unsigned long long)(gs.key_window_ms / 1000));
     if (gs.keys_left)
         printf("dedupe keys left alone: the store is of format 1, still used by an older gateway; "
                "they expire once it runs this version\n");

@@ -51,8 +51,11 @@
 #define GC_DEAD_SINKS 64 /* past this many sinks with dead letters: scan them all */
 /* a generation is dropped this long after its newest key expired: a
  * margin (the writer reads its clock for a batch just after it begins the
- * snapshot it looks keys up in, store.c, which is what makes a drop safe) */
-#define GC_DROP_SLACK_MS 1000
+ * snapshot it looks keys up in, store.c, which is what makes a drop safe),
+ * and room for the wall clock to be stepped back: a hundredth of the
+ * window, from 1 s to 5 min */
+#define GC_SLACK_MIN_MS 1000
+#define GC_SLACK_MAX_MS 300000
 /* keys deleted a transaction in the bounded mode (gc_txn's chunked): few
  * enough that their dirty pages fit where a whole drop's free list did not */
 #define GC_CHUNK_KEYS 2000
@@ -62,9 +65,11 @@ struct gc {
     MDB_txn *txn;
     MDB_dbi seen[2], events, cursors, dead, meta;
     uint64_t now, window;
-    uint64_t horizon; /* received before this: past the window */
-    size_t chunk;     /* 0: drop an expired generation whole; else delete at most this many keys */
-    int keys_more;    /* a generation was left part-deleted (chunk) */
+    uint64_t horizon;  /* received before this: past the window (events) */
+    uint64_t kwindow;  /* the dedupe keys' window: window, or the gateway's if longer */
+    uint64_t khorizon; /* a generation whose newest key is before this can go */
+    size_t chunk;      /* 0: drop an expired generation whole; else delete at most this many keys */
+    int keys_more;     /* a generation was left part-deleted (chunk) */
     /* the sinks that hold dead letters (loaded on first use) */
     int dead_loaded, dead_all;
     size_t ndead;
@@ -288,7 +293,7 @@ static int generations(struct gc *g, struct gc_stats *out)
         MDB_stat ms;
         if ((rc = mdb_stat(g->txn, g->seen[old], &ms)))
             break;
-        if (ms.ms_entries && sg.newest[old] + GC_DROP_SLACK_MS < g->horizon) {
+        if (ms.ms_entries && sg.newest[old] < g->khorizon) {
             if ((rc = expire(g, g->seen[old], &ms, out)))
                 break;
             if (!ms.ms_entries) {
@@ -296,7 +301,7 @@ static int generations(struct gc *g, struct gc_stats *out)
                 changed = 1;
             }
         }
-        if (ms.ms_entries || g->now < sg.start_ms + g->window)
+        if (ms.ms_entries || g->now < sg.start_ms + g->kwindow)
             break;
         sg.cur = old;
         sg.start_ms = g->now;
@@ -340,6 +345,63 @@ static int format_2(struct gc *g, int *yes)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* note_window - window as the recorded one in meta, unless it is already */
+static int note_window(MDB_txn *txn, MDB_dbi meta, uint64_t window)
+{
+    MDB_val k = {strlen(SEENGEN_WINDOW), SEENGEN_WINDOW}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8 && storeloc_get64(v.mv_data) == window)
+        return 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    unsigned char b[8];
+    storeloc_put64(b, window);
+    v.mv_size = 8;
+    v.mv_data = b;
+    return mdb_put(txn, meta, &k, &v, 0);
+}
+
+int gc_note_window(MDB_env *env, uint64_t window_ms)
+{
+    MDB_txn *txn;
+    MDB_dbi meta;
+    int rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &meta)) ||
+        (rc = note_window(txn, meta, window_ms))) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return mdb_txn_commit(txn);
+}
+
+/* key_window - g->kwindow and g->khorizon: the gateway's own window for
+ * its sweep (recorded then, seengen.h SEENGEN_WINDOW), else the longer of
+ * the window asked for and the recorded one; and the drop margin on top. */
+static int key_window(struct gc *g, int serve)
+{
+    g->kwindow = g->window;
+    if (serve) {
+        int rc = note_window(g->txn, g->meta, g->window);
+        if (rc)
+            return rc;
+    } else {
+        MDB_val k = {strlen(SEENGEN_WINDOW), SEENGEN_WINDOW}, v;
+        int rc = mdb_get(g->txn, g->meta, &k, &v);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+        if (!rc && v.mv_size == 8 && storeloc_get64(v.mv_data) > g->kwindow)
+            g->kwindow = storeloc_get64(v.mv_data);
+    }
+    uint64_t slack = g->kwindow / 100;
+    slack = slack < GC_SLACK_MIN_MS   ? GC_SLACK_MIN_MS
+            : slack > GC_SLACK_MAX_MS ? GC_SLACK_MAX_MS
+                                      : slack;
+    g->khorizon = g->now > g->kwindow + slack ? g->now - g->kwindow - slack : 0;
+    return 0;
+}
+
 /* forget_old_meta - the sweep positions of the store before the two
  * generations: meaningless now. */
 static int forget_old_meta(struct gc *g)
@@ -355,11 +417,11 @@ static int forget_old_meta(struct gc *g)
 }
 
 int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t nsinks, size_t max,
-           int chunked, struct gc_stats *out)
+           int flags, struct gc_stats *out)
 {
     struct gc g;
     memset(&g, 0, sizeof(g));
-    g.chunk = !chunked ? 0 : max < GC_CHUNK_KEYS ? max : GC_CHUNK_KEYS;
+    g.chunk = !(flags & GC_CHUNKED) ? 0 : max < GC_CHUNK_KEYS ? max : GC_CHUNK_KEYS;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     g.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
@@ -368,20 +430,22 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
     int rc = mdb_txn_begin(env, NULL, 0, &g.txn);
     if (rc)
         return rc;
+    int v2 = 0;
     if ((rc = mdb_dbi_open(g.txn, SEENGEN_NAME0, 0, &g.seen[0])) ||
-        (rc = mdb_dbi_open(g.txn, SEENGEN_NAME1, MDB_CREATE, &g.seen[1])) ||
         (rc = mdb_dbi_open(g.txn, "events", 0, &g.events)) ||
         (rc = mdb_dbi_open(g.txn, "cursors", 0, &g.cursors)) ||
         (rc = mdb_dbi_open(g.txn, "dead", MDB_CREATE, &g.dead)) ||
-        (rc = mdb_dbi_open(g.txn, "meta", MDB_CREATE, &g.meta))) {
+        (rc = mdb_dbi_open(g.txn, "meta", MDB_CREATE, &g.meta)) || (rc = format_2(&g, &v2)) ||
+        /* the second generation's table only in a store of that format */
+        (v2 && (rc = mdb_dbi_open(g.txn, SEENGEN_NAME1, MDB_CREATE, &g.seen[1]))) ||
+        (rc = key_window(&g, flags & GC_SERVE))) {
         mdb_txn_abort(g.txn);
         return rc;
     }
     size_t steps = 0;
-    int v2 = 0;
-    struct gc_stats got = {0, 0, 0, 0, 0, out->from}; /* into *out once committed */
-    rc = format_2(&g, &v2);
-    if (!rc && v2)
+    struct gc_stats got = {0, 0, 0, 0, 0, out->from, 0}; /* into *out once committed */
+    got.key_window_ms = g.kwindow;
+    if (v2)
         rc = generations(&g, &got);
     else
         got.keys_left = 1;
@@ -403,6 +467,7 @@ int gc_txn(MDB_env *env, uint64_t window_ms, const char *const *sinks, size_t ns
     out->first = got.first;
     out->keys_left |= got.keys_left;
     out->from = got.from;
+    out->key_window_ms = got.key_window_ms;
     out->more = got.from != 0 || g.keys_more;
     return 0;
 }
@@ -424,7 +489,7 @@ int gc_dir(const char *dir, uint64_t window_ms, const char *const *sinks, size_t
     do {
         out->more = 0;
         if (!rc)
-            rc = gc_txn(env, window_ms, sinks, nsinks, 10000, chunked, out);
+            rc = gc_txn(env, window_ms, sinks, nsinks, 10000, chunked ? GC_CHUNKED : 0, out);
         if (rc == MDB_MAP_FULL && !chunked) {
             chunked = 1;
             rc = 0;

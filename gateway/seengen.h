@@ -32,6 +32,11 @@
 #define SEENGEN_NAME1 "seen2"
 #define SEENGEN_META  "seen_gen"
 #define SEENGEN_SIZE  25
+/* meta: u64 BE, the dedupe window (ms) of the gateway that last opened the
+ * store (store_open.c).  `hookgate gc` keeps keys at least that long
+ * whatever window it is given, so a shorter one on its command line cannot
+ * let ids the gateway still dedupes through (gc.c). */
+#define SEENGEN_WINDOW "dedupe_window_ms"
 
 struct seengen {
     unsigned cur;       /* 0 or 1: the table new keys go into */

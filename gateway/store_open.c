@@ -192,6 +192,7 @@ static void *sweeper_main(void *arg)
     uint64_t wait_ms = st->gc_interval_ms;
     int chunked = 0;   /* set while a generation goes in bounded deletes */
     uint64_t from = 0; /* where the event walk goes on (gc.h): 0 starts a pass */
+    unsigned asks = 0; /* growth requests in a row: the retry backs off */
     pthread_mutex_lock(&st->lock);
     while (!st->stopping) {
         struct timespec dl;
@@ -210,7 +211,7 @@ static void *sweeper_main(void *arg)
         pthread_mutex_unlock(&st->lock);
         int dead_readers = 0; /* a killed `events` command leaves its reader slot */
         int64_t t0 = 0;
-        struct gc_stats gs = {0, 0, 0, 0, 0, from};
+        struct gc_stats gs = {0, 0, 0, 0, 0, from, 0};
         int rc = MDB_PANIC;
         /* a full map: the checkpointer grows it (the one thread that
          * resizes) and the sweep is tried again soon; at max_size the
@@ -224,7 +225,8 @@ static void *sweeper_main(void *arg)
                 int dead = 0;
                 mdb_reader_check(st->env, &dead);
                 dead_readers += dead;
-                rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000, chunked, &gs);
+                rc = gc_txn(st->env, st->window_ms, gc_sinks, gc_nsinks, 10000,
+                            (chunked ? GC_CHUNKED : 0) | GC_SERVE, &gs);
             }
             at_max = st->map_size >= st->max_size;
             pthread_rwlock_unlock(&st->resize_lock);
@@ -240,7 +242,7 @@ static void *sweeper_main(void *arg)
         }
         if (dead_readers)
             log_msg(LOG_WARN, "store: cleared stale reader slots", "{s:i}", "count", dead_readers);
-        if (rc == MDB_MAP_FULL && !at_max)
+        if (rc == MDB_MAP_FULL && !at_max && !asks)
             log_msg(LOG_INFO, "store: retention sweep needs a larger map; growing it", NULL);
         else if (rc)
             log_msg(LOG_WARN, "store: retention sweep failed; will retry", "{s:s}", "error",
@@ -267,7 +269,13 @@ static void *sweeper_main(void *arg)
             chunked = 0; /* the next generation may well be dropped whole */
         if (!rc)
             from = gs.from;
-        wait_ms = (!rc && gs.more) || (rc == MDB_MAP_FULL && !at_max) ? 100 : st->gc_interval_ms;
+        /* a map that will not grow (the checkpointer logs why) is asked
+         * again after 100 ms, 200 ms, ... up to the interval, and the ask is
+         * logged once per run of them */
+        asks = rc == MDB_MAP_FULL && !at_max ? asks + 1 : 0;
+        wait_ms = !rc && gs.more ? 100 : st->gc_interval_ms;
+        if (asks && asks < 20 && (100ULL << (asks - 1)) < wait_ms)
+            wait_ms = 100ULL << (asks - 1);
         pthread_mutex_lock(&st->lock);
     }
     pthread_mutex_unlock(&st->lock);
@@ -450,6 +458,11 @@ int store_open(const struct store_cfg *cfg, struct store **out)
         store_close(st);
         return HG_ESTORE;
     }
+    /* for `hookgate gc` (seengen.h); a map too full to take it now (one
+     * reopened at exactly its used size) gets it from the first sweep */
+    if (st->window_ms && (rc = gc_note_window(st->env, st->window_ms)))
+        log_msg(LOG_INFO, "store: dedupe window not recorded yet", "{s:s}", "error",
+                mdb_strerror(rc));
     st->writer_running = 1;
     if (pthread_create(&st->completer, NULL, store_completer_main, st) != 0) {
         st->writer_running = 0;

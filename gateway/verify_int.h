@@ -40,7 +40,8 @@ struct mac_spares {
 struct vkey {
     enum prof_alg alg;
     EVP_MAC_CTX *mac;          /* HMAC: the keyed context, never used itself */
-    struct mac_spares *spares; /* HMAC: copies of mac to reuse (verify.c) */
+    struct mac_spares *spares; /* HMAC: copies of mac to reuse (verify.c); NULL when
+                                * this library's reset fails its probe */
     EVP_PKEY *pk;              /* Ed25519 / ECDSA (public, or private when signing) */
     int priv;
     size_t sec;            /* the secret it was made of (an index) */

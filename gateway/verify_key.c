@@ -123,6 +123,28 @@ static int pubkey_is_key(const struct secret *s)
     return r <= 0 && r != HG_ENOMEM;
 }
 
+/* reset_works - 1 if a copy of mac, fed some bytes and left unfinished,
+ * then reset with EVP_MAC_init(x, NULL, 0, NULL), gives the same MAC as a
+ * fresh copy.  OpenSSL 3.0.0-3.0.2's HMAC (and perhaps a provider loaded
+ * at run time) accepted that reset without doing it; such a key keeps no
+ * spares and copies its context per request (verify.c mac_take). */
+static int reset_works(const EVP_MAC_CTX *mac)
+{
+    static const unsigned char a[] = "hookgate reset probe: abandoned", b[] = "the content";
+    unsigned char m1[EVP_MAX_MD_SIZE], m2[EVP_MAX_MD_SIZE];
+    size_t l1 = 0, l2 = 0;
+    EVP_MAC_CTX *x = EVP_MAC_CTX_dup(mac), *y = EVP_MAC_CTX_dup(mac);
+    int ok = x && y && EVP_MAC_update(x, a, sizeof(a)) && EVP_MAC_init(x, NULL, 0, NULL) &&
+             EVP_MAC_update(x, b, sizeof(b)) && EVP_MAC_final(x, m1, &l1, sizeof(m1)) &&
+             EVP_MAC_update(y, b, sizeof(b)) && EVP_MAC_final(y, m2, &l2, sizeof(m2)) && l1 == l2 &&
+             CRYPTO_memcmp(m1, m2, l1) == 0;
+    EVP_MAC_CTX_free(x);
+    EVP_MAC_CTX_free(y);
+    OPENSSL_cleanse(m1, sizeof(m1));
+    OPENSSL_cleanse(m2, sizeof(m2));
+    return ok;
+}
+
 /* add_mac - s as an HMAC key of algorithm a into k (k->mac NULL: not one). */
 static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, struct vkey *k,
                    const char **why)
@@ -144,10 +166,12 @@ static int add_mac(struct verifier *v, enum prof_alg a, const struct secret *s, 
                            OSSL_PARAM_construct_end()};
     if (!rc && (!(k->mac = EVP_MAC_CTX_new(v->mac)) || !EVP_MAC_init(k->mac, key, klen, params)))
         rc = HG_ENOMEM;
-    if (!rc && !(k->spares = calloc(1, sizeof(*k->spares))))
-        rc = HG_ENOMEM;
-    if (!rc)
-        pthread_mutex_init(&k->spares->lock, NULL);
+    if (!rc && reset_works(k->mac)) {
+        if (!(k->spares = calloc(1, sizeof(*k->spares))))
+            rc = HG_ENOMEM;
+        else
+            pthread_mutex_init(&k->spares->lock, NULL);
+    }
     OPENSSL_cleanse(buf, sizeof(buf));
     return rc;
 }

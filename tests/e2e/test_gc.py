@@ -40,6 +40,24 @@ class Gc(hg.GatewayTest):
         self.assertEqual(r.json(), {"status": "accepted", "id": "old-1", "seq": 4})
         self.assertEqual(gc("--data", data, "--window", "1h").stdout.split()[1], "0")
 
+    def test_gc_keeps_keys_for_the_gateways_longer_window(self):
+        """A shorter --window prunes delivered events at that window, but the
+        dedupe keys stay for the window the gateway runs with (serve records
+        it in the store), so an id it still dedupes cannot come through
+        twice.  Before, the keys went at the command line's window."""
+        cfg = hg.basic_config(self.tmp, dedupe_window="1h")
+        g = self.gateway(cfg)
+        for i in range(3):
+            self.assertEqual(self.post_generic(g, b'{"event_id":"long-%d"}' % i).status, 200)
+        g.wait_events(3)
+        time.sleep(2.5)  # past 1 s, and the keys and the cursor are checkpointed
+        p = gc("--data", os.path.join(self.tmp, "data"), "--window", "1s")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("removed 0 dedupe key(s) and 2 delivered event(s)", p.stdout)
+        self.assertIn("dedupe keys kept for the gateway's dedupe_window of 3600 s", p.stdout)
+        r = self.post_generic(g, b'{"event_id":"long-0"}')
+        self.assertEqual(r.json()["status"], "duplicate")
+
     def test_gc_refuses_a_window_the_config_parser_would_refuse(self):
         """A negative integer dedupe_window was multiplied into a huge
         unsigned window (regression, found by clang-tidy)."""

@@ -924,13 +924,33 @@ static void fill(struct store *st, const char *prefix, int n, const char *dkey)
     free(items);
 }
 
+/* env_at - the store in dir opened as `hookgate gc` opens it.  The gc
+ * tests give gc_txn / gc_dir their windows, shorter than the one they
+ * opened the store with, so the window the store recorded (seengen.h
+ * SEENGEN_WINDOW: gc keeps keys at least that long) is removed first;
+ * test_gc_keeps_the_gateways_window checks what it does. */
 static MDB_env *env_at(const char *dir)
 {
     MDB_env *env = NULL;
+    MDB_txn *txn;
+    MDB_dbi meta;
     T_EQ_INT(mdb_env_create(&env), 0);
     T_EQ_INT(mdb_env_set_maxdbs(env, STORE_MAXDBS), 0);
     T_EQ_INT(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    T_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    if (mdb_dbi_open(txn, "meta", 0, &meta) == 0) {
+        MDB_val k = {strlen(SEENGEN_WINDOW), SEENGEN_WINDOW};
+        int rc = mdb_del(txn, meta, &k, NULL);
+        T_CHECK(rc == 0 || rc == MDB_NOTFOUND);
+    }
+    T_EQ_INT(mdb_txn_commit(txn), 0);
     return env;
+}
+
+/* forget_window - env_at's removal of the recorded window, for gc_dir */
+static void forget_window(const char *dir)
+{
+    mdb_env_close(env_at(dir));
 }
 
 /* seen_has - 1 if either dedupe table holds route "r" NUL id; *count the
@@ -1236,6 +1256,7 @@ static void test_gc_keeps_undelivered_and_dead(void)
     shut(st);
 
     struct gc_stats gs;
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), NULL, 0, &gs), HG_OK);
     T_EQ_INT(gs.seen, 0);    /* the new keys share the table */
     T_EQ_INT(gs.events, 18); /* 1..20 but 10 and 12 */
@@ -1247,6 +1268,7 @@ static void test_gc_keeps_undelivered_and_dead(void)
     T_EQ_INT(store_cursor_set(st, "out", 60), HG_OK);
     T_EQ_INT(store_cursor_set(st, "other", 60), HG_OK);
     shut(st);
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), NULL, 0, &gs), HG_OK);
     T_EQ_INT(gs.events, 30); /* 21..50; 10 and 12 stay dead letters */
     T_EQ_INT(gs.first, 10);
@@ -1257,6 +1279,7 @@ static void test_gc_keeps_undelivered_and_dead(void)
     T_EQ_INT(store_dead_del(st, "out", 10), HG_OK);
     shut(st);
     const char *out[] = {"out"};
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, (uint64_t)(wall_ms() - mid), out, 1, &gs), HG_OK);
     T_EQ_INT(gs.events, 1);
     T_EQ_INT(gs.first, 12);
@@ -1373,6 +1396,37 @@ static int meta_is(MDB_env *env, const char *key, const char *v)
  * the first `serve` open upgrades it to format 2 with "seen" current since
  * then, holding keys up to then; a window later it goes in one drop, and
  * the old position is gone. */
+/* `hookgate gc` with a window shorter than the gateway's keeps the dedupe
+ * keys for the gateway's (serve records it in the store), and prunes
+ * delivered events at its own. */
+static void test_gc_keeps_the_gateways_window(void)
+{
+    char dir[128];
+    fresh_dir(dir, sizeof(dir));
+    struct store *st = open_store(dir, 64ULL << 20, WEEK_MS, 0);
+    if (!st)
+        return;
+    fill(st, "w", 20, NULL);
+    T_EQ_INT(store_cursor_set(st, "out", 20), HG_OK);
+    shut(st);
+    sleep_us(1200000); /* past a 10 ms window and its 1 s margin */
+    struct gc_stats gs;
+    T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
+    T_EQ_INT(gs.seen, 0);
+    T_EQ_INT(gs.events, 19); /* the newest stays */
+    T_EQ_INT(gs.key_window_ms, WEEK_MS);
+    MDB_env *env = env_at(dir); /* removes the recorded window */
+    size_t n = 0;
+    T_EQ_INT(seen_has(env, "w-00003", &n), 1);
+    T_EQ_INT(n, 20);
+    mdb_env_close(env);
+    /* without it, the keys go at the window given: turned over, then
+     * dropped (the generation's newest key is past 10 ms and the margin) */
+    T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
+    T_EQ_INT(gs.key_window_ms, 10);
+    T_EQ_INT(gs.seen, 20);
+}
+
 static void test_gc_upgrades_a_store_of_format_1(void)
 {
     char dir[128];
@@ -1398,6 +1452,7 @@ static void test_gc_upgrades_a_store_of_format_1(void)
     }
     usleep(20000);
     struct gc_stats gs;
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK); /* every key is past 10 ms */
     T_EQ_INT(gs.seen, 0);
     T_EQ_INT(gs.keys_left, 1);
@@ -1426,6 +1481,7 @@ static void test_gc_upgrades_a_store_of_format_1(void)
     /* 10 ms windows: "seen" turns old at once, and goes 1 s (the slack)
      * after its newest key - the upgrade's time - expired */
     usleep(20000);
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
     T_EQ_INT(gs.seen, 0);
     T_EQ_INT(gs.keys_left, 0);
@@ -1434,6 +1490,7 @@ static void test_gc_upgrades_a_store_of_format_1(void)
     T_CHECK(meta_is(env, "gc_seen", NULL));
     mdb_env_close(env);
     sleep_us(1100000);
+    forget_window(dir);
     T_EQ_INT(gc_dir(dir, 10, NULL, 0, &gs), HG_OK);
     T_EQ_INT(gs.seen, 200);
     env = env_at(dir);
@@ -1727,6 +1784,7 @@ int main(void)
     T_RUN(test_gc_newer_sighting_wins);
     T_RUN(test_gc_keeps_undelivered_and_dead);
     T_RUN(test_gc_walks_dead_letters_in_bounded_steps);
+    T_RUN(test_gc_keeps_the_gateways_window);
     T_RUN(test_gc_upgrades_a_store_of_format_1);
     T_RUN(test_seengen_lookup_newer_wins);
     T_RUN(test_rejected_ring_bounded_newest_first_and_persistent);

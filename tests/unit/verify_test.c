@@ -244,9 +244,12 @@ static void *reuse_main(void *arg)
 static void test_mac_contexts_reused(void)
 {
     const struct vec *vs[2] = {&generic, &iex};
-    for (int j = 0; j < 2; j++) {
-        struct verifier *vf = make1(vs[j]);
-        struct reuse_arg a[2] = {{vs[j], vf, 0}, {vs[j], vf, 0}};
+    for (int j = 0; j < 4; j++) {
+        /* j >= 2: a rotation, so every request runs both keys' contexts
+         * and each must go back to its own key's spares */
+        const char *keys[2] = {"old-wrong", vs[j % 2]->secret};
+        struct verifier *vf = j < 2 ? make1(vs[j]) : make(vs[j % 2], keys, 2);
+        struct reuse_arg a[2] = {{vs[j % 2], vf, 0}, {vs[j % 2], vf, 0}};
         pthread_t th;
         T_EQ_INT(pthread_create(&th, NULL, reuse_main, &a[0]), 0);
         reuse_main(&a[1]);
