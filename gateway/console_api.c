@@ -577,12 +577,18 @@ static enum MHD_Result list_rejected(struct console *c, const struct console_ctx
 
 /* ---- GET /api/sinks, /api/sinks/{name}/dead; POST /api/sinks/{name}/replay ---- */
 
+/* A sink's dead letters are counted by walking them (LMDB keeps no count
+ * of a key range), at most this many a request: the page asks every 10 s,
+ * and a sink that failed for a week can hold millions.  Past it the answer
+ * says "dead_more":true and the page shows "10000+". */
+#define CONSOLE_DEAD_COUNT_MAX 10000
+
 static int count_dead(void *arg, const char *sink, uint64_t seq, unsigned attempts, int64_t time_ms,
                       const char *err)
 {
     (void)sink, (void)seq, (void)attempts, (void)time_ms, (void)err;
-    ++*(uint64_t *)arg;
-    return 0;
+    uint64_t *n = arg;
+    return ++*n > CONSOLE_DEAD_COUNT_MAX; /* one past the cap: there are more */
 }
 
 static int sink_entry(struct console *c, const struct config *cfg, size_t i,
@@ -595,6 +601,7 @@ static int sink_entry(struct console *c, const struct config *cfg, size_t i,
     metrics_sink_counts(s->mx, &mc);
     sinkstate_get(s->mx, &ss);
     store_dead_scan(c->st, s->name, count_dead, &dead);
+    int more = dead > CONSOLE_DEAD_COUNT_MAX;
     const struct sink_ops *ops = sink_find(s->type);
     int rc = buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
     rc = rc ? rc : json_escape(b, s->name, strlen(s->name));
@@ -602,12 +609,13 @@ static int sink_entry(struct console *c, const struct config *cfg, size_t i,
             : buf_printf(
                   b,
                   ",\"type\":\"%s\",\"backlog\":%llu,\"oldest_s\":%.1f,\"delivered\":%llu,"
-                  "\"failed\":%llu,\"retries\":%llu,\"dead\":%llu,\"rate\":%.2f,"
-                  "\"retrying\":",
+                  "\"failed\":%llu,\"retries\":%llu,\"dead\":%llu,\"dead_more\":%s,"
+                  "\"rate\":%.2f,\"retrying\":",
                   ops ? ops->name : "?", (unsigned long long)(i < g->nsinks ? g->backlog[i] : 0),
                   i < g->nsinks ? g->oldest_s[i] : 0.0, (unsigned long long)mc.delivered,
                   (unsigned long long)mc.failed, (unsigned long long)mc.retries,
-                  (unsigned long long)dead, history_rate(c->hist, s->name, HISTORY_DELIVERED));
+                  (unsigned long long)(more ? CONSOLE_DEAD_COUNT_MAX : dead),
+                  more ? "true" : "false", history_rate(c->hist, s->name, HISTORY_DELIVERED));
     if (!ss.seq)
         return rc ? rc : buf_puts(b, "null}");
     char when[40];

@@ -566,7 +566,7 @@
         return el('tr', { 'data-sink': name, class: s.dead ? 'has-dead' : null }, td(name, 'name'), td(s.type),
           td(s.backlog, 'n'), td(typeof s.oldest_s === 'number' ? s.oldest_s.toFixed(1) + ' s' : s.oldest_s, 'n'),
           td(fmtNum(s.rate, 2), 'n'), td(s.delivered, 'n'), td(s.failed, 'n'), td(s.retries, 'n'),
-          td(s.dead, 'n dead'), el('td', { class: 'retrying' }, retry), el('td', {}, btn));
+          td(s.dead_more ? s.dead + '+' : s.dead, 'n dead'), el('td', { class: 'retrying' }, retry), el('td', {}, btn));
       }));
       $('routes').tBodies[0].replaceChildren(...(data.routes || []).map((r) => el('tr', { 'data-route': text(r.name) },
         td(r.name, 'name'), td(r.path), td(r.profile), td(Array.isArray(r.sinks) ? r.sinks.join(', ') : r.sinks),

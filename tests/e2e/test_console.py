@@ -355,12 +355,39 @@ class ConsoleTest(hg.GatewayTest):
         self.assertEqual(self.api(g, "/api/events?state=dead").json()["events"][0]["seq"], seq)
         sinks = {s["name"]: s for s in self.api(g, "/api/sinks").json()["sinks"]}
         self.assertEqual(sinks["ex"]["dead"], 1)
+        self.assertIs(sinks["ex"]["dead_more"], False)
         self.assertGreaterEqual(sinks["ex"]["failed"], 2)
         os.unlink(flag)
         r = self.api(g, "/api/sinks/ex/replay", {"seqs": [seq]})
         self.assertEqual(r.status, 202, r.body)
         self.assertTrue(hg.wait_for(lambda: self.api(g, "/api/sinks/ex/dead").json()["dead"] == []))
         self.assertEqual(self.api(g, "/api/sinks/ex/replay", {"what": 1}).status, 400)
+
+    def test_dead_letter_count_stops_at_ten_thousand(self):
+        # /api/sinks walks a sink's dead letters to count them (the page
+        # asks every 10 s): at most 10,000, then "dead_more" says there are
+        # more, however many a long outage left
+        g = self.start(sinks={"down": {"type": "http", "url": "http://127.0.0.1:9/"}},
+                       retry={"initial": "50ms", "max": "50ms", "max_attempts": 1})
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", int(g.url("/").split(":")[2].split("/")[0]),
+                                          timeout=30)
+        for i in range(10001):
+            body = json.dumps({"id": "many-%05d" % i, "type": "invoice.paid"})
+            conn.request("POST", "/hooks/generic", body, {
+                "Content-Type": "application/json", "X-Webhook-Signature": sig(body),
+                "Authorization": "Bearer producer-api-key-777"})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.status, 200)
+        conn.close()
+
+        def down():
+            return {s["name"]: s for s in self.api(g, "/api/sinks").json()["sinks"]}["down"]
+        d = hg.wait_for(lambda: down()["dead_more"] and down(), timeout=240)
+        self.assertEqual(d["dead"], 10000)
+        listed = self.api(g, "/api/sinks/down/dead?limit=5").json()["dead"]
+        self.assertEqual([x["seq"] for x in listed], [1, 2, 3, 4, 5])
 
     def test_replays_queued_together_each_apply_once(self):
         # several one-event replays and a dead-letter replay queued before
