@@ -1389,13 +1389,6 @@ static int meta_is(MDB_env *env, const char *key, const char *v)
     return is;
 }
 
-/* A store of format 1 (an older version: all keys in "seen", no "seen2",
- * no generation state, the old sweep's position in meta).  A reader and
- * `hookgate gc` beside the older gateway still using it leave its keys
- * alone (that gateway would go on writing keys the state does not know);
- * the first `serve` open upgrades it to format 2 with "seen" current since
- * then, holding keys up to then; a window later it goes in one drop, and
- * the old position is gone. */
 /* `hookgate gc` with a window shorter than the gateway's keeps the dedupe
  * keys for the gateway's (serve records it in the store), and prunes
  * delivered events at its own. */
@@ -1427,6 +1420,13 @@ static void test_gc_keeps_the_gateways_window(void)
     T_EQ_INT(gs.seen, 20);
 }
 
+/* A store of format 1 (an older version: all keys in "seen", no "seen2",
+ * no generation state, the old sweep's position in meta).  A reader and
+ * `hookgate gc` beside the older gateway still using it leave its keys
+ * alone (that gateway would go on writing keys the state does not know);
+ * the first `serve` open upgrades it to format 2 with "seen" current since
+ * then, holding keys up to then; a window later it goes in one drop, and
+ * the old position is gone. */
 static void test_gc_upgrades_a_store_of_format_1(void)
 {
     char dir[128];
