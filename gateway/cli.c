@@ -66,7 +66,8 @@ static const struct {
     {"gc", "hookgate gc (-c FILE | --data DIR) [--window DURATION]\n",
      "Prunes delivered events older than the window (the config's dedupe_window,\n"
      "else 7d) and expires dedupe keys a generation at a time (a key stays one to\n"
-     "two windows); safe while serve runs.\n"},
+     "two windows), never sooner than the window the gateway last ran with (it\n"
+     "records it in the store); safe while serve runs.\n"},
     {"sign",
      "hookgate sign -p PROFILE -s SECRET [--id ID] [--type TYPE] [--nonce N]\n"
      "              [--timestamp TS] [--url URL] [--method M] [--claim NAME=VALUE]\n"
