@@ -59,8 +59,6 @@ extern const struct ui_asset ui_assets[]; /* ui_assets.c, generated */
 
 #define OFF_TEXT "the console is off: set admin.token in the config"
 
-#define CONSOLE_LOGIN_MAX 4096 /* a sign-in's declared body, at most */
-
 static void common_headers(struct MHD_Response *r)
 {
     MHD_add_response_header(r, "Cache-Control", "no-store");
@@ -520,6 +518,17 @@ int console_admit(struct console *c, const struct console_ctx *x, enum MHD_Resul
     }
     if (!c) {
         *ret = console_error(x->conn, 503, "the console is not running");
+        return 1;
+    }
+    /* A browser says where a request comes from (Fetch Metadata): a POST
+     * sent by another site's page is never the console's own.  Refused on
+     * its headers and not counted as a refused token, so a page the
+     * operator visits cannot lock the operator's address out by posting
+     * wrong sign-ins (a form or a no-cors fetch needs no preflight).  curl
+     * and scripts send no such header. */
+    const char *sfs = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (sfs && (!strcmp(sfs, "cross-site") || !strcmp(sfs, "same-site"))) {
+        *ret = console_error(x->conn, 403, "a request from another site's page (Sec-Fetch-Site)");
         return 1;
     }
     const char *cl = MHD_lookup_connection_value(x->conn, MHD_HEADER_KIND, "Content-Length");

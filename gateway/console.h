@@ -28,7 +28,8 @@ struct config;
 struct store;
 struct console;
 
-#define CONSOLE_BODY_MAX (64u << 10) /* a POST body of the API */
+#define CONSOLE_BODY_MAX  (64u << 10) /* a POST body of the API */
+#define CONSOLE_LOGIN_MAX 4096u       /* a sign-in's body, at most */
 
 /* console_ctx - one request on the admin listener, as http.c sees it. */
 struct console_ctx {
@@ -66,7 +67,9 @@ int console_wants_body(const char *url, const char *method);
 /* console_admit - the first call of a request for which console_wants_body
  * is 1, its headers in and no body byte read: 1 with the answer queued
  * (MHD's result in *ret) when the headers settle it - the console off,
- * no valid credentials (401), a locked-out address (429), a missing CSRF
+ * a POST from another site's page (403, by Sec-Fetch-Site; not counted
+ * against the address), no valid credentials (401), a locked-out address
+ * (429), a missing CSRF
  * token (403), a declared Content-Length over the limit (413: 4 KiB for a
  * sign-in, CONSOLE_BODY_MAX otherwise); else 0: read the body (at most
  * CONSOLE_BODY_MAX), then console_handle.  x->body is NULL. */

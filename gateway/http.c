@@ -675,7 +675,10 @@ static enum MHD_Result first_call(struct dctx *dc, struct MHD_Connection *conn, 
         if (!r)
             return MHD_NO;
         r->phase = PH_CONSOLE;
-        r->body.max = CONSOLE_BODY_MAX;
+        /* a sign-in comes before any credential: its own small limit, and
+         * like every console body it must arrive within request_timeout */
+        r->body.max = strcmp(url, "/api/login") ? CONSOLE_BODY_MAX : CONSOLE_LOGIN_MAX;
+        r->deadline_ms = time_now_ms() + (int64_t)cfg->request_timeout_ms;
         *con_cls = r;
         return MHD_YES;
     }
@@ -740,13 +743,20 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
     switch (r->phase) {
     case PH_CONSOLE:
         if (*upload_size) {
-            if (buf_append(&r->body, upload, *upload_size))
-                r->too_big = 1;
+            /* too slow, or (chunked) past the limit: closed, as a route's
+             * body is - never read to its end, however long it takes */
+            const char *why = time_now_ms() > r->deadline_ms
+                                  ? "request_timeout: body too slow; connection closed"
+                              : buf_append(&r->body, upload, *upload_size)
+                                  ? "streamed console body over its limit; connection closed"
+                                  : NULL;
             *upload_size = 0;
+            if (why) {
+                http_log_reject(conn, url, why[0] == 'r' ? HG_EBUSY : HG_ETOOBIG, why);
+                return MHD_NO;
+            }
             return MHD_YES;
         }
-        if (r->too_big)
-            return http_queue_canned(h, conn, C_413, 413);
         return http_console_call(dc, conn, url, method, r->body.p ? r->body.p : "", r->body.len);
     case PH_PROBE:
         if (!r->item.result && store_healthy(h->st)) {

@@ -33,8 +33,9 @@ def sig(body, secret=SECRET):
 
 class ConsoleTest(hg.GatewayTest):
     def start(self, token=True, rejected_max=None, keep_bodies=False, sinks=None, route_extra=None,
-              retry=None):
+              retry=None, top=None):
         cfg = self.config(listen=[{"address": "127.0.0.1:0"}, {"address": "127.0.0.1:0", "admin": True}])
+        cfg.update(top or {})
         if token:
             cfg["admin"] = {"token": "env:HG_ADMIN_TOKEN"}
         if rejected_max is not None:
@@ -225,6 +226,54 @@ class ConsoleTest(hg.GatewayTest):
         self.assertEqual(locked[0].get("refused"), 10)
         self.no_secrets(g.stderr())
 
+    def test_sign_in_body_bounded_in_size_and_time(self):
+        """A sign-in comes before any credential: a chunked body past 4 KiB, or
+        one still arriving after request_timeout, closes the connection (it was
+        read to its end, however slowly, with no deadline)."""
+        g = self.start(top={"limits": {"request_timeout": "1s"}})
+        big = socket.create_connection(("127.0.0.1", g.ports[1]), timeout=10)
+        big.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n")
+        for _ in range(6):  # 6 KiB
+            big.sendall(b"400\r\n" + b" " * 1024 + b"\r\n")
+        got, closed = self.read_to_eof(big, 5)
+        big.close()
+        self.assertTrue(closed and b"200 OK" not in got, got[:200])
+        slow = socket.create_connection(("127.0.0.1", g.ports[1]), timeout=10)
+        slow.sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n")
+        try:  # a byte every 0.4 s: never idle for request_timeout, but slower in all
+            for _ in range(8):
+                time.sleep(0.4)
+                slow.sendall(b"1\r\n \r\n")
+        except OSError:
+            pass
+        got, closed = self.read_to_eof(slow, 5)
+        slow.close()
+        self.assertTrue(closed and b"200 OK" not in got, got[:200])
+        logs = g.stderr()
+        self.assertIn("streamed console body over its limit; connection closed", logs)
+        self.assertIn("request_timeout: body too slow; connection closed", logs)
+        # the listener still signs in
+        self.assertEqual(hg.curl(g.url("/api/login", i=1), json.dumps({"token": TOKEN}).encode()).status, 200)
+
+    def test_cross_site_sign_ins_refused_and_not_counted(self):
+        """A page on another site can post to /api/login without a preflight
+        (a form, a no-cors fetch); its browser says so (Sec-Fetch-Site).  Such
+        posts are refused on their headers and do not count against the
+        address, so they cannot lock the operator out."""
+        g = self.start()
+        for site in ["cross-site"] * 12 + ["same-site"]:
+            r = hg.curl(g.url("/api/login", i=1), json.dumps({"token": "wrong-token-000000"}).encode(),
+                        {"Content-Type": "text/plain", "Sec-Fetch-Site": site})
+            self.assertEqual(r.status, 403, r.body)
+            self.assertIn("another site", r.body)
+        # the page itself (same-origin) and scripts (no header) sign in
+        r = hg.curl(g.url("/api/login", i=1), json.dumps({"token": TOKEN}).encode(),
+                    {"Content-Type": "application/json", "Sec-Fetch-Site": "same-origin"})
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(hg.curl(g.url("/api/login", i=1), json.dumps({"token": TOKEN}).encode()).status, 200)
+
     def test_unauthenticated_post_refused_before_its_body(self):
         """A POST to /api/ is refused on its headers: 401 at once for one without
         credentials that announces 50 MB and sends 2 bytes, and the connection is
@@ -245,11 +294,14 @@ class ConsoleTest(hg.GatewayTest):
             self.assertTrue(got.startswith(f"HTTP/1.1 {want} ".encode()), (path, auth, got[:300]))
             self.assertTrue(closed, f"POST {path}: the connection is held open to read the body")
             self.assertLess(time.time() - t0, 5)
-        # an authenticated body over 64 KiB: 413, with or without a Content-Length
+        # an authenticated body over 64 KiB: 413 when its Content-Length says
+        # so; streamed (chunked), the connection is closed once it passes the
+        # limit, as a route's is - never read to its end
         big = b'{"sink":"' + b"x" * (70 << 10) + b'"}'
         self.assertEqual(self.api(g, "/api/events/1/replay", big).status, 413)
         self.assertEqual(self.api(g, "/api/events/1/replay", big, headers={"Transfer-Encoding": "chunked"}).status,
-                         413)
+                         0)
+        self.assertIn("streamed console body over its limit; connection closed", g.stderr())
         self.assertEqual(self.api(g, "/api/send-test", {"route": "gen"}).status, 200)  # still served
         self.no_secrets(g.stderr())
 
