@@ -526,12 +526,20 @@ struct rej_list {
     long status, limit, n;
     uint64_t last;
     int rc;
+    long scanned;
+    uint64_t stop; /* stopped at the scan limit before this id + 1 (0: not) */
 };
 
 static int on_rej(void *arg, uint64_t id, int64_t time_ms, const char *json, size_t len)
 {
     struct rej_list *l = arg;
     (void)time_ms;
+    /* a filter parses every entry it passes over: at most LIST_SCAN_MAX a
+     * call, as for events (the ring may hold millions of another route's) */
+    if (++l->scanned > LIST_SCAN_MAX) {
+        l->stop = id + 1;
+        return 1;
+    }
     if (len < 2 || json[0] != '{')
         return 0;
     if (l->route || l->status) {
@@ -558,17 +566,17 @@ static enum MHD_Result list_rejected(struct console *c, const struct console_ctx
     buf_init(&b, 64u << 20);
     const char *st = console_query(x, "status");
     struct rej_list l = {
-        &b, console_query(x, "route"), st ? strtol(st, NULL, 10) : 0, limit_arg(x), 0, 0, 0};
+        &b, console_query(x, "route"), st ? strtol(st, NULL, 10) : 0, limit_arg(x), 0, 0, 0, 0, 0};
     l.rc = buf_puts(&b, "{\"rejected\":[");
     if (!l.rc && store_reject_scan(c->st, u64_arg(console_query(x, "before")), on_rej, &l)) {
         buf_free(&b);
         return console_error(x->conn, 503, "the store cannot be read");
     }
     int rc = l.rc;
-    if (!rc && l.n == l.limit && l.last > 1)
-        rc =
-            buf_printf(&b, "],\"next_before\":%llu,\"dropped\":%llu}\n", (unsigned long long)l.last,
-                       (unsigned long long)store_reject_dropped(c->st));
+    uint64_t next = l.stop ? l.stop : l.n == l.limit && l.last > 1 ? l.last : 0;
+    if (!rc && next)
+        rc = buf_printf(&b, "],\"next_before\":%llu,\"dropped\":%llu}\n", (unsigned long long)next,
+                        (unsigned long long)store_reject_dropped(c->st));
     else if (!rc)
         rc = buf_printf(&b, "],\"next_before\":null,\"dropped\":%llu}\n",
                         (unsigned long long)store_reject_dropped(c->st));
