@@ -13,6 +13,7 @@
 #include "console.h"
 
 struct buf;
+struct cfg_sink;
 struct history;
 struct sse;
 
@@ -77,6 +78,33 @@ enum MHD_Result console_error(struct MHD_Connection *conn, unsigned status, cons
 
 /* console_api - an authenticated request under /api/ (console_api.c). */
 enum MHD_Result console_api(struct console *c, const struct console_ctx *x, const char *path);
+
+/* A call of the API walks at most this many events, or rejected entries. */
+#define CONSOLE_LIST_SCAN_MAX 20000
+
+/* console_api_answer - b as a JSON answer with status (500 if rc says the
+ * buffer could not be built), b freed.  MHD's result. */
+enum MHD_Result console_api_answer(const struct console_ctx *x, unsigned status, struct buf *b,
+                                   int rc);
+/* console_api_limit - the limit query argument, 1..200 (default 50). */
+long console_api_limit(const struct console_ctx *x);
+/* console_api_u64 - s as an unsigned number (0 when NULL or not one). */
+uint64_t console_api_u64(const char *s);
+/* console_api_route - the configured route called name[0..len), or NULL. */
+const struct cfg_route *console_api_route(const struct config *cfg, const char *name, size_t len);
+
+/* console_ops_* - the operational answers (console_ops.c): GET
+ * /api/rejected, GET /api/sinks (with the routes), GET and POST
+ * /api/sinks/{name}/dead and /replay, GET /api/routes, POST
+ * /api/send-test.  MHD's result. */
+enum MHD_Result console_ops_rejected(struct console *c, const struct console_ctx *x);
+enum MHD_Result console_ops_sinks(struct console *c, const struct console_ctx *x);
+enum MHD_Result console_ops_sink_dead(struct console *c, const struct console_ctx *x,
+                                      const struct cfg_sink *s);
+enum MHD_Result console_ops_sink_replay(struct console *c, const struct console_ctx *x,
+                                        const struct cfg_sink *s);
+enum MHD_Result console_ops_routes(const struct console_ctx *x);
+enum MHD_Result console_ops_send_test(const struct console_ctx *x);
 
 /* console_sse_open - GET /api/stream: start a live tail (console_sse.c),
  * let in by a (AUTH_BEARER or AUTH_COOKIE) with cred_sha the SHA-256 of the
