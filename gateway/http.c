@@ -745,16 +745,17 @@ enum MHD_Result http_on_access(void *cls, struct MHD_Connection *conn, const cha
         if (*upload_size) {
             /* too slow, or (chunked) past the limit: closed, as a route's
              * body is - never read to its end, however long it takes */
-            const char *why = time_now_ms() > r->deadline_ms
-                                  ? "request_timeout: body too slow; connection closed"
-                              : buf_append(&r->body, upload, *upload_size)
-                                  ? "streamed console body over its limit; connection closed"
-                                  : NULL;
-            *upload_size = 0;
-            if (why) {
-                http_log_reject(conn, url, why[0] == 'r' ? HG_EBUSY : HG_ETOOBIG, why);
+            if (time_now_ms() > r->deadline_ms) {
+                http_log_reject(conn, url, HG_EBUSY,
+                                "request_timeout: body too slow; connection closed");
                 return MHD_NO;
             }
+            if (buf_append(&r->body, upload, *upload_size)) {
+                http_log_reject(conn, url, HG_ETOOBIG,
+                                "streamed console body over its limit; connection closed");
+                return MHD_NO;
+            }
+            *upload_size = 0;
             return MHD_YES;
         }
         return http_console_call(dc, conn, url, method, r->body.p ? r->body.p : "", r->body.len);

@@ -538,19 +538,11 @@ class ConsoleTest(hg.GatewayTest):
         g = self.start(rejected_max=30000)
         port = int(g.url("/").split(":")[2].split("/")[0])
         req = (b"POST /hooks/generic HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-               b"X-Webhook-Signature: sha256=00\r\nContent-Length: 2\r\n\r\n{}")
+               b"X-Webhook-Signature: sha256=00\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}")
 
         def burst(n):
             for _ in range(n):
-                s = socket.create_connection(("127.0.0.1", port), timeout=10)
-                s.sendall(req)
-                got = b""
-                while b"\r\n\r\n" not in got:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        break
-                    got += chunk
-                s.close()
+                hg.raw_exchange(port, req, timeout=10)
         def top_id():
             j = self.api(g, "/api/rejected?limit=1").json()
             return j["rejected"][0]["id"] if j["rejected"] else 0
