@@ -197,14 +197,13 @@ static EVP_MAC_CTX *mac_take(const struct vkey *k)
     return EVP_MAC_CTX_dup(k->mac);
 }
 
-/* mac_give - x, a context whose MAC was finished, back among k's spares,
- * or freed when they are full (or k keeps none: verify_key.c reset_works).
- * A context abandoned mid-content is freed by the caller instead: the
- * reset in mac_take would clear it, but only a finished one is given back. */
-static void mac_give(const struct vkey *k, EVP_MAC_CTX *x)
+/* mac_give - x back among k's spares if its MAC was finished; freed if it
+ * was left mid-content, if the spares are full, or if k keeps none
+ * (verify_key.c reset_works). */
+static void mac_give(const struct vkey *k, EVP_MAC_CTX *x, int finished)
 {
     struct mac_spares *s = k->spares;
-    if (s && x) {
+    if (s && x && finished) {
         pthread_mutex_lock(&s->lock);
         if (s->n < VKEY_SPARES) {
             s->x[s->n++] = x;
@@ -238,9 +237,7 @@ static int match_any(const struct verifier *v, struct vt *t, const struct cand *
         size_t mlen = 0;
         EVP_MAC_CTX *x = mac_take(k);
         int built = x && vt_walk(t, put_mac, x) && EVP_MAC_final(x, md, &mlen, sizeof(md));
-        mac_give(k, built ? x : NULL);
-        if (!built)
-            EVP_MAC_CTX_free(x); /* left mid-content: never a spare */
+        mac_give(k, x, built);
         for (size_t j = 0; built && j < nc; j++)
             if (c[j].alg == k->alg && c[j].len == mlen)
                 ok |= CRYPTO_memcmp(md, c[j].b, mlen) == 0;
@@ -707,9 +704,7 @@ static int sign_raw(const struct verifier *v, struct vt *t, unsigned char *sig, 
     }
     EVP_MAC_CTX *c = mac_take(k);
     int ok = c && vt_walk(t, put_mac, c) && EVP_MAC_final(c, sig, len, cap);
-    mac_give(k, ok ? c : NULL);
-    if (!ok)
-        EVP_MAC_CTX_free(c); /* left mid-content: never a spare */
+    mac_give(k, c, ok);
     return ok ? HG_OK : HG_EINVAL;
 }
 
